@@ -1,0 +1,15 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db/client';
+import type { SecretBox } from '../lib/crypto';
+import type { ConnectorDefinition } from '../connectors/types';
+
+/** Everything activities need, handed in by the worker (or a test) through createActivities. */
+export interface ActivityDeps {
+  db: Db;
+  secretBox: SecretBox;
+  getConnector: (slug: string) => ConnectorDefinition;
+  logger: Logger;
+  /** Lets tests count or redirect the connectors' HTTP requests. */
+  fetch?: typeof fetch;
+  now?: () => Date;
+}

@@ -1,0 +1,3 @@
+import { ApplicationFailure } from '@temporalio/activity';
+
+export const notFound = (what: string) => ApplicationFailure.nonRetryable(`${what} not found`, 'NotFound');

@@ -1,0 +1,13 @@
+import { createConnectionActivities } from './connections';
+import type { ActivityDeps } from './deps';
+
+export type { ActivityDeps } from './deps';
+
+/** All activities, built from their dependencies (samples-typescript: activities-dependency-injection). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createConnectionActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

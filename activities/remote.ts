@@ -1,0 +1,19 @@
+import { eq } from 'drizzle-orm';
+import { connections } from '../db/schema';
+import type { ConnectorClient, ConnectorDefinition } from '../connectors/types';
+import type { ActivityDeps } from './deps';
+import { notFound } from './failures';
+
+/** Loads a connection, opens its secrets and returns a connected client. Secrets stay in this process. */
+export async function openConnection(deps: ActivityDeps, connectionId: string): Promise<{ connector: ConnectorDefinition; client: ConnectorClient }> {
+  const [row] = await deps.db.select().from(connections).where(eq(connections.id, connectionId));
+  if (!row) throw notFound(`connection ${connectionId}`);
+  const connector = deps.getConnector(row.connector);
+  const client = connector.connect({
+    config: connector.configSchema.parse(row.config),
+    secrets: connector.secretsSchema.parse(deps.secretBox.open(row.secretsSealed)),
+    logger: deps.logger.child({ connection: connectionId, connector: row.connector }),
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
+  return { connector, client };
+}

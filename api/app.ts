@@ -1,0 +1,40 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import { bearerAuth, type AuthVariables } from './auth';
+import { connectionRoutes } from './connections';
+import { connectorRoutes } from './connectors';
+import type { ApiDeps } from './deps';
+import { ApiError, errorHandler } from './errors';
+import { healthRoutes } from './health';
+import { runRoutes } from './runs';
+
+export type { ApiDeps } from './deps';
+
+/** The HTTP API. Tests drive it with `app.request()`; the server wraps it with @hono/node-server. */
+export function createApp(deps: ApiDeps) {
+  const app = new OpenAPIHono<{ Variables: AuthVariables }>();
+  app.onError(errorHandler(deps.logger));
+  app.notFound(() => {
+    throw new ApiError(404, 'not_found', 'No such route');
+  });
+  app.use('*', bearerAuth(deps.db));
+
+  app.route('/health', healthRoutes(deps));
+  app.route('/connectors', connectorRoutes(deps));
+  app.route('/connections', connectionRoutes(deps));
+  app.route('/runs', runRoutes(deps));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Create one with `npm run token -- create <name>`',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'trackbridge', version: '0.1.0', description: 'Durable two-way sync between a hub and remote issue trackers.' },
+  });
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

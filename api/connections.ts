@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { createRoute, z } from '@hono/zod-openapi';
+import { getConnection, insertConnection, listConnections } from '../db/connections';
+import { ConnectorKey } from '../lib/temporal';
+import type { ApiDeps } from './deps';
+import { ApiError, ErrorBody, invalid, notFound } from './errors';
+import { newRouter, security } from './router';
+import { IdParam, StartedRun, json } from './schemas';
+
+const Connection = z
+  .object({
+    id: z.uuid(),
+    connector: z.string(),
+    name: z.string(),
+    config: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Connection');
+
+const CreateConnection = z
+  .strictObject({
+    connector: z.string().min(1).openapi({ example: 'redmine' }),
+    name: z.string().min(1).max(200).openapi({ example: 'Customer Redmine' }),
+    config: z.record(z.string(), z.unknown()).openapi({ example: { baseUrl: 'https://redmine.example.com' } }),
+    secrets: z.record(z.string(), z.unknown()).openapi({ description: 'Write-only; stored encrypted, never returned', example: { apiKey: '…' } }),
+  })
+  .openapi('CreateConnection');
+
+const view = (row: { createdAt: Date; updatedAt: Date } & Omit<z.infer<typeof Connection>, 'createdAt' | 'updatedAt'>) => ({
+  ...row,
+  createdAt: row.createdAt.toISOString(),
+  updatedAt: row.updatedAt.toISOString(),
+});
+
+const create = createRoute({
+  method: 'post', path: '/', summary: 'Create a connection (config and secrets validated by the connector)', security,
+  request: { body: { content: { 'application/json': { schema: CreateConnection } }, required: true } },
+  responses: { 201: json(Connection, 'Created'), 400: json(ErrorBody, 'Invalid input') },
+});
+const list = createRoute({
+  method: 'get', path: '/', summary: 'List connections', security,
+  responses: { 200: json(z.object({ items: z.array(Connection) }), 'Connections') },
+});
+const get = createRoute({
+  method: 'get', path: '/{id}', summary: 'One connection', security, request: { params: IdParam },
+  responses: { 200: json(Connection, 'Connection'), 404: json(ErrorBody, 'Not found') },
+});
+const test = createRoute({
+  method: 'post', path: '/{id}/test', summary: 'Test the connection in a workflow; poll the returned run', security, request: { params: IdParam },
+  responses: { 202: json(StartedRun, 'Test started'), 404: json(ErrorBody, 'Not found') },
+});
+
+export function connectionRoutes(deps: ApiDeps) {
+  const bySlug = new Map(deps.connectors.map((c) => [c.slug, c]));
+  return newRouter()
+    .openapi(create, async (c) => {
+      const body = c.req.valid('json');
+      const connector = bySlug.get(body.connector);
+      if (!connector) {
+        throw new ApiError(400, 'invalid_request', `Unknown connector "${body.connector}"`, [
+          { path: 'connector', message: `expected one of: ${[...bySlug.keys()].join(', ')}` },
+        ]);
+      }
+      const config = connector.configSchema.safeParse(body.config);
+      if (!config.success) throw invalid(config.error, ['config']);
+      const secrets = connector.secretsSchema.safeParse(body.secrets);
+      if (!secrets.success) throw invalid(secrets.error, ['secrets']);
+      const row = await insertConnection(deps.db, {
+        connector: connector.slug,
+        name: body.name,
+        config: config.data as Record<string, unknown>,
+        secretsSealed: deps.secretBox.seal(secrets.data),
+      });
+      return c.json(view(row), 201);
+    })
+    .openapi(list, async (c) => c.json({ items: (await listConnections(deps.db)).map(view) }, 200))
+    .openapi(get, async (c) => {
+      const row = await getConnection(deps.db, c.req.valid('param').id);
+      if (!row) throw notFound('connection');
+      return c.json(view(row), 200);
+    })
+    .openapi(test, async (c) => {
+      const row = await getConnection(deps.db, c.req.valid('param').id);
+      if (!row) throw notFound('connection');
+      const workflowId = `connection-test/${row.id}/${randomUUID().slice(0, 8)}`;
+      const handle = await deps.temporal.workflow.start('connectionTest', {
+        workflowId,
+        taskQueue: deps.taskQueue,
+        args: [row.id],
+        typedSearchAttributes: [{ key: ConnectorKey, value: row.connector }],
+        workflowExecutionTimeout: '5 minutes',
+      });
+      return c.json({ workflowId, runId: handle.firstExecutionRunId, statusUrl: `/runs/${encodeURIComponent(workflowId)}` }, 202);
+    });
+}

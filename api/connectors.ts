@@ -1,0 +1,36 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { ApiDeps } from './deps';
+import { newRouter, security } from './router';
+
+const Connector = z
+  .object({
+    slug: z.string().openapi({ example: 'github' }),
+    name: z.string(),
+    description: z.string().openapi({ description: 'Markdown' }),
+    logoUrl: z.string(),
+    capabilities: z.record(z.string(), z.boolean()),
+    configSchema: z.record(z.string(), z.unknown()).openapi({ description: 'JSON Schema of the connection config' }),
+    secretsSchema: z.record(z.string(), z.unknown()).openapi({ description: 'JSON Schema of the secrets (write-only)' }),
+  })
+  .openapi('Connector');
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'Installed connectors with their configuration JSON Schema',
+  security,
+  responses: { 200: { description: 'Connectors', content: { 'application/json': { schema: z.object({ items: z.array(Connector) }) } } } },
+});
+
+export function connectorRoutes(deps: ApiDeps) {
+  const items = deps.connectors.map((c) => ({
+    slug: c.slug,
+    name: c.name,
+    description: c.description,
+    logoUrl: c.logoUrl,
+    capabilities: { ...c.capabilities },
+    configSchema: z.toJSONSchema(c.configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+    secretsSchema: z.toJSONSchema(c.secretsSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+  }));
+  return newRouter().openapi(list, (c) => c.json({ items }, 200));
+}

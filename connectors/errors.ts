@@ -1,0 +1,50 @@
+/**
+ * Errors a connector raises, classified where they are born.
+ * Activities translate them into Temporal failures: transient → retried with backoff
+ * (honouring retryAfterMs), permanent → non-retryable and recorded, auth → binding paused.
+ */
+export type RemoteErrorKind = 'transient' | 'permanent' | 'auth' | 'conflict';
+
+export class RemoteError extends Error {
+  constructor(
+    readonly kind: RemoteErrorKind,
+    message: string,
+    readonly status?: number,
+    /** How long the remote asked us to wait (retry-after or rate-limit reset). */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = `RemoteError(${kind})`;
+  }
+}
+
+export class TransientError extends RemoteError {
+  constructor(message: string, status?: number, retryAfterMs?: number) {
+    super('transient', message, status, retryAfterMs);
+  }
+}
+
+export class PermanentError extends RemoteError {
+  constructor(message: string, status?: number) {
+    super('permanent', message, status);
+  }
+}
+
+export class AuthError extends RemoteError {
+  constructor(message: string, status?: number) {
+    super('auth', message, status);
+  }
+}
+
+/** The remote item changed under us (e.g. Redmine lock_version); re-read and retry. */
+export class ConflictError extends RemoteError {
+  constructor(message: string, status?: number) {
+    super('conflict', message, status);
+  }
+}
+
+export const isRemoteError = (e: unknown): e is RemoteError => e instanceof RemoteError;
+export const isTransientError = (e: unknown): e is TransientError => isRemoteError(e) && e.kind === 'transient';
+export const isPermanentError = (e: unknown): e is PermanentError => isRemoteError(e) && e.kind === 'permanent';
+export const isAuthError = (e: unknown): e is AuthError => isRemoteError(e) && e.kind === 'auth';
+export const isConflictError = (e: unknown): e is ConflictError => isRemoteError(e) && e.kind === 'conflict';

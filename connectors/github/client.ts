@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import { isRemoteError } from '../errors';
+import { type HttpClient, type HttpResponse, createHttpClient, followLinks } from '../http';
+import type { ConnectorContext, Json } from '../types';
+import type { GitHubComment, GitHubIssue, RepoRef } from './mapping';
+
+export interface GitHubConfig {
+  baseUrl: string;
+  overlapSeconds: number;
+  maxRequestsPerSecond: number;
+  maxInlineWaitSeconds: number;
+  timeoutSeconds: number;
+}
+
+export interface GitHubSecrets {
+  token: string;
+}
+
+export interface GitHubRepo {
+  full_name: string;
+  name: string;
+  html_url: string;
+  owner: { login: string };
+}
+
+export interface IssuePageQuery {
+  since: string | null;
+  page: number;
+  ifNoneMatch?: string | null;
+}
+
+const PER_PAGE = 100;
+
+/** GitHub's error JSON: { message, errors: [{ message | code, field }] }. */
+function describeGitHubError(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { message, errors } = body as { message?: unknown; errors?: unknown };
+  const details = Array.isArray(errors)
+    ? errors.map((e: { message?: string; code?: string; field?: string }) => e.message ?? [e.field, e.code].filter(Boolean).join(' ')).join('; ')
+    : '';
+  return [typeof message === 'string' ? message : '', details].filter(Boolean).join(': ') || undefined;
+}
+
+/** Typed GitHub REST v3 calls; everything HTTP (errors, retries, pacing) lives in ../http. */
+export function createGitHubApi(ctx: ConnectorContext<GitHubConfig, GitHubSecrets>) {
+  const { config, secrets } = ctx;
+  const http: HttpClient = createHttpClient({
+    service: 'GitHub',
+    baseUrl: config.baseUrl,
+    headers: {
+      authorization: `Bearer ${secrets.token}`,
+      accept: 'application/vnd.github+json',
+      'x-github-api-version': '2022-11-28',
+      'user-agent': 'trackbridge',
+    },
+    secrets: [secrets.token],
+    pacingKey: createHash('sha256').update(`github\0${config.baseUrl}\0${secrets.token}`).digest('hex').slice(0, 24),
+    pacing: { maxRequestsPerSecond: config.maxRequestsPerSecond },
+    retry: { maxInlineWaitMs: config.maxInlineWaitSeconds * 1000 },
+    timeoutMs: config.timeoutSeconds * 1000,
+    describeError: describeGitHubError,
+    logger: ctx.logger,
+    ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
+  });
+  const repoPath = ({ owner, repo }: RepoRef) => `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;
+  let viewer: string | undefined;
+
+  async function collect<T>(path: string, query: Record<string, string | number>, budget?: string): Promise<T[]> {
+    const all: T[] = [];
+    for await (const page of followLinks<T[]>(http, { path, query, ...(budget ? { budget } : {}) })) all.push(...page.data);
+    return all;
+  }
+
+  return {
+    http,
+    getUser: () => http.json<{ login: string }>({ path: '/user' }),
+    /** The authenticated login, asked once per client. */
+    async viewerLogin(): Promise<string> {
+      viewer ??= (await http.json<{ login: string }>({ path: '/user' })).login;
+      return viewer;
+    },
+    listUserRepos: () =>
+      collect<GitHubRepo>('/user/repos', { per_page: PER_PAGE, affiliation: 'owner,collaborator,organization_member', sort: 'full_name' }),
+    listUserOrgs: () => collect<{ login: string }>('/user/orgs', { per_page: PER_PAGE }),
+    listOrgRepos: (org: string) => collect<GitHubRepo>(`/orgs/${encodeURIComponent(org)}/repos`, { per_page: PER_PAGE }),
+
+    /** One page of the incremental listing: oldest update first, PRs included (GitHub mixes them in). */
+    listIssuesPage(ref: RepoRef, q: IssuePageQuery): Promise<HttpResponse<GitHubIssue[]>> {
+      return http.send<GitHubIssue[]>({
+        path: `${repoPath(ref)}/issues`,
+        query: { state: 'all', sort: 'updated', direction: 'asc', since: q.since, per_page: PER_PAGE, page: q.page },
+        ifNoneMatch: q.ifNoneMatch ?? null,
+      });
+    },
+    /** Most recently created issues by one user, newest first (findByMarker's fallback). */
+    listRecentIssuesBy: (ref: RepoRef, creator: string) =>
+      http.json<GitHubIssue[]>({
+        path: `${repoPath(ref)}/issues`,
+        query: { state: 'all', creator, sort: 'created', direction: 'desc', per_page: PER_PAGE },
+      }),
+    /** null when the issue is gone (404) or was deleted or transferred (410). */
+    async getIssue(ref: RepoRef, number: string): Promise<GitHubIssue | null> {
+      try {
+        return await http.json<GitHubIssue>({ path: `${repoPath(ref)}/issues/${encodeURIComponent(number)}` });
+      } catch (error) {
+        if (isRemoteError(error) && (error.status === 404 || error.status === 410)) return null;
+        throw error;
+      }
+    },
+    searchIssues: (q: string) =>
+      http.json<{ items: GitHubIssue[] }>({ path: '/search/issues', query: { q, per_page: PER_PAGE }, budget: 'search' }),
+    createIssue: (ref: RepoRef, body: Record<string, Json>) =>
+      http.json<GitHubIssue>({ method: 'POST', path: `${repoPath(ref)}/issues`, body }),
+    updateIssue: (ref: RepoRef, number: string, body: Record<string, Json>) =>
+      http.json<GitHubIssue>({ method: 'PATCH', path: `${repoPath(ref)}/issues/${encodeURIComponent(number)}`, body }),
+    listComments: (ref: RepoRef, number: string, since?: string) =>
+      collect<GitHubComment>(`${repoPath(ref)}/issues/${encodeURIComponent(number)}/comments`, {
+        per_page: PER_PAGE,
+        ...(since ? { since } : {}),
+      }),
+    createComment: (ref: RepoRef, number: string, body: string) =>
+      http.json<GitHubComment>({ method: 'POST', path: `${repoPath(ref)}/issues/${encodeURIComponent(number)}/comments`, body: { body } }),
+    updateComment: (ref: RepoRef, commentId: string, body: string) =>
+      http.json<GitHubComment>({ method: 'PATCH', path: `${repoPath(ref)}/issues/comments/${encodeURIComponent(commentId)}`, body: { body } }),
+  };
+}
+
+export type GitHubApi = ReturnType<typeof createGitHubApi>;

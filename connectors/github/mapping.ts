@@ -1,0 +1,109 @@
+import { PermanentError } from '../errors';
+import { stripMarker } from '../marker';
+import type { ItemFields, Json, RemoteComment, RemoteItem } from '../types';
+
+/** The parts of GitHub's issue JSON we read; the rest travels untouched in `raw`. */
+export interface GitHubIssue {
+  number: number;
+  title: string;
+  body: string | null;
+  state: 'open' | 'closed';
+  state_reason?: string | null;
+  labels: Array<string | { name?: string }>;
+  assignee: { login: string } | null;
+  comments: number;
+  created_at: string;
+  updated_at: string;
+  html_url: string;
+  user: { login: string } | null;
+  pull_request?: unknown;
+}
+
+export interface GitHubComment {
+  id: number;
+  body: string | null;
+  user: { login: string } | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RepoRef {
+  owner: string;
+  repo: string;
+}
+
+/** "owner/repo" → parts; anything else is a binding misconfiguration. */
+export function parseRepo(scope: string): RepoRef {
+  const match = /^([A-Za-z0-9-_.]+)\/([A-Za-z0-9-_.]+)$/.exec(scope);
+  if (!match?.[1] || !match[2]) throw new PermanentError(`GitHub scope must be "owner/repo", got ${JSON.stringify(scope)}`);
+  return { owner: match[1], repo: match[2] };
+}
+
+export const isPullRequest = (issue: GitHubIssue): boolean => issue.pull_request !== undefined && issue.pull_request !== null;
+
+const labelName = (label: string | { name?: string }): string => (typeof label === 'string' ? label : (label.name ?? ''));
+
+export function toFields(issue: GitHubIssue): ItemFields {
+  return {
+    title: issue.title,
+    description: stripMarker(issue.body ?? ''),
+    status: issue.state,
+    closed: issue.state === 'closed',
+    priority: null,
+    assignee: issue.assignee?.login ?? null,
+    labels: issue.labels.map(labelName).filter((name) => name !== '').sort(),
+    customFields: {},
+  };
+}
+
+export function toRemoteItem(issue: GitHubIssue, scope: string): RemoteItem {
+  return {
+    remoteId: String(issue.number),
+    key: `${scope}#${issue.number}`,
+    url: issue.html_url,
+    createdAt: issue.created_at,
+    updatedAt: issue.updated_at,
+    fields: toFields(issue),
+    commentCount: issue.comments,
+    // GitHub has no lock token; updated_at lets updateItem refuse to overwrite a newer edit.
+    version: issue.updated_at,
+    raw: issue as unknown as Json,
+  };
+}
+
+export function toRemoteComment(comment: GitHubComment): RemoteComment {
+  return {
+    remoteId: String(comment.id),
+    author: comment.user?.login ?? '',
+    body: comment.body ?? '',
+    createdAt: comment.created_at,
+    updatedAt: comment.updated_at,
+  };
+}
+
+/** The state a change asks for: `closed` decides when given, else the status name. */
+function targetState(changes: Partial<ItemFields>): 'open' | 'closed' | undefined {
+  if (changes.closed !== undefined) return changes.closed ? 'closed' : 'open';
+  if (changes.status === undefined) return undefined;
+  if (changes.status === 'open' || changes.status === 'closed') return changes.status;
+  throw new PermanentError(`GitHub has no issue status ${JSON.stringify(changes.status)} (only "open" and "closed")`);
+}
+
+/**
+ * ItemFields → PATCH /issues/{n} body. Priority and custom fields have no GitHub counterpart
+ * and are left out. A description written here carries no marker: it is only needed until
+ * the create is linked.
+ */
+export function toIssuePatch(changes: Partial<ItemFields>): Record<string, Json> {
+  const patch: Record<string, Json> = {};
+  if (changes.title !== undefined) patch.title = changes.title;
+  if (changes.description !== undefined) patch.body = changes.description;
+  const state = targetState(changes);
+  if (state !== undefined) {
+    patch.state = state;
+    if (state === 'closed') patch.state_reason = 'completed';
+  }
+  if (changes.labels !== undefined) patch.labels = [...changes.labels];
+  if (changes.assignee !== undefined) patch.assignees = changes.assignee === null ? [] : [changes.assignee];
+  return patch;
+}

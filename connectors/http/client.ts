@@ -1,0 +1,240 @@
+import type { Logger } from 'pino';
+import { PermanentError, type RemoteError } from '../errors';
+import { classifyNetworkError, classifyResponse, isRateLimited, redact } from './classify';
+import { budgetExhausted, defaultPacing, type PacingPolicy, pacerFor } from './pacer';
+
+export interface RetryPolicy {
+  /** Rate-limit waits up to this long are slept in-process; longer ones go back to Temporal. */
+  maxInlineWaitMs: number;
+  maxRateLimitRetries: number;
+  /** In-process retries of 502/503/504 and network errors, for idempotent methods only. */
+  maxServerRetries: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Wait assumed when a rate-limited answer does not say how long (GitHub: "at least a minute"). */
+  defaultRateLimitWaitMs: number;
+}
+
+export const defaultRetry: RetryPolicy = {
+  maxInlineWaitMs: 30_000,
+  maxRateLimitRetries: 3,
+  maxServerRetries: 3,
+  backoffBaseMs: 500,
+  backoffMaxMs: 8_000,
+  defaultRateLimitWaitMs: 60_000,
+};
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type QueryValue = string | number | boolean | null | undefined;
+
+export interface HttpRequest {
+  method?: HttpMethod;
+  /** Relative to baseUrl, or an absolute URL on baseUrl's origin (e.g. from a Link header). */
+  path: string;
+  query?: Record<string, QueryValue>;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Sends If-None-Match; a 304 then resolves to `{ notModified: true }`. */
+  ifNoneMatch?: string | null;
+  timeoutMs?: number;
+  /** Which remote budget this request spends (GitHub: "core", "search"). */
+  budget?: string;
+}
+
+interface ResponseMeta {
+  status: number;
+  headers: Headers;
+  url: string;
+  etag: string | null;
+}
+
+export type HttpResponse<T> =
+  | (ResponseMeta & { notModified: false; data: T })
+  | (ResponseMeta & { notModified: true; data: null });
+
+export interface HttpHooks {
+  /** May add or change headers. */
+  onRequest?(req: { method: HttpMethod; url: string; headers: Headers }): void;
+  onResponse?(res: { method: HttpMethod; url: string; status: number; durationMs: number; attempt: number }): void;
+}
+
+export interface HttpClientOptions {
+  /** Prefix of error messages: "GitHub", "Redmine". */
+  service: string;
+  baseUrl: string;
+  headers?: Record<string, string>;
+  /** Values scrubbed from every error message and log line. */
+  secrets?: string[];
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  pacing?: Partial<PacingPolicy>;
+  /** Clients with the same key share one pacer (use a hash of the connection, never a raw secret). */
+  pacingKey?: string;
+  hooks?: HttpHooks;
+  /** Pulls the remote's error text out of an error body, for messages. */
+  describeError?(body: unknown): string | undefined;
+  logger?: Pick<Logger, 'debug' | 'warn'>;
+  sleep?(ms: number): Promise<void>;
+  now?(): number;
+  random?(): number;
+}
+
+export interface HttpClient {
+  readonly baseUrl: string;
+  send<T>(req: HttpRequest): Promise<HttpResponse<T>>;
+  /** send() for requests that cannot be answered 304. */
+  json<T>(req: HttpRequest): Promise<T>;
+}
+
+const IDEMPOTENT = new Set<HttpMethod>(['GET', 'PUT', 'PATCH', 'DELETE']);
+const RETRIED_STATUSES = new Set([502, 503, 504]);
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** An HTTP client for one connection: JSON in and out, classified errors, rate limits and pacing handled. */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const origin = new URL(baseUrl).origin;
+  const retry = { ...defaultRetry, ...options.retry };
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? realSleep;
+  const random = options.random ?? Math.random;
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const secrets = options.secrets ?? [];
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const pacer = pacerFor(options.pacingKey, { ...defaultPacing, ...options.pacing }, now);
+
+  const resolveUrl = (req: HttpRequest): URL => {
+    const url = /^https?:\/\//i.test(req.path) ? new URL(req.path) : new URL(baseUrl + req.path);
+    // Links come from the remote and cursors from storage: never send credentials elsewhere.
+    if (url.origin !== origin) throw new PermanentError(`${options.service}: refusing to follow a URL outside ${origin}`);
+    for (const [name, value] of Object.entries(req.query ?? {})) {
+      if (value !== undefined && value !== null) url.searchParams.set(name, String(value));
+    }
+    return url;
+  };
+
+  const backoff = (attempt: number) => random() * Math.min(retry.backoffMaxMs, retry.backoffBaseMs * 2 ** attempt);
+
+  type Outcome<T> =
+    | { response: HttpResponse<T> }
+    /** `retryable`: worth an in-process retry for an idempotent method (not a timeout: it already cost a full timeout). */
+    | { failure: RemoteError; rateLimited: boolean; retryable: boolean };
+
+  /** One request on the wire, its answer parsed or classified. */
+  async function attemptOnce<T>(req: HttpRequest, url: URL, label: string, attempt: number): Promise<Outcome<T>> {
+    const method = req.method ?? 'GET';
+    const headers = new Headers({ accept: 'application/json', ...options.headers, ...req.headers });
+    if (req.body !== undefined) headers.set('content-type', 'application/json');
+    if (req.ifNoneMatch) headers.set('if-none-match', req.ifNoneMatch);
+    options.hooks?.onRequest?.({ method, url: url.toString(), headers });
+
+    const startedAt = now();
+    const timeout = req.timeoutMs ?? timeoutMs;
+    let res: Response;
+    try {
+      res = await doFetch(url, {
+        method,
+        headers,
+        body: req.body === undefined ? null : JSON.stringify(req.body),
+        signal: AbortSignal.timeout(timeout),
+      });
+    } catch (error) {
+      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      return { failure: classifyNetworkError(error, label, timeout), rateLimited: false, retryable: !timedOut };
+    }
+    options.hooks?.onResponse?.({ method, url: url.toString(), status: res.status, durationMs: now() - startedAt, attempt });
+    pacer.observe(req.budget ?? 'core', res.headers);
+    const meta = { status: res.status, headers: res.headers, url: url.toString(), etag: res.headers.get('etag') };
+    if (res.status === 304 && req.ifNoneMatch) {
+      await res.body?.cancel();
+      return { response: { ...meta, notModified: true, data: null } };
+    }
+    let bodyText: string;
+    try {
+      bodyText = await res.text();
+    } catch (error) {
+      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      return { failure: classifyNetworkError(error, label, timeout), rateLimited: false, retryable: !timedOut };
+    }
+    if (res.ok) return { response: { ...meta, notModified: false, data: parseBody<T>(bodyText, label) } };
+    const failure = classifyResponse(
+      { status: res.status, headers: res.headers, bodyText, label, remoteMessage: describe(bodyText) },
+      now(),
+      retry.defaultRateLimitWaitMs,
+    );
+    const rateLimited = isRateLimited(res.status, res.headers, bodyText);
+    return { failure, rateLimited, retryable: !rateLimited && RETRIED_STATUSES.has(res.status) };
+  }
+
+  async function send<T>(req: HttpRequest): Promise<HttpResponse<T>> {
+    const method = req.method ?? 'GET';
+    const url = resolveUrl(req);
+    const label = redact(`${options.service} ${method} ${url.pathname}${url.search}`, secrets);
+    let rateLimitRetries = 0;
+    let serverRetries = 0;
+
+    for (let attempt = 1; ; attempt++) {
+      const wait = pacer.reserve(req.budget ?? 'core');
+      if (wait > retry.maxInlineWaitMs) {
+        pacer.release();
+        throw budgetExhausted(label, wait);
+      }
+      if (wait > 0) await sleep(wait);
+
+      const outcome = await attemptOnce<T>(req, url, label, attempt);
+      if ('response' in outcome) return outcome.response;
+      const { failure, rateLimited, retryable } = outcome;
+
+      if (rateLimited) {
+        const retryAfterMs = failure.retryAfterMs ?? retry.defaultRateLimitWaitMs;
+        if (retryAfterMs > retry.maxInlineWaitMs || rateLimitRetries >= retry.maxRateLimitRetries) throw failure;
+        rateLimitRetries++;
+        options.logger?.warn({ status: failure.status, retryAfterMs, attempt }, `${label}: rate limited, waiting`);
+        // A little jitter so that parallel workers do not come back in the same instant.
+        await sleep(retryAfterMs + random() * 250);
+        continue;
+      }
+      // Only bursts of 502/503/504 and network errors are retried here; and never a POST,
+      // which the remote may have acted on before failing (callers dedupe creates by marker).
+      const inlineWait = failure.retryAfterMs ?? backoff(serverRetries);
+      if (!retryable || !IDEMPOTENT.has(method) || serverRetries >= retry.maxServerRetries || inlineWait > retry.maxInlineWaitMs) {
+        throw failure;
+      }
+      serverRetries++;
+      options.logger?.debug({ status: failure.status, attempt }, `${label}: retrying in ${Math.round(inlineWait)} ms`);
+      await sleep(inlineWait);
+    }
+  }
+
+  function describe(bodyText: string): string | undefined {
+    let body: unknown = bodyText;
+    try {
+      body = JSON.parse(bodyText);
+    } catch {
+      // Not JSON: fall back to the start of the text below.
+    }
+    const text = options.describeError?.(body) ?? (typeof body === 'string' ? body.slice(0, 200) : undefined);
+    return text ? redact(text, secrets) : undefined;
+  }
+
+  return {
+    baseUrl,
+    send,
+    async json<T>(req: HttpRequest): Promise<T> {
+      const res = await send<T>({ ...req, ifNoneMatch: null });
+      if (res.notModified) throw new PermanentError(`${options.service}: unexpected 304`);
+      return res.data;
+    },
+  };
+}
+
+function parseBody<T>(bodyText: string, label: string): T {
+  if (bodyText.trim() === '') return null as T;
+  try {
+    return JSON.parse(bodyText) as T;
+  } catch {
+    throw new PermanentError(`${label}: the answer is not JSON (is the base URL right?)`);
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The marker a create leaves in a remote item's text, so that a create retried after a crash
+ * finds the item it already made instead of making a second one (I1).
+ * It is an HTML comment: hidden where the remote renders HTML, and stripped on every read.
+ */
+const MARKER_VALUE = /^[A-Za-z0-9._:-]{1,100}$/;
+const TRAILING_MARKER = /(?:\r?\n){0,2}<!-- trackbridge:[A-Za-z0-9._:-]+ -->\s*$/;
+const ANY_MARKER = /<!-- trackbridge:([A-Za-z0-9._:-]+) -->/g;
+
+export const markerComment = (marker: string): string => `<!-- trackbridge:${marker} -->`;
+
+/** The text to send on create: the description, a blank line, the marker. */
+export function appendMarker(text: string, marker: string): string {
+  if (!MARKER_VALUE.test(marker)) throw new Error(`invalid marker ${JSON.stringify(marker)}: use [A-Za-z0-9._:-], at most 100 characters`);
+  return text === '' ? markerComment(marker) : `${text}\n\n${markerComment(marker)}`;
+}
+
+/** The description as the hub sees it: exactly what appendMarker was given. */
+export function stripMarker(text: string): string {
+  return text.replace(TRAILING_MARKER, '').replace(ANY_MARKER, '');
+}
+
+export function hasMarker(text: string | null | undefined, marker: string): boolean {
+  return !!text && text.includes(markerComment(marker));
+}

@@ -1,0 +1,30 @@
+import { desc, eq } from 'drizzle-orm';
+import type { Db } from './client';
+import { connections } from './schema';
+
+/** The columns safe to show: everything but the sealed secrets. */
+const publicColumns = {
+  id: connections.id,
+  connector: connections.connector,
+  name: connections.name,
+  config: connections.config,
+  createdAt: connections.createdAt,
+  updatedAt: connections.updatedAt,
+};
+
+export type ConnectionView = { id: string; connector: string; name: string; config: Record<string, unknown>; createdAt: Date; updatedAt: Date };
+
+export async function insertConnection(db: Db, values: { connector: string; name: string; config: Record<string, unknown>; secretsSealed: string }): Promise<ConnectionView> {
+  const [row] = await db.insert(connections).values(values).returning(publicColumns);
+  if (!row) throw new Error('connection insert returned nothing');
+  return row;
+}
+
+export async function getConnection(db: Db, id: string): Promise<ConnectionView | undefined> {
+  const [row] = await db.select(publicColumns).from(connections).where(eq(connections.id, id));
+  return row;
+}
+
+export async function listConnections(db: Db): Promise<ConnectionView[]> {
+  return db.select(publicColumns).from(connections).orderBy(desc(connections.createdAt));
+}

@@ -1,0 +1,203 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint, bigserial, boolean, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+/** API tokens, stored as SHA-256 hashes only. */
+export const apiTokens = pgTable('api_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  /** First characters of the token, so an operator can tell tokens apart. */
+  prefix: text('prefix').notNull(),
+  createdAt: createdAt(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
+export const projects = pgTable('projects', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  key: text('key').notNull().unique(),
+  name: text('name').notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const stories = pgTable('stories', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+  title: text('title').notNull(),
+  description: text('description').notNull().default(''),
+  status: text('status').notNull().default('open'),
+  closed: boolean('closed').notNull().default(false),
+  priority: text('priority'),
+  assignee: text('assignee'),
+  labels: jsonb('labels').$type<string[]>().notNull().default([]),
+  customFields: jsonb('custom_fields').$type<Record<string, string | null>>().notNull().default({}),
+  /** Monotonic; every write bumps it, and updates carry it for optimistic concurrency. */
+  version: integer('version').notNull().default(1),
+  deletedAt: timestamp('deleted_at', { withTimezone: true }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [index('stories_project_idx').on(t.projectId)]);
+
+export const comments = pgTable('comments', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  storyId: uuid('story_id').notNull().references(() => stories.id, { onDelete: 'cascade' }),
+  author: text('author').notNull(),
+  body: text('body').notNull(),
+  /** 'hub' or the binding id the comment was pulled from. */
+  origin: text('origin').notNull().default('hub'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+  deletedAt: timestamp('deleted_at', { withTimezone: true }),
+}, (t) => [index('comments_story_idx').on(t.storyId)]);
+
+export const connections = pgTable('connections', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  connector: text('connector').notNull(),
+  name: text('name').notNull(),
+  config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+  /** AES-256-GCM sealed JSON; never returned or logged. */
+  secretsSealed: text('secrets_sealed').notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const bindings = pgTable('bindings', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+  connectionId: uuid('connection_id').notNull().references(() => connections.id, { onDelete: 'restrict' }),
+  scope: text('scope').notNull(),
+  /** active | paused | deleted; see db/bindings.ts for the transition table. */
+  state: text('state').notNull().default('active'),
+  /** Why the binding is paused (e.g. "bad credentials"), shown in its status. */
+  pausedReason: text('paused_reason'),
+  pullIntervalSeconds: integer('pull_interval_seconds').notNull().default(300),
+  importPolicy: text('import_policy').notNull().default('auto'),
+  deletePolicy: text('delete_policy').notNull().default('close'),
+  rules: jsonb('rules').$type<unknown>(),
+  /** Incremental watermark after the last complete listing (opaque, from the connector). */
+  pullCursor: jsonb('pull_cursor').$type<unknown>(),
+  lastPullAt: timestamp('last_pull_at', { withTimezone: true }),
+  lastSyncedCount: integer('last_synced_count'),
+  backlogged: boolean('backlogged').notNull().default(false),
+  /** Remote values no rule maps, reported in the binding status rather than dropped. */
+  warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [
+  uniqueIndex('bindings_scope_uq').on(t.projectId, t.connectionId, t.scope),
+  check('bindings_state_ck', sql`${t.state} in ('active', 'paused', 'deleted')`),
+  check('bindings_import_ck', sql`${t.importPolicy} in ('auto', 'review')`),
+  check('bindings_delete_ck', sql`${t.deletePolicy} in ('close', 'delete')`),
+]);
+
+/** One remote item ↔ one story per binding, with the last-synced snapshot every comparison starts from. */
+export const externalLinks = pgTable('external_links', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  bindingId: uuid('binding_id').notNull().references(() => bindings.id, { onDelete: 'cascade' }),
+  storyId: uuid('story_id').notNull().references(() => stories.id, { onDelete: 'cascade' }),
+  /** Null while a push-side create is pending (I1: the pending row is written before the remote create). */
+  remoteId: text('remote_id'),
+  remoteKey: text('remote_key'),
+  remoteUrl: text('remote_url'),
+  /** Marker placed in the remote item so a retried create can find it. */
+  marker: text('marker').notNull(),
+  snapshot: jsonb('snapshot').$type<Record<string, unknown>>(),
+  remoteUpdatedAt: text('remote_updated_at'),
+  remoteVersion: text('remote_version'),
+  syncedAt: timestamp('synced_at', { withTimezone: true }),
+  createdAt: createdAt(),
+}, (t) => [
+  uniqueIndex('external_links_story_uq').on(t.bindingId, t.storyId),
+  uniqueIndex('external_links_remote_uq').on(t.bindingId, t.remoteId),
+]);
+
+/** Remote comment ↔ hub comment per binding. */
+export const commentLinks = pgTable('comment_links', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  bindingId: uuid('binding_id').notNull().references(() => bindings.id, { onDelete: 'cascade' }),
+  commentId: uuid('comment_id').notNull().references(() => comments.id, { onDelete: 'cascade' }),
+  remoteCommentId: text('remote_comment_id').notNull(),
+  /** The body as last synced, to tell edits from echoes. */
+  syncedBody: text('synced_body').notNull(),
+  createdAt: createdAt(),
+}, (t) => [
+  uniqueIndex('comment_links_comment_uq').on(t.bindingId, t.commentId),
+  uniqueIndex('comment_links_remote_uq').on(t.bindingId, t.remoteCommentId),
+]);
+
+/** Remote items pulled but not yet imported, for bindings whose import policy is 'review'. */
+export const inbox = pgTable('inbox', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  bindingId: uuid('binding_id').notNull().references(() => bindings.id, { onDelete: 'cascade' }),
+  remoteId: text('remote_id').notNull(),
+  remoteKey: text('remote_key').notNull(),
+  item: jsonb('item').$type<Record<string, unknown>>().notNull(),
+  state: text('state').notNull().default('pending'),
+  receivedAt: createdAt(),
+}, (t) => [uniqueIndex('inbox_remote_uq').on(t.bindingId, t.remoteId)]);
+
+/** One initial sync, pull, push, backlog drain or connection test, mirrored from Temporal. */
+export const runs = pgTable('runs', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  kind: text('kind').notNull(),
+  workflowId: text('workflow_id').notNull(),
+  bindingId: uuid('binding_id').references(() => bindings.id, { onDelete: 'set null' }),
+  status: text('status').notNull().default('running'),
+  counts: jsonb('counts').$type<RunCounts>().notNull().default({ created: 0, updated: 0, unchanged: 0, failed: 0 }),
+  progress: jsonb('progress').$type<Record<string, unknown>>(),
+  error: text('error'),
+  startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+  finishedAt: timestamp('finished_at', { withTimezone: true }),
+}, (t) => [
+  uniqueIndex('runs_workflow_uq').on(t.workflowId, t.startedAt),
+  index('runs_binding_idx').on(t.bindingId, t.startedAt),
+]);
+
+export interface RunCounts { created: number; updated: number; unchanged: number; failed: number }
+
+/** Hub changes, written in the same transaction as the change (transactional outbox). */
+export const outboxEvents = pgTable('outbox_events', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  projectId: uuid('project_id').notNull(),
+  storyId: uuid('story_id').notNull(),
+  action: text('action').notNull(),
+  target: text('target').notNull(),
+  time: timestamp('time', { withTimezone: true }).notNull().defaultNow(),
+  actor: text('actor').notNull(),
+  /** 'hub' or the binding id whose pull caused the change (echo prevention). */
+  origin: text('origin').notNull(),
+  changes: jsonb('changes').$type<{ field: string; added: unknown; removed: unknown }[]>().notNull(),
+  storyVersion: integer('story_version').notNull(),
+  relayedAt: timestamp('relayed_at', { withTimezone: true }),
+}, (t) => [index('outbox_unrelayed_idx').on(t.id).where(sql`${t.relayedAt} is null`)]);
+
+/** Events a remote rejected for good: visible, retryable, droppable. */
+export const deadLetters = pgTable('dead_letters', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  bindingId: uuid('binding_id').notNull().references(() => bindings.id, { onDelete: 'cascade' }),
+  storyId: uuid('story_id').notNull(),
+  eventId: bigint('event_id', { mode: 'number' }).notNull(),
+  error: text('error').notNull(),
+  state: text('state').notNull().default('open'),
+  createdAt: createdAt(),
+  resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+});
+
+/** What each push wrote, per story and binding. */
+export const pushLog = pgTable('push_log', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  bindingId: uuid('binding_id').notNull().references(() => bindings.id, { onDelete: 'cascade' }),
+  storyId: uuid('story_id').notNull(),
+  storyVersion: integer('story_version').notNull(),
+  operation: text('operation').notNull(),
+  fields: jsonb('fields').$type<string[]>().notNull().default([]),
+  outcome: text('outcome').notNull(),
+  error: text('error'),
+  at: createdAt(),
+}, (t) => [index('push_log_story_idx').on(t.storyId, t.at)]);

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Every environment variable trackbridge reads, parsed once at boot. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port').optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('trackbridge'),
+  TEMPORAL_TLS: bool.default(false),
+  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_CLI: z.string().min(1).optional(),
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  /** 32 bytes, base64 or hex: the AES-256-GCM key for connection secrets. */
+  TRACKBRIDGE_SECRET_KEY: z
+    .string()
+    .refine((v) => decodeKey(v) !== null, 'expected 32 bytes as base64 or 64 hex characters')
+    .optional(),
+  OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Env {
+  /** True when the dev server must be started because no TEMPORAL_ADDRESS was given. */
+  temporalManaged: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration:\n${issues.map((i) => `  - ${i.variable}: ${i.message}`).join('\n')}\n` +
+        'See .env.example for every variable and its meaning.',
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse the environment once; one error lists every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset", as docker-compose and shells often pass them.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '?'), message: i.message })),
+    );
+  }
+  const cfg = parsed.data;
+  const issues: { variable: string; message: string }[] = [];
+  if (cfg.NODE_ENV === 'production' && !cfg.TRACKBRIDGE_SECRET_KEY) {
+    issues.push({ variable: 'TRACKBRIDGE_SECRET_KEY', message: 'required in production' });
+  }
+  if (Boolean(cfg.TEMPORAL_TLS_CERT_PATH) !== Boolean(cfg.TEMPORAL_TLS_KEY_PATH)) {
+    issues.push({ variable: 'TEMPORAL_TLS_CERT_PATH', message: 'set both TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH, or neither' });
+  }
+  if (issues.length) throw new ConfigError(issues);
+  return { ...cfg, temporalManaged: !cfg.TEMPORAL_ADDRESS };
+}
+
+export function decodeKey(value: string): Buffer | null {
+  const buf = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  return buf.length === 32 ? buf : null;
+}

@@ -1,0 +1,44 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+const VERSION = 'v1';
+
+/** AES-256-GCM sealing of connection secrets. The output is `v1.<iv>.<tag>.<ciphertext>` in base64url. */
+export interface SecretBox {
+  seal(plain: unknown): string;
+  open<T = unknown>(sealed: string): T;
+}
+
+export function createSecretBox(key: Buffer): SecretBox {
+  if (key.length !== 32) throw new Error('secret key must be 32 bytes');
+  return {
+    seal(plain) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const ct = Buffer.concat([cipher.update(JSON.stringify(plain), 'utf8'), cipher.final()]);
+      return [VERSION, iv, cipher.getAuthTag(), ct].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
+    },
+    open<T>(sealed: string): T {
+      const [version, iv, tag, ct] = sealed.split('.');
+      if (version !== VERSION || !iv || !tag || ct === undefined) throw new Error('unrecognised secret format');
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      const plain = Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]);
+      return JSON.parse(plain.toString('utf8')) as T;
+    },
+  };
+}
+
+/** API tokens are high-entropy, so a plain SHA-256 is the right hash: fast lookups, nothing to brute-force. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function newToken(): string {
+  return `tb_${randomBytes(32).toString('base64url')}`;
+}
+
+export function safeEqualHex(a: string, b: string): boolean {
+  const ab = Buffer.from(a, 'hex');
+  const bb = Buffer.from(b, 'hex');
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}

@@ -1,0 +1,74 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createApp } from '../api/app';
+import { countApiTokens, createApiToken } from '../db/tokens';
+import { allConnectors, getConnector } from '../connectors/registry';
+import type { Config } from './config';
+import type { Core } from './context';
+import { connectWorker } from './temporal';
+import { createWorker } from './worker';
+
+/** On a first start there is no way to call the API, so one admin token is created and shown once. */
+export async function ensureFirstToken(core: Core, log: (line: string) => void): Promise<void> {
+  if ((await countApiTokens(core.database.db)) > 0) return;
+  const { token } = await createApiToken(core.database.db, 'admin');
+  log(
+    '\n  ┌─ First start: an admin API token was created. It is shown only this once.\n' +
+      `  │  ${token}\n` +
+      '  │  Use it as: Authorization: Bearer <token>. More: npm run token -- create <name>\n' +
+      '  └─\n',
+  );
+}
+
+export async function startApiServer(config: Config, core: Core, temporal: Client, logger: Logger): Promise<ServerType> {
+  const app = createApp({
+    db: core.database.db,
+    temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    connectors: allConnectors,
+    secretBox: core.secretBox,
+    logger,
+    checks: {
+      database: () => core.database.ping(),
+      temporal: async () => void (await temporal.workflowService.getSystemInfo({})),
+    },
+  });
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+      logger.info({ port: info.port }, `API listening on http://localhost:${info.port} (docs: /docs)`);
+      resolve(server);
+    });
+  });
+}
+
+export async function startWorker(config: Config, core: Core, logger: Logger): Promise<{ worker: Worker; done: Promise<void> }> {
+  const connection = await connectWorker(config);
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: { db: core.database.db, secretBox: core.secretBox, getConnector, logger },
+    logger,
+  });
+  const done = worker.run().finally(() => connection.close());
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+  return { worker, done };
+}
+
+/** Runs `stop` once on SIGINT/SIGTERM; a second signal exits at once. */
+export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    stop().then(() => process.exit(0), (err: unknown) => {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}

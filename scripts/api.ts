@@ -1,0 +1,17 @@
+import { boot, requireDatabaseUrl } from '../lib/boot';
+import { openCore } from '../lib/context';
+import { ensureFirstToken, onShutdown, startApiServer } from '../lib/runtime';
+import { connectClient } from '../lib/temporal';
+
+/** `npm run api`: the HTTP API alone (production shape). */
+const { config, logger } = boot();
+requireDatabaseUrl(config, 'The API');
+const core = await openCore(config, logger);
+await ensureFirstToken(core, (line) => process.stdout.write(line));
+const temporal = await connectClient(config);
+const server = await startApiServer(config, core, temporal, logger);
+onShutdown(logger, async () => {
+  await new Promise((r) => server.close(r));
+  await temporal.connection.close();
+  await core.database.close();
+});

@@ -1,0 +1,34 @@
+import { boot } from '../lib/boot';
+import { openCore } from '../lib/context';
+import { startDevServer, type DevServer } from '../lib/dev-server';
+import { ensureFirstToken, onShutdown, startApiServer, startWorker } from '../lib/runtime';
+import { connectClient } from '../lib/temporal';
+import { resolveTemporalCli } from '../lib/temporal-cli';
+
+/**
+ * `npm start`: everything in one process for a laptop: the Temporal dev server (unless
+ * TEMPORAL_ADDRESS is set), the database (embedded unless DATABASE_URL is set), the worker and the API.
+ */
+const { config, logger } = boot();
+let dev: DevServer | undefined;
+if (config.temporalManaged) {
+  const cli = await resolveTemporalCli({ logger });
+  dev = await startDevServer({ cli, dataDir: config.DATA_DIR, port: config.TEMPORAL_DEV_PORT, uiPort: config.TEMPORAL_UI_PORT, logger });
+}
+const core = await openCore(config, logger);
+await ensureFirstToken(core, (line) => process.stdout.write(line));
+const temporal = await connectClient(config);
+const { worker, done } = await startWorker(config, core, logger);
+const server = await startApiServer(config, core, temporal, logger);
+logger.info(
+  { api: `http://localhost:${config.PORT}`, docs: `http://localhost:${config.PORT}/docs`, temporalUi: dev?.uiUrl ?? '(your cluster)' },
+  'trackbridge is up',
+);
+onShutdown(logger, async () => {
+  await new Promise((r) => server.close(r));
+  worker.shutdown();
+  await done;
+  await temporal.connection.close();
+  await core.database.close();
+  await dev?.stop();
+});

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import pino from 'pino';
+import { inject } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { openDatabase, type Database } from '../../db/client';
+import { createSecretBox } from '../../lib/crypto';
+import { createWorker } from '../../lib/worker';
+import type { ActivityDeps } from '../../activities';
+import { getConnector } from '../../connectors/registry';
+import { track } from './resources';
+
+export const testLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+export const testSecretBox = createSecretBox(Buffer.alloc(32, 7));
+
+/** A fresh database cloned from the migrated template: isolated per test file. */
+export async function createTestDatabase(): Promise<Database & { url: string; drop(): Promise<void> }> {
+  const name = `tb_test_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: inject('pgAdminUrl') });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name} template ${inject('pgTemplate')}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(inject('pgAdminUrl'));
+  url.pathname = `/${name}`;
+  const database = await openDatabase({ url: url.toString(), dataDir: '.data', poolSize: 5 });
+  const untrack = track(`database ${name}`);
+  return {
+    ...database,
+    url: url.toString(),
+    async drop() {
+      await database.close();
+      const a = new pg.Client({ connectionString: inject('pgAdminUrl') });
+      await a.connect();
+      await a.query(`drop database if exists ${name} with (force)`);
+      await a.end();
+      untrack();
+    },
+  };
+}
+
+export async function connectTestClient(): Promise<Client & { close(): Promise<void> }> {
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  const untrack = track('temporal client');
+  const client = new Client({ connection });
+  return Object.assign(client, { close: async () => { await connection.close(); untrack(); } });
+}
+
+export interface TestWorker {
+  worker: Worker;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/** A worker on its own task queue, running the once-per-run workflow bundle. */
+export async function startTestWorker(deps: Partial<ActivityDeps> & Pick<ActivityDeps, 'db'>): Promise<TestWorker> {
+  const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  const taskQueue = `test-${randomBytes(5).toString('hex')}`;
+  const worker = await createWorker({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    deps: { secretBox: testSecretBox, getConnector, logger: testLogger, ...deps },
+    logger: testLogger,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
+  const running = worker.run();
+  const untrack = track(`worker ${taskQueue}`);
+  return {
+    worker,
+    taskQueue,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      untrack();
+    },
+  };
+}

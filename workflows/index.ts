@@ -1,0 +1,1 @@
+export { connectionTest } from './connectionTest';
