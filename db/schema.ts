@@ -111,6 +111,8 @@ export const externalLinks = pgTable('external_links', {
   remoteUpdatedAt: text('remote_updated_at'),
   remoteVersion: text('remote_version'),
   syncedAt: timestamp('synced_at', { withTimezone: true }),
+  /** Set by full listings only; a link a complete listing did not see is a deletion candidate. */
+  listedAt: timestamp('listed_at', { withTimezone: true }),
   createdAt: createdAt(),
 }, (t) => [
   uniqueIndex('external_links_story_uq').on(t.bindingId, t.storyId),
@@ -147,6 +149,8 @@ export const runs = pgTable('runs', {
   id: uuid('id').primaryKey().defaultRandom(),
   kind: text('kind').notNull(),
   workflowId: text('workflow_id').notNull(),
+  /** The first execution's run id: stable across continue-as-new, so one run row covers the whole chain. */
+  temporalRunId: text('temporal_run_id').notNull(),
   bindingId: uuid('binding_id').references(() => bindings.id, { onDelete: 'set null' }),
   status: text('status').notNull().default('running'),
   counts: jsonb('counts').$type<RunCounts>().notNull().default({ created: 0, updated: 0, unchanged: 0, failed: 0 }),
@@ -155,7 +159,7 @@ export const runs = pgTable('runs', {
   startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
   finishedAt: timestamp('finished_at', { withTimezone: true }),
 }, (t) => [
-  uniqueIndex('runs_workflow_uq').on(t.workflowId, t.startedAt),
+  uniqueIndex('runs_workflow_uq').on(t.workflowId, t.temporalRunId),
   index('runs_binding_idx').on(t.bindingId, t.startedAt),
 ]);
 

@@ -9,6 +9,7 @@ import type { Config } from './config';
 import type { Core } from './context';
 import { connectWorker } from './temporal';
 import { createWorker } from './worker';
+import { installTemporalRuntime } from './temporal-runtime';
 
 /** On a first start there is no way to call the API, so one admin token is created and shown once. */
 export async function ensureFirstToken(core: Core, log: (line: string) => void): Promise<void> {
@@ -44,6 +45,7 @@ export async function startApiServer(config: Config, core: Core, temporal: Clien
 }
 
 export async function startWorker(config: Config, core: Core, logger: Logger): Promise<{ worker: Worker; done: Promise<void> }> {
+  installTemporalRuntime(logger);
   const connection = await connectWorker(config);
   const worker = await createWorker({
     connection,
@@ -53,6 +55,11 @@ export async function startWorker(config: Config, core: Core, logger: Logger): P
     logger,
   });
   const done = worker.run().finally(() => connection.close());
+  const shutdown = worker.shutdown.bind(worker);
+  // Idempotent: a second signal or an SDK-initiated stop must not make shutdown throw.
+  worker.shutdown = () => {
+    if (worker.getState() === 'RUNNING') shutdown();
+  };
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
   return { worker, done };
 }

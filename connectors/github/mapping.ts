@@ -46,7 +46,8 @@ const labelName = (label: string | { name?: string }): string => (typeof label =
 export function toFields(issue: GitHubIssue): ItemFields {
   return {
     title: issue.title,
-    description: stripMarker(issue.body ?? ''),
+    // Bodies typed in GitHub's web UI have CRLF line ends; the hub keeps LF for every tracker.
+    description: stripMarker((issue.body ?? '').replace(/\r\n/g, '\n')),
     status: issue.state,
     closed: issue.state === 'closed',
     priority: null,
@@ -75,7 +76,7 @@ export function toRemoteComment(comment: GitHubComment): RemoteComment {
   return {
     remoteId: String(comment.id),
     author: comment.user?.login ?? '',
-    body: comment.body ?? '',
+    body: (comment.body ?? '').replace(/\r\n/g, '\n'),
     createdAt: comment.created_at,
     updatedAt: comment.updated_at,
   };

@@ -215,7 +215,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     } catch {
       // Not JSON: fall back to the start of the text below.
     }
-    const text = options.describeError?.(body) ?? (typeof body === 'string' ? body.slice(0, 200) : undefined);
+    const text = (options.describeError ?? defaultDescribe)(body);
     return text ? redact(text, secrets) : undefined;
   }
 
@@ -237,4 +237,11 @@ function parseBody<T>(bodyText: string, label: string): T {
   } catch {
     throw new PermanentError(`${label}: the answer is not JSON (is the base URL right?)`);
   }
+}
+
+/** `{ message }` or the start of a text body; connectors pass their own for richer error shapes. */
+function defaultDescribe(body: unknown): string | undefined {
+  if (typeof body === 'string') return body.trim().slice(0, 200) || undefined;
+  const message = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : undefined;
 }

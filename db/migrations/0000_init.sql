@@ -85,6 +85,7 @@ CREATE TABLE "external_links" (
 	"remote_updated_at" text,
 	"remote_version" text,
 	"synced_at" timestamp with time zone,
+	"listed_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
@@ -137,6 +138,7 @@ CREATE TABLE "runs" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"kind" text NOT NULL,
 	"workflow_id" text NOT NULL,
+	"temporal_run_id" text NOT NULL,
 	"binding_id" uuid,
 	"status" text DEFAULT 'running' NOT NULL,
 	"counts" jsonb DEFAULT '{"created":0,"updated":0,"unchanged":0,"failed":0}'::jsonb NOT NULL,
@@ -184,6 +186,6 @@ CREATE UNIQUE INDEX "external_links_remote_uq" ON "external_links" USING btree (
 CREATE UNIQUE INDEX "inbox_remote_uq" ON "inbox" USING btree ("binding_id","remote_id");--> statement-breakpoint
 CREATE INDEX "outbox_unrelayed_idx" ON "outbox_events" USING btree ("id") WHERE "outbox_events"."relayed_at" is null;--> statement-breakpoint
 CREATE INDEX "push_log_story_idx" ON "push_log" USING btree ("story_id","created_at");--> statement-breakpoint
-CREATE UNIQUE INDEX "runs_workflow_uq" ON "runs" USING btree ("workflow_id","started_at");--> statement-breakpoint
+CREATE UNIQUE INDEX "runs_workflow_uq" ON "runs" USING btree ("workflow_id","temporal_run_id");--> statement-breakpoint
 CREATE INDEX "runs_binding_idx" ON "runs" USING btree ("binding_id","started_at");--> statement-breakpoint
 CREATE INDEX "stories_project_idx" ON "stories" USING btree ("project_id");

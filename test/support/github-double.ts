@@ -12,6 +12,7 @@ import {
   type Account, type CommentRecord, type GitHubComment, type GitHubIssue, type IssueRecord, type IssueState, type LabelDef,
   type RenderContext, type StateReason,
 } from './github-fixtures';
+import { track } from './resources';
 
 export type { GitHubComment, GitHubIssue } from './github-fixtures';
 
@@ -38,8 +39,9 @@ export interface GitHubDoubleOptions {
 }
 
 export interface NewIssue {
-  title?: string; body?: string | null; state?: IssueState; stateReason?: StateReason | null;
-  labels?: string[]; assignees?: string[]; user?: string; pullRequest?: boolean; createdAt?: Date | string | number;
+  title?: string | undefined; body?: string | null | undefined; state?: IssueState | undefined;
+  stateReason?: StateReason | null | undefined; labels?: string[] | undefined; assignees?: string[] | undefined;
+  user?: string | undefined; pullRequest?: boolean | undefined; createdAt?: Date | string | number | undefined;
 }
 export interface IssueChange {
   title?: string | undefined; body?: string | null | undefined; state?: IssueState | undefined;
@@ -186,6 +188,7 @@ function createStore(clock: Clock, searchLagMs: number) {
   function createRepo(fullName: string, viewer: Account, opts: { private?: boolean; hasIssues?: boolean } = {}): RepoState {
     const [owner, name] = fullName.split('/');
     if (!owner || !name) throw new Error(`repo must be "owner/name", got "${fullName}"`);
+    if (repos.has(fullName.toLowerCase())) throw new Error(`GitHub double already has repo ${fullName}`);
     const repo: RepoState = {
       id: ids.repo++, owner: owner === viewer.login ? viewer : account(owner, 'Organization'), name, fullName,
       private: opts.private ?? false, hasIssues: opts.hasIssues ?? true, createdAt: floorSec(clock.now()) - 400 * 86_400_000,
@@ -280,10 +283,10 @@ function createStore(clock: Clock, searchLagMs: number) {
     const first = repo.nextNumber;
     let pullRequests = 0;
     for (let i = 0; i < n; i++) {
-      const f = fixtureIssue(rand, floorSec(start + (i / n) * (horizon - start)), horizon, mix);
+      const { labelNames, ...fields } = fixtureIssue(rand, floorSec(start + (i / n) * (horizon - start)), horizon, mix);
       const rec: IssueRecord = {
-        ...f, id: ids.issue++, number: repo.nextNumber++, body: null, labels: f.labelNames.map((l) => label(repo, l)),
-        commentSeed: f.comments > 0 ? Math.floor(rand() * 2 ** 31) : undefined,
+        ...fields, id: ids.issue++, number: repo.nextNumber++, body: null, labels: labelNames.map((l) => label(repo, l)),
+        commentSeed: fields.comments > 0 ? Math.floor(rand() * 2 ** 31) : undefined,
       };
       if (rec.isPull) pullRequests++;
       repo.issues.set(rec.number, rec);
@@ -302,7 +305,7 @@ function createStore(clock: Clock, searchLagMs: number) {
     search.forget(rec);
   }
   const repo = (fullName: string): RepoState | undefined => repos.get(fullName.toLowerCase());
-  return { repos, repo, account, createRepo, createIssue, updateIssue, commentsOf, addComment, seed, deleteIssue, search };
+  return { repos, repo, account, createRepo, createIssue, updateIssue, touch, commentsOf, addComment, seed, deleteIssue, search };
 }
 type Store = ReturnType<typeof createStore>;
 
@@ -429,7 +432,7 @@ function createFaults() {
     },
     clear(): void { rules = []; },
     /** Latency faults delay and fall through; the first other matching fault decides the response. */
-    async apply(req: DoubleRequest): Promise<Fault | undefined> {
+    async apply(req: DoubleRequest, onHit: (kind: Fault['kind']) => void): Promise<Fault | undefined> {
       for (const active of [...rules]) {
         if (active.left <= 0 || !matches(active, req)) continue;
         if (active.skip > 0) { active.skip--; continue; }
@@ -437,6 +440,7 @@ function createFaults() {
         active.hits++;
         if (active.left <= 0 && active.rule.fault.kind !== 'hang') rules = rules.filter((r) => r !== active);
         const fault = active.rule.fault;
+        onHit(fault.kind);
         if (fault.kind === 'latency') await sleep(fault.ms);
         else if (fault.kind === 'hang') await new Promise<void>((go) => active.held.push(go));
         else return fault;
@@ -646,8 +650,218 @@ function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
   return (ifNoneMatch ?? '').split(',').map((t) => t.trim().replace(/^W\//, '')).some((t) => t === etag || t === '*');
 }
 
+/** An empty body reads as `{}`; undefined means it was not JSON. */
+function parseJson(raw: string): unknown {
+  try {
+    return raw ? (JSON.parse(raw) as unknown) : {};
+  } catch {
+    return undefined;
+  }
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+export interface RequestFilter { method?: string; path?: string | RegExp; status?: number; conditional?: boolean }
+
+/** The running double and the levers a test pulls on it. */
+export interface GitHubDouble {
+  readonly url: string;
+  readonly token: string;
+  readonly login: string;
+  setToken(token: string): void;
+  /** Every request fails with 401 until setToken. */
+  revokeToken(): void;
+  now(): Date;
+  /** Freezes the clock at `t`; it then moves only through advanceTime. */
+  setTime(t: Date | string | number): void;
+  advanceTime(ms: number): void;
+  useRealTime(): void;
+  createRepo(fullName: string, opts?: { private?: boolean; hasIssues?: boolean }): void;
+  seedIssues(repo: string, count: number, opts?: SeedOptions): { first: number; last: number; pullRequests: number };
+  addIssue(repo: string, input?: NewIssue): GitHubIssue;
+  /** A remote edit: always bumps updated_at, even when no field changes. */
+  editIssue(repo: string, number: number, change: IssueChange): GitHubIssue;
+  addComment(repo: string, number: number, body: string, opts?: { user?: string }): GitHubComment;
+  editComment(repo: string, commentId: number, body: string): GitHubComment;
+  /** Afterwards the issue answers 410 and leaves listings and search. */
+  deleteIssue(repo: string, number: number): void;
+  getIssue(repo: string, number: number): GitHubIssue | undefined;
+  listIssues(repo: string, opts?: { state?: IssueState | 'all' }): GitHubIssue[];
+  listComments(repo: string, number: number): GitHubComment[];
+  requests(filter?: RequestFilter): RequestRecord[];
+  countRequests(filter?: RequestFilter): number;
+  /** GET requests for issue-listing pages of `repo`, by either of its paths. */
+  pageRequests(repo: string): number;
+  resetRequests(): void;
+  inject(rule: FaultRule): FaultHandle;
+  /** The next `count` matching requests answer `status` (default 502). */
+  failNext(count: number, status?: number, where?: FaultMatch): FaultHandle;
+  secondaryRateLimit(opts?: { retryAfter?: number; times?: number; status?: 403 | 429 } & FaultMatch): FaultHandle;
+  tooManyRequests(opts?: { retryAfter?: number; times?: number } & FaultMatch): FaultHandle;
+  /** Holds the next matching request open until release() (or close()). */
+  hangNext(where?: FaultMatch): FaultHandle;
+  setLatency(ms: number): void;
+  clearFaults(): void;
+  rateLimit(resource?: RateResource): RateState;
+  setRateLimit(opts: { resource?: RateResource; limit?: number; remaining?: number; resetInMs?: number }): void;
+  setSearchLag(ms: number): void;
+  close(): Promise<void>;
+}
+
+/** Starts the double on a local port; `await handle.close()` when done. */
+export async function startGitHubDouble(opts: GitHubDoubleOptions = {}): Promise<GitHubDouble> {
+  const clock = createClock(opts.now === undefined ? undefined : toMs(opts.now));
+  const store = createStore(clock, opts.searchLagMs ?? 0);
+  const viewer = store.account(opts.login ?? 'trackbridge-bot');
+  const limits = createRateLimits(clock, opts.rateLimit ?? 5000, opts.searchRateLimit ?? 30);
+  const faults = createFaults();
+  const htmlBase = opts.htmlBase ?? 'https://github.com';
+  const route = createRouter({ store, viewer, clock, limits, htmlBase, repositoryIdLinks: opts.repositoryIdLinks ?? true });
+  let token = opts.token ?? `ghp_${randomBytes(18).toString('base64url')}`;
+  let latencyMs = opts.latencyMs ?? 0;
+  let log: RequestRecord[] = [];
+  let seq = 0;
+
+  function authorize(url: URL, headers: IncomingHttpHeaders, resource: RateResource): Reply | undefined {
+    const presented = /^(?:bearer|token)\s+(\S+)$/i.exec(headers.authorization ?? '')?.[1];
+    if (presented !== token) return { ...fail(401, 'Bad credentials'), charge: false };
+    if (url.pathname === '/rate_limit' || !limits.exhausted(resource)) return undefined;
+    const message = `API rate limit exceeded for user ID ${viewer.id}. If you reach out to GitHub Support for help, please include the request ID ${randomBytes(4).toString('hex').toUpperCase()}.`;
+    return { ...fail(opts.primaryLimitStatus ?? 403, message), charge: false };
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const query = Object.fromEntries(url.searchParams);
+    const entry: RequestRecord = { seq: ++seq, method, path: url.pathname, query, status: 0, conditional: req.headers['if-none-match'] !== undefined, at: clock.now() };
+    log.push(entry);
+    const raw = await readBody(req);
+    if (latencyMs > 0) await sleep(latencyMs);
+    const fault = await faults.apply({ method, path: url.pathname, query, headers: req.headers }, (kind) => { entry.fault = kind; });
+    if (fault?.kind === 'disconnect') { req.socket.destroy(); return; }
+    const resource: RateResource = url.pathname.startsWith('/search/') ? 'search' : 'core';
+    let reply = fault ? faultReply(fault) : authorize(url, req.headers, resource);
+    if (!reply) {
+      const body = parseJson(raw);
+      reply = body === undefined ? fail(400, 'Problems parsing JSON') : route({ method, url, base: url.origin, body, headers: req.headers });
+    }
+    let status = reply.status;
+    let payload = reply.body === undefined ? '' : JSON.stringify(reply.body);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json; charset=utf-8', 'x-github-api-version-selected': '2022-11-28',
+      'x-github-media-type': 'github.v3; format=json', 'x-github-request-id': randomBytes(8).toString('hex').toUpperCase(), ...reply.headers,
+    };
+    if (method === 'GET' && status === 200) {
+      headers.etag = `"${createHash('sha1').update(payload).digest('hex')}"`;
+      // GitHub documents that a 304 does not count against the primary rate limit.
+      if (etagMatches(req.headers['if-none-match'], headers.etag)) { status = 304; payload = ''; }
+    }
+    if (reply.charge && status !== 304) limits.charge(resource);
+    res.writeHead(status, { ...headers, ...limits.headers(resource) }).end(payload);
+    entry.status = status;
+  }
+
+  const server = createServer((req, res) => {
+    serve(req, res).catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: `double failed: ${String(err)}` }));
+    });
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
+  const untrack = track(`github double ${(server.address() as AddressInfo).port}`);
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  const render = (repo: RepoState): RenderContext => ({ apiBase: url, htmlBase, fullName: repo.fullName });
+  const repoOf = (name: string): RepoState => {
+    const found = store.repo(name);
+    if (!found) throw new Error(`GitHub double has no repo ${name}`);
+    return found;
+  };
+  const issueOf = (name: string, number: number): [RepoState, IssueRecord] => {
+    const repo = repoOf(name);
+    const rec = repo.issues.get(number);
+    if (!rec) throw new Error(`GitHub double has no issue ${name}#${number}`);
+    return [repo, rec];
+  };
+  const matching = (filter: RequestFilter = {}): RequestRecord[] => log.filter((r) =>
+    (filter.method === undefined || r.method === filter.method.toUpperCase()) && (filter.status === undefined || r.status === filter.status)
+    && (filter.conditional === undefined || r.conditional === filter.conditional)
+    && (filter.path === undefined || (typeof filter.path === 'string' ? r.path === filter.path : filter.path.test(r.path))));
+
+  return {
+    url,
+    get token() { return token; },
+    login: viewer.login,
+    setToken: (t) => { token = t; },
+    revokeToken: () => { token = `revoked-${randomBytes(8).toString('hex')}`; },
+    now: () => new Date(clock.now()),
+    setTime: (t) => clock.set(t),
+    advanceTime: (ms) => clock.advance(ms),
+    useRealTime: () => clock.useRealTime(),
+    createRepo: (fullName, repoOpts) => { store.createRepo(fullName, viewer, repoOpts); },
+    seedIssues: (name, count, seedOpts = {}) => store.seed(store.repo(name) ?? store.createRepo(name, viewer), count, seedOpts),
+    addIssue: (name, input = {}) => {
+      const repo = repoOf(name);
+      const author = input.user === undefined ? viewer : store.account(input.user);
+      return renderIssue(store.createIssue(repo, { title: `Issue created at ${isoSeconds(clock.now())}`, ...input }, author), render(repo));
+    },
+    editIssue: (name, number, change) => {
+      const [repo, rec] = issueOf(name, number);
+      if (!store.updateIssue(repo, rec, change)) store.touch(repo, rec, () => undefined);
+      return renderIssue(rec, render(repo));
+    },
+    addComment: (name, number, body, commentOpts = {}) => {
+      const [repo, rec] = issueOf(name, number);
+      const user = commentOpts.user === undefined ? viewer : store.account(commentOpts.user);
+      return renderComment(store.addComment(repo, rec, body, user), render(repo));
+    },
+    editComment: (name, commentId, body) => {
+      const repo = repoOf(name);
+      const comment = repo.commentById.get(commentId);
+      if (!comment) throw new Error(`GitHub double has no comment ${commentId} in ${name}`);
+      Object.assign(comment, { body, updatedAt: clock.stamp() });
+      return renderComment(comment, render(repo));
+    },
+    deleteIssue: (name, number) => { store.deleteIssue(...issueOf(name, number)); },
+    getIssue: (name, number) => {
+      const repo = repoOf(name);
+      const rec = repo.issues.get(number);
+      return rec && renderIssue(rec, render(repo));
+    },
+    listIssues: (name, listOpts = {}) => repoOf(name).byNumber
+      .filter((r) => (listOpts.state ?? 'all') === 'all' || r.state === listOpts.state).map((r) => renderIssue(r, render(repoOf(name)))),
+    listComments: (name, number) => {
+      const [repo, rec] = issueOf(name, number);
+      return store.commentsOf(repo, rec).map((c) => renderComment(c, render(repo)));
+    },
+    requests: (filter) => matching(filter),
+    countRequests: (filter) => matching(filter).length,
+    pageRequests: (name) => {
+      const repo = repoOf(name);
+      const paths = [`/repos/${repo.fullName}/issues`.toLowerCase(), `/repositories/${repo.id}/issues`];
+      return log.filter((r) => r.method === 'GET' && paths.includes(r.path.toLowerCase())).length;
+    },
+    resetRequests: () => { log = []; },
+    inject: (rule) => faults.inject(rule),
+    failNext: (count, status = 502, where = {}) => faults.inject({ ...where, times: count, fault: { kind: 'status', status } }),
+    secondaryRateLimit: ({ retryAfter, times, status, ...where } = {}) =>
+      faults.inject({ ...where, times: times ?? 1, fault: { kind: 'secondaryRateLimit', retryAfter: retryAfter ?? 60, status: status ?? 403 } }),
+    tooManyRequests: ({ retryAfter, times, ...where } = {}) =>
+      faults.inject({ ...where, times: times ?? 1, fault: { kind: 'secondaryRateLimit', retryAfter: retryAfter ?? 60, status: 429 } }),
+    hangNext: (where = {}) => faults.inject({ ...where, fault: { kind: 'hang' } }),
+    setLatency: (ms) => { latencyMs = ms; },
+    clearFaults: () => faults.clear(),
+    rateLimit: (resource = 'core') => limits.state(resource),
+    setRateLimit: ({ resource = 'core', ...rest }) => limits.set(resource, rest),
+    setSearchLag: (ms) => store.search.setLag(ms),
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => { untrack(); resolve(); });
+      server.closeAllConnections();
+    }),
+  };
 }

@@ -55,7 +55,8 @@ export interface RenderContext { apiBase: string; htmlBase: string; fullName: st
 
 /** GitHub timestamps carry whole seconds and no fraction. */
 export const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-const nodeId = (prefix: string, id: number): string => `${prefix}_kwDO${Buffer.from(String(id)).toString('base64url')}`;
+/** Opaque like GitHub's; clients must only store and compare it. */
+const nodeId = (prefix: string, id: number): string => `${prefix}_kwDO${id.toString(36).toUpperCase()}`;
 
 export function renderUser(user: Account, ctx: RenderContext): GitHubUser {
   return {
@@ -160,8 +161,20 @@ export function fixtureTitle(rand: () => number, isPull: boolean): string {
   return rand() < 0.7 ? `${pick(rand, AREAS)} ${pick(rand, FAILURES)} ${pick(rand, TRIGGERS)}` : pick(rand, FEATURES);
 }
 
-/** A markdown bug report of 500-2000 characters, the length real issue bodies tend to have. */
+const bodyPool = new Map<number, string>();
+
+/**
+ * A markdown bug report of 500-2000 characters, the length real issue bodies tend to have.
+ * Seeded bodies come from a pool of 256 plus a per-issue line: cheap enough to render on every page read.
+ */
 export function fixtureBody(seed: number): string {
+  const slot = seed % 256;
+  let body = bodyPool.get(slot);
+  if (body === undefined) bodyPool.set(slot, (body = generateBody(slot)));
+  return `${body}\n\nSeen in build ${seed % 100_000}.`;
+}
+
+function generateBody(seed: number): string {
   const rand = prng(seed);
   const target = 500 + Math.floor(rand() * 1500);
   const prose = (n: number): string => Array.from({ length: n }, () => pick(rand, SENTENCES)).join(' ');
@@ -174,7 +187,7 @@ export function fixtureBody(seed: number): string {
   ];
   let body = sections.join('\n\n');
   while (body.length < target) body += `\n\n${prose(2)}`;
-  return body.length > 2000 ? body.slice(0, 2000) : body;
+  return body.length > 1970 ? body.slice(0, 1970) : body;
 }
 
 export function fixtureCommentBody(rand: () => number): string {

@@ -80,3 +80,46 @@ export async function startTestWorker(deps: Partial<ActivityDeps> & Pick<Activit
     },
   };
 }
+
+/** The real app over real dependencies, plus a valid token. */
+export async function createTestApi(opts: { database: Database; client: Client; taskQueue: string; temporalCheck?: () => Promise<void> }) {
+  const { createApp } = await import('../../api/app');
+  const { createApiToken } = await import('../../db/tokens');
+  const { allConnectors } = await import('../../connectors/registry');
+  const app = createApp({
+    db: opts.database.db,
+    temporal: opts.client,
+    taskQueue: opts.taskQueue,
+    connectors: allConnectors,
+    secretBox: testSecretBox,
+    logger: testLogger,
+    checks: {
+      database: () => opts.database.ping(),
+      temporal: opts.temporalCheck ?? (async () => void (await opts.client.workflowService.getSystemInfo({}))),
+    },
+  });
+  const { token } = await createApiToken(opts.database.db, 'test');
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    app.request(path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  return { app, token, call };
+}
+
+/** Polls until `check` returns a value, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import type { Json, PullPage, RemoteItem } from '../types';
+
+/**
+ * The pull cursor shared by connectors whose listing is "updated at or after `since`, oldest first".
+ * Two phases:
+ * - `listing`: a resume point. `from` is where this listing started (its lower bound), `since` and
+ *   `page` the query of the next page, `maxSeen` the newest remote update seen so far, `total` what
+ *   the listing's first answer announced.
+ * - `watermark`: after a complete listing. The next pull asks for `since`, with If-None-Match `etag`
+ *   when the remote gave one, so an unchanged scope costs one request answered 304.
+ * Timestamps are the remote's own (whole seconds, UTC); the local clock never enters a cursor.
+ */
+const listingCursor = z.object({
+  v: z.literal(1),
+  phase: z.literal('listing'),
+  from: z.string().nullable(),
+  since: z.string().nullable(),
+  page: z.number().int().nonnegative(),
+  maxSeen: z.string().nullable(),
+  total: z.number().int().nonnegative().nullable(),
+});
+const watermarkCursor = z.object({
+  v: z.literal(1),
+  phase: z.literal('watermark'),
+  since: z.string().nullable(),
+  etag: z.string().nullable(),
+});
+const cursorSchema = z.discriminatedUnion('phase', [listingCursor, watermarkCursor]);
+
+export type ListingCursor = z.infer<typeof listingCursor>;
+export type WatermarkCursor = z.infer<typeof watermarkCursor>;
+
+export type SourcePage<Raw> =
+  | { notModified: true }
+  | { notModified: false; items: Raw[]; hasNext: boolean; etag: string | null; total?: number | undefined };
+
+/** What a connector tells the incremental pull about its listing. */
+export interface IncrementalSource<Raw> {
+  /** Page `page` (0-based) of the items updated at or after `since`, oldest update first. */
+  fetchPage(q: { since: string | null; page: number; ifNoneMatch: string | null }): Promise<SourcePage<Raw>>;
+  id(raw: Raw): string;
+  updatedAt(raw: Raw): string;
+  /** Items to yield; may drop some (GitHub's pull requests). */
+  toItems(raws: Raw[]): Promise<RemoteItem[]> | RemoteItem[];
+  overlapMs: number;
+  onInvalidCursor(cursor: Json): void;
+}
+
+/** Remote timestamps are whole seconds; so are the `since` values we send back. */
+export const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const later = (a: string | null, b: string): string => (a === null || Date.parse(b) > Date.parse(a) ? b : a);
+
+/**
+ * Where the next page starts. Pages are keyed by `since`, not by page number alone: with page
+ * numbers (or offsets), an item updated mid-listing moves to the end and shifts every later item
+ * one place back, so the item at the page boundary would be skipped for good. Restarting from the
+ * last updated_at (minus a second: `since` has one-second granularity) is immune to that; only
+ * when a whole page shares that second does the listing step to the next page number.
+ */
+function nextPosition<Raw>(source: IncrementalSource<Raw>, cursor: ListingCursor, raws: Raw[]): Pick<ListingCursor, 'since' | 'page'> {
+  const last = raws.at(-1);
+  if (!last) return { since: cursor.since, page: cursor.page + 1 };
+  const restart = isoSeconds(Date.parse(source.updatedAt(last)) - 1000);
+  if (cursor.since === null || Date.parse(restart) > Date.parse(cursor.since)) return { since: restart, page: 0 };
+  return { since: cursor.since, page: cursor.page + 1 };
+}
+
+function readCursor(raw: Json | null, onInvalid: (cursor: Json) => void): { cursor: ListingCursor; etag: string | null } {
+  const parsed = raw === null ? undefined : cursorSchema.safeParse(raw);
+  if (parsed && !parsed.success) onInvalid(raw);
+  const start = parsed?.success ? parsed.data : undefined;
+  if (start?.phase === 'listing') return { cursor: start, etag: null };
+  const since = start?.since ?? null;
+  return { cursor: { v: 1, phase: 'listing', from: since, since, page: 0, maxSeen: null, total: null }, etag: start?.etag ?? null };
+}
+
+/** An incremental, resumable pull: each page says where to resume, the last one carries the watermark. */
+export async function* pullIncremental<Raw>(source: IncrementalSource<Raw>, raw: Json | null): AsyncGenerator<PullPage> {
+  let { cursor, etag: ifNoneMatch } = readCursor(raw, source.onInvalidCursor);
+  // Last updated_at of everything seen in this run: drops boundary repeats, validates the next ETag.
+  const seen = new Map<string, string>();
+  let remoteSendsEtags = false;
+
+  for (;;) {
+    const page = await source.fetchPage({ since: cursor.since, page: cursor.page, ifNoneMatch });
+    ifNoneMatch = null;
+    if (page.notModified) {
+      yield { items: [], next: null, watermark: raw, notModified: true };
+      return;
+    }
+    const fresh = page.items.filter((item) => seen.get(source.id(item)) !== source.updatedAt(item));
+    for (const item of page.items) {
+      seen.set(source.id(item), source.updatedAt(item));
+      cursor = { ...cursor, maxSeen: later(cursor.maxSeen, source.updatedAt(item)) };
+    }
+    if (cursor.total === null && page.total !== undefined) cursor = { ...cursor, total: page.total };
+    remoteSendsEtags ||= page.etag !== null;
+    const items = await source.toItems(fresh);
+    const total = cursor.total === null ? {} : { total: cursor.total };
+    if (page.hasNext && page.items.length > 0) {
+      cursor = { ...cursor, ...nextPosition(source, cursor, page.items) };
+      yield { items, next: cursor, watermark: null, ...total };
+      continue;
+    }
+    const lastQuery = cursor.page === 0 ? { since: cursor.since, etag: page.etag } : undefined;
+    const watermark = await nextWatermark(source, cursor, { lastQuery, seen, remoteSendsEtags });
+    yield { items, next: null, watermark, ...total };
+    return;
+  }
+}
+
+/**
+ * The cursor for the next pull: `since` = newest update seen minus the overlap (never below where
+ * this listing started), and the ETag of that query's first page. Getting that ETag may cost one
+ * more request; it is kept only if the page is the whole answer and holds nothing this run has not
+ * seen, otherwise a change made meanwhile could hide behind a 304.
+ */
+async function nextWatermark<Raw>(
+  source: IncrementalSource<Raw>,
+  cursor: ListingCursor,
+  run: {
+    /** The query of the page just read, when it was a first page. */
+    lastQuery: { since: string | null; etag: string | null } | undefined;
+    seen: Map<string, string>;
+    remoteSendsEtags: boolean;
+  },
+): Promise<WatermarkCursor> {
+  const { lastQuery, seen } = run;
+  let since = cursor.from;
+  if (cursor.maxSeen !== null) since = later(since, isoSeconds(Date.parse(cursor.maxSeen) - source.overlapMs));
+  if (lastQuery && lastQuery.since === since) return { v: 1, phase: 'watermark', since, etag: lastQuery.etag };
+  if (!run.remoteSendsEtags) return { v: 1, phase: 'watermark', since, etag: null };
+
+  const probe = await source.fetchPage({ since, page: 0, ifNoneMatch: null });
+  if (probe.notModified) return { v: 1, phase: 'watermark', since, etag: null };
+  const allSeen = probe.items.every((item) => seen.get(source.id(item)) === source.updatedAt(item));
+  return { v: 1, phase: 'watermark', since, etag: !probe.hasNext && allSeen ? probe.etag : null };
+}

@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { isRemoteError } from '../errors';
+import { type HttpClient, type HttpResponse, createHttpClient, paginateOffset } from '../http';
+import type { ConnectorContext, Json } from '../types';
+import type { NamedRef, RedmineIssue, RedmineStatus } from './mapping';
+
+export interface RedmineConfig {
+  baseUrl: string;
+  overlapSeconds: number;
+  /** Tracker of created issues; the project's default when absent. */
+  trackerName?: string | undefined;
+  maxRequestsPerSecond: number;
+  maxInlineWaitSeconds: number;
+  timeoutSeconds: number;
+}
+
+export interface RedmineSecrets {
+  apiKey: string;
+}
+
+export interface RedmineProject {
+  id: number;
+  name: string;
+  identifier: string;
+  parent?: NamedRef;
+}
+
+export interface RedmineMembership {
+  user?: NamedRef;
+  group?: NamedRef;
+}
+
+export interface IssueList {
+  issues: RedmineIssue[];
+  total_count: number;
+  offset: number;
+  limit: number;
+}
+
+export interface IssueListQuery {
+  project: string;
+  /** Lower bound on updated_on, inclusive, in Redmine's own ISO format. */
+  since: string | null;
+  offset: number;
+  ifNoneMatch?: string | null;
+}
+
+export const PAGE_SIZE = 100;
+
+/** Redmine's error JSON: { errors: ["Subject cannot be blank", ...] }. */
+function describeRedmineError(body: unknown): string | undefined {
+  const errors = typeof body === 'object' && body !== null ? (body as { errors?: unknown }).errors : undefined;
+  return Array.isArray(errors) && errors.length > 0 ? errors.join('; ') : undefined;
+}
+
+/** Typed Redmine REST calls; everything HTTP (errors, retries, pacing) lives in ../http. */
+export function createRedmineApi(ctx: ConnectorContext<RedmineConfig, RedmineSecrets>) {
+  const { config, secrets } = ctx;
+  const http: HttpClient = createHttpClient({
+    service: 'Redmine',
+    baseUrl: config.baseUrl,
+    headers: { 'x-redmine-api-key': secrets.apiKey, 'user-agent': 'trackbridge' },
+    secrets: [secrets.apiKey],
+    pacingKey: createHash('sha256').update(`redmine\0${config.baseUrl}\0${secrets.apiKey}`).digest('hex').slice(0, 24),
+    pacing: { maxRequestsPerSecond: config.maxRequestsPerSecond },
+    retry: { maxInlineWaitMs: config.maxInlineWaitSeconds * 1000 },
+    timeoutMs: config.timeoutSeconds * 1000,
+    describeError: describeRedmineError,
+    logger: ctx.logger,
+    ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
+  });
+  const project = (id: string) => `/projects/${encodeURIComponent(id)}`;
+  const issue = (id: string) => `/issues/${encodeURIComponent(id)}.json`;
+
+  /** Reference lists change rarely: asked once per client (one activity). */
+  const once = <T>(load: () => Promise<T>) => {
+    let value: Promise<T> | undefined;
+    return () => (value ??= load().catch((error: unknown) => {
+      value = undefined;
+      throw error;
+    }));
+  };
+
+  async function all<T>(path: string, itemsKey: string): Promise<T[]> {
+    const items: T[] = [];
+    for await (const page of paginateOffset<T>(http, { path }, { itemsKey, limit: PAGE_SIZE })) items.push(...page.items);
+    return items;
+  }
+
+  return {
+    http,
+    currentUser: () => http.json<{ user: { id: number; login: string; firstname: string; lastname: string } }>({ path: '/users/current.json' }),
+    listProjects: () => all<RedmineProject>('/projects.json', 'projects'),
+    statuses: once(async () => (await http.json<{ issue_statuses: RedmineStatus[] }>({ path: '/issue_statuses.json' })).issue_statuses),
+    priorities: once(async () => (await http.json<{ issue_priorities: NamedRef[] }>({ path: '/enumerations/issue_priorities.json' })).issue_priorities),
+    trackers: once(async () => (await http.json<{ trackers: NamedRef[] }>({ path: '/trackers.json' })).trackers),
+    memberships: (projectId: string) => all<RedmineMembership>(`${project(projectId)}/memberships.json`, 'memberships'),
+    projectCustomFields: async (projectId: string) =>
+      (await http.json<{ project: { issue_custom_fields?: Array<NamedRef & { multiple?: boolean }> } }>({
+        path: `${project(projectId)}.json`,
+        query: { include: 'issue_custom_fields' },
+      })).project.issue_custom_fields ?? [],
+
+    /**
+     * One page of a project's issues updated at or after `since`, oldest update first (id breaks ties).
+     * Subprojects are excluded: each has its own binding. `updated_on=>=…` is URL-encoded by the client.
+     */
+    listIssuesPage(q: IssueListQuery): Promise<HttpResponse<IssueList>> {
+      return http.send<IssueList>({
+        path: '/issues.json',
+        query: {
+          project_id: q.project,
+          subproject_id: '!*',
+          status_id: '*',
+          sort: 'updated_on,id',
+          updated_on: q.since === null ? null : `>=${q.since}`,
+          offset: q.offset,
+          limit: PAGE_SIZE,
+        },
+        ifNoneMatch: q.ifNoneMatch ?? null,
+      });
+    },
+    /** Issues of the project whose description contains `text`, newest first. */
+    searchDescription: (projectId: string, text: string) =>
+      http.json<IssueList>({
+        path: '/issues.json',
+        query: { project_id: projectId, subproject_id: '!*', status_id: '*', description: `~${text}`, sort: 'id:desc', limit: PAGE_SIZE },
+      }),
+    /** null when the issue does not exist (or was deleted). */
+    async getIssue(id: string, include?: string): Promise<RedmineIssue | null> {
+      try {
+        return (await http.json<{ issue: RedmineIssue }>({ path: issue(id), query: { include } })).issue;
+      } catch (error) {
+        if (isRemoteError(error) && error.status === 404) return null;
+        throw error;
+      }
+    },
+    createIssue: async (fields: Record<string, Json>) =>
+      (await http.json<{ issue: RedmineIssue }>({ method: 'POST', path: '/issues.json', body: { issue: fields } })).issue,
+    /** 204 No Content: Redmine does not send the updated issue back. */
+    updateIssue: (id: string, fields: Record<string, Json>) => http.json<null>({ method: 'PUT', path: issue(id), body: { issue: fields } }),
+    deleteIssue: (id: string) => http.json<null>({ method: 'DELETE', path: issue(id) }),
+    /** PUT /journals/:id.json exists from Redmine 5.0. */
+    updateJournal: (journalId: string, notes: string) =>
+      http.json<null>({ method: 'PUT', path: `/journals/${encodeURIComponent(journalId)}.json`, body: { journal: { notes } } }),
+  };
+}
+
+export type RedmineApi = ReturnType<typeof createRedmineApi>;

@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import { ConflictError, PermanentError, isRemoteError } from '../errors';
+import { pullIncremental } from '../http';
+import { appendMarker, hasMarker } from '../marker';
+import type { ConnectorClient, ConnectorContext, ConnectorDefinition, RemoteComment, RemoteItem, ScopeGroup } from '../types';
+import { PAGE_SIZE, type RedmineConfig, type RedmineSecrets, createRedmineApi } from './client';
+import { type RedmineIssue, toRemoteComments, toRemoteItem } from './mapping';
+import { idByName, toIssueBody } from './resolve';
+
+const configSchema = z.strictObject({
+  baseUrl: z.url({ protocol: /^https?$/ }).describe('Root URL of the Redmine instance, e.g. https://redmine.example.com'),
+  overlapSeconds: z.number().int().min(0).max(3600).default(5)
+    .describe('How far before the newest update seen the next pull starts again'),
+  trackerName: z.string().min(1).optional().describe("Tracker of created issues; the project's default when absent"),
+  maxRequestsPerSecond: z.number().positive().max(100).default(10),
+  maxInlineWaitSeconds: z.number().min(0).max(300).default(30),
+  timeoutSeconds: z.number().positive().max(300).default(30),
+});
+
+const secretsSchema = z.strictObject({ apiKey: z.string().min(1).describe('API key (My account → API access key)') });
+
+const TOP_LEVEL = '(top level)';
+
+function connect(ctx: ConnectorContext<RedmineConfig, RedmineSecrets>): ConnectorClient {
+  const api = createRedmineApi(ctx);
+  const baseUrl = api.http.baseUrl;
+
+  /** Maps issues, looking statuses up only when the JSON lacks is_closed (Redmine before 4.2). */
+  async function toItems(issues: RedmineIssue[]): Promise<RemoteItem[]> {
+    const closedIds = issues.some((issue) => issue.status.is_closed === undefined)
+      ? new Set((await api.statuses()).filter((s) => s.is_closed).map((s) => s.id))
+      : new Set<number>();
+    return issues.map((issue) => toRemoteItem(issue, baseUrl, (id) => closedIds.has(id)));
+  }
+
+  async function readItem(remoteId: string): Promise<RemoteItem> {
+    const issue = await api.getIssue(remoteId);
+    if (!issue) throw new PermanentError(`Redmine issue #${remoteId} no longer exists`, 404);
+    const [item] = await toItems([issue]);
+    return item as RemoteItem;
+  }
+
+  async function comments(remoteId: string): Promise<RemoteComment[]> {
+    const issue = await api.getIssue(remoteId, 'journals');
+    if (!issue) throw new PermanentError(`Redmine issue #${remoteId} no longer exists`, 404);
+    return toRemoteComments(issue.journals ?? []);
+  }
+
+  return {
+    async testConnection() {
+      try {
+        const { user } = await api.currentUser();
+        return { ok: true, account: user.login, message: `Authenticated to ${baseUrl} as ${user.login}` };
+      } catch (error) {
+        if (isRemoteError(error)) return { ok: false, message: error.message };
+        throw error;
+      }
+    },
+
+    async listScopes() {
+      const groups = new Map<string, ScopeGroup>();
+      for (const project of await api.listProjects()) {
+        const name = project.parent?.name ?? TOP_LEVEL;
+        const group = groups.get(name) ?? { group: name, scopes: [] };
+        group.scopes.push({ id: project.identifier, name: project.name, url: `${baseUrl}/projects/${project.identifier}` });
+        groups.set(name, group);
+      }
+      return [...groups.values()].sort((a, b) => (a.group === TOP_LEVEL ? -1 : b.group === TOP_LEVEL ? 1 : a.group.localeCompare(b.group)));
+    },
+
+    pull(scope, cursor) {
+      return pullIncremental<RedmineIssue>({
+        async fetchPage({ since, page, ifNoneMatch }) {
+          const offset = page * PAGE_SIZE;
+          const res = await api.listIssuesPage({ project: scope, since, offset, ifNoneMatch });
+          if (res.notModified) return { notModified: true };
+          const { issues, total_count: total } = res.data;
+          return { notModified: false, items: issues, hasNext: offset + issues.length < total, etag: res.etag, total };
+        },
+        id: (issue) => String(issue.id),
+        updatedAt: (issue) => issue.updated_on,
+        toItems,
+        overlapMs: ctx.config.overlapSeconds * 1000,
+        onInvalidCursor: (bad) => ctx.logger.warn({ scope, cursor: bad }, 'Redmine: unreadable pull cursor, starting a full listing'),
+      }, cursor);
+    },
+
+    async getItem(_scope, remoteId) {
+      const issue = await api.getIssue(remoteId);
+      return issue ? ((await toItems([issue]))[0] ?? null) : null;
+    },
+
+    async listComments(_scope, remoteId, since) {
+      const all = await comments(remoteId);
+      return since === undefined ? all : all.filter((c) => Date.parse(c.createdAt) >= Date.parse(since));
+    },
+
+    async createItem(scope, { fields, marker }) {
+      const body = await toIssueBody(api, scope, { ...fields, description: appendMarker(fields.description, marker) }, null);
+      body.project_id = scope;
+      if (ctx.config.trackerName) body.tracker_id = idByName(await api.trackers(), ctx.config.trackerName, 'tracker', scope);
+      const created = await api.createIssue(body);
+      return readItem(String(created.id));
+    },
+
+    /**
+     * Redmine's REST API has a `description` filter ("~" = contains), so the marker is found by one
+     * query, consistent with the database (no search index lag as on GitHub).
+     */
+    async findByMarker(scope, marker) {
+      const { issues } = await api.searchDescription(scope, marker);
+      const issue = issues.find((candidate) => hasMarker(candidate.description, marker));
+      return issue ? ((await toItems([issue]))[0] ?? null) : null;
+    },
+
+    async updateItem(scope, remoteId, changes, version) {
+      const needsCurrent = version !== undefined || changes.customFields !== undefined || (changes.closed !== undefined && changes.status === undefined);
+      const current = needsCurrent ? await api.getIssue(remoteId) : null;
+      if (needsCurrent && !current) throw new PermanentError(`Redmine issue #${remoteId} no longer exists`, 404);
+      // Redmine 5 accepts lock_version on PUT but never shows it, so updated_on is the check:
+      // the race narrows to one round trip instead of disappearing.
+      if (version !== undefined && current && current.updated_on !== version) {
+        throw new ConflictError(`Redmine issue #${remoteId} changed at ${current.updated_on}, expected ${version}`);
+      }
+      const body = await toIssueBody(api, scope, changes, current);
+      if (Object.keys(body).length > 0) await api.updateIssue(remoteId, body);
+      const after = await readItem(remoteId);
+      // Redmine silently ignores a status its workflow does not allow for this user and tracker.
+      const raw = after.raw as unknown as RedmineIssue;
+      if (typeof body.status_id === 'number' && raw.status.id !== body.status_id) {
+        throw new PermanentError(`Redmine issue #${remoteId}: the workflow does not allow moving from "${raw.status.name}" to status id ${body.status_id}`);
+      }
+      return after;
+    },
+
+    async deleteItem(_scope, remoteId) {
+      try {
+        await api.deleteIssue(remoteId);
+      } catch (error) {
+        if (!(isRemoteError(error) && error.status === 404)) throw error; // already gone: done
+      }
+    },
+
+    async addComment(_scope, remoteId, body) {
+      await api.updateIssue(remoteId, { notes: body });
+      const text = body.replace(/\r\n/g, '\n');
+      const added = (await comments(remoteId)).filter((c) => c.body === text).at(-1);
+      if (!added) throw new PermanentError(`Redmine issue #${remoteId}: the note was sent but is not visible (private or filtered?)`);
+      return added;
+    },
+
+    async updateComment(_scope, remoteId, commentId, body) {
+      try {
+        await api.updateJournal(commentId, body);
+      } catch (error) {
+        if (isRemoteError(error) && error.status === 404) {
+          throw new PermanentError(`Redmine journal ${commentId} not found, or this Redmine (before 5.0) cannot edit notes through the API`, 404);
+        }
+        throw error;
+      }
+      const updated = (await comments(remoteId)).find((c) => c.remoteId === commentId);
+      if (!updated) throw new PermanentError(`Redmine journal ${commentId} is not on issue #${remoteId}`, 404);
+      return updated;
+    },
+  };
+}
+
+export const redmine: ConnectorDefinition<RedmineConfig, RedmineSecrets> = {
+  slug: 'redmine',
+  name: 'Redmine',
+  description: 'Issues of a Redmine project (REST API, Redmine 4.2 or later; editing notes needs 5.0). '
+    + 'Needs the REST web service enabled (Administration → Settings → API) and a user API key. '
+    + 'Subprojects are separate scopes. Private notes are not synced.',
+  logoUrl: 'https://www.redmine.org/favicon.ico',
+  configSchema,
+  secretsSchema,
+  capabilities: { pull: true, write: true, comments: true, attachments: false, conditionalRequests: true, customFields: true },
+  connect,
+};

@@ -1,0 +1,99 @@
+import { stripMarker } from '../marker';
+import type { ItemFields, Json, RemoteComment, RemoteItem } from '../types';
+
+export interface NamedRef {
+  id: number;
+  name: string;
+}
+
+export interface RedmineCustomValue {
+  id: number;
+  name: string;
+  multiple?: boolean;
+  value: string | string[] | null;
+}
+
+export interface RedmineJournal {
+  id: number;
+  user?: NamedRef;
+  notes: string | null;
+  created_on: string;
+  private_notes?: boolean;
+}
+
+/** The parts of Redmine's issue JSON we read; the rest travels untouched in `raw`. */
+export interface RedmineIssue {
+  id: number;
+  project: NamedRef;
+  tracker: NamedRef;
+  status: NamedRef & { is_closed?: boolean };
+  priority: NamedRef;
+  author?: NamedRef;
+  assigned_to?: NamedRef;
+  subject: string;
+  description: string | null;
+  custom_fields?: RedmineCustomValue[];
+  created_on: string;
+  updated_on: string;
+  journals?: RedmineJournal[];
+}
+
+export interface RedmineStatus {
+  id: number;
+  name: string;
+  is_closed: boolean;
+}
+
+/** Multi-value fields read as "a, b"; unset ones ("" or null) as null. */
+function customValue(value: string | string[] | null): string | null {
+  const text = Array.isArray(value) ? value.join(', ') : value;
+  return text === null || text === '' ? null : text;
+}
+
+/** `isClosed` answers for a status whose JSON lacks is_closed (Redmine before 4.2). */
+export function toFields(issue: RedmineIssue, isClosed: (statusId: number) => boolean): ItemFields {
+  const customFields: Record<string, string | null> = {};
+  for (const field of issue.custom_fields ?? []) customFields[field.name] = customValue(field.value);
+  return {
+    title: issue.subject,
+    // Redmine stores descriptions with CRLF line ends whatever it was sent; the hub keeps LF.
+    description: stripMarker((issue.description ?? '').replace(/\r\n/g, '\n')),
+    status: issue.status.name,
+    closed: issue.status.is_closed ?? isClosed(issue.status.id),
+    priority: issue.priority?.name ?? null,
+    assignee: issue.assigned_to?.name ?? null,
+    // Redmine has no labels; the tracker and category stay in `raw` for rules that want them.
+    labels: [],
+    customFields,
+  };
+}
+
+export function toRemoteItem(issue: RedmineIssue, baseUrl: string, isClosed: (statusId: number) => boolean): RemoteItem {
+  const { journals: _journals, ...rest } = issue;
+  return {
+    remoteId: String(issue.id),
+    key: `#${issue.id}`,
+    url: `${baseUrl}/issues/${issue.id}`,
+    createdAt: issue.created_on,
+    updatedAt: issue.updated_on,
+    fields: toFields(issue, isClosed),
+    // Redmine 5 does not expose lock_version; updated_on is the token updateItem checks.
+    version: issue.updated_on,
+    raw: rest as unknown as Json,
+  };
+}
+
+/** Journals with notes are comments; private notes are not synced anywhere. */
+export function toRemoteComments(journals: RedmineJournal[]): RemoteComment[] {
+  return journals
+    .filter((journal) => !journal.private_notes && (journal.notes ?? '').trim() !== '')
+    .sort((a, b) => a.id - b.id)
+    .map((journal) => ({
+      remoteId: String(journal.id),
+      author: journal.user?.name ?? '',
+      body: (journal.notes ?? '').replace(/\r\n/g, '\n'),
+      createdAt: journal.created_on,
+      // Journals carry no edit time in the API: an edited note keeps its created_on.
+      updatedAt: journal.created_on,
+    }));
+}

@@ -1,0 +1,82 @@
+import { PermanentError } from '../errors';
+import type { ItemFields, Json } from '../types';
+import type { RedmineApi } from './client';
+import type { NamedRef, RedmineIssue } from './mapping';
+
+/** Exact name first, then case-insensitive; an unknown name is a permanent failure that names it. */
+export function idByName(refs: readonly NamedRef[], name: string, what: string, scope: string): number {
+  const found = refs.find((r) => r.name === name) ?? refs.find((r) => r.name.toLowerCase() === name.toLowerCase());
+  if (!found) {
+    const known = refs.map((r) => JSON.stringify(r.name)).slice(0, 20).join(', ');
+    throw new PermanentError(`Redmine ${scope}: unknown ${what} ${JSON.stringify(name)} (known: ${known || 'none'})`);
+  }
+  return found.id;
+}
+
+/** Who can be assigned in a project: its members, users and groups. */
+async function assignableId(api: RedmineApi, project: string, name: string): Promise<number> {
+  const members = (await api.memberships(project)).flatMap((m) => [m.user, m.group].filter((r): r is NamedRef => r !== undefined));
+  return idByName(members, name, 'assignee (not a member of the project)', project);
+}
+
+/** The status that a bare `closed` flag asks for, when no status name came with it. */
+async function statusForClosed(api: RedmineApi, closed: boolean, current: RedmineIssue | null): Promise<number | undefined> {
+  const statuses = await api.statuses();
+  if (current) {
+    const currentClosed = current.status.is_closed ?? statuses.find((s) => s.id === current.status.id)?.is_closed;
+    if (currentClosed === closed) return undefined;
+  }
+  const target = statuses.find((s) => s.is_closed === closed);
+  if (!target) throw new PermanentError(`Redmine has no ${closed ? 'closed' : 'open'} status`);
+  return target.id;
+}
+
+async function customFieldValues(
+  api: RedmineApi,
+  project: string,
+  values: Record<string, string | null>,
+  current: RedmineIssue | null,
+): Promise<Json[]> {
+  const known: Array<NamedRef & { multiple?: boolean | undefined }> = current?.custom_fields ?? [];
+  const missing = Object.keys(values).some((name) => !known.some((f) => f.name === name));
+  const fields = missing ? [...known, ...(await api.projectCustomFields(project))] : known;
+  return Object.entries(values).map(([name, value]) => {
+    const id = idByName(fields, name, 'custom field', project);
+    const multiple = fields.find((f) => f.id === id)?.multiple === true;
+    // Read as "a, b" (see mapping), so written back split on commas; unset is "".
+    const written: Json = value === null ? (multiple ? [] : '') : multiple ? value.split(',').map((v) => v.trim()) : value;
+    return { id, value: written };
+  });
+}
+
+/**
+ * ItemFields → the `issue` object of a Redmine POST or PUT, with names turned into ids.
+ * Labels have no Redmine counterpart and are left out; a null priority keeps the current one
+ * (Redmine requires a priority). `current` is the issue being updated, null on create.
+ */
+export async function toIssueBody(
+  api: RedmineApi,
+  project: string,
+  changes: Partial<ItemFields>,
+  current: RedmineIssue | null,
+): Promise<Record<string, Json>> {
+  const body: Record<string, Json> = {};
+  if (changes.title !== undefined) body.subject = changes.title;
+  if (changes.description !== undefined) body.description = changes.description;
+  if (changes.status !== undefined) {
+    body.status_id = idByName(await api.statuses(), changes.status, 'status', project);
+  } else if (changes.closed !== undefined) {
+    const statusId = await statusForClosed(api, changes.closed, current);
+    if (statusId !== undefined) body.status_id = statusId;
+  }
+  if (changes.priority !== undefined && changes.priority !== null) {
+    body.priority_id = idByName(await api.priorities(), changes.priority, 'priority', project);
+  }
+  if (changes.assignee !== undefined) {
+    body.assigned_to_id = changes.assignee === null ? '' : await assignableId(api, project, changes.assignee);
+  }
+  if (changes.customFields !== undefined && Object.keys(changes.customFields).length > 0) {
+    body.custom_fields = await customFieldValues(api, project, changes.customFields, current);
+  }
+  return body;
+}

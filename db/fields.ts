@@ -1,0 +1,43 @@
+import type { ItemFields } from '../connectors/types';
+import type { FieldChange } from './outbox';
+import type { stories } from './schema';
+
+/** The story fields a binding syncs, in the order changes are reported. */
+export const syncedFields = ['title', 'description', 'status', 'closed', 'priority', 'assignee', 'labels', 'customFields'] as const;
+export type SyncedField = (typeof syncedFields)[number];
+
+/** What an external link remembers of the remote item as last synced. */
+export interface Snapshot {
+  fields: ItemFields;
+}
+
+type StoryRow = typeof stories.$inferSelect;
+
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_k, val: unknown) =>
+    val && typeof val === 'object' && !Array.isArray(val)
+      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : val,
+  );
+
+export const sameValue = (a: unknown, b: unknown) => canonical(a ?? null) === canonical(b ?? null);
+
+/** Field-by-field differences from `before` to `after`, in the Bugzilla-push change shape. */
+export function diffFields(before: Partial<ItemFields> | undefined, after: ItemFields): FieldChange[] {
+  return syncedFields
+    .filter((f) => !sameValue(before?.[f], after[f]))
+    .map((f) => ({ field: f, added: after[f], removed: before?.[f] ?? null }));
+}
+
+export function storyFields(story: StoryRow): ItemFields {
+  return {
+    title: story.title,
+    description: story.description,
+    status: story.status,
+    closed: story.closed,
+    priority: story.priority,
+    assignee: story.assignee,
+    labels: story.labels,
+    customFields: story.customFields,
+  };
+}
