@@ -1,4 +1,5 @@
-import type { TestResult } from '../connectors/types';
+import type { ScopeGroup, TestResult } from '../connectors/types';
+import { toFailure } from './failures';
 import { isAuthError, isPermanentError } from '../connectors/errors';
 import type { ActivityDeps } from './deps';
 import { openConnection } from './remote';
@@ -14,6 +15,15 @@ export function createConnectionActivities(deps: ActivityDeps) {
         if (isAuthError(err)) return { ok: false, message: `Authentication failed: ${err.message}` };
         if (isPermanentError(err)) return { ok: false, message: err.message };
         throw err;
+      }
+    },
+
+    async listScopes(connectionId: string): Promise<ScopeGroup[]> {
+      const { client } = await openConnection(deps, connectionId);
+      try {
+        return await client.listScopes();
+      } catch (err) {
+        throw toFailure(err);
       }
     },
   };

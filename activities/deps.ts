@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import type { SecretBox } from '../lib/crypto';
@@ -9,6 +10,8 @@ export interface ActivityDeps {
   secretBox: SecretBox;
   getConnector: (slug: string) => ConnectorDefinition;
   logger: Logger;
+  /** To pause a binding's schedule when its credentials are rejected. */
+  temporal?: Client;
   /** Lets tests count or redirect the connectors' HTTP requests. */
   fetch?: typeof fetch;
   now?: () => Date;

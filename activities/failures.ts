@@ -1,3 +1,31 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { isRemoteError } from '../connectors/errors';
 
 export const notFound = (what: string) => ApplicationFailure.nonRetryable(`${what} not found`, 'NotFound');
+
+/** Failure types workflows branch on. */
+export const FailureType = { auth: 'AuthError', permanent: 'PermanentError', transient: 'TransientError', conflict: 'ConflictError' } as const;
+
+/**
+ * Turns a connector error into the Temporal failure that encodes its retryability: transient ones
+ * retry (after the remote's retry-after when it gave one), permanent and auth ones do not.
+ */
+export function toFailure(err: unknown): unknown {
+  if (!isRemoteError(err)) return err;
+  switch (err.kind) {
+    case 'transient':
+      return ApplicationFailure.create({
+        message: err.message,
+        type: FailureType.transient,
+        nonRetryable: false,
+        ...(err.retryAfterMs ? { nextRetryDelay: err.retryAfterMs } : {}),
+        details: [{ status: err.status ?? null }],
+      });
+    case 'conflict':
+      return ApplicationFailure.create({ message: err.message, type: FailureType.conflict, nonRetryable: false });
+    case 'auth':
+      return ApplicationFailure.nonRetryable(err.message, FailureType.auth, { status: err.status ?? null });
+    case 'permanent':
+      return ApplicationFailure.nonRetryable(err.message, FailureType.permanent, { status: err.status ?? null });
+  }
+}

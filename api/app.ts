@@ -7,6 +7,9 @@ import type { ApiDeps } from './deps';
 import { ApiError, errorHandler } from './errors';
 import { healthRoutes } from './health';
 import { runRoutes } from './runs';
+import { projectRoutes } from './projects';
+import { bindingRoutes } from './bindings';
+import { storyReadRoutes } from './stories';
 
 export type { ApiDeps } from './deps';
 
@@ -23,6 +26,9 @@ export function createApp(deps: ApiDeps) {
   app.route('/connectors', connectorRoutes(deps));
   app.route('/connections', connectionRoutes(deps));
   app.route('/runs', runRoutes(deps));
+  app.route('/projects', projectRoutes(deps));
+  app.route('/bindings', bindingRoutes(deps));
+  app.route('/', storyReadRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
+import { WorkflowFailedError } from '@temporalio/client';
 import { getConnection, insertConnection, listConnections } from '../db/connections';
 import { ConnectorKey } from '../lib/temporal';
 import type { ApiDeps } from './deps';
-import { ApiError, ErrorBody, invalid, notFound } from './errors';
+import { ApiError, ErrorBody, invalid, notFound, rootCause } from './errors';
 import { newRouter, security } from './router';
 import { IdParam, StartedRun, json } from './schemas';
 
@@ -45,6 +46,13 @@ const list = createRoute({
 const get = createRoute({
   method: 'get', path: '/{id}', summary: 'One connection', security, request: { params: IdParam },
   responses: { 200: json(Connection, 'Connection'), 404: json(ErrorBody, 'Not found') },
+});
+const ScopeGroups = z
+  .object({ items: z.array(z.object({ group: z.string(), scopes: z.array(z.object({ id: z.string(), name: z.string(), url: z.string().optional() })) })) })
+  .openapi('ScopeGroups');
+const scopes = createRoute({
+  method: 'get', path: '/{id}/scopes', summary: 'Remote scopes (repos, projects) this connection can bind, grouped', security, request: { params: IdParam },
+  responses: { 200: json(ScopeGroups, 'Scopes'), 404: json(ErrorBody, 'Not found'), 502: json(ErrorBody, 'The remote refused or failed') },
 });
 const test = createRoute({
   method: 'post', path: '/{id}/test', summary: 'Test the connection in a workflow; poll the returned run', security, request: { params: IdParam },
@@ -92,5 +100,23 @@ export function connectionRoutes(deps: ApiDeps) {
         workflowExecutionTimeout: '5 minutes',
       });
       return c.json({ workflowId, runId: handle.firstExecutionRunId, statusUrl: `/runs/${encodeURIComponent(workflowId)}` }, 202);
+    })
+    .openapi(scopes, async (c) => {
+      const row = await getConnection(deps.db, c.req.valid('param').id);
+      if (!row) throw notFound('connection');
+      // Through a short workflow like every remote call: the API never talks to remotes itself.
+      try {
+        const items = await deps.temporal.workflow.execute('scopeListing', {
+          workflowId: `scopes/${row.id}/${randomUUID().slice(0, 8)}`,
+          taskQueue: deps.taskQueue,
+          args: [row.id],
+          typedSearchAttributes: [{ key: ConnectorKey, value: row.connector }],
+          workflowExecutionTimeout: '2 minutes',
+        });
+        return c.json({ items }, 200);
+      } catch (err) {
+        if (err instanceof WorkflowFailedError) throw new ApiError(502, 'remote_error', rootCause(err));
+        throw err;
+      }
     });
 }

@@ -52,3 +52,10 @@ export function errorHandler(logger: Logger) {
     return c.json({ error: { code: 'internal', message: 'Internal error' } }, 500);
   };
 }
+
+/** Temporal failures nest their causes; the innermost message is the one a user needs. */
+export function rootCause(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e?.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ApiDeps } from './deps';
-import { ErrorBody, notFound } from './errors';
+import { ErrorBody, notFound, rootCause } from './errors';
+import { getRunByWorkflow } from '../db/runs';
 import { newRouter, security } from './router';
 import { json } from './schemas';
 
@@ -16,6 +17,7 @@ const Run = z
     result: z.unknown().optional(),
     error: z.string().optional(),
     progress: z.unknown().optional(),
+    counts: z.record(z.string(), z.number()).optional().openapi({ description: 'created, updated, unchanged, failed (sync runs)' }),
     temporalUiPath: z.string().openapi({ description: 'Path of this run in the Temporal UI' }),
   })
   .openapi('Run');
@@ -34,12 +36,6 @@ const statuses: Record<string, z.infer<typeof Run>['status']> = {
   TERMINATED: 'terminated', TIMED_OUT: 'timed_out', CONTINUED_AS_NEW: 'continued_as_new',
 };
 
-/** Failures nest their causes; the innermost message is the one an operator needs. */
-function rootMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e?.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
-}
 
 export function runRoutes(deps: ApiDeps) {
   return newRouter().openapi(get, async (c) => {
@@ -64,12 +60,14 @@ export function runRoutes(deps: ApiDeps) {
     };
     if (status === 'completed') run.result = await handle.result();
     if (status === 'failed' || status === 'timed_out' || status === 'terminated') {
-      run.error = await handle.result().then(() => undefined, (err: unknown) => rootMessage(err));
+      run.error = await handle.result().then(() => undefined, (err: unknown) => rootCause(err));
     }
     if (status === 'running') {
       // Long workflows answer a `progress` query; short ones simply don't define it.
       run.progress = await handle.query('progress').catch(() => undefined);
     }
+    const row = await getRunByWorkflow(deps.db, workflowId);
+    if (row) run.counts = { ...row.counts };
     return c.json(run, 200);
   });
 }

@@ -5,7 +5,7 @@ import type { ConnectorDefinition } from './types';
 const SLUG = /^[a-z0-9-]{1,25}$/;
 
 /** Every installed connector, in the order the UI lists them. */
-export const allConnectors: readonly ConnectorDefinition[] = [github, redmine] as ConnectorDefinition[];
+export const allConnectors: readonly ConnectorDefinition[] = [github, redmine];
 
 function bySlug(definitions: readonly ConnectorDefinition[]): Readonly<Record<string, ConnectorDefinition>> {
   const map: Record<string, ConnectorDefinition> = {};

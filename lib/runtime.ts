@@ -7,7 +7,7 @@ import { countApiTokens, createApiToken } from '../db/tokens';
 import { allConnectors, getConnector } from '../connectors/registry';
 import type { Config } from './config';
 import type { Core } from './context';
-import { connectWorker } from './temporal';
+import { connectClient, connectWorker } from './temporal';
 import { createWorker } from './worker';
 import { installTemporalRuntime } from './temporal-runtime';
 
@@ -47,14 +47,18 @@ export async function startApiServer(config: Config, core: Core, temporal: Clien
 export async function startWorker(config: Config, core: Core, logger: Logger): Promise<{ worker: Worker; done: Promise<void> }> {
   installTemporalRuntime(logger);
   const connection = await connectWorker(config);
+  const temporal = await connectClient(config);
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db: core.database.db, secretBox: core.secretBox, getConnector, logger },
+    deps: { db: core.database.db, secretBox: core.secretBox, getConnector, logger, temporal },
     logger,
   });
-  const done = worker.run().finally(() => connection.close());
+  const done = worker.run().finally(async () => {
+    await temporal.connection.close();
+    await connection.close();
+  });
   const shutdown = worker.shutdown.bind(worker);
   // Idempotent: a second signal or an SDK-initiated stop must not make shutdown throw.
   worker.shutdown = () => {

@@ -180,6 +180,7 @@ do_start() {
   local t0=$SECONDS
   log "starting on $URL (log: $LOG_FILE)"
   (
+    exec 9>&- # do not let the server inherit (and hold) our lock
     cd "$REDMINE_DIR"
     exec setsid ruby bin/rails server -u puma -b 127.0.0.1 -p "$PORT" -P "$PUMA_PID_FILE" \
       </dev/null >>"$LOG_FILE" 2>&1
@@ -202,6 +203,7 @@ do_stop() {
     if pid_alive "$pid"; then pids+=("$pid"); fi
   done
   if pid="$(port_pid)"; then pids+=("$pid"); fi
+  if [ ${#pids[@]} -gt 0 ]; then mapfile -t pids < <(printf '%s\n' "${pids[@]}" | sort -u); fi
   if [ ${#pids[@]} -eq 0 ]; then rm -f "$PID_FILE" "$PUMA_PID_FILE"; log "not running"; return 0; fi
   kill -TERM "${pids[@]}" 2>/dev/null || true
   local deadline=$((SECONDS + 20)) alive

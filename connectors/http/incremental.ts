@@ -55,14 +55,16 @@ const later = (a: string | null, b: string): string => (a === null || Date.parse
  * Where the next page starts. Pages are keyed by `since`, not by page number alone: with page
  * numbers (or offsets), an item updated mid-listing moves to the end and shifts every later item
  * one place back, so the item at the page boundary would be skipped for good. Restarting from the
- * last updated_at (minus a second: `since` has one-second granularity) is immune to that; only
- * when a whole page shares that second does the listing step to the next page number.
+ * last updated_at (minus a second: `since` has one-second granularity) is immune to that. When the
+ * restart would not drop even the page's first item (a page's worth of items share that second),
+ * the listing steps to the next page number of the same query instead.
  */
 function nextPosition<Raw>(source: IncrementalSource<Raw>, cursor: ListingCursor, raws: Raw[]): Pick<ListingCursor, 'since' | 'page'> {
+  const first = raws[0];
   const last = raws.at(-1);
-  if (!last) return { since: cursor.since, page: cursor.page + 1 };
-  const restart = isoSeconds(Date.parse(source.updatedAt(last)) - 1000);
-  if (cursor.since === null || Date.parse(restart) > Date.parse(cursor.since)) return { since: restart, page: 0 };
+  if (!first || !last) return { since: cursor.since, page: cursor.page + 1 };
+  const restart = Date.parse(source.updatedAt(last)) - 1000;
+  if (Date.parse(source.updatedAt(first)) < restart) return { since: isoSeconds(restart), page: 0 };
   return { since: cursor.since, page: cursor.page + 1 };
 }
 

@@ -100,7 +100,17 @@ function connect(ctx: ConnectorContext<RedmineConfig, RedmineSecrets>): Connecto
       body.project_id = scope;
       if (ctx.config.trackerName) body.tracker_id = idByName(await api.trackers(), ctx.config.trackerName, 'tracker', scope);
       const created = await api.createIssue(body);
-      return readItem(String(created.id));
+      const remoteId = String(created.id);
+      // A new issue's status is whatever the workflow allows for "new issue" (often only the
+      // tracker's default), and Redmine ignores any other silently: move it in a second step.
+      if (typeof body.status_id === 'number' && created.status.id !== body.status_id) {
+        await api.updateIssue(remoteId, { status_id: body.status_id });
+      }
+      const item = await readItem(remoteId);
+      if (typeof body.status_id === 'number' && (item.raw as unknown as RedmineIssue).status.id !== body.status_id) {
+        ctx.logger.warn({ scope, remoteId, status: fields.status }, 'Redmine: the workflow kept the new issue in its default status');
+      }
+      return item;
     },
 
     /**

@@ -79,6 +79,15 @@ describe('pull', () => {
     expect(rest.flatMap((p) => p.items).find((i) => i.remoteId === String(alreadyRead))?.fields.title).toBe('edited mid-listing');
   });
 
+  it('steps through pages when more than a page of issues share one updated_at second', async () => {
+    gh.seedIssues(REPO, 250, { seed: 6, spanDays: 0 });
+    const result = await pages(connect(), null);
+    const items = result.flatMap((p) => p.items);
+    expect(ids(items).sort((a, b) => a - b)).toEqual(issueNumbers().sort((a, b) => a - b));
+    // Three pages of one query, plus the first page of the next since, for its ETag.
+    expect(gh.pageRequests(REPO)).toBe(4);
+  });
+
   it('an unchanged repository costs one request answered 304', async () => {
     gh.seedIssues(REPO, 120, { seed: 9 });
     const client = connect();

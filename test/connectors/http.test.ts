@@ -77,7 +77,7 @@ type Reply = { status: number; headers?: Record<string, string>; body?: unknown 
 /** A fetch that answers from a script and records what it was asked. */
 function scriptedFetch(replies: Array<Reply | Error>) {
   const calls: Array<{ url: string; method: string; headers: Headers; body: string | null }> = [];
-  const fetchFn = (async (input: URL | RequestInfo, init?: RequestInit) => {
+  const fetchFn = (async (input: string | URL | Request, init?: RequestInit) => {
     calls.push({ url: String(input), method: init?.method ?? 'GET', headers: new Headers(init?.headers), body: (init?.body as string | null) ?? null });
     const reply = replies.shift() ?? { status: 500 };
     if (reply instanceof Error) throw reply;
@@ -244,7 +244,7 @@ describe('Pacer', () => {
     const { http, calls } = client([
       { status: 200, body: 1, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(NOW / 1000 + 600) } },
       { status: 200, body: 2 },
-    ], { pacingKey: undefined });
+    ]);
     await http.json({ path: '/x' });
     const error = await failure(http.json({ path: '/x' }));
     expect(isTransientError(error)).toBe(true);

@@ -58,12 +58,13 @@ export interface TestWorker {
 /** A worker on its own task queue, running the once-per-run workflow bundle. */
 export async function startTestWorker(deps: Partial<ActivityDeps> & Pick<ActivityDeps, 'db'>): Promise<TestWorker> {
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  const clientConnection = await Connection.connect({ address: inject('temporalAddress') });
   const taskQueue = `test-${randomBytes(5).toString('hex')}`;
   const worker = await createWorker({
     connection,
     namespace: 'default',
     taskQueue,
-    deps: { secretBox: testSecretBox, getConnector, logger: testLogger, ...deps },
+    deps: { secretBox: testSecretBox, getConnector, logger: testLogger, temporal: new Client({ connection: clientConnection }), ...deps },
     logger: testLogger,
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
@@ -76,6 +77,7 @@ export async function startTestWorker(deps: Partial<ActivityDeps> & Pick<Activit
       worker.shutdown();
       await running;
       await connection.close();
+      await clientConnection.close();
       untrack();
     },
   };

@@ -1,0 +1,51 @@
+import { eq } from 'drizzle-orm';
+import { ScheduleNotFoundError } from '@temporalio/client';
+import { bindings, connections } from '../db/schema';
+import { transitionBinding, type Binding } from '../db/bindings';
+import type { ConnectorClient } from '../connectors/types';
+import { isAuthError } from '../connectors/errors';
+import type { ActivityDeps } from './deps';
+import { notFound, toFailure } from './failures';
+import { openConnection } from './remote';
+
+export { pullScheduleId } from '../lib/schedules';
+import { pullScheduleId } from '../lib/schedules';
+
+export interface BoundClient {
+  binding: Binding;
+  connector: string;
+  client: ConnectorClient;
+}
+
+/** A binding with a connected client for its remote. */
+export async function openBinding(deps: ActivityDeps, bindingId: string): Promise<BoundClient> {
+  const [row] = await deps.db
+    .select({ binding: bindings, connector: connections.connector })
+    .from(bindings)
+    .innerJoin(connections, eq(connections.id, bindings.connectionId))
+    .where(eq(bindings.id, bindingId));
+  if (!row) throw notFound(`binding ${bindingId}`);
+  const { client } = await openConnection(deps, row.binding.connectionId);
+  return { binding: row.binding, connector: row.connector, client };
+}
+
+/** Rejected credentials pause the binding and its schedule instead of retrying forever. */
+export async function pauseForAuth(deps: ActivityDeps, bindingId: string, message: string): Promise<void> {
+  await transitionBinding(deps.db, bindingId, 'paused', `bad credentials (${message})`);
+  try {
+    await deps.temporal?.schedule.getHandle(pullScheduleId(bindingId)).pause(`bad credentials: ${message}`);
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+  deps.logger.warn({ bindingId }, 'binding paused: the remote rejected its credentials');
+}
+
+/** Runs a remote call for a binding, translating errors where they are born. */
+export async function remoteCall<T>(deps: ActivityDeps, bindingId: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isAuthError(err)) await pauseForAuth(deps, bindingId, err.message);
+    throw toFailure(err);
+  }
+}

@@ -1,0 +1,81 @@
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { BindingIdKey, ConnectorKey, ProjectIdKey } from './temporal';
+
+export const pullScheduleId = (bindingId: string) => `pull/${bindingId}`;
+
+export interface ScheduledBinding {
+  id: string;
+  projectId: string;
+  connector: string;
+  pullIntervalSeconds: number;
+  paused: boolean;
+}
+
+/** One schedule per binding; overlap SKIP so a slow pull is never doubled. */
+export async function createPullSchedule(client: Client, taskQueue: string, binding: ScheduledBinding): Promise<void> {
+  const searchAttributes = [
+    { key: BindingIdKey, value: binding.id },
+    { key: ProjectIdKey, value: binding.projectId },
+    { key: ConnectorKey, value: binding.connector },
+  ];
+  await client.schedule.create({
+    scheduleId: pullScheduleId(binding.id),
+    spec: { intervals: [{ every: `${binding.pullIntervalSeconds}s` }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'pullBinding',
+      workflowId: pullScheduleId(binding.id),
+      taskQueue,
+      args: [{ bindingId: binding.id }],
+      typedSearchAttributes: searchAttributes,
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
+    state: { paused: binding.paused, note: binding.paused ? 'binding paused' : 'binding active' },
+    typedSearchAttributes: searchAttributes,
+  });
+}
+
+async function ignoreMissing(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+}
+
+export const pausePullSchedule = (client: Client, bindingId: string, note: string) =>
+  ignoreMissing(() => client.schedule.getHandle(pullScheduleId(bindingId)).pause(note));
+
+export const resumePullSchedule = (client: Client, bindingId: string) =>
+  ignoreMissing(() => client.schedule.getHandle(pullScheduleId(bindingId)).unpause('binding resumed'));
+
+export const deletePullSchedule = (client: Client, bindingId: string) =>
+  ignoreMissing(() => client.schedule.getHandle(pullScheduleId(bindingId)).delete());
+
+/**
+ * "Pull now" goes through the schedule itself with BUFFER_ONE: it runs right away when idle, or right
+ * after the running pull, and never alongside it. Returns the started workflow id when it shows up.
+ */
+export async function triggerPull(client: Client, bindingId: string): Promise<string | null> {
+  const handle = client.schedule.getHandle(pullScheduleId(bindingId));
+  // Compare run ids: scheduled workflow ids have one-second resolution, so two triggers can share one.
+  const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.firstExecutionRunId));
+  await handle.trigger(ScheduleOverlapPolicy.BUFFER_ONE);
+  for (let i = 0; i < 20; i++) {
+    const info = (await handle.describe()).info;
+    const started = [...info.runningActions, ...info.recentActions.map((a) => a.action)].find((a) => !before.has(a.workflow.firstExecutionRunId));
+    if (started) return started.workflow.workflowId;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return null;
+}
+
+export async function nextPullTime(client: Client, bindingId: string): Promise<Date | null> {
+  try {
+    const d = await client.schedule.getHandle(pullScheduleId(bindingId)).describe();
+    return d.state.paused ? null : (d.info.nextActionTimes[0] ?? null);
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return null;
+    throw err;
+  }
+}

@@ -1,0 +1,127 @@
+import {
+  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxyActivities, workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { Json } from '../connectors/types';
+
+// A page activity heartbeats; a killed worker is noticed within the heartbeat timeout and the
+// page is retried from the same cursor (R1). Transient errors retry with backoff for as long as
+// the remote is down; auth and permanent errors are non-retryable by type.
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: ['AuthError', 'PermanentError', 'NotFound'] },
+});
+
+/** Pages per run before continuing as new, so history stays small even when the server suggests nothing. */
+export const PAGES_PER_RUN = 200;
+
+export interface SyncState {
+  runId: string;
+  cursor: Json | null;
+  listedAt: string;
+  pages: number;
+  items: number;
+  total: number | null;
+  counts: { created: number; updated: number; unchanged: number; failed: number; inboxed: number };
+  comments: number;
+}
+
+export interface SyncInput {
+  bindingId: string;
+  /** Carried across continue-as-new. */
+  state?: SyncState;
+}
+
+export interface SyncSummary {
+  status: 'completed' | 'skipped';
+  reason?: string;
+  items: number;
+  counts: SyncState['counts'];
+  deleted?: number;
+}
+
+export interface SyncProgress {
+  status: string;
+  itemsDone: number;
+  total: number | null;
+  percent: number | null;
+  pages: number;
+  counts: SyncState['counts'];
+}
+
+export function progressOf(state: SyncState | undefined, phase: string): SyncProgress {
+  const done = state?.items ?? 0;
+  const total = state?.total ?? null;
+  const percent = total ? Math.min(100, Math.round((done / total) * 100)) : null;
+  return {
+    status: `${phase}: ${done}${total ? ` of ${total}` : ''} items${percent !== null ? ` (${percent}%)` : ''}`,
+    itemsDone: done,
+    total,
+    percent,
+    pages: state?.pages ?? 0,
+    counts: state?.counts ?? { created: 0, updated: 0, unchanged: 0, failed: 0, inboxed: 0 },
+  };
+}
+
+/**
+ * Pulls page after page from `state.cursor`, one activity per page; the cursor in workflow state is
+ * the checkpoint. Continues as new when history grows, carrying the state.
+ */
+export async function runSyncLoop(
+  kind: 'initial-sync' | 'pull',
+  input: SyncInput,
+  workflow: (input: SyncInput) => Promise<SyncSummary>,
+  setState: (s: SyncState) => void,
+): Promise<SyncSummary> {
+  const { bindingId } = input;
+  let state = input.state;
+  if (!state) {
+    const info = workflowInfo();
+    const begun = await acts.beginSyncRun({ kind, bindingId, workflowId: info.workflowId, temporalRunId: info.firstExecutionRunId });
+    state = {
+      runId: begun.runId, cursor: kind === 'pull' ? begun.storedCursor : null, listedAt: new Date().toISOString(),
+      pages: 0, items: 0, total: null, counts: { created: 0, updated: 0, unchanged: 0, failed: 0, inboxed: 0 }, comments: 0,
+    };
+    if (begun.skip) {
+      await acts.failSyncRun({ runId: state.runId, error: begun.skip, status: 'skipped' });
+      return { status: 'skipped', reason: begun.skip, items: 0, counts: state.counts };
+    }
+  }
+  setState(state);
+  const full = kind === 'initial-sync';
+  let pagesThisRun = 0;
+  try {
+    for (;;) {
+      const page = await acts.syncPage({ bindingId, runId: state.runId, cursor: state.cursor, full, listedAt: state.listedAt });
+      if (page.stopped) {
+        await acts.failSyncRun({ runId: state.runId, error: page.stopped, status: 'skipped' });
+        return { status: 'skipped', reason: page.stopped, items: state.items, counts: state.counts };
+      }
+      state.pages++;
+      pagesThisRun++;
+      state.items += page.items;
+      state.comments += page.comments;
+      if (page.total !== undefined) state.total = page.total;
+      for (const k of Object.keys(state.counts) as (keyof SyncState['counts'])[]) state.counts[k] += page.counts[k];
+      if (page.next === null) {
+        const reconciled = full ? await acts.reconcileDeletions({ bindingId, listedAt: state.listedAt }) : undefined;
+        await acts.completeSyncRun({ bindingId, runId: state.runId, watermark: page.watermark, itemsSeen: state.items });
+        return { status: 'completed', items: state.items, counts: state.counts, ...(reconciled ? { deleted: reconciled.deleted } : {}) };
+      }
+      state.cursor = page.next;
+      if (workflowInfo().continueAsNewSuggested || pagesThisRun >= PAGES_PER_RUN) {
+        await condition(allHandlersFinished);
+        return await continueAsNew<typeof workflow>({ bindingId, state });
+      }
+    }
+  } catch (err) {
+    if (err instanceof ActivityFailure) {
+      const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+      const reason = cause?.type === 'AuthError' ? `Paused: bad credentials (${cause.message})` : (cause?.message ?? err.message);
+      await acts.failSyncRun({ runId: state.runId, error: reason });
+      throw ApplicationFailure.nonRetryable(reason, cause?.type ?? 'SyncFailed');
+    }
+    throw err;
+  }
+}
