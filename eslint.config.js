@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', 'db/migrations/'] },
+  { ignores: ['node_modules/', '.data/', 'db/migrations/', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -23,7 +23,8 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['node:*', 'fs', 'path', 'http', 'https', 'crypto', 'child_process', 'net', 'os'], message: 'Workflows must stay deterministic: no Node built-ins.' },
-          { group: ['pg', 'drizzle-orm', 'drizzle-orm/*', 'pino', '../db/*', '../connectors/*', '../api/*'], message: 'Workflows see activities only as types.' },
+          { group: ['pg', 'drizzle-orm', 'drizzle-orm/*', 'pino', '../db/*', '../api/*', '../lib/*'], message: 'Workflows see activities only as types.' },
+          { group: ['../connectors/*'], allowTypeImports: true, message: 'Workflows may use connector types, never connector code.' },
           { group: ['../activities', '../activities/*'], allowTypeImports: true, message: 'Import activities as types only.' },
         ],
       }],
