@@ -10,6 +10,7 @@ import { runRoutes } from './runs';
 import { projectRoutes } from './projects';
 import { bindingRoutes } from './bindings';
 import { storyReadRoutes } from './stories';
+import { inboxRoutes } from './inbox';
 
 export type { ApiDeps } from './deps';
 
@@ -28,6 +29,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/runs', runRoutes(deps));
   app.route('/projects', projectRoutes(deps));
   app.route('/bindings', bindingRoutes(deps));
+  app.route('/bindings', inboxRoutes(deps));
   app.route('/', storyReadRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

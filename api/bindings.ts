@@ -160,11 +160,15 @@ export function bindingRoutes(deps: ApiDeps) {
         throw err;
       }
     })
-    .openapi(startOnBinding('/{id}/pull', 'Pull now (never alongside a scheduled pull)', z.object({ workflowId: z.string().nullable(), statusUrl: z.string().nullable() })), async (c) => {
+    .openapi(startOnBinding('/{id}/pull', 'Pull now (never alongside a scheduled pull)', z.object({
+      workflowId: z.string().nullable().openapi({ description: 'The started pull; null when it was queued behind a running one' }),
+      queued: z.boolean(),
+      statusUrl: z.string().nullable(),
+    })), async (c) => {
       const { binding } = await load(c.req.valid('param').id);
       if (binding.state !== 'active') throw conflict(`binding is ${binding.state}`);
       if (await runningRun(deps.db, binding.id, 'initial-sync')) throw conflict('an initial sync is running; it already pulls everything');
-      const workflowId = await triggerPull(deps.temporal, binding.id);
-      return c.json({ workflowId, statusUrl: workflowId ? `/runs/${encodeURIComponent(workflowId)}` : null }, 202);
+      const { workflowId, queued } = await triggerPull(deps.temporal, binding.id);
+      return c.json({ workflowId, queued, statusUrl: workflowId ? `/runs/${encodeURIComponent(workflowId)}` : null }, 202);
     });
 }

@@ -54,20 +54,24 @@ export const deletePullSchedule = (client: Client, bindingId: string) =>
 
 /**
  * "Pull now" goes through the schedule itself with BUFFER_ONE: it runs right away when idle, or right
- * after the running pull, and never alongside it. Returns the started workflow id when it shows up.
+ * after the running pull, and never alongside it. Returns the started workflow id when it started
+ * at once, or `queued` when a pull was already running.
  */
-export async function triggerPull(client: Client, bindingId: string): Promise<string | null> {
+export async function triggerPull(client: Client, bindingId: string): Promise<{ workflowId: string | null; queued: boolean }> {
   const handle = client.schedule.getHandle(pullScheduleId(bindingId));
+  const { info } = await handle.describe();
   // Compare run ids: scheduled workflow ids have one-second resolution, so two triggers can share one.
-  const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.firstExecutionRunId));
+  const before = new Set(info.recentActions.map((a) => a.action.workflow.firstExecutionRunId));
+  const busy = info.runningActions.length > 0;
   await handle.trigger(ScheduleOverlapPolicy.BUFFER_ONE);
+  if (busy) return { workflowId: null, queued: true };
   for (let i = 0; i < 20; i++) {
-    const info = (await handle.describe()).info;
-    const started = [...info.runningActions, ...info.recentActions.map((a) => a.action)].find((a) => !before.has(a.workflow.firstExecutionRunId));
-    if (started) return started.workflow.workflowId;
+    const now = (await handle.describe()).info;
+    const started = [...now.runningActions, ...now.recentActions.map((a) => a.action)].find((a) => !before.has(a.workflow.firstExecutionRunId));
+    if (started) return { workflowId: started.workflow.workflowId, queued: false };
     await new Promise((r) => setTimeout(r, 100));
   }
-  return null;
+  return { workflowId: null, queued: true };
 }
 
 export async function nextPullTime(client: Client, bindingId: string): Promise<Date | null> {

@@ -75,5 +75,8 @@ describe('crash and resume of an initial sync (real worker process, SIGKILL)', (
     expect(pages).toBeLessThanOrEqual(Math.ceil(ISSUES / 100) + 3);
     const fromTheTop = gh.requests({ path: /\/issues$/ }).filter((r) => !r.query.since);
     expect(fromTheTop).toHaveLength(1);
+    // S1: the workers logged plenty, and never the token.
+    for (const w of workers) expect(w.output()).not.toContain(gh.token);
+    expect(workers.map((w) => w.output()).join('')).toMatch(/"level":30/);
   });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../db/client';
 import { comments, outboxEvents, stories } from '../db/schema';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
+import { eventually } from './support/harness';
 import { startStack, type Stack } from './support/scenario';
 
 const REPO = 'octo/website';
@@ -105,6 +106,47 @@ describe('GitHub → hub: initial sync and incremental pull (GitHub double, real
     const deleted = await queryRows<{ remote_id: string }>(stack.database.db, sql`
       select l.remote_id from stories s join external_links l on l.story_id = s.id where s.deleted_at is not null`);
     expect(deleted.map((d) => d.remote_id)).toEqual([String(victim.number)]);
+  });
+
+  it('never runs a manual pull alongside another pull', async () => {
+    const schedule = stack.client.schedule.getHandle(`pull/${bound.binding.id}`);
+    const known = new Set((await schedule.describe()).info.recentActions.map((a) => a.action.workflow.firstExecutionRunId));
+    gh.setLatency(300);
+    try {
+      await Promise.all([stack.post(`/bindings/${bound.binding.id}/pull`), stack.post(`/bindings/${bound.binding.id}/pull`)]);
+      const runs = await eventually(async () => {
+        const fresh = (await schedule.describe()).info.recentActions.filter((a) => !known.has(a.action.workflow.firstExecutionRunId));
+        return fresh.length >= 2 ? fresh : undefined;
+      }, 60_000, 200);
+      const described = await Promise.all(runs.map(async (a) => {
+        const h = stack.client.workflow.getHandle(a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId);
+        await h.result();
+        return h.describe();
+      }));
+      const [x, y] = described.sort((p, q) => p.startTime.getTime() - q.startTime.getTime());
+      expect(y!.startTime.getTime()).toBeGreaterThanOrEqual(x!.closeTime!.getTime());
+    } finally {
+      gh.setLatency(0);
+    }
+  });
+
+  it('puts new remote items in the inbox when the import policy is review, and imports on request', async () => {
+    const reviewRepo = 'octo/review';
+    gh.createRepo(reviewRepo);
+    gh.seedIssues(reviewRepo, 5, { pullRequestRatio: 0, commentRatio: 0 });
+    const review = await stack.bind('github', { baseUrl: gh.url }, { token: gh.token }, reviewRepo, { importPolicy: 'review' });
+    const { run } = await stack.initialSync(review.binding.id);
+    expect(run.status).toBe('completed');
+    expect(await liveStories(review.project.id)).toBe(0);
+    const inbox = await stack.get(`/bindings/${review.binding.id}/inbox`);
+    expect(inbox.items).toHaveLength(5);
+    const imported = await stack.post(`/bindings/${review.binding.id}/inbox/${inbox.items[0].id}/import`);
+    expect((await stack.get(`/stories/${imported.storyId}`)).title).toBe(inbox.items[0].title);
+    expect((await stack.get(`/bindings/${review.binding.id}/inbox`)).items).toHaveLength(4);
+    // Pulling again does not import it twice nor re-queue it.
+    await stack.initialSync(review.binding.id);
+    expect(await liveStories(review.project.id)).toBe(1);
+    expect((await stack.get(`/bindings/${review.binding.id}/inbox`)).items).toHaveLength(4);
   });
 
   it('pauses the binding with a clear status when the token is revoked', async () => {
