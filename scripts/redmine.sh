@@ -27,7 +27,7 @@ PUMA_PID_FILE="$STATE_DIR/puma-${PORT}.pid"
 LOG_FILE="$STATE_DIR/redmine-${PORT}.log"
 LOCK_FILE="$STATE_DIR/lock"
 # Bump when the configuration steps below change, to force a re-run of install.
-INSTALL_REV=1
+INSTALL_REV=2
 PACKAGES=(redmine redmine-sqlite puma)
 
 export RAILS_ENV=production
@@ -67,12 +67,14 @@ is_installed() {
 }
 
 # Ruby run once at install: default data, REST on, admin usable through the API,
+# login required (so a wrong API key gets 401 instead of anonymous access to public projects),
 # no notification mails (they are rendered in-process and slow every write down).
 SETUP_RUBY='
 if Tracker.count == 0 || IssueStatus.count == 0 || IssuePriority.count == 0
   Redmine::DefaultData::Loader.load("en")
 end
 Setting.rest_api_enabled = "1"
+Setting.login_required = "1"
 Setting.notified_events = []
 admin = User.find_by_login("admin") or raise "no admin user"
 admin.update_columns(must_change_passwd: false, status: User::STATUS_ACTIVE)
@@ -115,7 +117,7 @@ api_key() { cat "$KEY_FILE" 2>/dev/null || true; }
 # HTTP status of an authenticated REST call ("000" when nothing answers).
 probe() {
   curl -s -o /dev/null -m 5 -w '%{http_code}' -H "X-Redmine-API-Key: $(api_key)" \
-    "$URL/issue_statuses.json" 2>/dev/null || true
+    "$URL/users/current.json" 2>/dev/null || true
 }
 
 refresh_key() {

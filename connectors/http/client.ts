@@ -7,7 +7,7 @@ export interface RetryPolicy {
   /** Rate-limit waits up to this long are slept in-process; longer ones go back to Temporal. */
   maxInlineWaitMs: number;
   maxRateLimitRetries: number;
-  /** In-process retries of 502/503/504 and network errors, for idempotent methods only. */
+  /** In-process retries of 500/502/503/504 and network errors, for idempotent requests only. */
   maxServerRetries: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
@@ -39,6 +39,8 @@ export interface HttpRequest {
   timeoutMs?: number;
   /** Which remote budget this request spends (GitHub: "core", "search"). */
   budget?: string;
+  /** Whether repeating the request is harmless; by default every method but POST. */
+  idempotent?: boolean;
 }
 
 interface ResponseMeta {
@@ -88,7 +90,8 @@ export interface HttpClient {
 }
 
 const IDEMPOTENT = new Set<HttpMethod>(['GET', 'PUT', 'PATCH', 'DELETE']);
-const RETRIED_STATUSES = new Set([502, 503, 504]);
+const RETRIED_STATUSES = new Set([500, 502, 503, 504]);
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -115,6 +118,28 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return url;
   };
 
+  /**
+   * fetch, following redirects only within baseUrl's origin (GitHub answers 301/307 for renamed
+   * repositories): a credential header such as X-Redmine-API-Key would otherwise go along to any host.
+   */
+  async function fetchSameOrigin(url: URL, init: RequestInit & { method: HttpMethod }): Promise<Response> {
+    let target = url;
+    let current = init;
+    for (let hop = 0; ; hop++) {
+      const res = await doFetch(target, { ...current, redirect: 'manual' });
+      const location = res.headers.get('location');
+      if (!REDIRECTS.has(res.status) || !location) return res;
+      await res.body?.cancel();
+      target = new URL(location, target);
+      if (target.origin !== origin) throw new PermanentError(`${options.service}: refusing a redirect to ${target.origin}`, res.status);
+      if (hop >= 5) throw new PermanentError(`${options.service}: too many redirects`, res.status);
+      // As browsers do: 303, and 301/302 after a non-GET, continue as a GET without a body.
+      if (res.status === 303 || ((res.status === 301 || res.status === 302) && current.method !== 'GET')) {
+        current = { ...current, method: 'GET', body: null };
+      }
+    }
+  }
+
   const backoff = (attempt: number) => random() * Math.min(retry.backoffMaxMs, retry.backoffBaseMs * 2 ** attempt);
 
   type Outcome<T> =
@@ -134,13 +159,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const timeout = req.timeoutMs ?? timeoutMs;
     let res: Response;
     try {
-      res = await doFetch(url, {
-        method,
-        headers,
-        body: req.body === undefined ? null : JSON.stringify(req.body),
-        signal: AbortSignal.timeout(timeout),
-      });
+      res = await fetchSameOrigin(url, { method, headers, body: req.body === undefined ? null : JSON.stringify(req.body), signal: AbortSignal.timeout(timeout) });
     } catch (error) {
+      if (error instanceof PermanentError) throw error;
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
       return { failure: classifyNetworkError(error, label, timeout), rateLimited: false, retryable: !timedOut };
     }
@@ -196,10 +217,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         await sleep(retryAfterMs + random() * 250);
         continue;
       }
-      // Only bursts of 502/503/504 and network errors are retried here; and never a POST,
-      // which the remote may have acted on before failing (callers dedupe creates by marker).
+      // Only bursts of 5xx and network errors are retried here, and never a POST (or a request
+      // marked non-idempotent): the remote may have acted on it before failing.
+      const idempotent = req.idempotent ?? IDEMPOTENT.has(method);
       const inlineWait = failure.retryAfterMs ?? backoff(serverRetries);
-      if (!retryable || !IDEMPOTENT.has(method) || serverRetries >= retry.maxServerRetries || inlineWait > retry.maxInlineWaitMs) {
+      if (!retryable || !idempotent || serverRetries >= retry.maxServerRetries || inlineWait > retry.maxInlineWaitMs) {
         throw failure;
       }
       serverRetries++;

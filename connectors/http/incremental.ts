@@ -1,12 +1,17 @@
 import { z } from 'zod';
 import type { Json, PullPage, RemoteItem } from '../types';
 
+/** At most this many items are remembered in a cursor (a page is 100). */
+const PAGE_MEMORY = 200;
+
 /**
  * The pull cursor shared by connectors whose listing is "updated at or after `since`, oldest first".
  * Two phases:
  * - `listing`: a resume point. `from` is where this listing started (its lower bound), `since` and
  *   `page` the query of the next page, `maxSeen` the newest remote update seen so far, `total` what
- *   the listing's first answer announced.
+ *   the listing's first answer announced, `repeats` the [id, updated_at] of items the next page will
+ *   show again (those at or after its `since`), so that a pull resumed one page per activity does
+ *   not yield them twice.
  * - `watermark`: after a complete listing. The next pull asks for `since`, with If-None-Match `etag`
  *   when the remote gave one, so an unchanged scope costs one request answered 304.
  * Timestamps are the remote's own (whole seconds, UTC); the local clock never enters a cursor.
@@ -19,6 +24,7 @@ const listingCursor = z.object({
   page: z.number().int().nonnegative(),
   maxSeen: z.string().nullable(),
   total: z.number().int().nonnegative().nullable(),
+  repeats: z.array(z.tuple([z.string(), z.string()])).max(PAGE_MEMORY).default([]),
 });
 const watermarkCursor = z.object({
   v: z.literal(1),
@@ -68,20 +74,28 @@ function nextPosition<Raw>(source: IncrementalSource<Raw>, cursor: ListingCursor
   return { since: cursor.since, page: cursor.page + 1 };
 }
 
+function itemsSince<Raw>(source: IncrementalSource<Raw>, raws: Raw[], since: string): Array<[string, string]> {
+  const from = Date.parse(since);
+  return raws
+    .filter((item) => Date.parse(source.updatedAt(item)) >= from)
+    .slice(-PAGE_MEMORY)
+    .map((item) => [source.id(item), source.updatedAt(item)]);
+}
+
 function readCursor(raw: Json | null, onInvalid: (cursor: Json) => void): { cursor: ListingCursor; etag: string | null } {
   const parsed = raw === null ? undefined : cursorSchema.safeParse(raw);
   if (parsed && !parsed.success) onInvalid(raw);
   const start = parsed?.success ? parsed.data : undefined;
   if (start?.phase === 'listing') return { cursor: start, etag: null };
   const since = start?.since ?? null;
-  return { cursor: { v: 1, phase: 'listing', from: since, since, page: 0, maxSeen: null, total: null }, etag: start?.etag ?? null };
+  return { cursor: { v: 1, phase: 'listing', from: since, since, page: 0, maxSeen: null, total: null, repeats: [] }, etag: start?.etag ?? null };
 }
 
 /** An incremental, resumable pull: each page says where to resume, the last one carries the watermark. */
 export async function* pullIncremental<Raw>(source: IncrementalSource<Raw>, raw: Json | null): AsyncGenerator<PullPage> {
   let { cursor, etag: ifNoneMatch } = readCursor(raw, source.onInvalidCursor);
   // Last updated_at of everything seen in this run: drops boundary repeats, validates the next ETag.
-  const seen = new Map<string, string>();
+  const seen = new Map<string, string>(cursor.repeats);
   let remoteSendsEtags = false;
 
   for (;;) {
@@ -101,7 +115,9 @@ export async function* pullIncremental<Raw>(source: IncrementalSource<Raw>, raw:
     const items = await source.toItems(fresh);
     const total = cursor.total === null ? {} : { total: cursor.total };
     if (page.hasNext && page.items.length > 0) {
-      cursor = { ...cursor, ...nextPosition(source, cursor, page.items) };
+      const next = nextPosition(source, cursor, page.items);
+      const repeats = next.page === 0 && next.since !== null ? itemsSince(source, page.items, next.since) : [];
+      cursor = { ...cursor, ...next, repeats };
       yield { items, next: cursor, watermark: null, ...total };
       continue;
     }

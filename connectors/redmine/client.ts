@@ -140,8 +140,9 @@ export function createRedmineApi(ctx: ConnectorContext<RedmineConfig, RedmineSec
     },
     createIssue: async (fields: Record<string, Json>) =>
       (await http.json<{ issue: RedmineIssue }>({ method: 'POST', path: '/issues.json', body: { issue: fields } })).issue,
-    /** 204 No Content: Redmine does not send the updated issue back. */
-    updateIssue: (id: string, fields: Record<string, Json>) => http.json<null>({ method: 'PUT', path: issue(id), body: { issue: fields } }),
+    /** 204 No Content: Redmine does not send the updated issue back. A PUT with `notes` adds a journal each time: not idempotent. */
+    updateIssue: (id: string, fields: Record<string, Json>) =>
+      http.json<null>({ method: 'PUT', path: issue(id), body: { issue: fields }, idempotent: !('notes' in fields) }),
     deleteIssue: (id: string) => http.json<null>({ method: 'DELETE', path: issue(id) }),
     /** PUT /journals/:id.json exists from Redmine 5.0. */
     updateJournal: (journalId: string, notes: string) =>

@@ -79,6 +79,26 @@ describe('pull', () => {
     expect(rest.flatMap((p) => p.items).find((i) => i.remoteId === String(alreadyRead))?.fields.title).toBe('edited mid-listing');
   });
 
+  it('run one page per activity, as the sync workflow does, yields each issue once', async () => {
+    gh.seedIssues(REPO, 350, { seed: 12, spanDays: 2 });
+    const yielded: RemoteItem[] = [];
+    let cursor: Json | null = null;
+    let watermark: Json | null = null;
+    for (let activity = 0; activity < 20; activity++) {
+      const [page] = await pages(connect(), cursor, 1);
+      yielded.push(...(page?.items ?? []));
+      if (!page?.next) {
+        watermark = page?.watermark ?? null;
+        break;
+      }
+      cursor = page.next;
+    }
+    expect(ids(yielded)).toHaveLength(new Set(ids(yielded)).size);
+    expect(ids(yielded).sort((a, b) => a - b)).toEqual(issueNumbers().sort((a, b) => a - b));
+    gh.resetRequests();
+    expect((await pages(connect(), watermark))[0]?.notModified).toBe(true);
+  });
+
   it('steps through pages when more than a page of issues share one updated_at second', async () => {
     gh.seedIssues(REPO, 250, { seed: 6, spanDays: 0 });
     const result = await pages(connect(), null);

@@ -202,6 +202,19 @@ describe('createHttpClient', () => {
     expect(calls).toHaveLength(0);
   });
 
+  it('follows redirects within the origin only', async () => {
+    const { http, calls } = client([
+      { status: 301, headers: { location: '/api/v3/repositories/7/issues' } },
+      { status: 200, body: [1] },
+    ]);
+    await expect(http.json({ path: '/repos/old/name/issues' })).resolves.toEqual([1]);
+    expect(calls.map((c) => c.url)).toEqual(['https://api.example.test/api/v3/repos/old/name/issues', 'https://api.example.test/api/v3/repositories/7/issues']);
+
+    const away = client([{ status: 302, headers: { location: 'https://elsewhere.example.test/x' } }]);
+    expect(isPermanentError(await failure(away.http.json({ path: '/x' })))).toBe(true);
+    expect(away.calls).toHaveLength(1);
+  });
+
   it('calls its hooks, which may add headers', async () => {
     const seen: number[] = [];
     const { http, calls } = client([{ status: 200, body: {} }], {

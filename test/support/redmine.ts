@@ -143,7 +143,7 @@ async function readKey(): Promise<string> {
 /** True when Redmine answers an authenticated REST call with 200. */
 export async function redmineAnswers(r: Redmine, timeoutMs = 3000): Promise<boolean> {
   try {
-    const res = await fetch(`${r.url}/issue_statuses.json`, {
+    const res = await fetch(`${r.url}/users/current.json`, {
       headers: { 'X-Redmine-API-Key': r.apiKey },
       signal: AbortSignal.timeout(timeoutMs),
     });

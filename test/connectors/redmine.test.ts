@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type RemoteError, isAuthError, isConflictError, isPermanentError, isRemoteError } from '../../connectors/errors';
+import { redmine } from '../../connectors/redmine';
+import type { ConnectorClient, Json, PullPage, RemoteItem } from '../../connectors/types';
+import {
+  type Redmine, type RmProject, addNote, createCustomField, createProject, editIssue, ensureRedmine, getIssue, redmineRequest, seedIssues,
+} from '../support/redmine';
+
+const logger = pino({ level: 'silent' });
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+let r: Redmine;
+
+beforeAll(async () => {
+  r = await ensureRedmine();
+});
+
+function connect(apiKey = r.apiKey, config: Record<string, unknown> = {}): ConnectorClient {
+  return redmine.connect({
+    config: redmine.configSchema.parse({ baseUrl: r.url, ...config }),
+    secrets: redmine.secretsSchema.parse({ apiKey }),
+    logger,
+  });
+}
+
+async function pages(client: ConnectorClient, scope: string, cursor: Json | null): Promise<PullPage[]> {
+  const out: PullPage[] = [];
+  for await (const page of client.pull(scope, cursor)) out.push(page);
+  return out;
+}
+
+const ids = (items: RemoteItem[]) => items.map((i) => Number(i.remoteId)).sort((a, b) => a - b);
+
+async function failure(promise: Promise<unknown>): Promise<RemoteError> {
+  const error: unknown = await promise.then(() => undefined, (e: unknown) => e);
+  if (!isRemoteError(error)) throw new Error(`expected a RemoteError, got ${String(error)}`);
+  return error;
+}
+
+/** A user who can be assigned issues in `project` (Developer role). */
+async function addDeveloper(project: RmProject): Promise<string> {
+  const login = `dev${randomBytes(4).toString('hex')}`;
+  const { body } = await redmineRequest<{ user: { id: number } }>(r, 'POST', '/users.json', {
+    user: { login, firstname: 'Dana', lastname: login, mail: `${login}@example.test`, password: `pw-${randomBytes(8).toString('hex')}` },
+  });
+  const { body: roles } = await redmineRequest<{ roles: Array<{ id: number; name: string }> }>(r, 'GET', '/roles.json');
+  const developer = roles.roles.find((role) => role.name === 'Developer') ?? roles.roles[0];
+  await redmineRequest(r, 'POST', `/projects/${project.identifier}/memberships.json`, { membership: { user_id: body.user.id, role_ids: [developer?.id] } });
+  return `Dana ${login}`;
+}
+
+describe('pull', () => {
+  it('lists a seeded project with its total, leaving subprojects to their own binding', async () => {
+    const project = await createProject(r);
+    const seeded = await seedIssues(r, project.identifier, 105);
+    const child = await createProject(r);
+    await redmineRequest(r, 'PUT', `/projects/${child.identifier}.json`, { project: { parent_id: project.id } });
+    await seedIssues(r, child.identifier, 2, { subjectPrefix: 'Child' });
+
+    const result = await pages(connect(), project.identifier, null);
+    const items = result.flatMap((p) => p.items);
+    expect(ids(items)).toEqual(seeded.map((i) => i.id).sort((a, b) => a - b));
+    expect(result.every((p) => p.total === 105)).toBe(true);
+    expect(result.at(-1)?.watermark).toMatchObject({ phase: 'watermark' });
+    expect(items[0]).toMatchObject({
+      key: `#${items[0]?.remoteId}`,
+      url: `${r.url}/issues/${items[0]?.remoteId}`,
+      fields: { status: 'New', closed: false, priority: 'Normal', assignee: null, labels: [], customFields: {} },
+    });
+
+    const scopes = await connect().listScopes();
+    expect(scopes.find((g) => g.group === project.name)?.scopes.map((s) => s.id)).toEqual([child.identifier]);
+  });
+
+  it('an incremental pull returns only what changed (plus the overlap window), then one 304', async () => {
+    const project = await createProject(r);
+    const seeded = await seedIssues(r, project.identifier, 12);
+    // Let the seeded issues fall out of the overlap window (5 s, plus Redmine's extra second).
+    await sleep(7_000);
+    const sentinel = seeded[0]!.id;
+    await editIssue(r, sentinel, { subject: 'sentinel' });
+    const watermark = (await pages(connect(), project.identifier, null)).at(-1)?.watermark ?? null;
+
+    const edited = seeded[5]!.id;
+    const noted = seeded[8]!.id;
+    await editIssue(r, edited, { subject: 'Edited in Redmine', priority_id: 3 });
+    await addNote(r, noted, 'a new note');
+    const changed = await pages(connect(), project.identifier, watermark);
+    const items = changed.flatMap((p) => p.items);
+    expect(ids(items)).toEqual([sentinel, edited, noted].sort((a, b) => a - b));
+    expect(items.find((i) => i.remoteId === String(edited))?.fields).toMatchObject({ title: 'Edited in Redmine', priority: 'High' });
+
+    const quiet = await pages(connect(), project.identifier, changed.at(-1)?.watermark ?? null);
+    expect(quiet).toEqual([{ items: [], next: null, watermark: changed.at(-1)?.watermark, notModified: true }]);
+  });
+});
+
+describe('reads', () => {
+  it('turns journals with notes into comments, skipping field changes and private notes', async () => {
+    const project = await createProject(r);
+    const [issue] = await seedIssues(r, project.identifier, 1);
+    await addNote(r, issue!.id, 'first\nsecond line');
+    await editIssue(r, issue!.id, { subject: 'renamed' });
+    await addNote(r, issue!.id, 'hidden', { privateNotes: true });
+    await addNote(r, issue!.id, 'last');
+
+    const comments = await connect().listComments(project.identifier, String(issue!.id));
+    expect(comments.map((c) => [c.author, c.body])).toEqual([['Redmine Admin', 'first\nsecond line'], ['Redmine Admin', 'last']]);
+    expect(Number(comments[0]?.remoteId)).toBeLessThan(Number(comments[1]?.remoteId));
+  });
+
+  it('a bad key is an AuthError, and testConnection says so', async () => {
+    const project = await createProject(r);
+    const bad = connect('0'.repeat(40));
+    expect(isAuthError(await failure(bad.getItem(project.identifier, '1')))).toBe(true);
+    await expect(bad.testConnection()).resolves.toMatchObject({ ok: false });
+    await expect(connect().testConnection()).resolves.toMatchObject({ ok: true, account: 'admin' });
+  });
+});
+
+describe('writes', () => {
+  const fields = {
+    title: 'From the hub', description: 'Line one\nline two', status: 'In Progress', closed: false,
+    priority: 'High', assignee: null, labels: [], customFields: {},
+  };
+
+  it('creates with a marker, finds it by marker, updates, comments and deletes', async () => {
+    const project = await createProject(r);
+    await seedIssues(r, project.identifier, 3);
+    const client = connect();
+    const marker = `tb-${randomBytes(4).toString('hex')}`;
+
+    const created = await client.createItem!(project.identifier, { fields, marker });
+    expect(created.fields).toMatchObject({ title: 'From the hub', description: 'Line one\nline two', status: 'In Progress', priority: 'High' });
+    expect((await getIssue(r, Number(created.remoteId))).description).toContain(`<!-- trackbridge:${marker} -->`);
+    await expect(client.findByMarker!(project.identifier, marker)).resolves.toMatchObject({ remoteId: created.remoteId });
+    await expect(client.findByMarker!(project.identifier, `${marker}x`)).resolves.toBeNull();
+
+    const updated = await client.updateItem!(project.identifier, created.remoteId, { title: 'Renamed', closed: true }, created.version);
+    expect(updated.fields).toMatchObject({ title: 'Renamed', status: 'Closed', closed: true });
+
+    await sleep(1_100); // updated_on has one-second resolution
+    await editIssue(r, Number(created.remoteId), { subject: 'Edited in Redmine' });
+    expect(isConflictError(await failure(client.updateItem!(project.identifier, created.remoteId, { title: 'Stale' }, updated.version)))).toBe(true);
+
+    const comment = await client.addComment!(project.identifier, created.remoteId, 'hello\nfrom the hub');
+    expect(comment).toMatchObject({ author: 'Redmine Admin', body: 'hello\nfrom the hub' });
+    const edited = await client.updateComment!(project.identifier, created.remoteId, comment.remoteId, 'edited note');
+    expect(edited).toMatchObject({ remoteId: comment.remoteId, body: 'edited note' });
+
+    await client.deleteItem!(project.identifier, created.remoteId);
+    await expect(client.getItem(project.identifier, created.remoteId)).resolves.toBeNull();
+    await client.deleteItem!(project.identifier, created.remoteId); // already gone: still fine
+  });
+
+  it('maps assignees and custom fields by name', async () => {
+    const project = await createProject(r);
+    const developer = await addDeveloper(project);
+    const field = await createCustomField(r, { name: `Severity ${randomBytes(3).toString('hex')}`, format: 'string', project: project.identifier });
+    const client = connect();
+    const created = await client.createItem!(project.identifier, {
+      fields: { ...fields, assignee: developer, customFields: { [field.name]: 'major' } },
+      marker: `tb-${randomBytes(4).toString('hex')}`,
+    });
+    expect(created.fields).toMatchObject({ assignee: developer, customFields: { [field.name]: 'major' } });
+    const cleared = await client.updateItem!(project.identifier, created.remoteId, { assignee: null, customFields: { [field.name]: null } });
+    expect(cleared.fields).toMatchObject({ assignee: null, customFields: { [field.name]: null } });
+
+    const error = await failure(client.updateItem!(project.identifier, created.remoteId, { assignee: 'Nobody Here' }));
+    expect(isPermanentError(error)).toBe(true);
+    expect(error.message).toContain('"Nobody Here"');
+  });
+
+  it('an unknown status name is a PermanentError that names it', async () => {
+    const project = await createProject(r);
+    const [issue] = await seedIssues(r, project.identifier, 1);
+    const error = await failure(connect().updateItem!(project.identifier, String(issue!.id), { status: 'Wontfix-ish' }));
+    expect(isPermanentError(error)).toBe(true);
+    expect(error.message).toContain('"Wontfix-ish"');
+    expect((await getIssue(r, issue!.id)).status.name).toBe('New');
+  });
+});
