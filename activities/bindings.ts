@@ -3,7 +3,7 @@ import { ScheduleNotFoundError } from '@temporalio/client';
 import { bindings, connections } from '../db/schema';
 import { transitionBinding, type Binding } from '../db/bindings';
 import type { ConnectorClient } from '../connectors/types';
-import { isAuthError } from '../connectors/errors';
+import { isAuthError, isPermanentError } from '../connectors/errors';
 import type { ActivityDeps } from './deps';
 import { notFound, toFailure } from './failures';
 import { openConnection } from './remote';
@@ -40,12 +40,16 @@ export async function pauseForAuth(deps: ActivityDeps, bindingId: string, messag
   deps.logger.warn({ bindingId }, 'binding paused: the remote rejected its credentials');
 }
 
-/** Runs a remote call for a binding, translating errors where they are born. */
-export async function remoteCall<T>(deps: ActivityDeps, bindingId: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs a remote call for a binding, translating errors where they are born. With `throwPermanent`,
+ * permanent errors are rethrown as they are, for the caller to turn into a dead letter.
+ */
+export async function remoteCall<T>(deps: ActivityDeps, bindingId: string, fn: () => Promise<T>, opts: { throwPermanent?: boolean } = {}): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (isAuthError(err)) await pauseForAuth(deps, bindingId, err.message);
+    if (opts.throwPermanent && isPermanentError(err)) throw err;
     throw toFailure(err);
   }
 }

@@ -7,6 +7,8 @@ import type { ConnectorDefinition } from '../connectors/types';
 /** Everything activities need, handed in by the worker (or a test) through createActivities. */
 export interface ActivityDeps {
   db: Db;
+  /** Serializes work per key across workers (see Database.withLock). */
+  withLock: <T>(key: string, fn: () => Promise<T>) => Promise<T>;
   secretBox: SecretBox;
   getConnector: (slug: string) => ConnectorDefinition;
   logger: Logger;
@@ -15,4 +17,6 @@ export interface ActivityDeps {
   /** Lets tests count or redirect the connectors' HTTP requests. */
   fetch?: typeof fetch;
   now?: () => Date;
+  /** Test hooks, e.g. to kill the process between a remote create and the link write. */
+  hooks?: { afterRemoteCreate?: () => void };
 }

@@ -1,6 +1,8 @@
 import { createConnectionActivities } from './connections';
 import type { ActivityDeps } from './deps';
 import { createSyncActivities } from './sync';
+import { createPushActivities } from './push';
+import { createBacklogActivities } from './backlog';
 
 export type { ActivityDeps } from './deps';
 
@@ -9,6 +11,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createConnectionActivities(deps),
     ...createSyncActivities(deps),
+    ...createPushActivities(deps),
+    ...createBacklogActivities(deps),
   };
 }
 

@@ -11,6 +11,8 @@ import { projectRoutes } from './projects';
 import { bindingRoutes } from './bindings';
 import { storyReadRoutes } from './stories';
 import { inboxRoutes } from './inbox';
+import { hubRoutes } from './hub';
+import { backlogRoutes } from './backlog';
 
 export type { ApiDeps } from './deps';
 
@@ -30,7 +32,9 @@ export function createApp(deps: ApiDeps) {
   app.route('/projects', projectRoutes(deps));
   app.route('/bindings', bindingRoutes(deps));
   app.route('/bindings', inboxRoutes(deps));
+  app.route('/bindings', backlogRoutes(deps));
   app.route('/', storyReadRoutes(deps));
+  app.route('/', hubRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { backlogWorkflowId } from '../lib/dispatch';
 import { BindingTransitionError, getBindingWithConnector, insertBinding, lastRun, listBindings, transitionBinding, type Binding } from '../db/bindings';
 import { getConnection } from '../db/connections';
 import { getProject } from '../db/projects';
@@ -133,6 +134,10 @@ export function bindingRoutes(deps: ApiDeps) {
       const { connector } = await load(c.req.valid('param').id);
       const b = await transition(c.req.valid('param').id, 'active');
       await resumePullSchedule(deps.temporal, b.id);
+      // Events queued while paused are delivered now, in order.
+      await deps.temporal.workflow.getHandle(backlogWorkflowId(b.id)).signal('wake').catch((err: unknown) => {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      });
       return c.json(view(b, connector), 200);
     })
     .openapi(onBinding('delete', '/{id}', 'Delete the binding and its schedule (hub stories stay)', BindingView), async (c) => {

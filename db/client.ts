@@ -5,6 +5,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Logger } from 'pino';
 import * as schema from './schema';
+import { createKeyedMutex } from '../lib/keyed-mutex';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -14,6 +15,13 @@ export interface Database {
   /** Round-trips a trivial query; throws when the database is unreachable. */
   ping(): Promise<void>;
   migrate(): Promise<void>;
+  /**
+   * Runs `fn` while holding a lock on `key`: across processes on Postgres (advisory lock on a
+   * dedicated connection, released if the process dies), within this process when embedded.
+   */
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /** LISTENs on a channel; returns the function that stops listening. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -34,7 +42,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 }
 
 async function openPostgres(url: string, poolSize: number, logger?: Logger): Promise<Database> {
-  const { Pool } = (await import('pg')).default;
+  const local = createKeyedMutex();
+  const { Pool, Client } = (await import('pg')).default;
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
   const pool = new Pool({ connectionString: url, max: poolSize });
@@ -55,11 +64,32 @@ async function openPostgres(url: string, poolSize: number, logger?: Logger): Pro
         client.release();
       }
     },
+    withLock: (key, fn) =>
+      local(key, async () => {
+        const client = await pool.connect();
+        try {
+          await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [key]);
+          return await fn();
+        } finally {
+          await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => undefined);
+          client.release();
+        }
+      }),
+    async listen(channel, onNotify) {
+      // LISTEN needs its own long-lived connection, outside the pool.
+      const client = new Client({ connectionString: url });
+      client.on('notification', () => onNotify());
+      client.on('error', (err) => logger?.warn({ err: err.message }, 'LISTEN connection failed; polling continues'));
+      await client.connect();
+      await client.query(`listen ${channel}`);
+      return async () => void (await client.end().catch(() => undefined));
+    },
     close: () => pool.end(),
   };
 }
 
 async function openEmbedded(dataDir: string): Promise<Database> {
+  const local = createKeyedMutex();
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
@@ -72,6 +102,9 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     kind: 'embedded',
     ping: async () => void (await db.execute(sql`select 1`)),
     migrate: () => migrate(db, { migrationsFolder }),
+    // One process owns the embedded database, so an in-process lock is a complete one.
+    withLock: (key, fn) => local(key, fn),
+    listen: async (channel, onNotify) => client.listen(channel, () => onNotify()),
     close: () => client.close(),
   };
 }

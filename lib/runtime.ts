@@ -10,6 +10,7 @@ import type { Core } from './context';
 import { connectClient, connectWorker } from './temporal';
 import { createWorker } from './worker';
 import { installTemporalRuntime } from './temporal-runtime';
+import { startOutboxRelay } from './outbox-relay';
 
 /** On a first start there is no way to call the API, so one admin token is created and shown once. */
 export async function ensureFirstToken(core: Core, log: (line: string) => void): Promise<void> {
@@ -52,10 +53,15 @@ export async function startWorker(config: Config, core: Core, logger: Logger): P
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db: core.database.db, secretBox: core.secretBox, getConnector, logger, temporal },
+    deps: {
+      db: core.database.db, withLock: core.database.withLock, secretBox: core.secretBox, getConnector, logger, temporal,
+      hooks: testHooks(config, logger),
+    },
     logger,
   });
+  const relay = await startOutboxRelay({ database: core.database, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger, pollMs: config.OUTBOX_POLL_MS });
   const done = worker.run().finally(async () => {
+    await relay.stop();
     await temporal.connection.close();
     await connection.close();
   });
@@ -82,4 +88,12 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+}
+
+/** Fault injection for the crash tests, honoured only with NODE_ENV=test. */
+function testHooks(config: Config, logger: Logger) {
+  const hooks = new Set((config.TRACKBRIDGE_TEST_HOOKS ?? '').split(',').filter(Boolean));
+  if (config.NODE_ENV !== 'test' || !hooks.size) return {};
+  logger.warn({ hooks: [...hooks] }, 'test hooks enabled');
+  return hooks.has('crash-after-remote-create') ? { afterRemoteCreate: () => process.kill(process.pid, 'SIGKILL') } : {};
 }

@@ -2,3 +2,5 @@ export { connectionTest } from './connectionTest';
 export { initialSync } from './initialSync';
 export { pullBinding } from './pullBinding';
 export { scopeListing } from './scopeListing';
+export { pushStory } from './pushStory';
+export { backlog } from './backlog';

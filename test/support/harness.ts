@@ -10,6 +10,8 @@ import { createWorker } from '../../lib/worker';
 import type { ActivityDeps } from '../../activities';
 import { getConnector } from '../../connectors/registry';
 import { track } from './resources';
+import { createKeyedMutex } from '../../lib/keyed-mutex';
+import { startOutboxRelay, type OutboxRelay } from '../../lib/outbox-relay';
 
 export const testLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 export const testSecretBox = createSecretBox(Buffer.alloc(32, 7));
@@ -52,28 +54,36 @@ export async function connectTestClient(): Promise<Client & { close(): Promise<v
 export interface TestWorker {
   worker: Worker;
   taskQueue: string;
+  /** Present when the worker was given a Database: the outbox relay, as the real worker runs it. */
+  relay?: OutboxRelay;
   stop(): Promise<void>;
 }
 
 /** A worker on its own task queue, running the once-per-run workflow bundle. */
-export async function startTestWorker(deps: Partial<ActivityDeps> & Pick<ActivityDeps, 'db'>): Promise<TestWorker> {
+export async function startTestWorker(deps: Partial<ActivityDeps> & Pick<ActivityDeps, 'db'> & { database?: Database }): Promise<TestWorker> {
+  const { database, ...activityDeps } = deps;
+  const withLock = deps.withLock ?? database?.withLock ?? createKeyedMutex();
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const clientConnection = await Connection.connect({ address: inject('temporalAddress') });
   const taskQueue = `test-${randomBytes(5).toString('hex')}`;
+  const temporal = new Client({ connection: clientConnection });
   const worker = await createWorker({
     connection,
     namespace: 'default',
     taskQueue,
-    deps: { secretBox: testSecretBox, getConnector, logger: testLogger, temporal: new Client({ connection: clientConnection }), ...deps },
+    deps: { secretBox: testSecretBox, getConnector, logger: testLogger, temporal, ...activityDeps, withLock },
     logger: testLogger,
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
   const running = worker.run();
+  const relay = database ? await startOutboxRelay({ database, temporal, taskQueue, logger: testLogger, pollMs: 200 }) : undefined;
   const untrack = track(`worker ${taskQueue}`);
   return {
     worker,
     taskQueue,
+    ...(relay ? { relay } : {}),
     async stop() {
+      await relay?.stop();
       worker.shutdown();
       await running;
       await connection.close();

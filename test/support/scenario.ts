@@ -7,7 +7,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 export async function startStack() {
   const database = await createTestDatabase();
   const client = await connectTestClient();
-  const worker = await startTestWorker({ db: database.db });
+  const worker = await startTestWorker({ db: database.db, database });
   const api = await createTestApi({ database, client, taskQueue: worker.taskQueue });
 
   async function post(path: string, body?: unknown, expected = [200, 201, 202]): Promise<Json> {

@@ -1,0 +1,30 @@
+import { Context } from '@temporalio/activity';
+import { eq } from 'drizzle-orm';
+import { getBindingWithConnector } from '../db/bindings';
+import { bindings } from '../db/schema';
+import { signalBacklog } from '../lib/dispatch';
+import type { ActivityDeps } from './deps';
+import { notFound } from './failures';
+
+export function createBacklogActivities(deps: ActivityDeps) {
+  return {
+    /** From now on the relay queues this binding's events on its backlog instead of pushing directly. */
+    async markBacklogged({ bindingId }: { bindingId: string }): Promise<void> {
+      await deps.db.update(bindings).set({ backlogged: true, updatedAt: new Date() }).where(eq(bindings.id, bindingId));
+      deps.logger.warn({ bindingId }, 'remote failing transiently: binding backlogged');
+    },
+
+    /** The backlog drained: the binding returns to direct pushes. */
+    async clearBacklogged({ bindingId }: { bindingId: string }): Promise<void> {
+      await deps.db.update(bindings).set({ backlogged: false, updatedAt: new Date() }).where(eq(bindings.id, bindingId));
+    },
+
+    async deferToBacklog({ bindingId, storyId, eventId }: { bindingId: string; storyId: string; eventId: number }): Promise<void> {
+      if (!deps.temporal) throw new Error('deferToBacklog needs a Temporal client');
+      const row = await getBindingWithConnector(deps.db, bindingId);
+      if (!row) throw notFound(`binding ${bindingId}`);
+      const binding = { id: bindingId, projectId: row.binding.projectId, connector: row.connector };
+      await signalBacklog(deps.temporal, Context.current().info.taskQueue, binding, storyId, eventId);
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { ItemFields } from '../connectors/types';
+import type { Db } from './client';
+import { diffFields, storyFields } from './fields';
+import { insertOutboxEvent } from './outbox';
+import { comments, stories } from './schema';
+import type { Story } from './stories';
+
+export const OUTBOX_CHANNEL = 'trackbridge_outbox';
+
+const defaults: ItemFields = { title: '', description: '', status: 'open', closed: false, priority: null, assignee: null, labels: [], customFields: {} };
+
+export class StaleVersionError extends Error {
+  constructor(readonly current: number) {
+    super(`story has version ${current}`);
+    this.name = 'StaleVersionError';
+  }
+}
+
+/** Wakes the outbox relay; delivered at commit, so it never runs ahead of the data. */
+const notify = (db: Db) => db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
+
+export async function createStory(db: Db, projectId: string, fields: Partial<ItemFields> & { title: string }, actor: string): Promise<Story> {
+  return db.transaction(async (txRaw) => {
+    const tx = txRaw as unknown as Db;
+    const values = { ...defaults, ...fields };
+    const [story] = await tx.insert(stories).values({ projectId, ...values }).returning();
+    await insertOutboxEvent(tx, { projectId, storyId: story!.id, action: 'create', target: 'story', actor, origin: 'hub', changes: diffFields(undefined, values), storyVersion: story!.version });
+    await notify(tx);
+    return story!;
+  });
+}
+
+/**
+ * Applies the fields that really change, bumping the version; `expectedVersion` must match
+ * (optimistic concurrency) or nothing is written. An update that changes nothing writes nothing.
+ */
+export async function updateStory(db: Db, storyId: string, expectedVersion: number, fields: Partial<ItemFields>, actor: string): Promise<Story | undefined> {
+  return db.transaction(async (txRaw) => {
+    const tx = txRaw as unknown as Db;
+    const [current] = await tx.select().from(stories).where(and(eq(stories.id, storyId), isNull(stories.deletedAt))).for('update');
+    if (!current) return undefined;
+    if (current.version !== expectedVersion) throw new StaleVersionError(current.version);
+    const before = storyFields(current);
+    const changes = diffFields(before, { ...before, ...fields });
+    if (!changes.length) return current;
+    const set = Object.fromEntries(changes.map((c) => [c.field, c.added]));
+    const [story] = await tx.update(stories).set({ ...set, version: current.version + 1, updatedAt: new Date() }).where(eq(stories.id, storyId)).returning();
+    await insertOutboxEvent(tx, { projectId: current.projectId, storyId, action: 'modify', target: 'story', actor, origin: 'hub', changes, storyVersion: story!.version });
+    await notify(tx);
+    return story!;
+  });
+}
+
+export async function deleteStory(db: Db, storyId: string, expectedVersion: number, actor: string): Promise<Story | undefined> {
+  return db.transaction(async (txRaw) => {
+    const tx = txRaw as unknown as Db;
+    const [current] = await tx.select().from(stories).where(and(eq(stories.id, storyId), isNull(stories.deletedAt))).for('update');
+    if (!current) return undefined;
+    if (current.version !== expectedVersion) throw new StaleVersionError(current.version);
+    const [story] = await tx.update(stories).set({ deletedAt: new Date(), version: current.version + 1, updatedAt: new Date() }).where(eq(stories.id, storyId)).returning();
+    await insertOutboxEvent(tx, { projectId: current.projectId, storyId, action: 'delete', target: 'story', actor, origin: 'hub', changes: [], storyVersion: story!.version });
+    await notify(tx);
+    return story!;
+  });
+}
+
+export async function addComment(db: Db, storyId: string, body: string, author: string) {
+  return db.transaction(async (txRaw) => {
+    const tx = txRaw as unknown as Db;
+    const [story] = await tx.select().from(stories).where(and(eq(stories.id, storyId), isNull(stories.deletedAt)));
+    if (!story) return undefined;
+    const [comment] = await tx.insert(comments).values({ storyId, author, body, origin: 'hub' }).returning();
+    await insertOutboxEvent(tx, { projectId: story.projectId, storyId, action: 'comment', target: `comment:${comment!.id}`, actor: author, origin: 'hub', changes: [{ field: 'comment', added: body, removed: null }], storyVersion: story.version });
+    await notify(tx);
+    return comment!;
+  });
+}

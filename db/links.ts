@@ -1,0 +1,35 @@
+import { and, eq } from 'drizzle-orm';
+import type { RemoteItem } from '../connectors/types';
+import type { Db } from './client';
+import { externalLinks } from './schema';
+
+export type ExternalLink = typeof externalLinks.$inferSelect;
+
+export async function getLink(db: Db, bindingId: string, storyId: string): Promise<ExternalLink | undefined> {
+  const [row] = await db.select().from(externalLinks).where(and(eq(externalLinks.bindingId, bindingId), eq(externalLinks.storyId, storyId)));
+  return row;
+}
+
+/**
+ * I1: the pending link (with its marker) is committed before the remote create, so a retry after a
+ * crash finds it and searches the remote for the marker instead of creating a second item.
+ */
+export async function ensurePendingLink(db: Db, bindingId: string, storyId: string, marker: string): Promise<{ link: ExternalLink; fresh: boolean }> {
+  const inserted = await db
+    .insert(externalLinks)
+    .values({ bindingId, storyId, marker })
+    .onConflictDoNothing({ target: [externalLinks.bindingId, externalLinks.storyId] })
+    .returning({ id: externalLinks.id });
+  return { link: (await getLink(db, bindingId, storyId))!, fresh: inserted.length > 0 };
+}
+
+/** Records what the remote holds after our write: the snapshot the next pull compares with (E1). */
+export async function recordRemote(db: Db, linkId: string, item: RemoteItem): Promise<void> {
+  await db
+    .update(externalLinks)
+    .set({
+      remoteId: item.remoteId, remoteKey: item.key, remoteUrl: item.url, snapshot: { fields: item.fields },
+      remoteUpdatedAt: item.updatedAt, remoteVersion: item.version ?? null, syncedAt: new Date(),
+    })
+    .where(eq(externalLinks.id, linkId));
+}

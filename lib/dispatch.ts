@@ -1,0 +1,37 @@
+import type { Client } from '@temporalio/client';
+import { BindingIdKey, ConnectorKey, ProjectIdKey } from './temporal';
+
+export interface DispatchBinding { id: string; projectId: string; connector: string }
+
+export const pushWorkflowId = (bindingId: string, storyId: string) => `push/${bindingId}/${storyId}`;
+export const backlogWorkflowId = (bindingId: string) => `backlog/${bindingId}`;
+
+const attributes = (b: DispatchBinding) => [
+  { key: BindingIdKey, value: b.id },
+  { key: ProjectIdKey, value: b.projectId },
+  { key: ConnectorKey, value: b.connector },
+];
+
+/** Hands a story event to its push workflow, starting it when none runs (signal-with-start). */
+export async function signalPush(client: Client, taskQueue: string, binding: DispatchBinding, storyId: string, eventId: number, signal: 'event' | 'retry' = 'event'): Promise<void> {
+  await client.workflow.signalWithStart('pushStory', {
+    workflowId: pushWorkflowId(binding.id, storyId),
+    taskQueue,
+    args: [{ bindingId: binding.id, storyId }],
+    signal,
+    signalArgs: [{ eventId }],
+    typedSearchAttributes: attributes(binding),
+  });
+}
+
+/** Queues a story event on the binding's ordered backlog. */
+export async function signalBacklog(client: Client, taskQueue: string, binding: DispatchBinding, storyId: string, eventId: number): Promise<void> {
+  await client.workflow.signalWithStart('backlog', {
+    workflowId: backlogWorkflowId(binding.id),
+    taskQueue,
+    args: [{ bindingId: binding.id }],
+    signal: 'enqueue',
+    signalArgs: [{ storyId, eventId }],
+    typedSearchAttributes: attributes(binding),
+  });
+}

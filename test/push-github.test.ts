@@ -1,0 +1,104 @@
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../db/client';
+import { outboxEvents, stories } from '../db/schema';
+import { startGitHubDouble, type GitHubDouble } from './support/github-double';
+import { eventually } from './support/harness';
+import { startStack, type Stack } from './support/scenario';
+
+const REPO = 'octo/push';
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('hub → GitHub: push workflows (GitHub double, real Temporal and Postgres)', () => {
+  let stack: Stack;
+  let gh: GitHubDouble;
+  let bound: Awaited<ReturnType<Stack['bind']>>;
+
+  const remoteNumber = async (storyId: string) =>
+    eventually(async () => (await stack.get(`/stories/${storyId}`)).links.find((l: Json) => l.bindingId === bound.binding.id)?.remoteId as string | undefined);
+  const patch = (id: string, body: Json) => stack.api.call('PATCH', `/stories/${id}`, body);
+
+  beforeAll(async () => {
+    stack = await startStack();
+    gh = await startGitHubDouble();
+    gh.createRepo(REPO);
+    bound = await stack.bind('github', { baseUrl: gh.url, maxRequestsPerSecond: 100 }, { token: gh.token }, REPO);
+  });
+  afterAll(async () => {
+    await gh?.close();
+    await stack?.stop();
+  });
+
+  it('creates the remote issue once, with a hidden marker, and links it', async () => {
+    const story = await stack.post(`/projects/${bound.project.id}/stories`, { title: 'Checkout fails on Safari', description: 'Steps: …', labels: ['bug'] });
+    const number = Number(await remoteNumber(story.id));
+    const issue = gh.getIssue(REPO, number)!;
+    expect(issue).toMatchObject({ title: 'Checkout fails on Safari', state: 'open' });
+    expect(issue.labels.map((l) => l.name)).toEqual(['bug']);
+    expect(issue.body).toMatch(/<!-- trackbridge:/);
+    expect(gh.listIssues(REPO)).toHaveLength(1);
+    const history = await stack.get(`/stories/${story.id}/pushes`);
+    expect(history.items.map((h: Json) => h.operation)).toEqual(['create']);
+  });
+
+  it('writes only the fields that changed, and rejects a stale version with 409 writing nothing', async () => {
+    const story = await stack.post(`/projects/${bound.project.id}/stories`, { title: 'Original', description: 'Body' });
+    const number = Number(await remoteNumber(story.id));
+    const ok = await patch(story.id, { version: story.version, title: 'Renamed in the hub' });
+    expect(ok.status).toBe(200);
+    await eventually(async () => gh.getIssue(REPO, number)!.title === 'Renamed in the hub');
+    const history = await stack.get(`/stories/${story.id}/pushes`);
+    expect(history.items[0]).toMatchObject({ operation: 'update', fields: ['title'] });
+
+    const outboxBefore = await stack.database.db.$count(outboxEvents);
+    const stale = await patch(story.id, { version: story.version, title: 'From an old tab' });
+    expect(stale.status).toBe(409);
+    expect(((await stale.json()) as Json).error.fields[0].path).toBe('version');
+    expect(await stack.database.db.$count(outboxEvents)).toBe(outboxBefore);
+    expect((await stack.get(`/stories/${story.id}`)).title).toBe('Renamed in the hub');
+  });
+
+  it('coalesces a burst of 20 edits within a second into at most 2 remote writes', async () => {
+    let story = await stack.post(`/projects/${bound.project.id}/stories`, { title: 'Burst 0' });
+    const number = Number(await remoteNumber(story.id));
+    await new Promise((r) => setTimeout(r, 1200)); // let the create's burst window pass
+    gh.resetRequests();
+    for (let i = 1; i <= 20; i++) {
+      story = (await (await patch(story.id, { version: story.version, title: `Burst ${i}` })).json()) as Json;
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    await eventually(async () => gh.getIssue(REPO, number)!.title === 'Burst 20', 15_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const writes = gh.requests({ method: 'PATCH', path: new RegExp(`/issues/${number}$`) });
+    expect(writes.length).toBeGreaterThanOrEqual(1);
+    expect(writes.length).toBeLessThanOrEqual(2);
+    expect(gh.getIssue(REPO, number)!.title).toBe('Burst 20');
+  });
+
+  it('pushes hub comments, and closes the remote issue when the story is deleted', async () => {
+    const story = await stack.post(`/projects/${bound.project.id}/stories`, { title: 'To be deleted' });
+    const number = Number(await remoteNumber(story.id));
+    await stack.post(`/stories/${story.id}/comments`, { body: 'Looking into it' });
+    await eventually(async () => gh.listComments(REPO, number).some((c) => c.body === 'Looking into it'));
+    const current = await stack.get(`/stories/${story.id}`);
+    expect((await stack.api.call('DELETE', `/stories/${story.id}?version=${current.version}`)).status).toBe(200);
+    await eventually(async () => gh.getIssue(REPO, number)!.state === 'closed');
+  });
+
+  it('does not see its own writes as remote changes on the next pull (E1)', async () => {
+    const story = await stack.post(`/projects/${bound.project.id}/stories`, { title: 'Echo check' });
+    const number = Number(await remoteNumber(story.id));
+    await patch(story.id, { version: story.version, title: 'Echo check, edited', labels: ['b', 'a'] });
+    await eventually(async () => gh.getIssue(REPO, number)!.title === 'Echo check, edited');
+    await new Promise((r) => setTimeout(r, 300));
+    const fromPulls = () => stack.database.db.$count(outboxEvents, eq(outboxEvents.origin, bound.binding.id));
+    const before = await fromPulls();
+    const [{ v } = { v: 0 }] = await queryRows<{ v: number }>(stack.database.db, sql`select version as v from stories where id = ${story.id}`);
+    for (let i = 0; i < 2; i++) {
+      const run = await stack.pullNow(bound.binding.id);
+      expect(run.counts).toMatchObject({ updated: 0, failed: 0 });
+    }
+    expect(await fromPulls()).toBe(before);
+    expect(await stack.database.db.$count(stories, eq(stories.version, v))).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,104 @@
+import {
+  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal,
+  proxyActivities, setHandler, sleep, workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+
+// A direct push tries a few times, then hands the story to the binding's backlog (O2).
+const { writeRemote } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: ['AuthError', 'PermanentError', 'NotFound'] },
+});
+const control = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumInterval: '30 seconds' } });
+
+/** After a write, further events wait for this much quiet (bounded by MAX_DELAY_MS) so a burst costs one more write. */
+const BURST_WINDOW_MS = 1000;
+const QUIET_MS = 250;
+const MAX_DELAY_MS = 2000;
+const IDLE_TIMEOUT = '10 minutes';
+
+export interface StoryEvent { eventId: number }
+export interface PushStoryInput {
+  bindingId: string;
+  storyId: string;
+  /** Carried across continue-as-new. */
+  highestSeen?: number;
+  pendingEventId?: number | null;
+}
+
+export const storyEventSignal = defineSignal<[StoryEvent]>('event');
+/** Re-pushes the latest state even without a new event (an operator retrying a dead letter). */
+export const retrySignal = defineSignal<[StoryEvent]>('retry');
+export const pushStatusQuery = defineQuery<{ pendingEventId: number | null; highestSeen: number; writes: number }>('status');
+
+/**
+ * One per (binding, story): `push/<binding>/<story>`. Serializes the story's writes to that remote and
+ * coalesces bursts into the latest state. Events are idempotent by id: a re-sent event is ignored.
+ */
+export async function pushStory(input: PushStoryInput): Promise<void> {
+  const { bindingId, storyId } = input;
+  let highestSeen = input.highestSeen ?? 0;
+  let pending: number | null = input.pendingEventId ?? null;
+  let firstPendingAt = pending === null ? 0 : Date.now();
+  let lastEventAt = firstPendingAt;
+  let lastWriteAt = 0;
+  let writes = 0;
+
+  setHandler(storyEventSignal, ({ eventId }) => {
+    // Event ids grow monotonically; the write reads the latest state, so anything at or below
+    // the highest id seen is already covered (a relay re-send, or an older event arriving late).
+    if (eventId <= highestSeen) return;
+    highestSeen = eventId;
+    pending = eventId;
+    lastEventAt = Date.now();
+    if (!firstPendingAt) firstPendingAt = lastEventAt;
+  });
+  setHandler(retrySignal, ({ eventId }) => {
+    highestSeen = Math.max(highestSeen, eventId);
+    pending = Math.max(pending ?? 0, eventId);
+    lastEventAt = Date.now();
+    if (!firstPendingAt) firstPendingAt = lastEventAt;
+  });
+  setHandler(pushStatusQuery, () => ({ pendingEventId: pending, highestSeen, writes }));
+
+  for (;;) {
+    if (!(await condition(() => pending !== null, IDLE_TIMEOUT))) {
+      await condition(allHandlersFinished);
+      if (pending === null) return;
+    }
+    if (Date.now() - lastWriteAt < BURST_WINDOW_MS) {
+      while (Date.now() - lastEventAt < QUIET_MS && Date.now() - firstPendingAt < MAX_DELAY_MS) {
+        await sleep(Math.max(1, Math.min(QUIET_MS - (Date.now() - lastEventAt), MAX_DELAY_MS - (Date.now() - firstPendingAt))));
+      }
+    }
+    const eventId = pending!;
+    pending = null;
+    firstPendingAt = 0;
+    await pushOnce(bindingId, storyId, eventId);
+    lastWriteAt = Date.now();
+    writes++;
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof pushStory>({ bindingId, storyId, highestSeen, pendingEventId: pending });
+    }
+  }
+}
+
+async function pushOnce(bindingId: string, storyId: string, eventId: number): Promise<void> {
+  try {
+    const result = await writeRemote({ bindingId, storyId, eventId, mode: 'direct' });
+    if (result.outcome === 'deferred') await control.deferToBacklog({ bindingId, storyId, eventId });
+  } catch (err) {
+    const type = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+    if (type === 'AuthError') {
+      // The activity paused the binding; the event waits in the backlog until it is resumed.
+      await control.deferToBacklog({ bindingId, storyId, eventId });
+    } else if (err instanceof ActivityFailure && type !== 'NotFound') {
+      // Retries exhausted on a transient failure: the binding is backlogged and order is kept there.
+      await control.markBacklogged({ bindingId });
+      await control.deferToBacklog({ bindingId, storyId, eventId });
+    } else {
+      throw err;
+    }
+  }
+}
