@@ -6,6 +6,7 @@ import { diffFields, storyFields, type Snapshot } from '../db/fields';
 import { ensurePendingLink, getLink, recordRemote, type ExternalLink } from '../db/links';
 import { commentLinks, comments, stories } from '../db/schema';
 import type { ActivityDeps } from './deps';
+import { withHeartbeat } from './heartbeat';
 import { openBinding, remoteCall, type BoundClient } from './bindings';
 
 export interface PushInput {
@@ -38,7 +39,7 @@ export function createPushActivities(deps: ActivityDeps) {
       if (binding.state === 'deleted') return { outcome: 'skipped', reason: 'binding deleted' };
       if (binding.state === 'paused') return { outcome: 'deferred', reason: 'paused' };
       if (input.mode === 'direct' && binding.backlogged) return { outcome: 'deferred', reason: 'backlogged' };
-      return deps.withLock(`push:${binding.id}:${input.storyId}`, async () => {
+      return withHeartbeat(() => deps.withLock(`push:${binding.id}:${input.storyId}`, async () => {
         try {
           return await writeStory(deps, bound, input);
         } catch (err) {
@@ -47,7 +48,7 @@ export function createPushActivities(deps: ActivityDeps) {
           await logPush(deps.db, { bindingId: binding.id, storyId: input.storyId, storyVersion: 0, operation: 'write', outcome: 'dead-letter', error: err.message });
           return { outcome: 'dead-letter', error: err.message };
         }
-      });
+      }));
     },
   };
 }

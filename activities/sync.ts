@@ -6,6 +6,7 @@ import { addRunCounts, beginRun, finishRun, runningRun, type RunKind } from '../
 import { bindings, externalLinks } from '../db/schema';
 import { applyRemotePage, softDeleteFromRemote, unlistedLinks, type PageCounts } from '../db/sync';
 import type { ActivityDeps } from './deps';
+import { withHeartbeat } from './heartbeat';
 import { openBinding, remoteCall, type BoundClient } from './bindings';
 
 export interface SyncPageInput {
@@ -45,36 +46,8 @@ export function createSyncActivities(deps: ActivityDeps) {
       return { runId: run.id, storedCursor };
     },
 
-    /** One page: fetch it, apply it, fetch comments of the items that moved. Only counts go back to the workflow. */
     async syncPage(input: SyncPageInput): Promise<SyncPageResult> {
-      const bound = await openBinding(deps, input.bindingId);
-      const empty = { next: null, watermark: null, items: 0, notModified: false, counts: { created: 0, updated: 0, unchanged: 0, failed: 0, inboxed: 0 }, comments: 0 };
-      if (bound.binding.state !== 'active') return { ...empty, stopped: `binding is ${bound.binding.state}` };
-      const page = await remoteCall(deps, input.bindingId, async () => {
-        const pages = bound.client.pull(bound.binding.scope, input.cursor)[Symbol.asyncIterator]();
-        try {
-          const { value, done } = await pages.next();
-          return done ? null : value;
-        } finally {
-          await pages.return?.();
-        }
-      });
-      heartbeat();
-      if (!page) return empty;
-      const result = await applyRemotePage(deps.db, bound.binding, page.items, { full: input.full, listedAt: new Date(input.listedAt) });
-      heartbeat();
-      const comments = await syncComments(deps, bound, result.touched);
-      for (const e of result.errors) deps.logger.warn({ bindingId: input.bindingId, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');
-      await addRunCounts(deps.db, input.runId, result.counts);
-      return {
-        next: page.next,
-        watermark: page.watermark,
-        items: page.items.length,
-        ...(page.total !== undefined ? { total: page.total } : {}),
-        notModified: page.notModified ?? false,
-        counts: result.counts,
-        comments,
-      };
+      return withHeartbeat(() => syncOnePage(deps, input));
     },
 
     /**
@@ -116,6 +89,38 @@ export function createSyncActivities(deps: ActivityDeps) {
     async failSyncRun(input: { runId: string; error: string; status?: 'failed' | 'skipped' }) {
       await finishRun(deps.db, input.runId, input.status ?? 'failed', input.error);
     },
+  };
+}
+
+/** One page: fetch it, apply it, fetch comments of the items that moved. Only counts go back to the workflow. */
+async function syncOnePage(deps: ActivityDeps, input: SyncPageInput): Promise<SyncPageResult> {
+  const bound = await openBinding(deps, input.bindingId);
+  const empty = { next: null, watermark: null, items: 0, notModified: false, counts: { created: 0, updated: 0, unchanged: 0, failed: 0, inboxed: 0 }, comments: 0 };
+  if (bound.binding.state !== 'active') return { ...empty, stopped: `binding is ${bound.binding.state}` };
+  const page = await remoteCall(deps, input.bindingId, async () => {
+    const pages = bound.client.pull(bound.binding.scope, input.cursor)[Symbol.asyncIterator]();
+    try {
+      const { value, done } = await pages.next();
+      return done ? null : value;
+    } finally {
+      await pages.return?.();
+    }
+  });
+  heartbeat();
+  if (!page) return empty;
+  const result = await applyRemotePage(deps.db, bound.binding, page.items, { full: input.full, listedAt: new Date(input.listedAt) });
+  heartbeat();
+  const comments = await syncComments(deps, bound, result.touched);
+  for (const e of result.errors) deps.logger.warn({ bindingId: input.bindingId, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');
+  await addRunCounts(deps.db, input.runId, result.counts);
+  return {
+    next: page.next,
+    watermark: page.watermark,
+    items: page.items.length,
+    ...(page.total !== undefined ? { total: page.total } : {}),
+    notModified: page.notModified ?? false,
+    counts: result.counts,
+    comments,
   };
 }
 

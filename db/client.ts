@@ -46,8 +46,12 @@ async function openPostgres(url: string, poolSize: number, logger?: Logger): Pro
   const { Pool, Client } = (await import('pg')).default;
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
-  const pool = new Pool({ connectionString: url, max: poolSize });
-  pool.on('error', (err) => logger?.warn({ err: err.message }, 'idle postgres client failed'));
+  // An acquire timeout turns pool starvation into an error instead of a silent hang.
+  const pool = new Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 30_000 });
+  // Held locks get their own connections: a lock holder that needs a query must never wait on
+  // a pool that other lock holders have drained.
+  const lockPool = new Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 0 });
+  for (const p of [pool, lockPool]) p.on('error', (err) => logger?.warn({ err: err.message }, 'idle postgres client failed'));
   const db = drizzle(pool, { schema });
   return {
     db: db as unknown as Db,
@@ -66,7 +70,7 @@ async function openPostgres(url: string, poolSize: number, logger?: Logger): Pro
     },
     withLock: (key, fn) =>
       local(key, async () => {
-        const client = await pool.connect();
+        const client = await lockPool.connect();
         try {
           await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [key]);
           return await fn();
@@ -84,7 +88,10 @@ async function openPostgres(url: string, poolSize: number, logger?: Logger): Pro
       await client.query(`listen ${channel}`);
       return async () => void (await client.end().catch(() => undefined));
     },
-    close: () => pool.end(),
+    close: async () => {
+      await lockPool.end();
+      await pool.end();
+    },
   };
 }
 

@@ -7,7 +7,9 @@ import type { Activities } from '../activities';
 // The backlog retries its head for as long as the remote stays down, backing off to 15 s, so it
 // notices a recovery quickly; nothing behind the head is attempted meanwhile (Bugzilla push order).
 const { writeRemote } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  // The activity heartbeats on a timer: a dead worker is noticed in 15 s, a slow remote is not cut short.
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds', nonRetryableErrorTypes: ['AuthError', 'PermanentError', 'NotFound'] },
 });
 const control = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumInterval: '30 seconds' } });

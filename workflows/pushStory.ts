@@ -6,7 +6,9 @@ import type { Activities } from '../activities';
 
 // A direct push tries a few times, then hands the story to the binding's backlog (O2).
 const { writeRemote } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  // The activity heartbeats on a timer: a dead worker is noticed in 15 s, a slow remote is not cut short.
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: ['AuthError', 'PermanentError', 'NotFound'] },
 });
 const control = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumInterval: '30 seconds' } });

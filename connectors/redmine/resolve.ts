@@ -19,6 +19,8 @@ async function assignableId(api: RedmineApi, project: string, name: string): Pro
   return idByName(members, name, 'assignee (not a member of the project)', project);
 }
 
+const GENERIC_STATUSES = new Set(['open', 'closed']);
+
 /** The status that a bare `closed` flag asks for, when no status name came with it. */
 async function statusForClosed(api: RedmineApi, closed: boolean, current: RedmineIssue | null): Promise<number | undefined> {
   const statuses = await api.statuses();
@@ -63,8 +65,18 @@ export async function toIssueBody(
   const body: Record<string, Json> = {};
   if (changes.title !== undefined) body.subject = changes.title;
   if (changes.description !== undefined) body.description = changes.description;
-  if (changes.status !== undefined) {
-    body.status_id = idByName(await api.statuses(), changes.status, 'status', project);
+  const statuses = changes.status !== undefined ? await api.statuses() : [];
+  const named = changes.status !== undefined ? statuses.find((s) => s.name.toLowerCase() === changes.status!.toLowerCase()) : undefined;
+  if (named) {
+    body.status_id = named.id;
+  } else if (changes.status !== undefined && GENERIC_STATUSES.has(changes.status.toLowerCase())) {
+    // The hub's generic "open"/"closed" (GitHub's too) mean "an open/closed status": keep the
+    // current one if it already is, else the first of that kind in Redmine's order.
+    const closed = changes.closed ?? changes.status.toLowerCase() === 'closed';
+    const statusId = await statusForClosed(api, closed, current);
+    if (statusId !== undefined) body.status_id = statusId;
+  } else if (changes.status !== undefined) {
+    body.status_id = idByName(statuses, changes.status, 'status', project);
   } else if (changes.closed !== undefined) {
     const statusId = await statusForClosed(api, changes.closed, current);
     if (statusId !== undefined) body.status_id = statusId;

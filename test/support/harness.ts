@@ -10,10 +10,13 @@ import { createWorker } from '../../lib/worker';
 import type { ActivityDeps } from '../../activities';
 import { getConnector } from '../../connectors/registry';
 import { track } from './resources';
+import { installTemporalRuntime } from '../../lib/temporal-runtime';
 import { createKeyedMutex } from '../../lib/keyed-mutex';
 import { startOutboxRelay, type OutboxRelay } from '../../lib/outbox-relay';
 
 export const testLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+// The SDK's own logs (activity retries and the like) follow TEST_LOG_LEVEL too.
+installTemporalRuntime(testLogger);
 export const testSecretBox = createSecretBox(Buffer.alloc(32, 7));
 
 /** A fresh database cloned from the migrated template: isolated per test file. */
