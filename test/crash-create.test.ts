@@ -40,7 +40,7 @@ describe('crash between the remote create and the link write (real Redmine, real
     const post = async (path: string, body?: unknown) => (await (await api.call('POST', path, body)).json()) as Record<string, string>;
     const hubProject = await post('/projects', { key: 'CRASHC', name: 'Crash create' });
     const connection = await post('/connections', { connector: 'redmine', name: 'rm', config: { baseUrl: redmine.url }, secrets: { apiKey: redmine.apiKey } });
-    const binding = await post('/bindings', { projectId: hubProject.id, connectionId: connection.id, scope: project, pullIntervalSeconds: 3600 });
+    await post('/bindings', { projectId: hubProject.id, connectionId: connection.id, scope: project, pullIntervalSeconds: 3600 });
 
     const doomed = await startWorker('crash-after-remote-create');
     const story = await post(`/projects/${hubProject.id}/stories`, { title: 'Created right before a crash' });
