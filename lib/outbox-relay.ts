@@ -25,7 +25,12 @@ export async function startOutboxRelay(opts: { database: Database; temporal: Cli
   const { database, logger } = opts;
   let running = true;
   let wake: (() => void) | undefined;
-  const kick = () => wake?.();
+  // A notification that arrives mid-batch must not be lost until the next poll.
+  let dirty = false;
+  const kick = () => {
+    dirty = true;
+    wake?.();
+  };
   const unlisten = await database.listen(OUTBOX_CHANNEL, kick).catch((err: unknown) => {
     logger.warn({ err: (err as Error).message }, 'LISTEN unavailable; the outbox relay polls');
     return async () => undefined;
@@ -35,6 +40,7 @@ export async function startOutboxRelay(opts: { database: Database; temporal: Cli
   const loop = (async () => {
     while (running) {
       let relayed = 0;
+      dirty = false;
       try {
         relayed = await relayBatch(database.db, opts);
         failures = 0;
@@ -42,7 +48,7 @@ export async function startOutboxRelay(opts: { database: Database; temporal: Cli
         failures++;
         logger.error({ err: (err as Error).message }, 'outbox relay failed; retrying');
       }
-      if (relayed === BATCH) continue;
+      if (relayed === BATCH || (dirty && !failures)) continue;
       const delay = failures ? Math.min(30_000, opts.pollMs * 2 ** failures) : opts.pollMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
