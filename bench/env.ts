@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import pino from 'pino';
+import type { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { openDatabase, type Database } from '../db/client';
+import { createSecretBox, type SecretBox } from '../lib/crypto';
+import { searchAttributeKeys } from '../lib/temporal';
+import { resolveTemporalCli } from '../lib/temporal-cli';
+import { startWorkerProcess, type WorkerProcess } from './worker-process';
+
+export interface BenchDatabase extends Database {
+  name: string;
+  url: string;
+  /** Closes the pool and drops the database. */
+  drop(): Promise<void>;
+}
+
+/** What every scenario shares: one Temporal dev server, a migrated template database, cleanup. */
+export interface BenchEnv {
+  temporalAddress: string;
+  client: Client;
+  secretKey: string;
+  secretBox: SecretBox;
+  logger: pino.Logger;
+  log(line: string): void;
+  /** A fresh database cloned from the migrated template. */
+  createDatabase(): Promise<BenchDatabase>;
+  /** Runs `fn` on a fresh database and drops it afterwards. */
+  withDatabase<T>(fn: (database: BenchDatabase) => Promise<T>): Promise<T>;
+  /** `scripts/worker.ts` as its own process, on its own task queue, against `database`. */
+  startWorker(database: BenchDatabase): Promise<WorkerProcess>;
+  /** Registers cleanup, run last-in first-out by dispose(), even after a failure. */
+  defer(what: string, fn: () => Promise<void>): () => void;
+  dispose(): Promise<void>;
+}
+
+export async function openBenchEnv(opts: { pgAdminUrl: string; log: (line: string) => void; workerNodeOptions?: string | undefined }): Promise<BenchEnv> {
+  const cleanups: Array<{ what: string; fn: () => Promise<void> }> = [];
+  const defer = (what: string, fn: () => Promise<void>) => {
+    const entry = { what, fn };
+    cleanups.push(entry);
+    return () => void cleanups.splice(cleanups.indexOf(entry), 1);
+  };
+  let disposing: Promise<void> | undefined;
+  const drain = async () => {
+    for (let entry = cleanups.pop(); entry; entry = cleanups.pop()) {
+      try {
+        await entry.fn();
+      } catch (err) {
+        opts.log(`cleanup of ${entry.what} failed: ${(err as Error).message}`);
+      }
+    }
+    disposing = undefined;
+  };
+  // An abort and the runner's own cleanup may both ask: the second waits for the first to finish.
+  const dispose = () => (disposing ??= drain());
+
+  const suffix = randomBytes(4).toString('hex');
+  const secretKey = randomBytes(32).toString('base64');
+  const adminQuery = async (sql: string) => {
+    const admin = new pg.Client({ connectionString: opts.pgAdminUrl });
+    await admin.connect();
+    try {
+      await admin.query(sql);
+    } finally {
+      await admin.end();
+    }
+  };
+  const urlOf = (name: string) => {
+    const url = new URL(opts.pgAdminUrl);
+    url.pathname = `/${name}`;
+    return url.toString();
+  };
+
+  try {
+    const cli = await resolveTemporalCli({ install: true });
+    const temporal = await TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: cli }, searchAttributes: searchAttributeKeys, extraArgs: ['--log-level', 'error'] },
+    });
+    defer('temporal dev server', () => temporal.teardown());
+
+    const template = `tb_bench_tpl_${suffix}`;
+    await adminQuery(`create database ${template}`);
+    defer(`database ${template}`, () => adminQuery(`drop database if exists ${template} with (force)`));
+    const migrating = await openDatabase({ url: urlOf(template), dataDir: '.data', poolSize: 1 });
+    await migrating.migrate();
+    await migrating.close();
+
+    let databases = 0;
+    const env: BenchEnv = {
+      temporalAddress: temporal.address,
+      client: temporal.client,
+      secretKey,
+      secretBox: createSecretBox(Buffer.from(secretKey, 'base64')),
+      logger: pino({ level: 'silent' }),
+      log: opts.log,
+      async createDatabase() {
+        const name = `tb_bench_${suffix}_${++databases}`;
+        await adminQuery(`create database ${name} template ${template}`);
+        const database = await openDatabase({ url: urlOf(name), dataDir: '.data', poolSize: 5 });
+        let dropped = false;
+        const drop = async () => {
+          if (dropped) return;
+          dropped = true;
+          await database.close();
+          await adminQuery(`drop database if exists ${name} with (force)`);
+        };
+        const undo = defer(`database ${name}`, drop);
+        return { ...database, name, url: urlOf(name), drop: async () => { undo(); await drop(); } };
+      },
+      async withDatabase(fn) {
+        const database = await env.createDatabase();
+        try {
+          return await fn(database);
+        } finally {
+          await database.drop();
+        }
+      },
+      async startWorker(database) {
+        const worker = await startWorkerProcess({
+          databaseUrl: database.url,
+          temporalAddress: temporal.address,
+          taskQueue: `bench-${randomBytes(4).toString('hex')}`,
+          secretKey,
+          client: temporal.client,
+          ...(opts.workerNodeOptions ? { nodeOptions: opts.workerNodeOptions } : {}),
+        });
+        const undo = defer(`worker ${worker.pid}`, () => worker.stop());
+        return { ...worker, stop: async () => { undo(); await worker.stop(); } };
+      },
+      defer,
+      dispose,
+    };
+    return env;
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+}

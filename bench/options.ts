@@ -1,0 +1,102 @@
+import { parseArgs } from 'node:util';
+
+export type SizeName = 'smoke' | 'small' | 'default' | 'large';
+
+/** How big each scenario runs. Smoke checks correctness end to end and judges no timing target. */
+export interface BenchSize {
+  name: SizeName | 'custom';
+  /** GitHub issues for P1 (throughput) and P3 (request economy). */
+  issues: number;
+  /** Redmine issues for P1'. */
+  redmineIssues: number;
+  /** P4 compares the worker's peak RSS at these two sizes. */
+  memorySizes: [number, number];
+  judgeTargets: boolean;
+}
+
+export const sizes: Record<SizeName, BenchSize> = {
+  smoke: { name: 'smoke', issues: 500, redmineIssues: 50, memorySizes: [500, 2_000], judgeTargets: false },
+  small: { name: 'small', issues: 2_000, redmineIssues: 200, memorySizes: [2_000, 20_000], judgeTargets: true },
+  default: { name: 'default', issues: 10_000, redmineIssues: 1_000, memorySizes: [10_000, 100_000], judgeTargets: true },
+  large: { name: 'large', issues: 100_000, redmineIssues: 2_000, memorySizes: [10_000, 100_000], judgeTargets: true },
+};
+
+export interface BenchOptions {
+  size: SizeName;
+  /** Overrides the GitHub issue count (P1, P3); P4 then compares n and 10n. */
+  n?: number;
+  redmineN?: number;
+  /** Scenario ids to run (P1, P1', P3, P4…); all when absent. */
+  only?: string[];
+  skip?: string[];
+  /** NODE_OPTIONS for the worker processes, e.g. "--max-old-space-size=128" to tell a leak from lazy GC. */
+  workerNodeOptions?: string;
+  /** Progress lines; silent when absent. */
+  log?: (line: string) => void;
+}
+
+/** The scale a run uses, after --n and --redmine-n overrides. */
+export function resolveSize(opts: Pick<BenchOptions, 'size' | 'n' | 'redmineN'>): BenchSize {
+  const base = sizes[opts.size];
+  if (opts.n === undefined && opts.redmineN === undefined) return base;
+  const n = opts.n ?? base.issues;
+  return {
+    ...base,
+    name: 'custom',
+    issues: n,
+    redmineIssues: opts.redmineN ?? base.redmineIssues,
+    memorySizes: opts.n === undefined ? base.memorySizes : [n, n * 10],
+  };
+}
+
+/** "P1'" and "p1r" name the same scenario. */
+export const normalizeId = (id: string) => id.trim().toUpperCase().replace(/'$/, 'R');
+
+const usage = `usage: npm run bench -- [--size smoke|small|default|large] [--n N] [--redmine-n N]
+                        [--only P1,P1',P3,P4] [--skip P4] [--out bench/results.json] [--quiet]
+                        [--worker-node-options=--max-old-space-size=128]`;
+
+export interface CliOptions extends BenchOptions {
+  out: string;
+}
+
+/** Parses `npm run bench -- …` arguments; throws with the usage text on a bad one. */
+export function parseCli(argv: string[]): CliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      size: { type: 'string', default: 'default' },
+      n: { type: 'string' },
+      'redmine-n': { type: 'string' },
+      only: { type: 'string', multiple: true },
+      skip: { type: 'string', multiple: true },
+      out: { type: 'string', default: 'bench/results.json' },
+      quiet: { type: 'boolean', default: false },
+      'worker-node-options': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) throw new Error(usage);
+  if (!(values.size in sizes)) throw new Error(`unknown --size ${values.size}\n${usage}`);
+  const count = (flag: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 10) throw new Error(`--${flag} must be an integer ≥ 10, got ${v}\n${usage}`);
+    return n;
+  };
+  const list = (v: string[] | undefined) => v?.flatMap((s) => s.split(',')).filter(Boolean).map(normalizeId);
+  const n = count('n', values.n);
+  const redmineN = count('redmine-n', values['redmine-n']);
+  const only = list(values.only);
+  const skip = list(values.skip);
+  return {
+    size: values.size as SizeName,
+    out: values.out,
+    ...(n !== undefined ? { n } : {}),
+    ...(redmineN !== undefined ? { redmineN } : {}),
+    ...(only ? { only } : {}),
+    ...(skip ? { skip } : {}),
+    ...(values['worker-node-options'] ? { workerNodeOptions: values['worker-node-options'] } : {}),
+    ...(values.quiet ? {} : { log: (line: string) => process.stderr.write(`${line}\n`) }),
+  };
+}

@@ -1,0 +1,63 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ProxiedRequest {
+  method: string;
+  path: string;
+  query: string;
+  status: number;
+  /** From the request's arrival to the last byte of the answer. */
+  ms: number;
+}
+
+export interface RecordingProxy {
+  url: string;
+  requests(): ProxiedRequest[];
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const HOP_HEADERS = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'accept-encoding']);
+
+async function body(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return chunks.length ? Buffer.concat(chunks) : undefined;
+}
+
+/**
+ * A pass-through HTTP proxy that records every request and its duration. Put in front of a real
+ * remote (Redmine), it tells how many requests a sync made and where their time went; both
+ * trackbridge and the baseline go through it, so it costs them the same.
+ */
+export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
+  let log: ProxiedRequest[] = [];
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', target);
+    void (async () => {
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => !HOP_HEADERS.has(k) && typeof v === 'string')) as Record<string, string>;
+      const upstream = await fetch(url, { method: req.method ?? 'GET', headers, body: await body(req) ?? null, redirect: 'manual' });
+      const payload = Buffer.from(await upstream.arrayBuffer());
+      const out: Record<string, string> = {};
+      upstream.headers.forEach((v, k) => { if (!HOP_HEADERS.has(k) && k !== 'content-encoding') out[k] = v; });
+      res.writeHead(upstream.status, { ...out, 'content-length': String(payload.length) }).end(payload);
+      log.push({ method: req.method ?? 'GET', path: url.pathname, query: url.search, status: upstream.status, ms: performance.now() - started });
+    })().catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`proxy failed: ${String(err)}`);
+      log.push({ method: req.method ?? 'GET', path: url.pathname, query: url.search, status: 502, ms: performance.now() - started });
+    });
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: () => [...log],
+    reset: () => { log = []; },
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}

@@ -1,0 +1,69 @@
+import { timeSyncPageDirect } from '../baselines/direct-activity';
+import { contentDigest, runGitHubBaseline, timeDirectApply } from '../baselines/github';
+import type { Scenario } from '../scenario';
+
+const perSecond = (items: number, ms: number) => Math.round(items / (ms / 1000));
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** P1: initial-sync throughput against the GitHub double, and the same work done by a bare script. */
+export const p1: Scenario = {
+  id: 'P1',
+  title: 'Initial-sync throughput (GitHub double)',
+  async run(ctx, rec) {
+    const n = ctx.size.issues;
+    const sync = await ctx.githubSync(n);
+    const { run, history, double, repo } = sync;
+    rec.check('initial sync completed', run.result.status === 'completed', run.result.status);
+    rec.check(`created ${n} stories, none failed`, run.result.counts.created === n && run.result.counts.failed === 0, JSON.stringify(run.result.counts));
+    const stories = await sync.stack.liveStories(sync.bound.projectId);
+    rec.check('story count = issue count', stories === n, `${stories} stories for ${n} issues`);
+
+    const source = { url: double.url, token: double.token, repo };
+    ctx.log('  raw baseline: fetch the same pages and bulk-upsert the same rows, no Temporal');
+    const { baseline, digests } = await ctx.env.withDatabase(async (db) => {
+      const result = await runGitHubBaseline(source, db, { outbox: false });
+      return { baseline: result, digests: [await contentDigest(sync.stack.database, sync.bound.projectId), await contentDigest(db, result.projectId)] as const };
+    });
+    rec.check('baseline wrote the same rows', digests[0].rows === n && digests[0].digest === digests[1].digest,
+      `trackbridge ${digests[0].rows} rows ${digests[0].digest.slice(0, 8)}, baseline ${digests[1].rows} rows ${digests[1].digest.slice(0, 8)}`);
+    ctx.log('  raw baseline again, also writing the outbox events (what a batched apply would cost)');
+    const withOutbox = await ctx.env.withDatabase((db) => runGitHubBaseline(source, db, { outbox: true }));
+    ctx.log('  stage timing: applyRemotePage alone on the same pages');
+    const apply = await ctx.env.withDatabase((db) => timeDirectApply(source, db));
+    ctx.log('  stage timing: the syncPage activity called directly, without Temporal');
+    const direct = await ctx.env.withDatabase((db) => timeSyncPageDirect(ctx.env, db, double, repo));
+    rec.check('direct syncPage created every story', direct.created === n, `${direct.created} of ${n}`);
+
+    const tbRate = perSecond(n, run.ms);
+    const rawRate = perSecond(baseline.items, baseline.wallMs);
+    rec.metric('trackbridge', tbRate, 'items/s');
+    rec.metric('raw baseline', rawRate, 'items/s');
+    rec.metric('throughput ratio (trackbridge / baseline)', round(tbRate / rawRate, 2), 'x', { op: '>=', value: 0.8 });
+    rec.metric('raw baseline + outbox events (batched)', perSecond(withOutbox.items, withOutbox.wallMs), 'items/s');
+
+    const pages = history.pages;
+    const perPage = (ms: number, count = pages) => round(ms / Math.max(1, count));
+    rec.breakdown('trackbridge', {
+      items: n, wallMs: Math.round(run.ms), pages, runs: history.runs, retries: history.retries,
+      pageActivityMsPerPage: perPage(history.pageActivityMs), pageP50Ms: history.pageP50Ms, pageP95Ms: history.pageP95Ms,
+      queueMsPerPage: perPage(history.pageQueueMs), otherMsPerPage: perPage(history.otherMs), otherActivitiesMs: history.activities,
+    });
+    rec.breakdown('baseline', {
+      items: baseline.items, pages: baseline.pages, wallMs: Math.round(baseline.wallMs),
+      fetchMsPerPage: perPage(baseline.fetchMs, baseline.pages), upsertMsPerPage: perPage(baseline.writeMs, baseline.pages),
+    });
+    rec.breakdown('baseline with outbox', {
+      wallMs: Math.round(withOutbox.wallMs), fetchMsPerPage: perPage(withOutbox.fetchMs, withOutbox.pages), upsertMsPerPage: perPage(withOutbox.writeMs, withOutbox.pages),
+    });
+    rec.breakdown('syncPage called directly', { pages: direct.pages, msPerPage: perPage(direct.ms, direct.pages), itemsPerSecond: perSecond(direct.items, direct.ms) });
+    rec.breakdown('applyRemotePage alone', { pages: apply.pages, applyMsPerPage: perPage(apply.applyMs, apply.pages), fetchMsPerPage: perPage(apply.fetchMs, apply.pages) });
+    rec.note(`per page: trackbridge ${perPage(run.ms)} ms wall = syncPage activity ${perPage(history.pageActivityMs)} ms `
+      + `+ queue ${perPage(history.pageQueueMs)} ms + workflow/other ${perPage(history.otherMs)} ms; `
+      + `baseline ${perPage(baseline.wallMs, baseline.pages)} ms = fetch ${perPage(baseline.fetchMs, baseline.pages)} + bulk upsert ${perPage(baseline.writeMs, baseline.pages)}; `
+      + `syncPage called directly (no Temporal, no worker process) ${perPage(direct.ms, direct.pages)} ms; `
+      + `applyRemotePage alone ${perPage(apply.applyMs, apply.pages)} ms (one statement per story, link and outbox event); `
+      + `the baseline's batched upsert with outbox events ${perPage(withOutbox.writeMs, withOutbox.pages)} ms`);
+    rec.note('no pull requests or comments in the fixture: both sides fetch exactly the listing pages. trackbridge also writes one outbox event '
+      + 'per story (and its worker runs the outbox relay); the target baseline does not, the "+ outbox events" variant does');
+  },
+};

@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { runBench } from '../bench/runner';
+
+/** The benchmark harness end to end at smoke size, so it cannot rot. No timing is asserted. */
+describe('benchmark harness (smoke size)', () => {
+  it('runs every scenario and every correctness check passes', async () => {
+    const report = await runBench({ size: 'smoke' });
+    const failed = report.scenarios.filter((s) => s.status === 'failed').map((s) => `${s.id}: ${s.error ?? 'a check failed'}`);
+    expect(failed).toEqual([]);
+    expect(report.scenarios.filter((s) => s.status === 'ok').map((s) => s.id)).toEqual(expect.arrayContaining(['P1', 'P1R', 'P3', 'P4']));
+    expect(report.ok).toBe(true);
+  }, 300_000);
+});
