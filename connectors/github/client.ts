@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { isRemoteError } from '../errors';
 import { type HttpClient, type HttpResponse, createHttpClient, followLinks } from '../http';
+import { connectorHttpOptions } from '../http/options';
 import type { ConnectorContext, Json } from '../types';
 import type { GitHubComment, GitHubIssue, RepoRef } from './mapping';
 
@@ -43,24 +43,17 @@ function describeGitHubError(body: unknown): string | undefined {
 
 /** Typed GitHub REST v3 calls; everything HTTP (errors, retries, pacing) lives in ../http. */
 export function createGitHubApi(ctx: ConnectorContext<GitHubConfig, GitHubSecrets>) {
-  const { config, secrets } = ctx;
+  const { secrets } = ctx;
   const http: HttpClient = createHttpClient({
     service: 'GitHub',
-    baseUrl: config.baseUrl,
     headers: {
       authorization: `Bearer ${secrets.token}`,
       accept: 'application/vnd.github+json',
       'x-github-api-version': '2022-11-28',
       'user-agent': 'trackbridge',
     },
-    secrets: [secrets.token],
-    pacingKey: createHash('sha256').update(`github\0${config.baseUrl}\0${secrets.token}`).digest('hex').slice(0, 24),
-    pacing: { maxRequestsPerSecond: config.maxRequestsPerSecond },
-    retry: { maxInlineWaitMs: config.maxInlineWaitSeconds * 1000 },
-    timeoutMs: config.timeoutSeconds * 1000,
     describeError: describeGitHubError,
-    logger: ctx.logger,
-    ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
+    ...connectorHttpOptions('github', ctx, secrets.token),
   });
   const repoPath = ({ owner, repo }: RepoRef) => `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;
   let viewer: string | undefined;

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { isRemoteError } from '../errors';
 import { type HttpClient, type HttpResponse, createHttpClient, paginateOffset } from '../http';
+import { connectorHttpOptions } from '../http/options';
 import type { ConnectorContext, Json } from '../types';
 import type { NamedRef, RedmineIssue, RedmineStatus } from './mapping';
 
@@ -55,19 +55,12 @@ function describeRedmineError(body: unknown): string | undefined {
 
 /** Typed Redmine REST calls; everything HTTP (errors, retries, pacing) lives in ../http. */
 export function createRedmineApi(ctx: ConnectorContext<RedmineConfig, RedmineSecrets>) {
-  const { config, secrets } = ctx;
+  const { secrets } = ctx;
   const http: HttpClient = createHttpClient({
     service: 'Redmine',
-    baseUrl: config.baseUrl,
     headers: { 'x-redmine-api-key': secrets.apiKey, 'user-agent': 'trackbridge' },
-    secrets: [secrets.apiKey],
-    pacingKey: createHash('sha256').update(`redmine\0${config.baseUrl}\0${secrets.apiKey}`).digest('hex').slice(0, 24),
-    pacing: { maxRequestsPerSecond: config.maxRequestsPerSecond },
-    retry: { maxInlineWaitMs: config.maxInlineWaitSeconds * 1000 },
-    timeoutMs: config.timeoutSeconds * 1000,
     describeError: describeRedmineError,
-    logger: ctx.logger,
-    ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
+    ...connectorHttpOptions('redmine', ctx, secrets.apiKey),
   });
   const project = (id: string) => `/projects/${encodeURIComponent(id)}`;
   const issue = (id: string) => `/issues/${encodeURIComponent(id)}.json`;
