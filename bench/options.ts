@@ -11,14 +11,16 @@ export interface BenchSize {
   redmineIssues: number;
   /** P4 compares the worker's peak RSS at these two sizes. */
   memorySizes: [number, number];
+  /** P2: stories edited round-robin at `rate` edits/s for `seconds`; P5: `backlogStories` × `backlogRounds` edits queued in an outage. */
+  push: { stories: number; rate: number; seconds: number; backlogStories: number; backlogRounds: number };
   judgeTargets: boolean;
 }
 
 export const sizes: Record<SizeName, BenchSize> = {
-  smoke: { name: 'smoke', issues: 500, redmineIssues: 50, memorySizes: [500, 2_000], judgeTargets: false },
-  small: { name: 'small', issues: 2_000, redmineIssues: 200, memorySizes: [2_000, 20_000], judgeTargets: true },
-  default: { name: 'default', issues: 10_000, redmineIssues: 1_000, memorySizes: [10_000, 100_000], judgeTargets: true },
-  large: { name: 'large', issues: 100_000, redmineIssues: 2_000, memorySizes: [10_000, 100_000], judgeTargets: true },
+  smoke: { name: 'smoke', issues: 500, redmineIssues: 50, memorySizes: [500, 2_000], push: { stories: 25, rate: 5, seconds: 5, backlogStories: 10, backlogRounds: 10 }, judgeTargets: false },
+  small: { name: 'small', issues: 2_000, redmineIssues: 200, memorySizes: [2_000, 20_000], push: { stories: 100, rate: 20, seconds: 20, backlogStories: 50, backlogRounds: 10 }, judgeTargets: true },
+  default: { name: 'default', issues: 10_000, redmineIssues: 1_000, memorySizes: [10_000, 100_000], push: { stories: 100, rate: 20, seconds: 60, backlogStories: 100, backlogRounds: 10 }, judgeTargets: true },
+  large: { name: 'large', issues: 100_000, redmineIssues: 2_000, memorySizes: [10_000, 100_000], push: { stories: 100, rate: 20, seconds: 60, backlogStories: 100, backlogRounds: 10 }, judgeTargets: true },
 };
 
 export interface BenchOptions {
@@ -53,7 +55,7 @@ export function resolveSize(opts: Pick<BenchOptions, 'size' | 'n' | 'redmineN'>)
 export const normalizeId = (id: string) => id.trim().toUpperCase().replace(/'$/, 'R');
 
 const usage = `usage: npm run bench -- [--size smoke|small|default|large] [--n N] [--redmine-n N]
-                        [--only P1,P1',P3,P4] [--skip P4] [--out bench/results.json] [--quiet]
+                        [--only P1,P1',P2,P3,P4,P5,P6] [--skip P4] [--out bench/results.json] [--quiet]
                         [--worker-node-options=--max-old-space-size=128]`;
 
 export interface CliOptions extends BenchOptions {

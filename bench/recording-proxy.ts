@@ -8,6 +8,10 @@ export interface ProxiedRequest {
   status: number;
   /** From the request's arrival to the last byte of the answer. */
   ms: number;
+  /** Date.now() at the request's arrival. */
+  at: number;
+  /** The request body of a write (non-GET), as text. */
+  body?: string;
 }
 
 export interface RecordingProxy {
@@ -34,19 +38,23 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
   let log: ProxiedRequest[] = [];
   const server = createServer((req, res) => {
     const started = performance.now();
+    const at = Date.now();
+    let sent: string | undefined;
     const url = new URL(req.url ?? '/', target);
     void (async () => {
       const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => !HOP_HEADERS.has(k) && typeof v === 'string')) as Record<string, string>;
-      const upstream = await fetch(url, { method: req.method ?? 'GET', headers, body: await body(req) ?? null, redirect: 'manual' });
+      const raw = await body(req);
+      if (raw && req.method !== 'GET') sent = raw.toString('utf8');
+      const upstream = await fetch(url, { method: req.method ?? 'GET', headers, body: raw ?? null, redirect: 'manual' });
       const payload = Buffer.from(await upstream.arrayBuffer());
       const out: Record<string, string> = {};
       upstream.headers.forEach((v, k) => { if (!HOP_HEADERS.has(k) && k !== 'content-encoding') out[k] = v; });
       res.writeHead(upstream.status, { ...out, 'content-length': String(payload.length) }).end(payload);
-      log.push({ method: req.method ?? 'GET', path: url.pathname, query: url.search, status: upstream.status, ms: performance.now() - started });
+      log.push({ method: req.method ?? 'GET', path: url.pathname, query: url.search, status: upstream.status, ms: performance.now() - started, at, ...(sent !== undefined ? { body: sent } : {}) });
     })().catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`proxy failed: ${String(err)}`);
-      log.push({ method: req.method ?? 'GET', path: url.pathname, query: url.search, status: 502, ms: performance.now() - started });
+      log.push({ method: req.method ?? 'GET', path: url.pathname, query: url.search, status: 502, ms: performance.now() - started, at, ...(sent !== undefined ? { body: sent } : {}) });
     });
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
