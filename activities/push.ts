@@ -1,9 +1,12 @@
 import { and, eq, isNull, ne, notExists } from 'drizzle-orm';
-import type { ItemFields } from '../connectors/types';
-import { isPermanentError } from '../connectors/errors';
+import { PermanentError, isPermanentError } from '../connectors/errors';
 import { insertDeadLetter, logPush } from '../db/deadletters';
+import type { Db } from '../db/client';
 import { diffFields, storyFields, type Snapshot } from '../db/fields';
-import { ensurePendingLink, getLink, recordRemote, type ExternalLink } from '../db/links';
+import { updateStoryFromRemote } from '../db/sync';
+import { ensurePendingLink, getLink, recordRemote, setSnapshot } from '../db/links';
+import { hubView, projectKey, recordWarnings } from '../db/rules';
+import { decideCreate, decidePush, effectiveRules, outgoingBody, sameJson, snapshotOf, type EffectiveRules } from '../rules';
 import { commentLinks, comments, stories } from '../db/schema';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
@@ -59,7 +62,8 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
   if (!story) return { outcome: 'skipped', reason: 'story gone' };
   const call = <T>(fn: () => Promise<T>) => remoteCall(deps, binding.id, fn, { throwPermanent: true });
   let link = await getLink(deps.db, binding.id, story.id);
-  const hub = storyFields(story);
+  const rules = effectiveRules(binding.rules, bound.connector);
+  const hub = hubView(story, await projectKey(deps.db, story.projectId));
   const log = (operation: string, fields: string[]) =>
     logPush(deps.db, { bindingId: binding.id, storyId: story.id, storyVersion: story.version, operation, fields, outcome: 'ok' });
 
@@ -70,16 +74,25 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
     const marker = link.marker;
     // A pending link we did not just write means an earlier attempt may have created the item and died (I1).
     const existing = pending.fresh ? null : await call(() => client.findByMarker!(binding.scope, marker));
-    const item = existing ?? (await call(() => client.createItem!(binding.scope, { fields: hub, marker })));
+    const created = decideCreate(rules, hub);
+    await recordWarnings(deps.db, binding.id, created.warnings);
+    // Write-ahead: what the create sends is the snapshot an adoption starts from, so remote edits made
+    // to the item before it was linked still count as remote changes.
+    if (!existing && !link.snapshot) await setSnapshot(deps.db, link.id, { fields: created.fields });
+    const item = existing ?? (await call(() => client.createItem!(binding.scope, { fields: created.fields, marker })));
     if (!existing) deps.hooks?.afterRemoteCreate?.();
-    await recordRemote(deps.db, link.id, item);
-    await log(existing ? 'adopt' : 'create', Object.keys(hub));
-    const pushed = await pushComments(deps, bound, story.id, item.remoteId);
-    return { outcome: 'created', fields: Object.keys(hub), comments: pushed };
+    await recordRemote(deps.db, link.id, item, { snapshot: existing && link.snapshot ? (link.snapshot as Snapshot) : snapshotOf(rules, item) });
+    await log(existing ? 'adopt' : 'create', Object.keys(created.fields));
+    if (!existing) {
+      const pushed = await pushComments(deps, bound, rules, story.id, item.remoteId);
+      return { outcome: 'created', fields: Object.keys(created.fields), comments: pushed };
+    }
+    // The adopted item holds the story as it was at the crashed create; later hub edits still have to go out.
+    link = (await getLink(deps.db, binding.id, story.id))!;
   }
+  const remoteId = link.remoteId!;
 
   if (story.deletedAt) {
-    const remoteId = link.remoteId;
     if (binding.deletePolicy === 'delete') await call(() => client.deleteItem!(binding.scope, remoteId));
     else if (!(link.snapshot as Snapshot | null)?.fields.closed) {
       const item = await call(() => client.updateItem!(binding.scope, remoteId, { closed: true, status: 'closed' }));
@@ -89,27 +102,31 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
     return { outcome: 'deleted', fields: [], comments: 0 };
   }
 
-  const changed = hubChanges(link, hub);
-  let written: string[] = [];
-  if (changed.length) {
-    const patch = Object.fromEntries(changed.map((f) => [f, hub[f]])) as Partial<ItemFields>;
-    const item = await call(() => client.updateItem!(binding.scope, link!.remoteId!, patch));
-    await recordRemote(deps.db, link.id, item);
-    await log('update', changed);
-    written = changed;
+  // Read the remote right before writing: a field changed on both sides is decided by policy (C1), not by who writes last.
+  const current = await call(() => client.getItem(binding.scope, remoteId));
+  if (!current) throw new PermanentError(`remote item ${link.remoteKey ?? remoteId} is gone`);
+  const decision = decidePush(rules, { hub, remote: current, snapshot: link.snapshot as Snapshot | null, hubUpdatedAt: story.updatedAt.toISOString() });
+  await recordWarnings(deps.db, binding.id, decision.warnings);
+  const written = Object.keys(decision.patch);
+  // Write-ahead: should this process die after the remote write, our values are not mistaken for a remote edit.
+  if (written.length) await setSnapshot(deps.db, link.id, decision.writeAhead);
+  const item = written.length ? await call(() => client.updateItem!(binding.scope, remoteId, decision.patch)) : current;
+  const hubChanges = diffFields(storyFields(story), { ...storyFields(story), ...decision.hubSet });
+  // The remote's winning values go into the hub now (origin: this binding, so they fan out but never come back).
+  const hubApplied = !hubChanges.length || (await deps.db.transaction((tx) => updateStoryFromRemote(tx as unknown as Db, binding, story.id, hubChanges, story.version)));
+  const snapshot = decision.nextSnapshot(item, hubApplied);
+  if (written.length || !sameJson(snapshot, link.snapshot)) {
+    // Someone else wrote the item since our last sync: keep the old timestamp so the next pull lists their comments.
+    const untouched = current.updatedAt === link.remoteUpdatedAt;
+    await recordRemote(deps.db, link.id, item, { snapshot, remoteUpdatedAt: untouched ? item.updatedAt : link.remoteUpdatedAt });
   }
-  const pushed = await pushComments(deps, bound, story.id, link.remoteId);
+  if (written.length) await log('update', written);
+  const pushed = await pushComments(deps, bound, rules, story.id, remoteId);
   return { outcome: written.length || pushed ? 'updated' : 'unchanged', fields: written, comments: pushed };
 }
 
-/** Fields whose hub value differs from what the remote held at the last sync. */
-function hubChanges(link: ExternalLink, hub: ItemFields): (keyof ItemFields)[] {
-  const snapshot = (link.snapshot as Snapshot | null)?.fields;
-  return diffFields(snapshot, hub).map((c) => c.field as keyof ItemFields);
-}
-
-/** Hub comments this binding has not seen (never those that came from it) go out; edited ones are updated. */
-async function pushComments(deps: ActivityDeps, bound: BoundClient, storyId: string, remoteId: string): Promise<number> {
+/** Hub comments this binding has not seen (never those that came from it) go out, as far as the message rule lets them. */
+async function pushComments(deps: ActivityDeps, bound: BoundClient, rules: EffectiveRules, storyId: string, remoteId: string): Promise<number> {
   const { binding, client } = bound;
   if (!client.addComment) return 0;
   const fresh = await deps.db
@@ -120,9 +137,13 @@ async function pushComments(deps: ActivityDeps, bound: BoundClient, storyId: str
       notExists(deps.db.select().from(commentLinks).where(and(eq(commentLinks.commentId, comments.id), eq(commentLinks.bindingId, binding.id)))),
     ))
     .orderBy(comments.createdAt);
+  let sent = 0;
   for (const c of fresh) {
-    const remote = await remoteCall(deps, binding.id, () => client.addComment!(binding.scope, remoteId, c.body), { throwPermanent: true });
+    const body = outgoingBody(rules, c.body);
+    if (body === null) continue;
+    const remote = await remoteCall(deps, binding.id, () => client.addComment!(binding.scope, remoteId, body), { throwPermanent: true });
     await deps.db.insert(commentLinks).values({ bindingId: binding.id, commentId: c.id, remoteCommentId: remote.remoteId, syncedBody: remote.body }).onConflictDoNothing();
+    sent++;
   }
-  return fresh.length;
+  return sent;
 }

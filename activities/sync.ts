@@ -5,6 +5,7 @@ import { applyRemoteComments } from '../db/comments';
 import { addRunCounts, beginRun, finishRun, runningRun, type RunKind } from '../db/runs';
 import { bindings, externalLinks } from '../db/schema';
 import { applyRemotePage, softDeleteFromRemote, unlistedLinks, type PageCounts } from '../db/sync';
+import { effectiveRules, pullsComments } from '../rules';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
 import { openBinding, remoteCall, type BoundClient } from './bindings';
@@ -108,9 +109,10 @@ async function syncOnePage(deps: ActivityDeps, input: SyncPageInput): Promise<Sy
   });
   heartbeat();
   if (!page) return empty;
-  const result = await applyRemotePage(deps.db, bound.binding, page.items, { full: input.full, listedAt: new Date(input.listedAt) });
+  const rules = effectiveRules(bound.binding.rules, bound.connector);
+  const result = await applyRemotePage(deps.db, bound.binding, page.items, { full: input.full, listedAt: new Date(input.listedAt), rules });
   heartbeat();
-  const comments = await syncComments(deps, bound, result.touched);
+  const comments = pullsComments(rules) ? await syncComments(deps, bound, result.touched, rules.messages.edits) : 0;
   for (const e of result.errors) deps.logger.warn({ bindingId: input.bindingId, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');
   await addRunCounts(deps.db, input.runId, result.counts);
   return {
@@ -132,14 +134,16 @@ function heartbeat() {
   }
 }
 
-async function syncComments(deps: ActivityDeps, bound: BoundClient, touched: { remoteId: string; storyId: string; since: string | null; commentCount: number | undefined }[]): Promise<number> {
+async function syncComments(
+  deps: ActivityDeps, bound: BoundClient, touched: { remoteId: string; storyId: string; since: string | null; commentCount: number | undefined }[], edits: boolean,
+): Promise<number> {
   // The listing tells how many comments an item has; zero means no request at all.
   const queue = touched.filter((t) => t.commentCount !== 0);
   let written = 0;
   const worker = async () => {
     for (let t = queue.shift(); t; t = queue.shift()) {
       const remote = await remoteCall(deps, bound.binding.id, () => bound.client.listComments(bound.binding.scope, t.remoteId, t.since ?? undefined));
-      written += await applyRemoteComments(deps.db, bound.binding, t.storyId, remote);
+      written += await applyRemoteComments(deps.db, bound.binding, t.storyId, remote, { edits });
       heartbeat();
     }
   };

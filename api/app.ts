@@ -13,6 +13,7 @@ import { storyReadRoutes } from './stories';
 import { inboxRoutes } from './inbox';
 import { hubRoutes } from './hub';
 import { backlogRoutes } from './backlog';
+import { ruleRoutes } from './rules';
 
 export type { ApiDeps } from './deps';
 
@@ -33,6 +34,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/bindings', bindingRoutes(deps));
   app.route('/bindings', inboxRoutes(deps));
   app.route('/bindings', backlogRoutes(deps));
+  app.route('/bindings', ruleRoutes(deps));
   app.route('/', storyReadRoutes(deps));
   app.route('/', hubRoutes(deps));
 

@@ -13,6 +13,7 @@ export async function applyRemoteComments(
   binding: { id: string; projectId: string },
   storyId: string,
   remote: RemoteComment[],
+  opts: { edits?: boolean } = {},
 ): Promise<number> {
   if (!remote.length) return 0;
   return db.transaction(async (txRaw) => {
@@ -26,7 +27,7 @@ export async function applyRemoteComments(
     let written = 0;
     for (const c of remote) {
       const link = known.get(c.remoteId);
-      if (link && link.syncedBody === c.body) continue;
+      if (link && (link.syncedBody === c.body || opts.edits === false)) continue;
       if (link) {
         await tx.update(comments).set({ body: c.body, updatedAt: new Date() }).where(eq(comments.id, link.commentId));
         await tx.update(commentLinks).set({ syncedBody: c.body }).where(eq(commentLinks.id, link.id));

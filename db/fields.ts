@@ -6,10 +6,8 @@ import type { stories } from './schema';
 export const syncedFields = ['title', 'description', 'status', 'closed', 'priority', 'assignee', 'labels', 'customFields'] as const;
 export type SyncedField = (typeof syncedFields)[number];
 
-/** What an external link remembers of the remote item as last synced. */
-export interface Snapshot {
-  fields: ItemFields;
-}
+/** What an external link remembers of the remote item as last synced (plus the raw paths rules read). */
+export type { RuleSnapshot as Snapshot } from '../rules';
 
 type StoryRow = typeof stories.$inferSelect;
 

@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { RemoteItem } from '../connectors/types';
 import type { Db } from './client';
+import type { Snapshot } from './fields';
 import { externalLinks } from './schema';
 
 export type ExternalLink = typeof externalLinks.$inferSelect;
@@ -23,13 +24,21 @@ export async function ensurePendingLink(db: Db, bindingId: string, storyId: stri
   return { link: (await getLink(db, bindingId, storyId))!, fresh: inserted.length > 0 };
 }
 
-/** Records what the remote holds after our write: the snapshot the next pull compares with (E1). */
-export async function recordRemote(db: Db, linkId: string, item: RemoteItem): Promise<void> {
+/**
+ * Records what the remote holds after our write: the snapshot the next pull compares with (E1).
+ * `snapshot` defaults to the item's fields; `remoteUpdatedAt` to its timestamp (the point from which
+ * the next pull lists comments).
+ */
+export async function recordRemote(db: Db, linkId: string, item: RemoteItem, opts: { snapshot?: Snapshot; remoteUpdatedAt?: string | null } = {}): Promise<void> {
   await db
     .update(externalLinks)
     .set({
-      remoteId: item.remoteId, remoteKey: item.key, remoteUrl: item.url, snapshot: { fields: item.fields },
-      remoteUpdatedAt: item.updatedAt, remoteVersion: item.version ?? null, syncedAt: new Date(),
+      remoteId: item.remoteId, remoteKey: item.key, remoteUrl: item.url, snapshot: opts.snapshot ?? { fields: item.fields },
+      remoteUpdatedAt: opts.remoteUpdatedAt !== undefined ? opts.remoteUpdatedAt : item.updatedAt, remoteVersion: item.version ?? null, syncedAt: new Date(),
     })
     .where(eq(externalLinks.id, linkId));
+}
+
+export async function setSnapshot(db: Db, linkId: string, snapshot: Snapshot): Promise<void> {
+  await db.update(externalLinks).set({ snapshot }).where(eq(externalLinks.id, linkId));
 }

@@ -1,11 +1,22 @@
 import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { ItemFields, RemoteItem } from '../connectors/types';
+import { markerComment } from '../connectors/marker';
+import { decidePull, effectiveRules, HUB_DEFAULTS, sameJson, snapshotOf, type EffectiveRules } from '../rules';
 import type { Db } from './client';
-import { diffFields, type Snapshot } from './fields';
+import { diffFields, storyFields, type Snapshot } from './fields';
 import { insertOutboxEvent } from './outbox';
+import { addRuleMessages, hubView, projectKey, recordWarnings } from './rules';
 import { externalLinks, inbox, stories } from './schema';
 
-export interface SyncBinding { id: string; projectId: string; importPolicy: string }
+/** `rules` is the binding's stored rule set (null: the defaults). */
+export interface SyncBinding { id: string; projectId: string; importPolicy: string; rules?: unknown }
+
+export interface ApplyOptions {
+  full: boolean;
+  listedAt: Date;
+  /** The binding's effective rules; without them, every field syncs two-way. */
+  rules?: EffectiveRules;
+}
 
 export interface PageCounts { created: number; updated: number; unchanged: number; failed: number; inboxed: number }
 
@@ -23,7 +34,7 @@ const zero = (): PageCounts => ({ created: 0, updated: 0, unchanged: 0, failed: 
  * the overlap window of an incremental pull) changes nothing. Unchanged items write nothing.
  * One transaction per page; if it fails, items are applied one by one so a bad item only fails itself.
  */
-export async function applyRemotePage(db: Db, binding: SyncBinding, items: RemoteItem[], opts: { full: boolean; listedAt: Date }): Promise<PageResult> {
+export async function applyRemotePage(db: Db, binding: SyncBinding, items: RemoteItem[], opts: ApplyOptions): Promise<PageResult> {
   try {
     return await db.transaction((tx) => applyItems(tx as unknown as Db, binding, items, opts));
   } catch {
@@ -42,41 +53,69 @@ export async function applyRemotePage(db: Db, binding: SyncBinding, items: Remot
   }
 }
 
-async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opts: { full: boolean; listedAt: Date }): Promise<PageResult> {
+async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opts: ApplyOptions): Promise<PageResult> {
   const result: PageResult = { counts: zero(), touched: [], errors: [] };
   if (!items.length) return result;
+  const rules = opts.rules ?? effectiveRules(binding.rules ?? null, '');
   const ids = items.map((i) => i.remoteId);
   const links = await db.select().from(externalLinks).where(and(eq(externalLinks.bindingId, binding.id), inArray(externalLinks.remoteId, ids)));
   const byRemote = new Map(links.map((l) => [l.remoteId, l]));
+  const storyRows = links.length ? await db.select().from(stories).where(inArray(stories.id, links.map((l) => l.storyId))) : [];
+  const byStory = new Map(storyRows.map((s) => [s.id, s]));
+  const key = await projectKey(db, binding.projectId);
+  const warnings: string[] = [];
+  const pending = await db.select().from(externalLinks).where(and(eq(externalLinks.bindingId, binding.id), isNull(externalLinks.remoteId)));
   for (const item of items) {
-    const link = byRemote.get(item.remoteId);
+    let link = byRemote.get(item.remoteId);
+    // An item a push created but had not linked yet (it died in between): adopt it, never import it as a new story (I1).
+    const adopt = link ? undefined : pending.find((p) => JSON.stringify(item.raw).includes(JSON.stringify(markerComment(p.marker)).slice(1, -1)));
+    if (adopt) {
+      // The create's write-ahead snapshot (what it sent), so edits made remotely since then are applied below.
+      const snapshot = (adopt.snapshot as Snapshot | null) ?? snapshotOf(rules, item);
+      await db
+        .update(externalLinks)
+        .set({ remoteId: item.remoteId, remoteKey: item.key, remoteUrl: item.url, snapshot, remoteVersion: item.version ?? null, syncedAt: new Date() })
+        .where(and(eq(externalLinks.id, adopt.id), isNull(externalLinks.remoteId)));
+      link = { ...adopt, remoteId: item.remoteId, snapshot };
+      const [story] = await db.select().from(stories).where(eq(stories.id, adopt.storyId));
+      if (story) byStory.set(story.id, story);
+    }
     if (!link) {
       if (binding.importPolicy === 'review') {
         await upsertInbox(db, binding.id, item);
         result.counts.inboxed++;
         continue;
       }
-      const storyId = await createStoryFromRemote(db, binding, item);
+      const storyId = await createStoryFromRemote(db, binding, item, rules, warnings);
       result.counts.created++;
       result.touched.push({ remoteId: item.remoteId, storyId, since: null, commentCount: item.commentCount });
       continue;
     }
     const moved = link.remoteUpdatedAt !== item.updatedAt;
-    const changes = diffFields((link.snapshot as Snapshot | null)?.fields, item.fields);
+    const story = byStory.get(link.storyId);
+    const snapshot = link.snapshot as Snapshot | null;
+    const decision = decidePull(rules, {
+      hub: story ? hubView(story, key) : null, remote: item, snapshot, hubUpdatedAt: story?.updatedAt.toISOString(),
+    });
+    warnings.push(...decision.warnings);
+    const before = story ? storyFields(story) : undefined;
+    const changes = before ? diffFields(before, { ...before, ...decision.set }) : [];
     if (changes.length) {
-      await updateStoryFromRemote(db, binding, link.storyId, item.fields, changes);
+      await updateStoryFromRemote(db, binding, link.storyId, changes);
       result.counts.updated++;
     } else {
       result.counts.unchanged++;
     }
-    if (changes.length || moved) {
+    if (decision.messages.length) await addRuleMessages(db, binding, link.storyId, decision.messages);
+    if (moved || !sameSnapshot(snapshot, decision.snapshot)) {
       await db
         .update(externalLinks)
-        .set({ snapshot: { fields: item.fields }, remoteUpdatedAt: item.updatedAt, remoteVersion: item.version ?? null, syncedAt: new Date() })
+        .set({ snapshot: decision.snapshot, remoteUpdatedAt: item.updatedAt, remoteVersion: item.version ?? null, syncedAt: new Date() })
         .where(eq(externalLinks.id, link.id));
     }
     if (moved) result.touched.push({ remoteId: item.remoteId, storyId: link.storyId, since: link.remoteUpdatedAt, commentCount: item.commentCount });
   }
+  await recordWarnings(db, binding.id, warnings);
   if (opts.full) {
     await db.update(externalLinks).set({ listedAt: opts.listedAt }).where(and(eq(externalLinks.bindingId, binding.id), inArray(externalLinks.remoteId, ids)));
   }
@@ -88,9 +127,15 @@ async function upsertInbox(db: Db, bindingId: string, item: RemoteItem) {
   await db.insert(inbox).values(values).onConflictDoUpdate({ target: [inbox.bindingId, inbox.remoteId], set: { item: values.item, remoteKey: item.key } });
 }
 
-/** Creates the story and its link in one go; the outbox event carries the origin so it is not pushed back. */
-export async function createStoryFromRemote(db: Db, binding: SyncBinding, item: RemoteItem): Promise<string> {
-  const [story] = await db.insert(stories).values({ projectId: binding.projectId, ...item.fields }).returning();
+/**
+ * Creates the story and its link in one go, with the fields the rules take from the remote; the outbox
+ * event carries the origin so it is not pushed back.
+ */
+export async function createStoryFromRemote(db: Db, binding: SyncBinding, item: RemoteItem, rules?: EffectiveRules, warnings: string[] = []): Promise<string> {
+  const decision = decidePull(rules ?? effectiveRules(binding.rules ?? null, ''), { hub: null, remote: item, snapshot: null });
+  warnings.push(...decision.warnings);
+  const fields: ItemFields = { ...HUB_DEFAULTS, ...decision.set };
+  const [story] = await db.insert(stories).values({ projectId: binding.projectId, ...fields }).returning();
   await db.insert(externalLinks).values({
     bindingId: binding.id,
     storyId: story!.id,
@@ -98,28 +143,36 @@ export async function createStoryFromRemote(db: Db, binding: SyncBinding, item: 
     remoteKey: item.key,
     remoteUrl: item.url,
     marker: `pulled:${item.remoteId}`,
-    snapshot: { fields: item.fields },
+    snapshot: decision.snapshot,
     remoteUpdatedAt: item.updatedAt,
     remoteVersion: item.version ?? null,
     syncedAt: new Date(),
   });
   await insertOutboxEvent(db, {
     projectId: binding.projectId, storyId: story!.id, action: 'create', target: 'story', actor: `remote:${item.key}`,
-    origin: binding.id, changes: diffFields(undefined, item.fields), storyVersion: story!.version,
+    origin: binding.id, changes: diffFields(undefined, fields), storyVersion: story!.version,
   });
+  if (decision.messages.length) await addRuleMessages(db, binding, story!.id, decision.messages);
   return story!.id;
 }
 
-async function updateStoryFromRemote(db: Db, binding: SyncBinding, storyId: string, fields: ItemFields, changes: ReturnType<typeof diffFields>) {
-  const set = Object.fromEntries(changes.map((c) => [c.field, fields[c.field as keyof ItemFields]]));
+const sameSnapshot = (a: Snapshot | null, b: Snapshot) => sameJson(a, b);
+
+/** Applies remote values to a story (as of `expectedVersion` when given); false when the story moved on meanwhile. */
+export async function updateStoryFromRemote(
+  db: Db, binding: Pick<SyncBinding, 'id' | 'projectId'>, storyId: string, changes: ReturnType<typeof diffFields>, expectedVersion?: number,
+): Promise<boolean> {
+  const set = Object.fromEntries(changes.map((c) => [c.field, c.added]));
   const [story] = await db
     .update(stories)
     .set({ ...set, version: sql`${stories.version} + 1`, updatedAt: new Date() })
-    .where(eq(stories.id, storyId))
+    .where(expectedVersion === undefined ? eq(stories.id, storyId) : and(eq(stories.id, storyId), eq(stories.version, expectedVersion)))
     .returning({ version: stories.version });
+  if (!story) return false;
   await insertOutboxEvent(db, {
-    projectId: binding.projectId, storyId, action: 'modify', target: 'story', actor: 'remote', origin: binding.id, changes, storyVersion: story!.version,
+    projectId: binding.projectId, storyId, action: 'modify', target: 'story', actor: 'remote', origin: binding.id, changes, storyVersion: story.version,
   });
+  return true;
 }
 
 /** Linked items a complete full listing (started at `listedAt`) did not return. */

@@ -1,0 +1,108 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { eq } from 'drizzle-orm';
+import { getBindingWithConnector } from '../db/bindings';
+import type { Snapshot } from '../db/fields';
+import { getLink } from '../db/links';
+import { hubView, projectKey } from '../db/rules';
+import { bindings } from '../db/schema';
+import { getStory } from '../db/stories';
+import { decidePull, decidePush, effectiveRules, RuleSetSchema } from '../rules';
+import type { ApiDeps } from './deps';
+import { ApiError, ErrorBody, invalid, notFound } from './errors';
+import { newRouter, security } from './router';
+import { IdParam, json } from './schemas';
+
+const example = {
+  fields: [
+    { hub: 'title', remote: 'title', kind: 'one_way' },
+    { hub: 'description', remote: 'description', kind: 'two_way', policy: 'hub_wins' },
+    { hub: 'status', remote: 'status', kind: 'two_way', map: [{ hub: 'in_progress', remote: 'Assigned' }, { hub: 'done', remote: 'Closed' }], fallback: { hub: 'open' } },
+    { hub: 'key', remote: 'customFields.Supplier ticket', kind: 'to_remote' },
+    { hub: 'priority', remote: 'priority.name', kind: 'default', default: 'Normal' },
+  ],
+  messages: { direction: 'both', tag: '#customer', stripTag: true },
+  message_from_field: [{ remote: 'customFields.Analysis', headline: 'Analysis:' }],
+  default_message: { body: 'Imported from the customer Redmine.' },
+};
+
+// The rule schema lives in rules/ (plain zod, loaded before the OpenAPI extension); the handler validates with it.
+const RuleSet = z.record(z.string(), z.unknown()).openapi('RuleSet', {
+  description: 'Attribute rules of a binding (see docs/rules.md): `fields` (hub, remote, kind one_way|default|to_remote|two_way, policy, default, map, fallback), '
+    + '`messages`, `message_from_field`, `default_message`. Omitted sections take the connector defaults.',
+  example,
+});
+const RulesView = z.object({
+  rules: z.unknown().openapi({ description: 'The stored rule set, null when the binding uses the defaults', example }),
+  effective: z.unknown().openapi({ description: 'What applies: the stored rules with every omitted section filled from the connector defaults' }),
+}).openapi('BindingRules');
+const PreviewBody = z.strictObject({
+  storyId: z.uuid(),
+  rules: z.unknown().optional().openapi({ description: 'Rules to try (RuleSet); omitted → the binding\'s current rules', example }),
+}).openapi('RulePreviewRequest');
+const Preview = z.object({
+  remote: z.object({ remoteId: z.string(), remoteKey: z.string().nullable() }).nullable(),
+  pull: z.object({ hub: z.record(z.string(), z.unknown()), messages: z.array(z.string()), warnings: z.array(z.string()) }),
+  push: z.object({ remote: z.record(z.string(), z.unknown()), hub: z.record(z.string(), z.unknown()), warnings: z.array(z.string()) }),
+}).openapi('RulePreview');
+
+const errors = { 400: json(ErrorBody, 'Invalid input'), 404: json(ErrorBody, 'Not found') };
+
+/** GET/PUT a binding's rules, and a dry run of them on one story. */
+export function ruleRoutes(deps: ApiDeps) {
+  const load = async (id: string) => {
+    const row = await getBindingWithConnector(deps.db, id);
+    if (!row || row.binding.state === 'deleted') throw notFound('binding');
+    return row;
+  };
+  const parse = (body: unknown, prefix: string[]) => {
+    const parsed = RuleSetSchema.safeParse(body);
+    if (!parsed.success) throw invalid(parsed.error as never, prefix);
+    return parsed.data;
+  };
+
+  return newRouter()
+    .openapi(createRoute({ method: 'get', path: '/{id}/rules', summary: 'The binding\'s attribute rules', security, request: { params: IdParam }, responses: { 200: json(RulesView, 'Rules'), ...errors } }), async (c) => {
+      const { binding, connector } = await load(c.req.valid('param').id);
+      return c.json({ rules: binding.rules ?? null, effective: effectiveRules(binding.rules, connector) }, 200);
+    })
+    .openapi(createRoute({
+      method: 'put', path: '/{id}/rules', summary: 'Replace the binding\'s attribute rules (null body fields → defaults)', security,
+      request: { params: IdParam, body: { content: { 'application/json': { schema: RuleSet } }, required: true } },
+      responses: { 200: json(RulesView, 'Stored'), ...errors },
+    }), async (c) => {
+      const { binding, connector } = await load(c.req.valid('param').id);
+      const rules = parse(await c.req.json(), []);
+      await deps.db.update(bindings).set({ rules, warnings: [], updatedAt: new Date() }).where(eq(bindings.id, binding.id));
+      return c.json({ rules, effective: effectiveRules(rules, connector) }, 200);
+    })
+    .openapi(createRoute({
+      method: 'post', path: '/{id}/rules/preview', security,
+      summary: 'Dry run on one story: what the given rules take from the remote (as last synced, applied as a first sync) and what a push would write; writes nothing',
+      request: { params: IdParam, body: { content: { 'application/json': { schema: PreviewBody } }, required: true } },
+      responses: { 200: json(Preview, 'Preview'), ...errors },
+    }), async (c) => {
+      const { binding, connector } = await load(c.req.valid('param').id);
+      const body = c.req.valid('json');
+      const rules = effectiveRules(body.rules === undefined ? binding.rules : parse(body.rules, ['rules']), connector);
+      const story = await getStory(deps.db, body.storyId);
+      if (!story || story.projectId !== binding.projectId) throw new ApiError(400, 'invalid_request', 'Unknown story', [{ path: 'storyId', message: 'no such story in the bound project' }]);
+      const hub = hubView(story, await projectKey(deps.db, story.projectId));
+      const link = await getLink(deps.db, binding.id, story.id);
+      const snapshot = link?.snapshot as Snapshot | null | undefined;
+      if (!link?.remoteId || !snapshot) {
+        return c.json({ remote: null, pull: { hub: {}, messages: [], warnings: [] }, push: { remote: {}, hub: {}, warnings: [] } }, 200);
+      }
+      // The API never calls a remote: the remote is taken as last synced (its snapshot and the raw paths it kept).
+      const remote = { fields: snapshot.fields, raw: Object.fromEntries(Object.entries(snapshot.paths ?? {})), updatedAt: link.remoteUpdatedAt ?? story.updatedAt.toISOString() };
+      const hubUpdatedAt = story.updatedAt.toISOString();
+      // The pull side is shown as a first sync under these rules (no snapshot): what they take from the remote's values.
+      const pull = decidePull(rules, { hub, remote, snapshot: null, hubUpdatedAt });
+      const push = decidePush(rules, { hub, remote, snapshot, hubUpdatedAt });
+      const plain = (fields: object) => JSON.parse(JSON.stringify(fields)) as Record<string, never>;
+      return c.json({
+        remote: { remoteId: link.remoteId, remoteKey: link.remoteKey },
+        pull: { hub: plain(pull.set), messages: pull.messages, warnings: pull.warnings },
+        push: { remote: plain(push.patch), hub: plain(push.hubSet), warnings: push.warnings },
+      }, 200);
+    });
+}

@@ -1,0 +1,235 @@
+import type { ItemFields, Json } from '../connectors/types';
+import { translate } from './maps';
+import { fieldMessages } from './messages';
+import { isConnectorField, type EffectiveRules, type FieldRule } from './schema';
+import { isGenericStatus, isStatus, isUnset, jsonToValue, readFields, readHub, readPath, readRemote, sameValue, writeFields, type HubView, type Value } from './values';
+
+/** What an external link remembers of the remote as last synced: connector fields, plus the raw paths rules read. */
+// A type alias, not an interface, so it fits the jsonb column's Record<string, unknown>.
+export type RuleSnapshot = {
+  fields: ItemFields;
+  paths?: Record<string, Json>;
+  /**
+   * Written before a push's remote write and cleared with the snapshot after it: if the push dies in
+   * between, the next pull or push recognises these values on the remote as our own write (E1).
+   */
+  pending?: Partial<ItemFields>;
+};
+
+export interface RemoteView { fields: ItemFields; raw: Json; updatedAt: string; commentCount?: number | undefined }
+
+export interface PullInput {
+  /** null: the remote item is new and a hub story will be created from it. */
+  hub: HubView | null;
+  remote: RemoteView;
+  snapshot: RuleSnapshot | null;
+  hubUpdatedAt?: string | undefined;
+}
+
+export interface PullDecision {
+  /** Hub fields to set (status with closed). */
+  set: Partial<ItemFields>;
+  /** New hub comments (message_from_field, default_message). */
+  messages: string[];
+  /** Values no map translates; reported in the binding's status. */
+  warnings: string[];
+  snapshot: RuleSnapshot;
+}
+
+export interface PushInput {
+  hub: HubView;
+  /** The remote item as read right before the write. */
+  remote: RemoteView;
+  snapshot: RuleSnapshot | null;
+  hubUpdatedAt: string;
+}
+
+export interface PushDecision {
+  /** Remote fields to write; empty means no write. */
+  patch: Partial<ItemFields>;
+  /**
+   * Hub fields the remote wins (changed there only, or on both sides under its policy): the push takes
+   * them into the hub right away, so a remote that changes back before the next pull cannot strand the hub's value.
+   */
+  hubSet: Partial<ItemFields>;
+  warnings: string[];
+  /**
+   * The snapshot to store once `patch` is written, given the item the remote returned: fields the remote
+   * changed and the hub has not taken yet keep their old snapshot value, so the next pull still sees them.
+   */
+  nextSnapshot(written: RemoteView, hubApplied: boolean): RuleSnapshot;
+  /** The snapshot to store before writing `patch` (see RuleSnapshot.pending); pending values of an earlier interrupted push are kept. */
+  writeAhead: RuleSnapshot;
+}
+
+export const HUB_DEFAULTS: ItemFields = { title: '', description: '', status: 'open', closed: false, priority: null, assignee: null, labels: [], customFields: {} };
+
+/** The remote value as last synced; a value an interrupted push was writing counts as synced. */
+function snapshotValue(rule: Pick<FieldRule, 'remote'>, snapshot: RuleSnapshot | null, remote?: Value): Value | undefined {
+  if (!snapshot) return undefined;
+  if (isConnectorField(rule.remote)) {
+    const ours = snapshot.pending ? readFields({ ...snapshot.fields, ...snapshot.pending }, rule.remote) : undefined;
+    return ours !== undefined && remote !== undefined && sameValue(ours, remote) ? remote : readFields(snapshot.fields, rule.remote);
+  }
+  const paths = snapshot.paths ?? {};
+  return rule.remote in paths ? jsonToValue(paths[rule.remote]) : undefined;
+}
+
+/** Unchanged as a sync sees it: a generic status ("open") matches a specific one of the same kind ("New"). */
+const unchanged = (a: Value | undefined, b: Value | undefined): boolean => sameValue(a, b);
+
+/**
+ * The hub still holds what the snapshot says, in either direction of the map. A specific hub status
+ * ("In Progress") matches a generic snapshot ("open") only on a remote that has nothing but generic
+ * statuses (its current value is generic too, as on GitHub).
+ */
+function hubMatchesSnapshot(rule: FieldRule, hub: Value, snap: Value | undefined, remote: Value): boolean {
+  if (snap === undefined) return false;
+  const same = (h: Value, s: Value) =>
+    isStatus(h) && isStatus(s) && isStatus(remote) && !isGenericStatus(h.status) && !isGenericStatus(remote.status)
+      ? h.closed === s.closed && h.status.toLowerCase() === s.status.toLowerCase()
+      : unchanged(h, s);
+  const asHub = translate(rule, snap, 'hub');
+  if (asHub.ok && same(hub, asHub.value)) return true;
+  const asRemote = translate(rule, hub, 'remote');
+  if (asRemote.ok) return same(asRemote.value, snap);
+  return !asHub.ok && same(hub, snap);
+}
+
+/** The hub already holds `value`: a specific remote status replaces a generic hub one ("open" → "In Progress"). */
+const holds = (hub: Value, value: Value): boolean =>
+  isStatus(value) && isStatus(hub) && !isGenericStatus(value.status) ? hub.closed === value.closed && hub.status.toLowerCase() === value.status.toLowerCase() : sameValue(hub, value);
+
+/** Who wins a field changed on both sides. Ties go to the remote, as in trackersync. */
+function winner(rule: FieldRule, hubUpdatedAt: string | undefined, remoteUpdatedAt: string): 'hub' | 'remote' {
+  switch (rule.policy ?? 'remote_wins') {
+    case 'hub_wins': return 'hub';
+    case 'remote_wins': return 'remote';
+    case 'newest_wins': return hubUpdatedAt !== undefined && Date.parse(hubUpdatedAt) > Date.parse(remoteUpdatedAt) ? 'hub' : 'remote';
+  }
+}
+
+/** Raw paths the rules read, with their current values: stored in the snapshot so their changes can be told. */
+function pathValues(rules: EffectiveRules, raw: Json): Record<string, Json> | undefined {
+  const refs = [...rules.fields.map((r) => r.remote), ...rules.messageFromField.map((m) => m.remote)].filter((r) => !isConnectorField(r));
+  if (!refs.length) return undefined;
+  return Object.fromEntries(refs.map((ref) => [ref, readPath(raw, ref) ?? null]));
+}
+
+function withKept(fields: ItemFields, kept: Map<string, Value | undefined>, old: RuleSnapshot | null): ItemFields {
+  if (!old || !kept.size) return fields;
+  const out: Partial<ItemFields> = {};
+  for (const ref of kept.keys()) writeFields(out, ref, readFields(old.fields, ref), fields.customFields);
+  return { ...fields, ...out };
+}
+
+/** The snapshot of a remote item as it is: its fields and the raw paths the rules read. */
+export function snapshotOf(rules: EffectiveRules, remote: Pick<RemoteView, 'fields' | 'raw'>): RuleSnapshot {
+  const paths = pathValues(rules, remote.raw);
+  return { fields: remote.fields, ...(paths ? { paths } : {}) };
+}
+
+/**
+ * The pull side: which hub fields a remote item sets. `two_way` decides three-way against the snapshot;
+ * `one_way` mirrors the remote; `default` fills an unset hub value; `to_remote` never touches the hub.
+ */
+export function decidePull(rules: EffectiveRules, input: PullInput): PullDecision {
+  const { hub, remote, snapshot } = input;
+  const base = hub?.fields ?? HUB_DEFAULTS;
+  const set: Partial<ItemFields> = {};
+  const warnings: string[] = [];
+  const kept = new Map<string, Value | undefined>();
+  for (const rule of rules.fields) {
+    if (rule.kind === 'to_remote') continue;
+    const r = readRemote(rule, remote.fields, remote.raw);
+    const h = hub ? readHub(hub, rule.hub) : null;
+    let target: Value;
+    let literal = false;
+    if (rule.kind === 'default') {
+      if (hub && !isUnset(h)) continue;
+      literal = isUnset(r) && rule.default !== undefined;
+      target = literal ? (rule.default ?? null) : r;
+    } else if (rule.kind === 'two_way' && hub) {
+      const s = snapshotValue(rule, snapshot, r);
+      if (s !== undefined && unchanged(r, s)) continue;
+      // Changed on both sides and the hub wins: the push writes the hub value; the snapshot takes the remote's.
+      if (!hubMatchesSnapshot(rule, h, s, r) && winner(rule, input.hubUpdatedAt, remote.updatedAt) === 'hub') continue;
+      target = r;
+    } else {
+      target = r;
+    }
+    const mapped = literal ? { ok: true as const, value: target, unmapped: [] } : translate(rule, target, 'hub');
+    warnings.push(...mapped.unmapped);
+    if (!mapped.ok) {
+      if (isConnectorField(rule.remote)) kept.set(rule.remote, undefined);
+      continue;
+    }
+    if (hub && holds(h, mapped.value)) continue;
+    writeFields(set, rule.hub, mapped.value, base.customFields);
+  }
+  const messages = fieldMessages(rules, remote, snapshot);
+  if (!hub && !messages.length && !remote.commentCount && rules.defaultMessage) messages.push(rules.defaultMessage);
+  const next = snapshotOf(rules, remote);
+  return { set, messages, warnings, snapshot: { ...next, fields: withKept(next.fields, kept, snapshot) } };
+}
+
+/** The push side: which remote fields to write, decided against the remote as read right now. */
+export function decidePush(rules: EffectiveRules, input: PushInput): PushDecision {
+  const { hub, remote, snapshot } = input;
+  const patch: Partial<ItemFields> = {};
+  const warnings: string[] = [];
+  const hubSet: Partial<ItemFields> = {};
+  const kept = new Map<string, Value | undefined>();
+  const pulled = new Map<string, Value | undefined>();
+  for (const rule of rules.fields) {
+    if (rule.kind !== 'two_way' && rule.kind !== 'to_remote') continue;
+    const r = readRemote(rule, remote.fields, remote.raw);
+    const h = readHub(hub, rule.hub);
+    const mapped = translate(rule, h, 'remote');
+    // Already in sync (whoever changed what): nothing to write, and the snapshot takes the remote value.
+    if (mapped.ok && sameValue(mapped.value, r)) continue;
+    if (rule.kind === 'two_way') {
+      const s = snapshotValue(rule, snapshot, r);
+      const remoteChanged = s === undefined || !unchanged(r, s);
+      const hubChanged = !hubMatchesSnapshot(rule, h, s, r);
+      // A remote change the hub has not taken yet must survive this write for the next pull to see.
+      if (remoteChanged && (!hubChanged || winner(rule, input.hubUpdatedAt, remote.updatedAt) === 'remote')) {
+        const toHub = translate(rule, r, 'hub');
+        warnings.push(...toHub.unmapped);
+        const takes = toHub.ok && !holds(h, toHub.value);
+        if (takes) writeFields(hubSet, rule.hub, toHub.value, hub.fields.customFields);
+        // Unless the hub takes (or holds) the value now, the snapshot keeps the old one so the next pull still sees the change.
+        if (s !== undefined && !toHub.ok) kept.set(rule.remote, s);
+        else if (s !== undefined && takes) pulled.set(rule.remote, s);
+        continue;
+      }
+      if (!hubChanged) continue;
+    }
+    warnings.push(...mapped.unmapped);
+    if (!mapped.ok) continue;
+    writeFields(patch, rule.remote, mapped.value, {});
+  }
+  return {
+    patch,
+    warnings,
+    writeAhead: { ...(snapshot ?? { fields: remote.fields }), pending: { ...snapshot?.pending, ...patch } },
+    hubSet,
+    nextSnapshot: (written, hubApplied) => {
+      const next = snapshotOf(rules, written);
+      return { ...next, fields: withKept(next.fields, hubApplied ? kept : new Map([...kept, ...pulled]), snapshot) };
+    },
+  };
+}
+
+/** The fields of a new remote item created from a hub story: what two_way and to_remote rules send. */
+export function decideCreate(rules: EffectiveRules, hub: HubView): { fields: ItemFields; warnings: string[] } {
+  const fields: ItemFields = { ...HUB_DEFAULTS, title: hub.fields.title, status: hub.fields.closed ? 'closed' : 'open', closed: hub.fields.closed };
+  const warnings: string[] = [];
+  for (const rule of rules.fields) {
+    if (rule.kind !== 'two_way' && rule.kind !== 'to_remote') continue;
+    const mapped = translate(rule, readHub(hub, rule.hub), 'remote');
+    warnings.push(...mapped.unmapped);
+    if (mapped.ok) writeFields(fields, rule.remote, mapped.value, fields.customFields);
+  }
+  return { fields, warnings };
+}

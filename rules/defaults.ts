@@ -1,0 +1,23 @@
+import { RuleSetSchema, type EffectiveRules, type FieldRule } from './schema';
+
+const twoWay = (field: string): FieldRule => ({ hub: field, remote: field, kind: 'two_way' });
+
+/** What a binding syncs with no rules written: the fields each connector has, two-way, and comments both ways. */
+const defaultFields: Record<string, FieldRule[]> = {
+  github: ['title', 'description', 'status', 'labels', 'assignee'].map(twoWay),
+  redmine: ['title', 'description', 'status', 'priority', 'assignee', 'customFields'].map(twoWay),
+};
+const anyConnector = ['title', 'description', 'status', 'priority', 'assignee', 'labels', 'customFields'].map(twoWay);
+
+export const defaultFieldRules = (connector: string): FieldRule[] => defaultFields[connector] ?? anyConnector;
+
+/** The binding's stored rules (null → defaults) with every omitted section filled from the connector's defaults. */
+export function effectiveRules(stored: unknown, connector: string): EffectiveRules {
+  const set = stored === null || stored === undefined ? {} : RuleSetSchema.parse(stored);
+  return {
+    fields: set.fields ?? defaultFieldRules(connector),
+    messages: set.messages ?? { direction: 'both', stripTag: false, edits: true },
+    messageFromField: set.message_from_field ?? [],
+    defaultMessage: set.default_message?.body ?? null,
+  };
+}

@@ -1,0 +1,40 @@
+import type { ItemFields, Json } from '../connectors/types';
+import type { EffectiveRules } from './schema';
+import { jsonToValue, readFields, readPath, sameValue } from './values';
+import { isConnectorField } from './schema';
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Whether remote comments flow into the hub on this binding. */
+export const pullsComments = (rules: EffectiveRules): boolean => rules.messages.direction === 'both' || rules.messages.direction === 'to_hub';
+
+/** The body a hub comment is sent with, or null when the message rule keeps it in the hub. */
+export function outgoingBody(rules: EffectiveRules, body: string): string | null {
+  const { direction, tag, stripTag } = rules.messages;
+  if (direction === 'none' || direction === 'to_hub') return null;
+  if (tag === undefined) return body;
+  if (!body.includes(tag)) return null;
+  return stripTag ? body.replace(new RegExp(`\\s*${escape(tag)}\\s*`, 'g'), ' ').trim() : body;
+}
+
+const readMessageSource = (ref: string, fields: ItemFields | undefined, raw: Json | undefined, paths: Record<string, Json> | undefined) => {
+  if (isConnectorField(ref)) return fields ? readFields(fields, ref) : undefined;
+  return raw === undefined ? (paths && ref in paths ? jsonToValue(paths[ref]) : undefined) : jsonToValue(readPath(raw, ref));
+};
+
+/** message_from_field: a remote field whose value changed since the snapshot becomes a hub comment under its headline. */
+export function fieldMessages(
+  rules: EffectiveRules,
+  remote: { fields: ItemFields; raw: Json },
+  snapshot: { fields: ItemFields; paths?: Record<string, Json> } | null,
+): string[] {
+  const out: string[] = [];
+  for (const rule of rules.messageFromField) {
+    const now = readMessageSource(rule.remote, remote.fields, remote.raw, undefined);
+    if (now === null || now === undefined || now === '') continue;
+    const before = snapshot ? readMessageSource(rule.remote, snapshot.fields, undefined, snapshot.paths) : null;
+    if (snapshot && sameValue(now, before ?? null)) continue;
+    out.push(`${rule.headline}\n\n${typeof now === 'string' ? now : JSON.stringify(now)}`);
+  }
+  return out;
+}

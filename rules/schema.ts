@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/** Connector fields a rule can both read and write (ItemFields names; `customFields.<Name>` is one Redmine custom field). */
+export const CONNECTOR_FIELDS = ['title', 'description', 'status', 'priority', 'assignee', 'labels', 'customFields'] as const;
+
+/** Hub pseudo-fields that can only be written to a remote: the story id and its human key (PROJECT-abcd1234). */
+export const HUB_READ_ONLY = ['id', 'key'] as const;
+
+const CUSTOM_FIELD = /^customFields\.(.+)$/;
+
+export const isConnectorField = (ref: string): boolean => (CONNECTOR_FIELDS as readonly string[]).includes(ref) || CUSTOM_FIELD.test(ref);
+export const customFieldName = (ref: string): string | undefined => CUSTOM_FIELD.exec(ref)?.[1];
+
+const HubField = z
+  .string()
+  .refine((f) => isConnectorField(f) || (HUB_READ_ONLY as readonly string[]).includes(f), {
+    message: `a hub field: ${[...CONNECTOR_FIELDS, ...HUB_READ_ONLY].join(', ')} or customFields.<Name>`,
+  });
+
+/** A connector field (readable and writable), a dotted path ("status.name") or a JSON Pointer ("/custom_fields/3/value") into the remote JSON (read only). */
+const RemoteRef = z.string().min(1).max(300).refine((r) => !r.startsWith('/') || /^(\/[^/]*)+$/.test(r), { message: 'an invalid JSON Pointer' });
+
+const Scalar = z.union([z.string(), z.null()]);
+const FieldValue = z.union([z.string(), z.null(), z.array(z.string())]);
+
+export const FieldRule = z
+  .strictObject({
+    hub: HubField,
+    remote: RemoteRef,
+    kind: z.enum(['one_way', 'default', 'to_remote', 'two_way']),
+    /** two_way only: who wins when both sides changed since the last sync. */
+    policy: z.enum(['remote_wins', 'hub_wins', 'newest_wins']).optional(),
+    /** default only: the hub value when the remote is empty. */
+    default: FieldValue.optional(),
+    /** Value map (status, priority, assignee, labels element-wise); the first matching pair wins in each direction. */
+    map: z.array(z.strictObject({ hub: z.string(), remote: z.string() })).max(500).optional(),
+    /** Used when the map has no entry; without one, an unmapped value is not written and is reported. */
+    fallback: z.strictObject({ hub: Scalar.optional(), remote: Scalar.optional() }).optional(),
+  })
+  .superRefine((rule, ctx) => {
+    const writes = rule.kind === 'two_way' || rule.kind === 'to_remote';
+    if (writes && !isConnectorField(rule.remote)) {
+      ctx.addIssue({ code: 'custom', path: ['remote'], message: `${rule.kind} writes the remote, so it needs a connector field (${CONNECTOR_FIELDS.join(', ')} or customFields.<Name>), not a path` });
+    }
+    if (rule.kind !== 'to_remote' && (HUB_READ_ONLY as readonly string[]).includes(rule.hub)) {
+      ctx.addIssue({ code: 'custom', path: ['hub'], message: `${rule.hub} is read only: use it with kind to_remote` });
+    }
+    if (rule.policy !== undefined && rule.kind !== 'two_way') ctx.addIssue({ code: 'custom', path: ['policy'], message: 'policy applies to two_way rules only' });
+    if (rule.default !== undefined && rule.kind !== 'default') ctx.addIssue({ code: 'custom', path: ['default'], message: 'default applies to default rules only' });
+  });
+
+export const MessageRule = z.strictObject({
+  direction: z.enum(['both', 'to_hub', 'to_remote', 'none']).default('both'),
+  /** When set, only hub comments containing this tag go to the remote. */
+  tag: z.string().min(1).max(100).optional(),
+  /** Remove the tag from the body that is sent. */
+  stripTag: z.boolean().default(false),
+  /** Edits of remote comments update their hub copies. */
+  edits: z.boolean().default(true),
+});
+
+export const MessageFromField = z.strictObject({
+  remote: RemoteRef,
+  headline: z.string().min(1).max(200),
+});
+
+export const RuleSetSchema = z.strictObject({
+  /** Field rules; omitted → the connector's defaults. */
+  fields: z.array(FieldRule).max(100).optional(),
+  messages: MessageRule.optional(),
+  message_from_field: z.array(MessageFromField).max(20).optional(),
+  default_message: z.strictObject({ body: z.string().min(1).max(10_000) }).optional(),
+}).superRefine((set, ctx) => {
+  const seen = new Set<string>();
+  set.fields?.forEach((rule, i) => {
+    if (seen.has(rule.hub)) ctx.addIssue({ code: 'custom', path: ['fields', i, 'hub'], message: `${rule.hub} has more than one rule` });
+    seen.add(rule.hub);
+  });
+});
+
+export type FieldRule = z.infer<typeof FieldRule>;
+export type MessageRule = z.infer<typeof MessageRule>;
+export type RuleSetInput = z.input<typeof RuleSetSchema>;
+export type RuleSet = z.infer<typeof RuleSetSchema>;
+
+/** A rule set with every section resolved (defaults filled in). */
+export interface EffectiveRules {
+  fields: FieldRule[];
+  messages: MessageRule;
+  messageFromField: { remote: string; headline: string }[];
+  defaultMessage: string | null;
+}

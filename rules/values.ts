@@ -1,0 +1,119 @@
+import type { ItemFields, Json } from '../connectors/types';
+import { customFieldName, isConnectorField, type FieldRule } from './schema';
+
+/** A field's value as a rule compares it. Status travels with its closed flag. */
+export type Value = string | null | string[] | Record<string, string | null> | StatusValue;
+export interface StatusValue { status: string; closed: boolean }
+
+/** The hub side of one story, as the rules read it. */
+export interface HubView { fields: ItemFields; id: string; key: string }
+
+const canonical = (v: unknown): string =>
+  JSON.stringify(v ?? null, (_k, val: unknown) =>
+    val && typeof val === 'object' && !Array.isArray(val)
+      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : val,
+  );
+
+/** JSON equality regardless of key order; `undefined` equals null. */
+export const sameJson = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
+
+const isStatus = (v: unknown): v is StatusValue => typeof v === 'object' && v !== null && !Array.isArray(v) && 'closed' in v;
+const GENERIC = new Set(['open', 'closed']);
+/** "open" and "closed" say only which kind of status (GitHub has nothing else). */
+export const isGenericStatus = (name: string): boolean => GENERIC.has(name.toLowerCase());
+
+/**
+ * Equality as a sync sees it. Labels are sets. A generic status ("open"/"closed", GitHub's only two)
+ * matches any status of the same kind, as the Redmine connector resolves it.
+ */
+export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
+  if (isStatus(a) && isStatus(b)) {
+    if (a.closed !== b.closed) return false;
+    const [x, y] = [a.status.toLowerCase(), b.status.toLowerCase()];
+    return x === y || GENERIC.has(x) || GENERIC.has(y);
+  }
+  if (Array.isArray(a) && Array.isArray(b)) return sameJson([...a].sort(), [...b].sort());
+  return sameJson(a, b);
+}
+
+/** "status.name", "custom_fields.3.value" or "/custom_fields/3/value" into a JSON value. */
+export function readPath(raw: Json | undefined, path: string): Json | undefined {
+  const parts = path.startsWith('/')
+    ? path.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    : path.split('.');
+  let node: Json | undefined = raw;
+  for (const part of parts) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = Array.isArray(node) ? node[Number(part)] : node[part];
+  }
+  return node;
+}
+
+/** A remote JSON value as a hub scalar: objects with a name read as their name. */
+export function jsonToValue(v: Json | undefined): Value {
+  if (v === undefined || v === null || v === '') return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
+  if (typeof v.name === 'string') return v.name;
+  return JSON.stringify(v);
+}
+
+/** Reads a connector field (or custom field) from ItemFields. */
+export function readFields(fields: ItemFields, ref: string): Value {
+  const custom = customFieldName(ref);
+  if (custom !== undefined) return fields.customFields[custom] ?? null;
+  if (ref === 'status') return { status: fields.status, closed: fields.closed };
+  return fields[ref as keyof ItemFields] as Value;
+}
+
+/** The remote value a rule addresses: a connector field from `fields`, anything else by path from `raw`. */
+export const readRemote = (rule: Pick<FieldRule, 'remote'>, fields: ItemFields, raw: Json | undefined): Value =>
+  isConnectorField(rule.remote) ? readFields(fields, rule.remote) : jsonToValue(readPath(raw, rule.remote));
+
+export function readHub(hub: HubView, field: string): Value {
+  if (field === 'id') return hub.id;
+  if (field === 'key') return hub.key;
+  return readFields(hub.fields, field);
+}
+
+/** Whether a hub value counts as unset (for `default` rules). */
+export const isUnset = (v: Value): boolean =>
+  v === null || v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && !Array.isArray(v) && !isStatus(v) && Object.keys(v).length === 0);
+
+/**
+ * Writes a value into a partial ItemFields; status carries closed with it. One custom field is merged
+ * into `target.customFields`, starting from `customBase` (the hub's full map, or {} for a remote patch).
+ */
+export function writeFields(target: Partial<ItemFields>, ref: string, value: Value, customBase: Record<string, string | null>): void {
+  const custom = customFieldName(ref);
+  if (custom !== undefined) {
+    target.customFields = { ...(target.customFields ?? customBase), [custom]: typeof value === 'string' ? value : value === null ? null : JSON.stringify(value) };
+    return;
+  }
+  switch (ref) {
+    case 'status':
+      if (isStatus(value)) {
+        target.status = value.status;
+        target.closed = value.closed;
+      } else if (typeof value === 'string') target.status = value;
+      return;
+    case 'labels':
+      target.labels = Array.isArray(value) ? [...value].sort() : typeof value === 'string' ? [value] : [];
+      return;
+    case 'customFields':
+      target.customFields = value && typeof value === 'object' && !Array.isArray(value) && !isStatus(value) ? (value as Record<string, string | null>) : customBase;
+      return;
+    case 'title':
+    case 'description':
+      target[ref] = typeof value === 'string' ? value : value === null ? '' : JSON.stringify(value);
+      return;
+    case 'priority':
+    case 'assignee':
+      target[ref] = typeof value === 'string' || value === null ? value : JSON.stringify(value);
+      return;
+  }
+}
+
+export { isStatus };

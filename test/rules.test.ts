@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import type { ItemFields } from '../connectors/types';
+import { decideCreate, decidePull, decidePush, effectiveRules, outgoingBody, RuleSetSchema, type EffectiveRules } from '../rules';
+
+const base: ItemFields = { title: 'T0', description: '', status: 'open', closed: false, priority: null, assignee: null, labels: [], customFields: {} };
+const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString();
+const hubOf = (fields: Partial<ItemFields>) => ({ fields: { ...base, ...fields }, id: '0b5c1f7e-0000-4000-8000-000000000000', key: 'WEB-0b5c1f7e' });
+const remoteOf = (fields: Partial<ItemFields>, updatedAt = at(5), raw: Record<string, unknown> = {}) =>
+  ({ fields: { ...base, ...fields }, raw: raw as never, updatedAt });
+const rulesWith = (set: unknown): EffectiveRules => effectiveRules(set, 'github');
+
+describe('two_way conflict matrix (C1)', () => {
+  const cases = [
+    // policy, hub changed, remote changed, hub newer → expected final title
+    ...(['remote_wins', 'hub_wins', 'newest_wins'] as const).flatMap((policy) => [
+      { policy, hub: false, remote: false, hubNewer: false, expected: 'T0' },
+      { policy, hub: true, remote: false, hubNewer: false, expected: 'hub' },
+      { policy, hub: false, remote: true, hubNewer: true, expected: 'remote' },
+    ]),
+    { policy: 'remote_wins', hub: true, remote: true, hubNewer: true, expected: 'remote' },
+    { policy: 'hub_wins', hub: true, remote: true, hubNewer: false, expected: 'hub' },
+    { policy: 'newest_wins', hub: true, remote: true, hubNewer: true, expected: 'hub' },
+    { policy: 'newest_wins', hub: true, remote: true, hubNewer: false, expected: 'remote' },
+  ] as const;
+
+  for (const c of cases) {
+    it(`${c.policy}: hub ${c.hub ? 'changed' : 'same'}, remote ${c.remote ? 'changed' : 'same'}${c.hub && c.remote ? (c.hubNewer ? ', hub newer' : ', remote newer') : ''} → ${c.expected}`, () => {
+      const rules = rulesWith({ fields: [{ hub: 'title', remote: 'title', kind: 'two_way', policy: c.policy }] });
+      const snapshot = { fields: { ...base } };
+      const hub = hubOf({ title: c.hub ? 'hub' : 'T0' });
+      const remote = remoteOf({ title: c.remote ? 'remote' : 'T0' }, at(5));
+      const hubUpdatedAt = c.hubNewer ? at(9) : at(1);
+      const want = c.expected;
+
+      // Pull first, then push (the push sees the hub as the pull left it and the snapshot it stored).
+      const pull = decidePull(rules, { hub, remote, snapshot, hubUpdatedAt });
+      const hubAfter = hubOf({ title: pull.set.title ?? hub.fields.title });
+      const push = decidePush(rules, { hub: hubAfter, remote, snapshot: pull.snapshot, hubUpdatedAt });
+      expect(push.patch.title ?? remote.fields.title).toBe(want);
+      expect(hubAfter.fields.title).toBe(want);
+
+      // Push first (reading the remote fresh), then pull: same winner.
+      const push1 = decidePush(rules, { hub, remote, snapshot, hubUpdatedAt });
+      const remoteAfter = remoteOf({ title: push1.patch.title ?? remote.fields.title }, at(10));
+      const hubAfterPush = hubOf({ title: push1.hubSet.title ?? hub.fields.title });
+      const pull1 = decidePull(rules, { hub: hubAfterPush, remote: remoteAfter, snapshot: push1.nextSnapshot(remoteAfter, true), hubUpdatedAt });
+      expect(pull1.set.title ?? hubAfterPush.fields.title).toBe(want);
+      expect(remoteAfter.fields.title).toBe(want);
+      if (!c.hub && !c.remote) {
+        expect(pull.set).toEqual({});
+        expect(push.patch).toEqual({});
+      }
+    });
+  }
+
+  it('a field changed on one side only is never lost when another field conflicts', () => {
+    const rules = rulesWith({ fields: [{ hub: 'title', remote: 'title', kind: 'two_way' }, { hub: 'description', remote: 'description', kind: 'two_way', policy: 'hub_wins' }] });
+    const snapshot = { fields: { ...base, description: 'd0' } };
+    const hub = hubOf({ title: 'hub title', description: 'hub d' });
+    const remote = remoteOf({ title: 'T0', description: 'remote d' });
+    const push = decidePush(rules, { hub, remote, snapshot, hubUpdatedAt: at(1) });
+    expect(push.patch).toEqual({ title: 'hub title', description: 'hub d' });
+    const pull = decidePull(rules, { hub, remote, snapshot, hubUpdatedAt: at(1) });
+    expect(pull.set).toEqual({});
+  });
+
+  it('takes a remote-only change into the hub at push time; if the hub moved meanwhile, the snapshot keeps it for the next pull', () => {
+    const rules = rulesWith(null);
+    const snapshot = { fields: { ...base } };
+    const hub = hubOf({ description: 'edited in the hub' });
+    const remote = remoteOf({ title: 'edited remotely' });
+    const push = decidePush(rules, { hub, remote, snapshot, hubUpdatedAt: at(1) });
+    expect(push.patch).toEqual({ description: 'edited in the hub' });
+    expect(push.hubSet).toEqual({ title: 'edited remotely' });
+    const written = remoteOf({ title: 'edited remotely', description: 'edited in the hub' }, at(6));
+    expect(push.nextSnapshot(written, true).fields.title).toBe('edited remotely');
+    const next = push.nextSnapshot(written, false);
+    expect(next.fields.title).toBe('T0');
+    const pull = decidePull(rules, { hub, remote: written, snapshot: next, hubUpdatedAt: at(1) });
+    expect(pull.set).toEqual({ title: 'edited remotely' });
+  });
+});
+
+describe('rule kinds (pure)', () => {
+  it('one_way mirrors the remote and never writes it; to_remote writes the hub key into a custom field', () => {
+    const rules = rulesWith({ fields: [{ hub: 'title', remote: 'title', kind: 'one_way' }, { hub: 'key', remote: 'customFields.Supplier ticket', kind: 'to_remote' }] });
+    const hub = hubOf({ title: 'hub edit' });
+    const remote = remoteOf({ title: 'from remote', customFields: { 'Supplier ticket': null } });
+    expect(decidePull(rules, { hub, remote, snapshot: { fields: remote.fields } }).set).toEqual({ title: 'from remote' });
+    expect(decidePush(rules, { hub, remote, snapshot: { fields: remote.fields }, hubUpdatedAt: at(1) }).patch).toEqual({ customFields: { 'Supplier ticket': 'WEB-0b5c1f7e' } });
+  });
+
+  it('default fills an unset hub value, with the rule default when the remote is empty (also on creation)', () => {
+    const rules = rulesWith({ fields: [{ hub: 'title', remote: 'title', kind: 'two_way' }, { hub: 'priority', remote: '/priority/name', kind: 'default', default: 'Normal' }] });
+    expect(decidePull(rules, { hub: null, remote: remoteOf({}, at(1), { priority: null }), snapshot: null }).set.priority).toBe('Normal');
+    expect(decidePull(rules, { hub: null, remote: remoteOf({}, at(1), { priority: { id: 4, name: 'High' } }), snapshot: null }).set.priority).toBe('High');
+    expect(decidePull(rules, { hub: hubOf({ priority: 'Low' }), remote: remoteOf({}, at(1), { priority: { name: 'High' } }), snapshot: null }).set.priority).toBeUndefined();
+  });
+
+  it('maps status both ways with a fallback, and reports an unmapped value instead of dropping it silently', () => {
+    const rules = rulesWith({ fields: [{ hub: 'status', remote: 'status', kind: 'two_way', map: [{ hub: 'In Progress', remote: 'Assigned' }, { hub: 'Done', remote: 'Closed' }] }, { hub: 'labels', remote: 'labels', kind: 'two_way', map: [{ hub: 'bug', remote: 'defect' }], fallback: { hub: 'triage' } }] });
+    const snapshot = { fields: { ...base, status: 'New' } };
+    const pull = decidePull(rules, { hub: hubOf({}), remote: remoteOf({ status: 'Assigned', labels: ['defect', 'weird'] }), snapshot });
+    expect(pull.set).toMatchObject({ status: 'In Progress', closed: false, labels: ['bug', 'triage'] });
+    const unmapped = decidePull(rules, { hub: hubOf({}), remote: remoteOf({ status: 'Feedback' }), snapshot });
+    expect(unmapped.set.status).toBeUndefined();
+    expect(unmapped.warnings).toEqual(['status: no hub value for "Feedback"']);
+    // The unmapped remote value stays "unseen" in the snapshot, so the push does not overwrite it either.
+    expect(unmapped.snapshot.fields.status).toBe('New');
+    expect(decidePush(rules, { hub: hubOf({}), remote: remoteOf({ status: 'Feedback' }), snapshot: unmapped.snapshot, hubUpdatedAt: at(1) }).patch).toEqual({});
+  });
+
+  it('a generic hub status matches any remote status of the same kind', () => {
+    const rules = rulesWith(null);
+    const push = decidePush(rules, { hub: hubOf({ status: 'In Progress' }), remote: remoteOf({ status: 'open' }), snapshot: { fields: base }, hubUpdatedAt: at(1) });
+    expect(push.patch).toEqual({});
+    expect(decideCreate(rules, hubOf({ status: 'Closed', closed: true })).fields).toMatchObject({ status: 'Closed', closed: true });
+  });
+
+  it('message_from_field turns a remote field change into a hub comment; default_message greets a new story', () => {
+    const rules = rulesWith({ message_from_field: [{ remote: 'customFields.Analysis', headline: 'Analysis:' }], default_message: { body: 'Imported from the customer tracker' } });
+    const remote = remoteOf({ customFields: { Analysis: 'Root cause: cache' } });
+    expect(decidePull(rules, { hub: hubOf({}), remote, snapshot: { fields: base } }).messages).toEqual(['Analysis:\n\nRoot cause: cache']);
+    expect(decidePull(rules, { hub: hubOf({}), remote, snapshot: { fields: remote.fields } }).messages).toEqual([]);
+    expect(decidePull(rules, { hub: null, remote: remoteOf({}), snapshot: null }).messages).toEqual(['Imported from the customer tracker']);
+  });
+
+  it('messages: only tagged hub comments leave, with the tag stripped', () => {
+    const rules = rulesWith({ messages: { tag: '#customer', stripTag: true } });
+    expect(outgoingBody(rules, 'internal note')).toBeNull();
+    expect(outgoingBody(rules, 'Fixed in 2.1 #customer')).toBe('Fixed in 2.1');
+  });
+
+  it('rejects bad rule sets naming the field at fault', () => {
+    const bad = RuleSetSchema.safeParse({ fields: [{ hub: 'title', remote: '/custom_fields/3/value', kind: 'two_way' }, { hub: 'id', remote: 'title', kind: 'one_way' }] });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues.map((i) => i.path.join('.'))).toEqual(['fields.0.remote', 'fields.1.hub']);
+  });
+});
