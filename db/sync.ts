@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { ItemFields, RemoteItem } from '../connectors/types';
 import { markerComment } from '../connectors/marker';
 import { decidePull, effectiveRules, HUB_DEFAULTS, sameJson, snapshotOf, type EffectiveRules } from '../rules';
 import type { Db } from './client';
 import { diffFields, storyFields, type Snapshot } from './fields';
-import { insertOutboxEvent } from './outbox';
+import { insertOutboxEvent, insertOutboxEvents } from './outbox';
 import { addRuleMessages, hubView, projectKey, recordWarnings } from './rules';
 import { externalLinks, inbox, stories } from './schema';
 
@@ -65,6 +66,8 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
   const key = await projectKey(db, binding.projectId);
   const warnings: string[] = [];
   const pending = await db.select().from(externalLinks).where(and(eq(externalLinks.bindingId, binding.id), isNull(externalLinks.remoteId)));
+  // New items are created together: three set-based inserts per page instead of three per item.
+  const toCreate = new Map<string, RemoteItem>();
   for (const item of items) {
     let link = byRemote.get(item.remoteId);
     // An item a push created but had not linked yet (it died in between): adopt it, never import it as a new story (I1).
@@ -86,9 +89,7 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
         result.counts.inboxed++;
         continue;
       }
-      const storyId = await createStoryFromRemote(db, binding, item, rules, warnings);
-      result.counts.created++;
-      result.touched.push({ remoteId: item.remoteId, storyId, since: null, commentCount: item.commentCount });
+      toCreate.set(item.remoteId, item);
       continue;
     }
     const moved = link.remoteUpdatedAt !== item.updatedAt;
@@ -115,6 +116,11 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
     }
     if (moved) result.touched.push({ remoteId: item.remoteId, storyId: link.storyId, since: link.remoteUpdatedAt, commentCount: item.commentCount });
   }
+  const created = await createStoriesFromRemote(db, binding, [...toCreate.values()], rules, warnings);
+  for (const [i, item] of [...toCreate.values()].entries()) {
+    result.counts.created++;
+    result.touched.push({ remoteId: item.remoteId, storyId: created[i]!, since: null, commentCount: item.commentCount });
+  }
   await recordWarnings(db, binding.id, warnings);
   if (opts.full) {
     await db.update(externalLinks).set({ listedAt: opts.listedAt }).where(and(eq(externalLinks.bindingId, binding.id), inArray(externalLinks.remoteId, ids)));
@@ -132,28 +138,32 @@ async function upsertInbox(db: Db, bindingId: string, item: RemoteItem) {
  * event carries the origin so it is not pushed back.
  */
 export async function createStoryFromRemote(db: Db, binding: SyncBinding, item: RemoteItem, rules?: EffectiveRules, warnings: string[] = []): Promise<string> {
-  const decision = decidePull(rules ?? effectiveRules(binding.rules ?? null, ''), { hub: null, remote: item, snapshot: null });
-  warnings.push(...decision.warnings);
-  const fields: ItemFields = { ...HUB_DEFAULTS, ...decision.set };
-  const [story] = await db.insert(stories).values({ projectId: binding.projectId, ...fields }).returning();
-  await db.insert(externalLinks).values({
-    bindingId: binding.id,
-    storyId: story!.id,
-    remoteId: item.remoteId,
-    remoteKey: item.key,
-    remoteUrl: item.url,
-    marker: `pulled:${item.remoteId}`,
-    snapshot: decision.snapshot,
-    remoteUpdatedAt: item.updatedAt,
-    remoteVersion: item.version ?? null,
-    syncedAt: new Date(),
+  return (await createStoriesFromRemote(db, binding, [item], rules ?? effectiveRules(binding.rules ?? null, ''), warnings))[0]!;
+}
+
+/**
+ * Creates stories for remote items with their links and outbox events (origin = the binding, so
+ * they are never pushed back to it): one insert per table whatever the number of items. Ids are
+ * generated here, so nothing depends on the order RETURNING gives rows back.
+ */
+export async function createStoriesFromRemote(db: Db, binding: SyncBinding, items: RemoteItem[], rules: EffectiveRules, warnings: string[]): Promise<string[]> {
+  if (!items.length) return [];
+  const prepared = items.map((item) => {
+    const decision = decidePull(rules, { hub: null, remote: item, snapshot: null });
+    warnings.push(...decision.warnings);
+    return { item, decision, id: randomUUID(), fields: { ...HUB_DEFAULTS, ...decision.set } as ItemFields };
   });
-  await insertOutboxEvent(db, {
-    projectId: binding.projectId, storyId: story!.id, action: 'create', target: 'story', actor: `remote:${item.key}`,
-    origin: binding.id, changes: diffFields(undefined, fields), storyVersion: story!.version,
-  });
-  if (decision.messages.length) await addRuleMessages(db, binding, story!.id, decision.messages);
-  return story!.id;
+  await db.insert(stories).values(prepared.map((p) => ({ id: p.id, projectId: binding.projectId, ...p.fields, version: 1 })));
+  await db.insert(externalLinks).values(prepared.map(({ item, decision, id }) => ({
+    bindingId: binding.id, storyId: id, remoteId: item.remoteId, remoteKey: item.key, remoteUrl: item.url, marker: `pulled:${item.remoteId}`,
+    snapshot: decision.snapshot, remoteUpdatedAt: item.updatedAt, remoteVersion: item.version ?? null, syncedAt: new Date(),
+  })));
+  await insertOutboxEvents(db, prepared.map(({ item, id, fields }) => ({
+    projectId: binding.projectId, storyId: id, action: 'create' as const, target: 'story', actor: `remote:${item.key}`,
+    origin: binding.id, changes: diffFields(undefined, fields), storyVersion: 1,
+  })));
+  for (const p of prepared) if (p.decision.messages.length) await addRuleMessages(db, binding, p.id, p.decision.messages);
+  return prepared.map((p) => p.id);
 }
 
 const sameSnapshot = (a: Snapshot | null, b: Snapshot) => sameJson(a, b);
