@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { and, eq, isNotNull } from 'drizzle-orm';
 import type { Json } from '../connectors/types';
 import { applyRemoteComments } from '../db/comments';
-import { addRunCounts, beginRun, finishRun, runningRun, type RunKind } from '../db/runs';
+import { beginRun, finishRun, runningRun, type RunKind } from '../db/runs';
 import { bindings, externalLinks } from '../db/schema';
 import { applyRemotePage, softDeleteFromRemote, unlistedLinks, type PageCounts } from '../db/sync';
 import { effectiveRules, pullsComments } from '../rules';
@@ -110,11 +110,10 @@ async function syncOnePage(deps: ActivityDeps, input: SyncPageInput): Promise<Sy
   heartbeat();
   if (!page) return empty;
   const rules = effectiveRules(bound.binding.rules, bound.connector);
-  const result = await applyRemotePage(deps.db, bound.binding, page.items, { full: input.full, listedAt: new Date(input.listedAt), rules });
+  const result = await applyRemotePage(deps.db, bound.binding, page.items, { full: input.full, listedAt: new Date(input.listedAt), rules, runId: input.runId });
   heartbeat();
   const comments = pullsComments(rules) ? await syncComments(deps, bound, result.touched, rules.messages.edits) : 0;
   for (const e of result.errors) deps.logger.warn({ bindingId: input.bindingId, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');
-  await addRunCounts(deps.db, input.runId, result.counts);
   return {
     next: page.next,
     watermark: page.watermark,

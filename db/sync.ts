@@ -4,6 +4,7 @@ import type { ItemFields, RemoteItem } from '../connectors/types';
 import { markerComment } from '../connectors/marker';
 import { decidePull, effectiveRules, HUB_DEFAULTS, sameJson, snapshotOf, type EffectiveRules } from '../rules';
 import type { Db } from './client';
+import { addRunCounts } from './runs';
 import { diffFields, storyFields, type Snapshot } from './fields';
 import { insertOutboxEvent, insertOutboxEvents } from './outbox';
 import { addRuleMessages, hubView, projectKey, recordWarnings } from './rules';
@@ -17,6 +18,11 @@ export interface ApplyOptions {
   listedAt: Date;
   /** The binding's effective rules; without them, every field syncs two-way. */
   rules?: EffectiveRules;
+  /**
+   * The run whose counts this page adds to. They are added in the page's own transaction, so an
+   * attempt that dies after committing still counts, and a retry cannot make its items vanish.
+   */
+  runId?: string;
 }
 
 export interface PageCounts { created: number; updated: number; unchanged: number; failed: number; inboxed: number }
@@ -36,18 +42,24 @@ const zero = (): PageCounts => ({ created: 0, updated: 0, unchanged: 0, failed: 
  * One transaction per page; if it fails, items are applied one by one so a bad item only fails itself.
  */
 export async function applyRemotePage(db: Db, binding: SyncBinding, items: RemoteItem[], opts: ApplyOptions): Promise<PageResult> {
+  const counted = async (tx: Db, page: RemoteItem[]) => {
+    const result = await applyItems(tx, binding, page, opts);
+    if (opts.runId) await addRunCounts(tx, opts.runId, result.counts);
+    return result;
+  };
   try {
-    return await db.transaction((tx) => applyItems(tx as unknown as Db, binding, items, opts));
+    return await db.transaction((tx) => counted(tx as unknown as Db, items));
   } catch {
     const result: PageResult = { counts: zero(), touched: [], errors: [] };
     for (const item of items) {
       try {
-        const one = await db.transaction((tx) => applyItems(tx as unknown as Db, binding, [item], opts));
+        const one = await db.transaction((tx) => counted(tx as unknown as Db, [item]));
         for (const k of Object.keys(result.counts) as (keyof PageCounts)[]) result.counts[k] += one.counts[k];
         result.touched.push(...one.touched);
       } catch (err) {
         result.counts.failed++;
         result.errors.push({ remoteId: item.remoteId, error: (err as Error).message });
+        if (opts.runId) await addRunCounts(db, opts.runId, { ...zero(), failed: 1 });
       }
     }
     return result;

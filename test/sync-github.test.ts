@@ -114,17 +114,19 @@ describe('GitHub → hub: initial sync and incremental pull (GitHub double, real
     gh.setLatency(300);
     try {
       await Promise.all([stack.post(`/bindings/${bound.binding.id}/pull`), stack.post(`/bindings/${bound.binding.id}/pull`)]);
-      const runs = await eventually(async () => {
-        const fresh = (await schedule.describe()).info.recentActions.filter((a) => !known.has(a.action.workflow.firstExecutionRunId));
-        return fresh.length >= 2 ? fresh : undefined;
-      }, 60_000, 200);
+      // Two triggers in the same second share a scheduled workflow id, so the buffered one may be
+      // dropped: one or two pulls run, and never at the same time.
+      await eventually(async () => (await schedule.describe()).info.recentActions.some((a) => !known.has(a.action.workflow.firstExecutionRunId)), 60_000, 200);
+      await new Promise((r) => setTimeout(r, 3000));
+      const runs = (await schedule.describe()).info.recentActions.filter((a) => !known.has(a.action.workflow.firstExecutionRunId));
       const described = await Promise.all(runs.map(async (a) => {
         const h = stack.client.workflow.getHandle(a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId);
         await h.result();
         return h.describe();
       }));
-      const [x, y] = described.sort((p, q) => p.startTime.getTime() - q.startTime.getTime());
-      expect(y!.startTime.getTime()).toBeGreaterThanOrEqual(x!.closeTime!.getTime());
+      expect(described.length).toBeGreaterThanOrEqual(1);
+      const sorted = described.sort((p, q) => p.startTime.getTime() - q.startTime.getTime());
+      for (let i = 1; i < sorted.length; i++) expect(sorted[i]!.startTime.getTime()).toBeGreaterThanOrEqual(sorted[i - 1]!.closeTime!.getTime());
     } finally {
       gh.setLatency(0);
     }

@@ -31,8 +31,9 @@ describe('Redmine → hub: initial sync and incremental pull (real Redmine, Temp
     const { run } = await stack.initialSync(bound.binding.id, 180_000);
     const seconds = (Date.now() - started) / 1000;
     console.info(`[measure] Redmine initial sync: ${ISSUES} issues in ${seconds.toFixed(1)} s = ${(ISSUES / seconds).toFixed(0)} issues/s`);
-    expect(run).toMatchObject({ status: 'completed', counts: { created: ISSUES, failed: 0 } });
+    expect(run.status).toBe('completed');
     expect(await stack.database.db.$count(stories, and(eq(stories.projectId, bound.project.id), isNull(stories.deletedAt)))).toBe(ISSUES);
+    expect(run.counts).toMatchObject({ created: ISSUES, failed: 0 });
     const [sample] = await queryRows<{ title: string; status: string; priority: string | null }>(stack.database.db, sql`
       select s.title, s.status, s.priority from stories s join external_links l on l.story_id = s.id where l.remote_id = ${String(seeded[0]!.id)}`);
     expect(sample).toMatchObject({ title: seeded[0]!.subject, status: seeded[0]!.status.name, priority: seeded[0]!.priority.name });

@@ -29,13 +29,7 @@ export const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgre
  */
 export default async function setup(project: TestProject) {
   const cli = await resolveTemporalCli({ install: true });
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: cli },
-      searchAttributes: searchAttributeKeys,
-      extraArgs: ['--log-level', 'error'],
-    },
-  });
+  const env = await startTemporal(cli);
   const { code } = await bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } });
   const bundlePath = join(mkdtempSync(join(tmpdir(), 'trackbridge-bundle-')), 'workflows.js');
   writeFileSync(bundlePath, code);
@@ -61,4 +55,22 @@ export default async function setup(project: TestProject) {
     await admin.query(`drop database if exists ${template} with (force)`);
     await admin.end();
   };
+}
+
+/** The SDK gives the dev server 5 s to answer; on a loaded 2-core CI machine that can be short. */
+async function startTemporal(cli: string, attempts = 3): Promise<TestWorkflowEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createLocal({
+        server: {
+          executable: { type: 'existing-path', path: cli },
+          searchAttributes: searchAttributeKeys,
+          extraArgs: ['--log-level', 'error'],
+        },
+      });
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      console.warn(`Temporal dev server did not start (attempt ${attempt}): ${(err as Error).message}; retrying`);
+    }
+  }
 }
