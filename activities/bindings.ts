@@ -6,9 +6,7 @@ import type { ConnectorClient } from '../connectors/types';
 import { isAuthError, isPermanentError } from '../connectors/errors';
 import type { ActivityDeps } from './deps';
 import { notFound, toFailure } from './failures';
-import { openConnection } from './remote';
-
-export { pullScheduleId } from '../lib/schedules';
+import { connectRow } from './remote';
 import { pullScheduleId } from '../lib/schedules';
 
 export interface BoundClient {
@@ -17,16 +15,16 @@ export interface BoundClient {
   client: ConnectorClient;
 }
 
-/** A binding with a connected client for its remote. */
+/** A binding with a connected client for its remote: one query for both rows, on every page and push. */
 export async function openBinding(deps: ActivityDeps, bindingId: string): Promise<BoundClient> {
   const [row] = await deps.db
-    .select({ binding: bindings, connector: connections.connector })
+    .select({ binding: bindings, connection: connections })
     .from(bindings)
     .innerJoin(connections, eq(connections.id, bindings.connectionId))
     .where(eq(bindings.id, bindingId));
   if (!row) throw notFound(`binding ${bindingId}`);
-  const { client } = await openConnection(deps, row.binding.connectionId);
-  return { binding: row.binding, connector: row.connector, client };
+  const { client } = connectRow(deps, row.connection);
+  return { binding: row.binding, connector: row.connection.connector, client };
 }
 
 /** Rejected credentials pause the binding and its schedule instead of retrying forever. */

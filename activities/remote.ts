@@ -4,15 +4,22 @@ import type { ConnectorClient, ConnectorDefinition } from '../connectors/types';
 import type { ActivityDeps } from './deps';
 import { notFound } from './failures';
 
+type ConnectionRow = typeof connections.$inferSelect;
+
 /** Loads a connection, opens its secrets and returns a connected client. Secrets stay in this process. */
 export async function openConnection(deps: ActivityDeps, connectionId: string): Promise<{ connector: ConnectorDefinition; client: ConnectorClient }> {
   const [row] = await deps.db.select().from(connections).where(eq(connections.id, connectionId));
   if (!row) throw notFound(`connection ${connectionId}`);
+  return connectRow(deps, row);
+}
+
+/** A connected client for a connection row already in hand. */
+export function connectRow(deps: ActivityDeps, row: ConnectionRow): { connector: ConnectorDefinition; client: ConnectorClient } {
   const connector = deps.getConnector(row.connector);
   const client = connector.connect({
     config: connector.configSchema.parse(row.config),
     secrets: connector.secretsSchema.parse(deps.secretBox.open(row.secretsSealed)),
-    logger: deps.logger.child({ connection: connectionId, connector: row.connector }),
+    logger: deps.logger.child({ connection: row.id, connector: row.connector }),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
   return { connector, client };

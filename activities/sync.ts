@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { and, eq, isNotNull } from 'drizzle-orm';
 import type { Json } from '../connectors/types';
 import { applyRemoteComments } from '../db/comments';
@@ -57,25 +56,7 @@ export function createSyncActivities(deps: ActivityDeps) {
      * is more likely broken than a mass deletion, so then nothing is deleted.
      */
     async reconcileDeletions(input: { bindingId: string; listedAt: string }): Promise<{ checked: number; deleted: number; skipped?: string }> {
-      const bound = await openBinding(deps, input.bindingId);
-      const candidates = await unlistedLinks(deps.db, input.bindingId, new Date(input.listedAt));
-      if (!candidates.length) return { checked: 0, deleted: 0 };
-      const linked = await deps.db.$count(externalLinks, and(eq(externalLinks.bindingId, input.bindingId), isNotNull(externalLinks.remoteId)));
-      if (candidates.length > 10 && candidates.length > linked / 2) {
-        const skipped = `${candidates.length} of ${linked} linked items missing from the listing; not deleting without confirmation`;
-        deps.logger.warn({ bindingId: input.bindingId }, skipped);
-        return { checked: 0, deleted: 0, skipped };
-      }
-      let deleted = 0;
-      for (const c of candidates) {
-        const item = await remoteCall(deps, input.bindingId, () => bound.client.getItem(bound.binding.scope, c.remoteId!));
-        heartbeat();
-        if (item === null) {
-          await softDeleteFromRemote(deps.db, bound.binding, c.storyId);
-          deleted++;
-        }
-      }
-      return { checked: candidates.length, deleted };
+      return withHeartbeat(() => reconcile(deps, input));
     },
 
     /** Stores the watermark of a complete listing and closes the run. */
@@ -107,11 +88,9 @@ async function syncOnePage(deps: ActivityDeps, input: SyncPageInput): Promise<Sy
       await pages.return?.();
     }
   });
-  heartbeat();
   if (!page) return empty;
   const rules = effectiveRules(bound.binding.rules, bound.connector);
   const result = await applyRemotePage(deps.db, bound.binding, page.items, { full: input.full, listedAt: new Date(input.listedAt), rules, runId: input.runId });
-  heartbeat();
   const comments = pullsComments(rules) ? await syncComments(deps, bound, result.touched, rules.messages.edits) : 0;
   for (const e of result.errors) deps.logger.warn({ bindingId: input.bindingId, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');
   return {
@@ -125,12 +104,25 @@ async function syncOnePage(deps: ActivityDeps, input: SyncPageInput): Promise<Sy
   };
 }
 
-function heartbeat() {
-  try {
-    Context.current().heartbeat();
-  } catch {
-    // Outside an activity (direct calls in tests): nothing to report to.
+async function reconcile(deps: ActivityDeps, input: { bindingId: string; listedAt: string }): Promise<{ checked: number; deleted: number; skipped?: string }> {
+  const bound = await openBinding(deps, input.bindingId);
+  const candidates = await unlistedLinks(deps.db, input.bindingId, new Date(input.listedAt));
+  if (!candidates.length) return { checked: 0, deleted: 0 };
+  const linked = await deps.db.$count(externalLinks, and(eq(externalLinks.bindingId, input.bindingId), isNotNull(externalLinks.remoteId)));
+  if (candidates.length > 10 && candidates.length > linked / 2) {
+    const skipped = `${candidates.length} of ${linked} linked items missing from the listing; not deleting without confirmation`;
+    deps.logger.warn({ bindingId: input.bindingId }, skipped);
+    return { checked: 0, deleted: 0, skipped };
   }
+  let deleted = 0;
+  for (const c of candidates) {
+    const item = await remoteCall(deps, input.bindingId, () => bound.client.getItem(bound.binding.scope, c.remoteId!));
+    if (item === null) {
+      await softDeleteFromRemote(deps.db, bound.binding, c.storyId);
+      deleted++;
+    }
+  }
+  return { checked: candidates.length, deleted };
 }
 
 async function syncComments(
@@ -143,7 +135,6 @@ async function syncComments(
     for (let t = queue.shift(); t; t = queue.shift()) {
       const remote = await remoteCall(deps, bound.binding.id, () => bound.client.listComments(bound.binding.scope, t.remoteId, t.since ?? undefined));
       written += await applyRemoteComments(deps.db, bound.binding, t.storyId, remote, { edits });
-      heartbeat();
     }
   };
   await Promise.all(Array.from({ length: COMMENT_CONCURRENCY }, worker));

@@ -42,9 +42,16 @@ export async function getBindingWithConnector(db: Db, id: string) {
   return row;
 }
 
-export async function listBindings(db: Db, projectId?: string): Promise<Binding[]> {
+/** Live bindings (of one project) with their connector slug, in one query. */
+export async function listBindings(db: Db, projectId?: string): Promise<(Binding & { connector: string })[]> {
   const where = projectId ? and(eq(bindings.projectId, projectId), ne(bindings.state, 'deleted')) : ne(bindings.state, 'deleted');
-  return db.select().from(bindings).where(where).orderBy(desc(bindings.createdAt));
+  const rows = await db
+    .select({ binding: bindings, connector: connections.connector })
+    .from(bindings)
+    .innerJoin(connections, eq(connections.id, bindings.connectionId))
+    .where(where)
+    .orderBy(desc(bindings.createdAt));
+  return rows.map((r) => ({ ...r.binding, connector: r.connector }));
 }
 
 /** Moves a binding to `to` if the table allows it; returns the updated row. */
