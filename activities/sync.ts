@@ -3,7 +3,7 @@ import type { Json } from '../connectors/types';
 import { applyRemoteComments } from '../db/comments';
 import { beginRun, finishRun, runningRun, type RunKind } from '../db/runs';
 import { bindings, externalLinks } from '../db/schema';
-import { applyRemotePage, softDeleteFromRemote, unlistedLinks, type PageCounts } from '../db/sync';
+import { applyRemotePage, markCommentsSynced, softDeleteFromRemote, unlistedLinks, type PageCounts, type TouchedItem } from '../db/sync';
 import { effectiveRules, pullsComments } from '../rules';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
@@ -126,15 +126,18 @@ async function reconcile(deps: ActivityDeps, input: { bindingId: string; listedA
 }
 
 async function syncComments(
-  deps: ActivityDeps, bound: BoundClient, touched: { remoteId: string; storyId: string; since: string | null; commentCount: number | undefined }[], edits: boolean,
+  deps: ActivityDeps, bound: BoundClient, touched: TouchedItem[], edits: boolean,
 ): Promise<number> {
   // The listing tells how many comments an item has; zero means no request at all.
   const queue = touched.filter((t) => t.commentCount !== 0);
+  // Items without comments are done at once; the others once their comments are applied.
+  for (const t of touched) if (t.commentCount === 0) await markCommentsSynced(deps.db, bound.binding.id, t.remoteId, t.updatedAt);
   let written = 0;
   const worker = async () => {
     for (let t = queue.shift(); t; t = queue.shift()) {
       const remote = await remoteCall(deps, bound.binding.id, () => bound.client.listComments(bound.binding.scope, t.remoteId, t.since ?? undefined));
       written += await applyRemoteComments(deps.db, bound.binding, t.storyId, remote, { edits });
+      await markCommentsSynced(deps.db, bound.binding.id, t.remoteId, t.updatedAt);
     }
   };
   await Promise.all(Array.from({ length: COMMENT_CONCURRENCY }, worker));

@@ -113,6 +113,11 @@ export const externalLinks = pgTable('external_links', {
   syncedAt: timestamp('synced_at', { withTimezone: true }),
   /** Set by full listings only; a link a complete listing did not see is a deletion candidate. */
   listedAt: timestamp('listed_at', { withTimezone: true }),
+  /**
+   * The remote timestamp whose comments were last pulled, set only once they are applied: a page
+   * whose comment phase died is fetched again, even though its items are already linked.
+   */
+  commentsSyncedAt: text('comments_synced_at'),
   createdAt: createdAt(),
 }, (t) => [
   uniqueIndex('external_links_story_uq').on(t.bindingId, t.storyId),

@@ -27,10 +27,13 @@ export interface ApplyOptions {
 
 export interface PageCounts { created: number; updated: number; unchanged: number; failed: number; inboxed: number }
 
+/** An item whose comments need pulling: new, or its remote timestamp moved past the comments last pulled. */
+export interface TouchedItem { remoteId: string; storyId: string; since: string | null; updatedAt: string; commentCount: number | undefined }
+
 export interface PageResult {
   counts: PageCounts;
   /** Items whose remote timestamp moved: their comments may have changed too. */
-  touched: { remoteId: string; storyId: string; since: string | null; commentCount: number | undefined }[];
+  touched: TouchedItem[];
   errors: { remoteId: string; error: string }[];
 }
 
@@ -126,12 +129,14 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
         .set({ snapshot: decision.snapshot, remoteUpdatedAt: item.updatedAt, remoteVersion: item.version ?? null, syncedAt: new Date() })
         .where(eq(externalLinks.id, link.id));
     }
-    if (moved) result.touched.push({ remoteId: item.remoteId, storyId: link.storyId, since: link.remoteUpdatedAt, commentCount: item.commentCount });
+    if (link.commentsSyncedAt !== item.updatedAt) {
+      result.touched.push({ remoteId: item.remoteId, storyId: link.storyId, since: link.commentsSyncedAt, updatedAt: item.updatedAt, commentCount: item.commentCount });
+    }
   }
   const created = await createStoriesFromRemote(db, binding, [...toCreate.values()], rules, warnings);
   for (const [i, item] of [...toCreate.values()].entries()) {
     result.counts.created++;
-    result.touched.push({ remoteId: item.remoteId, storyId: created[i]!, since: null, commentCount: item.commentCount });
+    result.touched.push({ remoteId: item.remoteId, storyId: created[i]!, since: null, updatedAt: item.updatedAt, commentCount: item.commentCount });
   }
   await recordWarnings(db, binding.id, warnings);
   if (opts.full) {
@@ -224,4 +229,9 @@ export async function softDeleteFromRemote(db: Db, binding: SyncBinding, storyId
       projectId: binding.projectId, storyId, action: 'delete', target: 'story', actor: 'remote', origin: binding.id, changes: [], storyVersion: story.version,
     });
   });
+}
+
+/** Marks an item's comments as pulled up to its remote timestamp. */
+export async function markCommentsSynced(db: Db, bindingId: string, remoteId: string, updatedAt: string): Promise<void> {
+  await db.update(externalLinks).set({ commentsSyncedAt: updatedAt }).where(and(eq(externalLinks.bindingId, bindingId), eq(externalLinks.remoteId, remoteId)));
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "external_links" ADD COLUMN "comments_synced_at" text;
