@@ -90,7 +90,16 @@ do_install() {
     log "installing packages: ${PACKAGES[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 update -q
     as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q \
-      --no-install-recommends "${PACKAGES[@]}"
+      --no-install-recommends "${PACKAGES[@]}" || true
+  fi
+  if ! packages_installed; then
+    # Debian's bundler 2.3.15 (+deb12u1) takes a gem whose directory is missing for a deleted one, and
+    # rubygems-integration installs some pure-Ruby gems (mail, rotp, racc…) with no directory of their
+    # own. redmine's postinst then runs `bundle install --local` and fails. Give them their (empty) directory.
+    log "working around bundler's deleted_gem? check for Debian-packaged gems"
+    as_root ruby -e 'Gem::Specification.each { |s| d = s.full_gem_path; require "fileutils"; FileUtils.mkdir_p(d) unless s.default_gem? || File.directory?(d) }'
+    as_root env DEBIAN_FRONTEND=noninteractive dpkg --configure -a
+    packages_installed || die "packages did not install: ${PACKAGES[*]}"
   fi
   # Let bundler see puma; the Debian Gemfile.lock is generated and must be refreshed.
   if [ "$(cat "$REDMINE_DIR/Gemfile.local" 2>/dev/null || true)" != 'gem "puma"' ]; then
