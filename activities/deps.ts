@@ -18,5 +18,5 @@ export interface ActivityDeps {
   fetch?: typeof fetch;
   now?: () => Date;
   /** Test hooks, e.g. to kill the process between a remote create and the link write. */
-  hooks?: { afterRemoteCreate?: () => void };
+  hooks?: { afterRemoteCreate?: () => void; afterRemoteComment?: () => void };
 }

@@ -1,4 +1,4 @@
-import { and, eq, isNull, ne, notExists } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { PermanentError, isPermanentError } from '../connectors/errors';
 import { insertDeadLetter, logPush } from '../db/deadletters';
 import type { Db } from '../db/client';
@@ -7,7 +7,9 @@ import { updateStoryFromRemote } from '../db/sync';
 import { ensurePendingLink, getLink, recordRemote, setSnapshot } from '../db/links';
 import { hubView, projectKey, recordWarnings } from '../db/rules';
 import { decideCreate, decidePush, effectiveRules, outgoingBody, sameJson, snapshotOf, type EffectiveRules } from '../rules';
-import { commentLinks, comments, stories } from '../db/schema';
+import { stories } from '../db/schema';
+import { applyRemoteComments, beginCommentPost, commentsForPush, linkedRemoteCommentIds, recordCommentSynced, sameBody } from '../db/comments';
+import type { RemoteComment } from '../connectors/types';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
 import { openBinding, remoteCall, type BoundClient } from './bindings';
@@ -125,24 +127,47 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
   return { outcome: written.length || pushed ? 'updated' : 'unchanged', fields: written, comments: pushed };
 }
 
-/** Hub comments this binding has not seen (never those that came from it) go out, as far as the message rule lets them. */
+/**
+ * Brings the story's comments on one binding up to date, as far as the message rule lets them out:
+ * hub comments it has not seen are posted, and comments whose hub body was edited since the last
+ * sync are edited remotely. Every post is announced first (a pending comment link), so a retry after
+ * a crash finds the posted comment instead of posting it twice. An edit made on the remote since the
+ * last sync wins over a hub edit (as two_way's remote_wins does), and is brought into the hub instead.
+ */
 async function pushComments(deps: ActivityDeps, bound: BoundClient, rules: EffectiveRules, storyId: string, remoteId: string): Promise<number> {
   const { binding, client } = bound;
   if (!client.addComment) return 0;
-  const fresh = await deps.db
-    .select()
-    .from(comments)
-    .where(and(
-      eq(comments.storyId, storyId), isNull(comments.deletedAt), ne(comments.origin, binding.id),
-      notExists(deps.db.select().from(commentLinks).where(and(eq(commentLinks.commentId, comments.id), eq(commentLinks.bindingId, binding.id)))),
-    ))
-    .orderBy(comments.createdAt);
+  const call = <T>(fn: () => Promise<T>) => remoteCall(deps, binding.id, fn, { throwPermanent: true });
+  let remoteComments: RemoteComment[] | undefined;
+  const current = async () => (remoteComments ??= await call(() => client.listComments(binding.scope, remoteId)));
   let sent = 0;
-  for (const c of fresh) {
-    const body = outgoingBody(rules, c.body);
+  for (const { comment, link } of await commentsForPush(deps.db, binding.id, storyId)) {
+    const body = outgoingBody(rules, comment.body);
     if (body === null) continue;
-    const remote = await remoteCall(deps, binding.id, () => client.addComment!(binding.scope, remoteId, body), { throwPermanent: true });
-    await deps.db.insert(commentLinks).values({ bindingId: binding.id, commentId: c.id, remoteCommentId: remote.remoteId, syncedBody: remote.body }).onConflictDoNothing();
+    if (!link?.remoteCommentId) {
+      const { link: pending, fresh } = await beginCommentPost(deps.db, binding.id, comment.id, body);
+      let posted: RemoteComment | undefined;
+      if (!fresh) {
+        // An earlier attempt may have posted it and died before recording the id.
+        const all = await current();
+        const taken = await linkedRemoteCommentIds(deps.db, binding.id, all.map((c) => c.remoteId));
+        posted = all.find((c) => !taken.has(c.remoteId) && sameBody(c.body, pending.syncedBody));
+      }
+      posted ??= await call(() => client.addComment!(binding.scope, remoteId, body));
+      if (fresh) deps.hooks?.afterRemoteComment?.();
+      await recordCommentSynced(deps.db, pending.id, posted.remoteId, posted.body);
+      sent++;
+      continue;
+    }
+    if (sameBody(body, link.syncedBody) || !client.updateComment) continue;
+    const theirs = (await current()).find((c) => c.remoteId === link.remoteCommentId);
+    if (!theirs) continue; // deleted on the remote: the hub keeps its copy
+    if (!sameBody(theirs.body, link.syncedBody)) {
+      await applyRemoteComments(deps.db, binding, storyId, [theirs]);
+      continue;
+    }
+    const edited = await call(() => client.updateComment!(binding.scope, remoteId, link.remoteCommentId!, body));
+    await recordCommentSynced(deps.db, link.id, edited.remoteId, edited.body);
     sent++;
   }
   return sent;

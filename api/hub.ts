@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { pushHistory } from '../db/deadletters';
-import { addComment, createStory, deleteStory, StaleVersionError, updateStory } from '../db/hub';
+import { addComment, createStory, deleteStory, editComment, ForeignCommentError, StaleVersionError, updateStory } from '../db/hub';
 import { getProject } from '../db/projects';
 import { getStory } from '../db/stories';
 import type { ApiDeps } from './deps';
@@ -32,10 +32,14 @@ const UpdateStory = z
 const StatusChange = z.strictObject({ version: z.number().int().min(1), status: fields.status, closed: fields.closed.optional() }).openapi('StatusChange');
 const Version = z.object({ version: z.coerce.number().int().min(1).openapi({ param: { name: 'version', in: 'query' } }) });
 const NewComment = z.strictObject({ body: z.string().min(1).max(65_535), author: z.string().min(1).max(200).optional() }).openapi('NewComment');
-const CommentView = z.object({ id: z.uuid(), storyId: z.uuid(), author: z.string(), body: z.string(), createdAt: z.string() }).openapi('HubComment');
+const EditComment = z.strictObject({ body: z.string().min(1).max(65_535) }).openapi('EditComment', { example: { body: 'Fixed in 2.4.1 (was: 2.4.0) #customer' } });
+const CommentView = z.object({ id: z.uuid(), storyId: z.uuid(), author: z.string(), body: z.string(), createdAt: z.string(), updatedAt: z.string() }).openapi('HubComment');
+const CommentParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }), commentId: z.uuid().openapi({ param: { name: 'commentId', in: 'path' } }) });
+const commentView = (c: { id: string; storyId: string; author: string; body: string; createdAt: Date; updatedAt: Date }) =>
+  ({ id: c.id, storyId: c.storyId, author: c.author, body: c.body, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() });
 const PushEntry = z.object({ bindingId: z.uuid(), storyVersion: z.number().int(), operation: z.string(), fields: z.array(z.string()), outcome: z.string(), error: z.string().nullable(), at: z.string() }).openapi('PushEntry');
 
-const errors = { 400: json(ErrorBody, 'Invalid input'), 404: json(ErrorBody, 'Not found'), 409: json(ErrorBody, 'Stale version') };
+const errors = { 400: json(ErrorBody, 'Invalid input'), 404: json(ErrorBody, 'Not found'), 409: json(ErrorBody, 'Stale version, or a comment owned by a remote') };
 
 const stale = (err: unknown): never => {
   if (err instanceof StaleVersionError) throw new ApiError(409, 'stale_version', `Story has changed: current version is ${err.current}`, [{ path: 'version', message: `current version is ${err.current}` }]);
@@ -87,7 +91,19 @@ export function hubRoutes(deps: ApiDeps) {
         const { body, author } = c.req.valid('json');
         const comment = await addComment(deps.db, c.req.valid('param').id, body, author ?? c.get('tokenName'));
         if (!comment) throw notFound('story');
-        return c.json({ id: comment.id, storyId: comment.storyId, author: comment.author, body: comment.body, createdAt: comment.createdAt.toISOString() }, 201);
+        return c.json(commentView(comment), 201);
+      },
+    )
+    .openapi(
+      createRoute({ method: 'patch', path: '/stories/{id}/comments/{commentId}', summary: 'Edit a hub comment (the edit goes to every remote it was sent to)', security, request: { params: CommentParams, body: { content: { 'application/json': { schema: EditComment } }, required: true } }, responses: { 200: json(CommentView, 'Edited'), ...errors } }),
+      async (c) => {
+        const { id, commentId } = c.req.valid('param');
+        const comment = await editComment(deps.db, id, commentId, c.req.valid('json').body, c.get('tokenName')).catch((err: unknown) => {
+          if (err instanceof ForeignCommentError) throw new ApiError(409, 'foreign_comment', 'This comment was pulled from a remote tracker; edit it there', [{ path: 'commentId', message: 'pulled from a remote tracker' }]);
+          throw err;
+        });
+        if (!comment) throw notFound('comment');
+        return c.json(commentView(comment), 200);
       },
     )
     .openapi(

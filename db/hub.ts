@@ -76,3 +76,34 @@ export async function addComment(db: Db, storyId: string, body: string, author: 
     return comment!;
   });
 }
+
+export class ForeignCommentError extends Error {
+  constructor(readonly origin: string) {
+    super(`comment came from binding ${origin}`);
+    this.name = 'ForeignCommentError';
+  }
+}
+
+/**
+ * Edits a hub comment; the edit goes out to every binding the comment was sent to. Comments pulled
+ * from a remote belong to their author there and are edited there, not in the hub.
+ */
+export async function editComment(db: Db, storyId: string, commentId: string, body: string, actor: string) {
+  return db.transaction(async (txRaw) => {
+    const tx = txRaw as unknown as Db;
+    const [row] = await tx
+      .select({ comment: comments, story: stories })
+      .from(comments)
+      .innerJoin(stories, eq(stories.id, comments.storyId))
+      .where(and(eq(comments.id, commentId), eq(comments.storyId, storyId), isNull(comments.deletedAt), isNull(stories.deletedAt)))
+      .for('update');
+    if (!row) return undefined;
+    const { comment, story } = row;
+    if (comment.origin !== 'hub') throw new ForeignCommentError(comment.origin);
+    if (comment.body === body) return comment;
+    const [edited] = await tx.update(comments).set({ body, updatedAt: new Date() }).where(eq(comments.id, commentId)).returning();
+    await insertOutboxEvent(tx, { projectId: story.projectId, storyId, action: 'comment', target: `comment:${commentId}`, actor, origin: 'hub', changes: [{ field: 'comment', added: body, removed: comment.body }], storyVersion: story.version });
+    await notify(tx);
+    return edited!;
+  });
+}

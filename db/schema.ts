@@ -129,8 +129,12 @@ export const commentLinks = pgTable('comment_links', {
   id: uuid('id').primaryKey().defaultRandom(),
   bindingId: uuid('binding_id').notNull().references(() => bindings.id, { onDelete: 'cascade' }),
   commentId: uuid('comment_id').notNull().references(() => comments.id, { onDelete: 'cascade' }),
-  remoteCommentId: text('remote_comment_id').notNull(),
-  /** The body as last synced, to tell edits from echoes. */
+  /**
+   * Null while a push is posting the comment: the row is written before the remote call, so a
+   * retry after a crash looks for the posted comment (by body) before posting again.
+   */
+  remoteCommentId: text('remote_comment_id'),
+  /** The body as last synced (while pending: the body being posted), to tell edits from echoes. */
   syncedBody: text('synced_body').notNull(),
   createdAt: createdAt(),
 }, (t) => [

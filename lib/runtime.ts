@@ -95,5 +95,9 @@ function testHooks(config: Config, logger: Logger) {
   const hooks = new Set((config.TRACKBRIDGE_TEST_HOOKS ?? '').split(',').filter(Boolean));
   if (config.NODE_ENV !== 'test' || !hooks.size) return {};
   logger.warn({ hooks: [...hooks] }, 'test hooks enabled');
-  return hooks.has('crash-after-remote-create') ? { afterRemoteCreate: () => process.kill(process.pid, 'SIGKILL') } : {};
+  const crash = () => process.kill(process.pid, 'SIGKILL');
+  return {
+    ...(hooks.has('crash-after-remote-create') ? { afterRemoteCreate: crash } : {}),
+    ...(hooks.has('crash-after-remote-comment') ? { afterRemoteComment: crash } : {}),
+  };
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { queryRows } from '../db/client';
 import { connectTestClient, createTestApi, createTestDatabase, eventually } from './support/harness';
 import { spawnScript, type Spawned } from './support/process';
-import { createProject, ensureRedmine, listAllIssues, type Redmine } from './support/redmine';
+import { createProject, ensureRedmine, getIssue, listAllIssues, type Redmine } from './support/redmine';
 
 /** I1: a worker killed between the remote create and the link write leaves exactly one remote issue. */
 describe('crash between the remote create and the link write (real Redmine, real worker process)', { timeout: 240_000 }, () => {
@@ -62,5 +62,35 @@ describe('crash between the remote create and the link write (real Redmine, real
     expect(final[0]!.subject).toBe('Created right before a crash');
     const history = (await (await api.call('GET', `/stories/${story.id}/pushes`)).json()) as { items: { operation: string }[] };
     expect(history.items.map((h) => h.operation)).toEqual(['adopt']);
+  });
+
+  it('posts a hub comment once even when the worker dies between posting it and recording it', async () => {
+    for (const w of workers.splice(0)) await w.stop('SIGKILL');
+    const project = (await createProject(redmine)).identifier;
+    const api = await createTestApi({ database, client, taskQueue });
+    const post = async (path: string, body?: unknown) => (await (await api.call('POST', path, body)).json()) as Record<string, string>;
+    const hubProject = await post('/projects', { key: 'CRASHN', name: 'Crash note' });
+    const connection = await post('/connections', { connector: 'redmine', name: 'rm', config: { baseUrl: redmine.url }, secrets: { apiKey: redmine.apiKey } });
+    await post('/bindings', { projectId: hubProject.id, connectionId: connection.id, scope: project, pullIntervalSeconds: 3600 });
+
+    const doomed = await startWorker('crash-after-remote-comment');
+    const story = await post(`/projects/${hubProject.id}/stories`, { title: 'Commented right before a crash' });
+    const issueId = await eventually(async () => {
+      const [row] = await queryRows<{ remote_id: string | null }>(database.db, sql`select remote_id from external_links where story_id = ${story.id}`);
+      return row?.remote_id ?? undefined;
+    }, 60_000, 250);
+    await post(`/stories/${story.id}/comments`, { body: 'Posted once, whatever happens' });
+    expect(await doomed.exited).not.toBe(0);
+    const notes = async () => ((await getIssue(redmine, Number(issueId), { include: 'journals' })).journals ?? []).filter((j) => j.notes === 'Posted once, whatever happens');
+    expect(await notes()).toHaveLength(1);
+
+    await startWorker('');
+    const linked = await eventually(async () => {
+      const [row] = await queryRows<{ remote_comment_id: string | null }>(database.db, sql`select remote_comment_id from comment_links cl join comments c on c.id = cl.comment_id where c.story_id = ${story.id}`);
+      return row?.remote_comment_id ?? undefined;
+    }, 120_000, 250);
+    const final = await notes();
+    expect(final).toHaveLength(1);
+    expect(String(final[0]!.id)).toBe(linked);
   });
 });

@@ -86,6 +86,36 @@ describe('hub → GitHub: push workflows (GitHub double, real Temporal and Postg
     await eventually(async () => gh.getIssue(REPO, number)!.state === 'closed');
   });
 
+  it('syncs comment edits both ways: a hub edit is patched onto the GitHub comment, and a GitHub edit comes back to the hub', async () => {
+    const story = await stack.post(`/projects/${bound.project.id}/stories`, { title: 'Comment edits' });
+    const number = Number(await remoteNumber(story.id));
+    const comment = await stack.post(`/stories/${story.id}/comments`, { body: 'Fixed in 2.4.0' });
+    const remote = await eventually(async () => gh.listComments(REPO, number).find((c) => c.body === 'Fixed in 2.4.0'));
+
+    const edit = await stack.api.call('PATCH', `/stories/${story.id}/comments/${comment.id}`, { body: 'Fixed in 2.4.1' });
+    expect(edit.status).toBe(200);
+    await eventually(async () => gh.listComments(REPO, number).find((c) => c.id === remote.id)?.body === 'Fixed in 2.4.1');
+    expect(gh.listComments(REPO, number)).toHaveLength(1);
+
+    gh.editComment(REPO, remote.id, 'Fixed in 2.4.1 (verified)');
+    await stack.pullNow(bound.binding.id);
+    const hub = (await stack.get(`/stories/${story.id}/comments`)).items as Json[];
+    expect(hub.map((c) => c.body)).toEqual(['Fixed in 2.4.1 (verified)']);
+    // The edit that came from GitHub is not sent back to it.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(gh.requests({ method: 'PATCH' }).filter((r) => r.path.includes('/issues/comments/'))).toHaveLength(1);
+
+    // A comment pulled from GitHub belongs to its author there.
+    const theirs = gh.addComment(REPO, number, 'From a GitHub user', { user: 'octocat' });
+    await stack.pullNow(bound.binding.id);
+    const pulled = ((await stack.get(`/stories/${story.id}/comments`)).items as Json[]).find((c) => c.body === theirs.body)!;
+    const refused = await stack.api.call('PATCH', `/stories/${story.id}/comments/${pulled.id}`, { body: 'Rewritten in the hub' });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as Json).error).toMatchObject({ code: 'foreign_comment', fields: [{ path: 'commentId' }] });
+    const missing = await stack.api.call('PATCH', `/stories/${story.id}/comments/00000000-0000-4000-8000-000000000000`, { body: 'x' });
+    expect(missing.status).toBe(404);
+  });
+
   it('does not see its own writes as remote changes on the next pull (E1)', async () => {
     const story = await stack.post(`/projects/${bound.project.id}/stories`, { title: 'Echo check' });
     const number = Number(await remoteNumber(story.id));

@@ -111,6 +111,17 @@ describe('attribute rules (real Redmine)', { timeout: 240_000 }, () => {
       return bodies.includes('Fix ships Friday') ? bodies : undefined;
     }, 30_000);
     expect(notes).not.toContain('Internal only');
+
+    // An edit of the tagged comment reaches the same journal, tag stripped; no new journal is added.
+    const tagged = (await comments()).find((c) => c.body === 'Fix ships Friday #customer')!;
+    const journalsBefore = (await getIssue(redmine, issueId, { include: 'journals' })).journals?.length ?? 0;
+    expect((await stack.api.call('PATCH', `/stories/${storyId}/comments/${tagged.id}`, { body: 'Fix ships Monday #customer' })).status).toBe(200);
+    const edited = await eventually(async () => {
+      const journals = (await getIssue(redmine, issueId, { include: 'journals' })).journals ?? [];
+      return journals.some((j) => j.notes === 'Fix ships Monday') ? journals : undefined;
+    }, 30_000);
+    expect(edited.map((j) => j.notes)).not.toContain('Fix ships Friday');
+    expect(edited).toHaveLength(journalsBefore);
   });
 
   it('reports an unmapped status in the binding status instead of dropping it; preview shows a dry run', async () => {

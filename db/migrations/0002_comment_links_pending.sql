@@ -1,0 +1,1 @@
+ALTER TABLE "comment_links" ALTER COLUMN "remote_comment_id" DROP NOT NULL;
