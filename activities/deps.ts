@@ -17,6 +17,8 @@ export interface ActivityDeps {
   /** Lets tests count or redirect the connectors' HTTP requests. */
   fetch?: typeof fetch;
   now?: () => Date;
+  /** The API's public base URL, for links to hub files on remotes that cannot take uploads. */
+  publicUrl?: string;
   /** Test hooks, e.g. to kill the process between a remote create and the link write. */
   hooks?: { afterRemoteCreate?: () => void; afterRemoteComment?: () => void };
 }

@@ -6,10 +6,12 @@ import { diffFields, storyFields, type Snapshot } from '../db/fields';
 import { updateStoryFromRemote } from '../db/sync';
 import { ensurePendingLink, getLink, recordRemote, setSnapshot } from '../db/links';
 import { hubView, projectKey, recordWarnings } from '../db/rules';
-import { decideCreate, decidePush, effectiveRules, outgoingBody, sameJson, snapshotOf, type EffectiveRules } from '../rules';
+import { decideCreate, decidePush, effectiveRules, outgoingBody, sameJson, sendsFile, snapshotOf, type EffectiveRules } from '../rules';
 import { stories } from '../db/schema';
 import { applyRemoteComments, beginCommentPost, commentsForPush, linkedRemoteCommentIds, recordCommentSynced, sameBody } from '../db/comments';
-import type { RemoteComment } from '../connectors/types';
+import type { RemoteAttachment, RemoteComment } from '../connectors/types';
+import { attachmentsForPush, beginAttachmentPost, getAttachment, linkedRemoteAttachmentIds, recordAttachmentSynced } from '../db/attachments';
+import { signedFileUrl } from '../lib/file-links';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
 import { openBinding, remoteCall, type BoundClient } from './bindings';
@@ -87,6 +89,7 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
     await log(existing ? 'adopt' : 'create', Object.keys(created.fields));
     if (!existing) {
       const pushed = await pushComments(deps, bound, rules, story.id, item.remoteId);
+      await pushAttachments(deps, bound, rules, story.id, item.remoteId);
       return { outcome: 'created', fields: Object.keys(created.fields), comments: pushed };
     }
     // The adopted item holds the story as it was at the crashed create; later hub edits still have to go out.
@@ -124,7 +127,8 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
   }
   if (written.length) await log('update', written);
   const pushed = await pushComments(deps, bound, rules, story.id, remoteId);
-  return { outcome: written.length || pushed ? 'updated' : 'unchanged', fields: written, comments: pushed };
+  const files = await pushAttachments(deps, bound, rules, story.id, remoteId);
+  return { outcome: written.length || pushed || files ? 'updated' : 'unchanged', fields: written, comments: pushed };
 }
 
 /**
@@ -168,6 +172,41 @@ async function pushComments(deps: ActivityDeps, bound: BoundClient, rules: Effec
     }
     const edited = await call(() => client.updateComment!(binding.scope, remoteId, link.remoteCommentId!, body));
     await recordCommentSynced(deps.db, link.id, edited.remoteId, edited.body);
+    sent++;
+  }
+  return sent;
+}
+
+/**
+ * Sends the story's files the files rule lets out and this binding has not got. Like comments, each
+ * upload is announced first (a pending link) and a retry adopts a file of the same name it finds there.
+ * Files above the rule's size limit stay in the hub and are reported in the binding's warnings.
+ */
+async function pushAttachments(deps: ActivityDeps, bound: BoundClient, rules: EffectiveRules, storyId: string, remoteId: string): Promise<number> {
+  const { binding, client } = bound;
+  if (!rules.files || !client.addAttachment) return 0;
+  const call = <T>(fn: () => Promise<T>) => remoteCall(deps, binding.id, fn, { throwPermanent: true });
+  let sent = 0;
+  for (const { attachment, link } of await attachmentsForPush(deps.db, binding.id, storyId)) {
+    if (!sendsFile(rules, attachment.name)) continue;
+    if (attachment.size > rules.files.maxBytes) {
+      await recordWarnings(deps.db, binding.id, [`file ${attachment.name} (${attachment.size} bytes) is over the files rule's limit of ${rules.files.maxBytes} bytes`]);
+      continue;
+    }
+    const { link: pending, fresh } = link ? { link, fresh: false } : await beginAttachmentPost(deps.db, binding.id, attachment.id, attachment.name);
+    let added: RemoteAttachment | undefined;
+    if (!fresh && client.listAttachments) {
+      const there = await call(() => client.listAttachments!(binding.scope, remoteId));
+      const taken = await linkedRemoteAttachmentIds(deps.db, binding.id, there.map((a) => a.remoteId));
+      added = there.find((a) => !taken.has(a.remoteId) && a.name === attachment.name);
+    }
+    if (!added) {
+      const file = await getAttachment(deps.db, attachment.id);
+      if (!file) continue;
+      const url = signedFileUrl(deps.publicUrl ?? 'http://localhost:3000', deps.secretBox, attachment.id);
+      added = await call(() => client.addAttachment!(binding.scope, remoteId, { name: file.name, contentType: file.contentType, data: file.content, url }));
+    }
+    await recordAttachmentSynced(deps.db, pending.id, added.remoteId);
     sent++;
   }
   return sent;

@@ -4,7 +4,9 @@ import { applyRemoteComments } from '../db/comments';
 import { beginRun, finishRun, runningRun, type RunKind } from '../db/runs';
 import { bindings, externalLinks } from '../db/schema';
 import { applyRemotePage, markCommentsSynced, softDeleteFromRemote, unlistedLinks, type PageCounts, type TouchedItem } from '../db/sync';
-import { effectiveRules, pullsComments } from '../rules';
+import { effectiveRules, pullsComments, pullsFiles, type EffectiveRules } from '../rules';
+import { applyRemoteAttachment, linkedRemoteAttachmentIds } from '../db/attachments';
+import { recordWarnings } from '../db/rules';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
 import { openBinding, remoteCall, type BoundClient } from './bindings';
@@ -91,7 +93,7 @@ async function syncOnePage(deps: ActivityDeps, input: SyncPageInput): Promise<Sy
   if (!page) return empty;
   const rules = effectiveRules(bound.binding.rules, bound.connector);
   const result = await applyRemotePage(deps.db, bound.binding, page.items, { full: input.full, listedAt: new Date(input.listedAt), rules, runId: input.runId });
-  const comments = pullsComments(rules) ? await syncComments(deps, bound, result.touched, rules.messages.edits) : 0;
+  const comments = await syncRelated(deps, bound, result.touched, rules);
   for (const e of result.errors) deps.logger.warn({ bindingId: input.bindingId, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');
   return {
     next: page.next,
@@ -125,21 +127,48 @@ async function reconcile(deps: ActivityDeps, input: { bindingId: string; listedA
   return { checked: candidates.length, deleted };
 }
 
-async function syncComments(
-  deps: ActivityDeps, bound: BoundClient, touched: TouchedItem[], edits: boolean,
-): Promise<number> {
-  // The listing tells how many comments an item has; zero means no request at all.
-  const queue = touched.filter((t) => t.commentCount !== 0);
-  // Items without comments are done at once; the others once their comments are applied.
-  for (const t of touched) if (t.commentCount === 0) await markCommentsSynced(deps.db, bound.binding.id, t.remoteId, t.updatedAt);
+/**
+ * What hangs off the items that moved: their comments (when the message rule pulls them) and their
+ * files (when the files rule does). Returns how many hub comments and files were written.
+ */
+async function syncRelated(deps: ActivityDeps, bound: BoundClient, touched: TouchedItem[], rules: EffectiveRules): Promise<number> {
+  const { binding, client } = bound;
+  const comments = pullsComments(rules);
+  const files = pullsFiles(rules) && !!client.listAttachments && !!client.downloadAttachment;
+  // The listing tells how many comments an item has; zero means no comment request at all.
+  const wantsComments = (t: TouchedItem) => comments && t.commentCount !== 0;
+  const queue = touched.filter((t) => wantsComments(t) || files);
+  // Items with nothing to fetch are done at once; the others once what was fetched is applied.
+  for (const t of touched) if (!wantsComments(t) && !files) await markCommentsSynced(deps.db, binding.id, t.remoteId, t.updatedAt);
   let written = 0;
   const worker = async () => {
     for (let t = queue.shift(); t; t = queue.shift()) {
-      const remote = await remoteCall(deps, bound.binding.id, () => bound.client.listComments(bound.binding.scope, t.remoteId, t.since ?? undefined));
-      written += await applyRemoteComments(deps.db, bound.binding, t.storyId, remote, { edits });
-      await markCommentsSynced(deps.db, bound.binding.id, t.remoteId, t.updatedAt);
+      if (wantsComments(t)) {
+        const remote = await remoteCall(deps, binding.id, () => client.listComments(binding.scope, t.remoteId, t.since ?? undefined));
+        written += await applyRemoteComments(deps.db, binding, t.storyId, remote, { edits: rules.messages.edits });
+      }
+      if (files) written += await pullAttachments(deps, bound, rules, t);
+      await markCommentsSynced(deps.db, binding.id, t.remoteId, t.updatedAt);
     }
   };
   await Promise.all(Array.from({ length: COMMENT_CONCURRENCY }, worker));
+  return written;
+}
+
+/** Remote files the hub has not got are downloaded into it; files over the rule's limit are reported, not fetched. */
+async function pullAttachments(deps: ActivityDeps, bound: BoundClient, rules: EffectiveRules, t: TouchedItem): Promise<number> {
+  const { binding, client } = bound;
+  const maxBytes = rules.files!.maxBytes;
+  const listed = (await remoteCall(deps, binding.id, () => client.listAttachments!(binding.scope, t.remoteId))).filter((a) => a.downloadable);
+  const known = await linkedRemoteAttachmentIds(deps.db, binding.id, listed.map((a) => a.remoteId));
+  let written = 0;
+  for (const attachment of listed.filter((a) => !known.has(a.remoteId))) {
+    if (attachment.size > maxBytes) {
+      await recordWarnings(deps.db, binding.id, [`file ${attachment.name} (${attachment.size} bytes) on ${t.remoteId} is over the files rule's limit of ${maxBytes} bytes`]);
+      continue;
+    }
+    const data = await remoteCall(deps, binding.id, () => client.downloadAttachment!(binding.scope, attachment));
+    if (await applyRemoteAttachment(deps.db, binding, t.storyId, attachment, data)) written++;
+  }
   return written;
 }

@@ -14,6 +14,7 @@ import { inboxRoutes } from './inbox';
 import { hubRoutes } from './hub';
 import { backlogRoutes } from './backlog';
 import { ruleRoutes } from './rules';
+import { attachmentRoutes } from './attachments';
 
 export type { ApiDeps } from './deps';
 
@@ -37,6 +38,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/bindings', ruleRoutes(deps));
   app.route('/', storyReadRoutes(deps));
   app.route('/', hubRoutes(deps));
+  app.route('/', attachmentRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -45,6 +45,26 @@ export interface RemoteComment {
   updatedAt: string;
 }
 
+export interface RemoteAttachment {
+  /** Stable remote id (Redmine attachment id; GitHub: the id of the comment carrying the link). */
+  remoteId: string;
+  name: string;
+  contentType: string;
+  size: number;
+  author: string;
+  createdAt: string;
+  /** False where the remote only holds a link to the file (GitHub): it is never downloaded back. */
+  downloadable: boolean;
+}
+
+export interface NewAttachment {
+  name: string;
+  contentType: string;
+  data: Uint8Array;
+  /** Where the hub serves the file; a remote without uploads links to it instead. */
+  url: string;
+}
+
 export interface PullPage {
   items: RemoteItem[];
   /** Where to resume after this page; null once the listing is complete. */
@@ -108,6 +128,11 @@ export interface ConnectorClient {
   deleteItem?(scope: string, remoteId: string): Promise<void>;
   addComment?(scope: string, remoteId: string, body: string): Promise<RemoteComment>;
   updateComment?(scope: string, remoteId: string, commentId: string, body: string): Promise<RemoteComment>;
+
+  // Attachments (the `files` rule).
+  listAttachments?(scope: string, remoteId: string): Promise<RemoteAttachment[]>;
+  downloadAttachment?(scope: string, attachment: RemoteAttachment): Promise<Uint8Array>;
+  addAttachment?(scope: string, remoteId: string, file: NewAttachment): Promise<RemoteAttachment>;
 }
 
 export interface ConnectorContext<Config, Secrets> {

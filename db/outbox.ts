@@ -6,7 +6,7 @@ export interface FieldChange { field: string; added: unknown; removed: unknown }
 export interface OutboxEvent {
   projectId: string;
   storyId: string;
-  action: 'create' | 'modify' | 'delete' | 'comment';
+  action: 'create' | 'modify' | 'delete' | 'comment' | 'attach';
   target: string;
   actor: string;
   /** 'hub', or the binding whose pull caused the change (it is never pushed back there). */

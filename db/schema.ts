@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, bigserial, boolean, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid,
+  bigint, bigserial, boolean, check, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -55,6 +55,24 @@ export const comments = pgTable('comments', {
   updatedAt: updatedAt(),
   deletedAt: timestamp('deleted_at', { withTimezone: true }),
 }, (t) => [index('comments_story_idx').on(t.storyId)]);
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
+/** Files attached to stories; the content is kept in the row (files are capped, see db/attachments.ts). */
+export const attachments = pgTable('attachments', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  storyId: uuid('story_id').notNull().references(() => stories.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  contentType: text('content_type').notNull(),
+  size: integer('size').notNull(),
+  sha256: text('sha256').notNull(),
+  content: bytea('content').notNull(),
+  /** 'hub' or the binding id the file was pulled from. */
+  origin: text('origin').notNull().default('hub'),
+  author: text('author').notNull(),
+  createdAt: createdAt(),
+  deletedAt: timestamp('deleted_at', { withTimezone: true }),
+}, (t) => [index('attachments_story_idx').on(t.storyId)]);
 
 export const connections = pgTable('connections', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -140,6 +158,20 @@ export const commentLinks = pgTable('comment_links', {
 }, (t) => [
   uniqueIndex('comment_links_comment_uq').on(t.bindingId, t.commentId),
   uniqueIndex('comment_links_remote_uq').on(t.bindingId, t.remoteCommentId),
+]);
+
+/** Hub attachment ↔ remote attachment per binding; matched by name plus remote id. */
+export const attachmentLinks = pgTable('attachment_links', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  bindingId: uuid('binding_id').notNull().references(() => bindings.id, { onDelete: 'cascade' }),
+  attachmentId: uuid('attachment_id').notNull().references(() => attachments.id, { onDelete: 'cascade' }),
+  /** Null while a push is uploading it (written first, so a retry after a crash adopts the upload). */
+  remoteAttachmentId: text('remote_attachment_id'),
+  name: text('name').notNull(),
+  createdAt: createdAt(),
+}, (t) => [
+  uniqueIndex('attachment_links_attachment_uq').on(t.bindingId, t.attachmentId),
+  uniqueIndex('attachment_links_remote_uq').on(t.bindingId, t.remoteAttachmentId),
 ]);
 
 /** Remote items pulled but not yet imported, for bindings whose import policy is 'review'. */

@@ -29,6 +29,8 @@ export const envSchema = z.object({
     .string()
     .refine((v) => decodeKey(v) !== null, 'expected 32 bytes as base64 or 64 hex characters')
     .optional(),
+  /** Where users reach the API; links to hub files posted on remotes (GitHub) start with it. Default http://localhost:PORT. */
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),
   /** Test-only fault injection (honoured only with NODE_ENV=test), e.g. crash-after-remote-create. */
   TRACKBRIDGE_TEST_HOOKS: z.string().optional(),

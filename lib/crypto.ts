@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const VERSION = 'v1';
 
@@ -6,11 +6,22 @@ const VERSION = 'v1';
 export interface SecretBox {
   seal(plain: unknown): string;
   open<T = unknown>(sealed: string): T;
+  /** HMAC-SHA256 of `text` under a key derived from the secret key: for links that carry their own permission. */
+  sign(text: string): string;
+  verify(text: string, signature: string): boolean;
 }
 
 export function createSecretBox(key: Buffer): SecretBox {
   if (key.length !== 32) throw new Error('secret key must be 32 bytes');
+  const signingKey = createHash('sha256').update('trackbridge:signed-links').update(key).digest();
+  const sign = (text: string) => createHmac('sha256', signingKey).update(text).digest('base64url');
   return {
+    sign,
+    verify(text, signature) {
+      const expected = Buffer.from(sign(text));
+      const given = Buffer.from(signature);
+      return expected.length === given.length && timingSafeEqual(expected, given);
+    },
     seal(plain) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);

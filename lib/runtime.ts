@@ -55,7 +55,7 @@ export async function startWorker(config: Config, core: Core, logger: Logger): P
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: {
       db: core.database.db, withLock: core.database.withLock, secretBox: core.secretBox, getConnector, logger, temporal,
-      hooks: testHooks(config, logger),
+      hooks: testHooks(config, logger), publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
     },
     logger,
   });

@@ -19,5 +19,6 @@ export function effectiveRules(stored: unknown, connector: string): EffectiveRul
     messages: set.messages ?? { direction: 'both', stripTag: false, edits: true },
     messageFromField: set.message_from_field ?? [],
     defaultMessage: set.default_message?.body ?? null,
+    files: set.files ?? null,
   };
 }

@@ -2,5 +2,5 @@
 export { RuleSetSchema, FieldRule, type EffectiveRules, type RuleSet, type RuleSetInput } from './schema';
 export { defaultFieldRules, effectiveRules } from './defaults';
 export { decideCreate, decidePull, decidePush, HUB_DEFAULTS, snapshotOf, type PullDecision, type PushDecision, type RemoteView, type RuleSnapshot } from './decide';
-export { outgoingBody, pullsComments } from './messages';
+export { outgoingBody, pullsComments, pullsFiles, sendsFile } from './messages';
 export { sameJson, sameValue, type HubView } from './values';

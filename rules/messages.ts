@@ -38,3 +38,13 @@ export function fieldMessages(
   }
   return out;
 }
+
+/** Whether remote attachments flow into the hub on this binding. */
+export const pullsFiles = (rules: EffectiveRules): boolean => rules.files?.direction === 'both' || rules.files?.direction === 'to_hub';
+
+/** Whether a hub file goes to the remote: the files rule is on toward it and the name has its prefix. */
+export function sendsFile(rules: EffectiveRules, name: string): boolean {
+  const files = rules.files;
+  if (!files || (files.direction !== 'both' && files.direction !== 'to_remote')) return false;
+  return files.prefix === undefined || name.startsWith(files.prefix);
+}

@@ -64,12 +64,24 @@ export const MessageFromField = z.strictObject({
   headline: z.string().min(1).max(200),
 });
 
+export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+
+/** Attachments: remote files come into the hub; hub files whose name starts with `prefix` go out. Off unless set. */
+export const FilesRule = z.strictObject({
+  direction: z.enum(['both', 'to_hub', 'to_remote', 'none']).default('both'),
+  /** Only hub files whose name starts with this go to the remote (all of them when unset). */
+  prefix: z.string().min(1).max(100).optional(),
+  /** Larger files are left where they are and reported in the binding's warnings. */
+  maxBytes: z.number().int().min(1).max(MAX_ATTACHMENT_BYTES).default(MAX_ATTACHMENT_BYTES),
+});
+
 export const RuleSetSchema = z.strictObject({
   /** Field rules; omitted → the connector's defaults. */
   fields: z.array(FieldRule).max(100).optional(),
   messages: MessageRule.optional(),
   message_from_field: z.array(MessageFromField).max(20).optional(),
   default_message: z.strictObject({ body: z.string().min(1).max(10_000) }).optional(),
+  files: FilesRule.optional(),
 }).superRefine((set, ctx) => {
   const seen = new Set<string>();
   set.fields?.forEach((rule, i) => {
@@ -80,6 +92,7 @@ export const RuleSetSchema = z.strictObject({
 
 export type FieldRule = z.infer<typeof FieldRule>;
 export type MessageRule = z.infer<typeof MessageRule>;
+export type FilesRule = z.infer<typeof FilesRule>;
 export type RuleSetInput = z.input<typeof RuleSetSchema>;
 export type RuleSet = z.infer<typeof RuleSetSchema>;
 
@@ -89,4 +102,6 @@ export interface EffectiveRules {
   messages: MessageRule;
   messageFromField: { remote: string; headline: string }[];
   defaultMessage: string | null;
+  /** Null: attachments are not synced. */
+  files: FilesRule | null;
 }

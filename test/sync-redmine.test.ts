@@ -8,7 +8,7 @@ import { startStack, type Stack } from './support/scenario';
 const ISSUES = 300;
 const JOURNAL_EVERY = 10;
 
-describe('Redmine → hub: initial sync and incremental pull (real Redmine, Temporal, Postgres)', () => {
+describe('Redmine → hub: initial sync and incremental pull (real Redmine, Temporal, Postgres)', { timeout: 180_000 }, () => {
   let stack: Stack;
   let redmine: Redmine;
   let project: string;

@@ -4,7 +4,7 @@ import { parseLinkHeader, pullIncremental } from '../http';
 import { appendMarker, hasMarker } from '../marker';
 import type { ConnectorClient, ConnectorDefinition, ConnectorContext, ScopeGroup } from '../types';
 import { type GitHubConfig, type GitHubRepo, type GitHubSecrets, createGitHubApi } from './client';
-import { type GitHubIssue, isPullRequest, parseRepo, toIssuePatch, toRemoteComment, toRemoteItem } from './mapping';
+import { type GitHubIssue, fileLinkBody, isFileLink, isPullRequest, parseRepo, toFileLink, toIssuePatch, toRemoteComment, toRemoteItem } from './mapping';
 
 const configSchema = z.strictObject({
   baseUrl: z.url({ protocol: /^https?$/ }).default('https://api.github.com')
@@ -83,7 +83,17 @@ function connect(ctx: ConnectorContext<GitHubConfig, GitHubSecrets>): ConnectorC
     },
 
     async listComments(scope, remoteId, since) {
-      return (await api.listComments(parseRepo(scope), remoteId, since)).map(toRemoteComment);
+      return (await api.listComments(parseRepo(scope), remoteId, since)).filter((c) => !isFileLink(c)).map(toRemoteComment);
+    },
+
+    /** Only the links this connector posted: GitHub's API has no attachments to download. */
+    async listAttachments(scope, remoteId) {
+      return (await api.listComments(parseRepo(scope), remoteId)).map(toFileLink).filter((a) => a !== null);
+    },
+
+    async addAttachment(scope, remoteId, file) {
+      const comment = await api.createComment(parseRepo(scope), remoteId, fileLinkBody({ name: file.name, url: file.url, size: file.data.byteLength }));
+      return toFileLink(comment)!;
     },
 
     async createItem(scope, { fields, marker }) {

@@ -1,6 +1,6 @@
 import { PermanentError } from '../errors';
 import { stripMarker } from '../marker';
-import type { ItemFields, Json, RemoteComment, RemoteItem } from '../types';
+import type { ItemFields, Json, RemoteAttachment, RemoteComment, RemoteItem } from '../types';
 
 /** The parts of GitHub's issue JSON we read; the rest travels untouched in `raw`. */
 export interface GitHubIssue {
@@ -69,6 +69,35 @@ export function toRemoteItem(issue: GitHubIssue, scope: string): RemoteItem {
     // GitHub has no lock token; updated_at lets updateItem refuse to overwrite a newer edit.
     version: issue.updated_at,
     raw: issue as unknown as Json,
+  };
+}
+
+/**
+ * GitHub's API cannot upload files, so a hub file is posted as a comment linking to the hub's copy.
+ * The marker tells such comments apart: they are attachments, not conversation.
+ */
+const FILE_MARKER = '<!-- trackbridge:file -->';
+const FILE_LINK = /^📎 \[((?:\\.|[^\]\\])*)\]\(/;
+
+export function fileLinkBody(file: { name: string; url: string; size: number }): string {
+  const name = file.name.replace(/[\\[\]]/g, (c) => `\\${c}`);
+  const size = file.size < 1024 ? `${file.size} B` : `${(file.size / 1024).toFixed(1)} KiB`;
+  return `📎 [${name}](${file.url}) (${size})\n\n${FILE_MARKER}`;
+}
+
+export const isFileLink = (comment: GitHubComment): boolean => (comment.body ?? '').includes(FILE_MARKER);
+
+export function toFileLink(comment: GitHubComment): RemoteAttachment | null {
+  const match = FILE_LINK.exec(comment.body ?? '');
+  if (!match || !isFileLink(comment)) return null;
+  return {
+    remoteId: String(comment.id),
+    name: match[1]!.replace(/\\(.)/g, '$1'),
+    contentType: 'text/uri-list',
+    size: 0,
+    author: comment.user?.login ?? '',
+    createdAt: comment.created_at,
+    downloadable: false,
   };
 }
 

@@ -33,6 +33,10 @@ export interface HttpRequest {
   path: string;
   query?: Record<string, QueryValue>;
   body?: unknown;
+  /** A binary body sent as is (an upload), instead of `body` as JSON. */
+  raw?: { data: Uint8Array; contentType: string };
+  /** `bytes`: the answer is a file, not JSON (a download). */
+  responseType?: 'json' | 'bytes';
   headers?: Record<string, string>;
   /** Sends If-None-Match; a 304 then resolves to `{ notModified: true }`. */
   ifNoneMatch?: string | null;
@@ -87,6 +91,8 @@ export interface HttpClient {
   send<T>(req: HttpRequest): Promise<HttpResponse<T>>;
   /** send() for requests that cannot be answered 304. */
   json<T>(req: HttpRequest): Promise<T>;
+  /** A download: the body as bytes. */
+  bytes(req: HttpRequest): Promise<Uint8Array>;
 }
 
 const IDEMPOTENT = new Set<HttpMethod>(['GET', 'PUT', 'PATCH', 'DELETE']);
@@ -152,6 +158,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const method = req.method ?? 'GET';
     const headers = new Headers({ accept: 'application/json', ...options.headers, ...req.headers });
     if (req.body !== undefined) headers.set('content-type', 'application/json');
+    if (req.raw) headers.set('content-type', req.raw.contentType);
     if (req.ifNoneMatch) headers.set('if-none-match', req.ifNoneMatch);
     options.hooks?.onRequest?.({ method, url: url.toString(), headers });
 
@@ -159,7 +166,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const timeout = req.timeoutMs ?? timeoutMs;
     let res: Response;
     try {
-      res = await fetchSameOrigin(url, { method, headers, body: req.body === undefined ? null : JSON.stringify(req.body), signal: AbortSignal.timeout(timeout) });
+      const body = req.raw ? req.raw.data : req.body === undefined ? null : JSON.stringify(req.body);
+      res = await fetchSameOrigin(url, { method, headers, body, signal: AbortSignal.timeout(timeout) });
     } catch (error) {
       if (error instanceof PermanentError) throw error;
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
@@ -171,6 +179,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (res.status === 304 && req.ifNoneMatch) {
       await res.body?.cancel();
       return { response: { ...meta, notModified: true, data: null } };
+    }
+    if (res.ok && req.responseType === 'bytes') {
+      try {
+        return { response: { ...meta, notModified: false, data: new Uint8Array(await res.arrayBuffer()) as T } };
+      } catch (error) {
+        const timedOut = error instanceof Error && error.name === 'TimeoutError';
+        return { failure: classifyNetworkError(error, label, timeout), rateLimited: false, retryable: !timedOut };
+      }
     }
     let bodyText: string;
     try {
@@ -246,6 +262,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     send,
     async json<T>(req: HttpRequest): Promise<T> {
       const res = await send<T>({ ...req, ifNoneMatch: null });
+      if (res.notModified) throw new PermanentError(`${options.service}: unexpected 304`);
+      return res.data;
+    },
+    /** A file, as bytes. */
+    async bytes(req: HttpRequest): Promise<Uint8Array> {
+      const res = await send<Uint8Array>({ ...req, ifNoneMatch: null, responseType: 'bytes' });
       if (res.notModified) throw new PermanentError(`${options.service}: unexpected 304`);
       return res.data;
     },

@@ -50,6 +50,11 @@ export interface IncrementalSource<Raw> {
   /** Items to yield; may drop some (GitHub's pull requests). */
   toItems(raws: Raw[]): Promise<RemoteItem[]> | RemoteItem[];
   overlapMs: number;
+  /**
+   * How much earlier than `since` the listing may start: Redmine stores sub-second times but shows
+   * whole seconds, and its `>=` filter returns anything after `since` minus one second.
+   */
+  sinceSlackMs?: number;
   onInvalidCursor(cursor: Json): void;
 }
 
@@ -70,7 +75,11 @@ function nextPosition<Raw>(source: IncrementalSource<Raw>, cursor: ListingCursor
   const last = raws.at(-1);
   if (!first || !last) return { since: cursor.since, page: cursor.page + 1 };
   const restart = Date.parse(source.updatedAt(last)) - 1000;
-  if (Date.parse(source.updatedAt(first)) < restart) return { since: isoSeconds(restart), page: 0 };
+  // The restarted query must leave out at least this page's first item, or the listing would read the
+  // same page forever (a bulk edit puts hundreds of items in the same few seconds).
+  const leavesOutFirst = Date.parse(source.updatedAt(first)) < restart - (source.sinceSlackMs ?? 0);
+  const moves = cursor.since === null || Date.parse(cursor.since) < restart;
+  if (leavesOutFirst && moves) return { since: isoSeconds(restart), page: 0 };
   return { since: cursor.since, page: cursor.page + 1 };
 }
 

@@ -135,8 +135,15 @@ export function createRedmineApi(ctx: ConnectorContext<RedmineConfig, RedmineSec
       (await http.json<{ issue: RedmineIssue }>({ method: 'POST', path: '/issues.json', body: { issue: fields } })).issue,
     /** 204 No Content: Redmine does not send the updated issue back. A PUT with `notes` adds a journal each time: not idempotent. */
     updateIssue: (id: string, fields: Record<string, Json>) =>
-      http.json<null>({ method: 'PUT', path: issue(id), body: { issue: fields }, idempotent: !('notes' in fields) }),
+      http.json<null>({ method: 'PUT', path: issue(id), body: { issue: fields }, idempotent: !('notes' in fields || 'uploads' in fields) }),
     deleteIssue: (id: string) => http.json<null>({ method: 'DELETE', path: issue(id) }),
+    /** Step one of attaching a file: the bytes go to /uploads.json and come back as a token. */
+    upload: async (filename: string, data: Uint8Array) =>
+      (await http.json<{ upload: { id?: number; token: string } }>({
+        method: 'POST', path: '/uploads.json', query: { filename }, raw: { data, contentType: 'application/octet-stream' },
+      })).upload,
+    download: (attachmentId: string, filename: string) =>
+      http.bytes({ path: `/attachments/download/${encodeURIComponent(attachmentId)}/${encodeURIComponent(filename)}`, headers: { accept: '*/*' } }),
     /** PUT /journals/:id.json exists from Redmine 5.0. */
     updateJournal: (journalId: string, notes: string) =>
       http.json<null>({ method: 'PUT', path: `/journals/${encodeURIComponent(journalId)}.json`, body: { journal: { notes } } }),

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { ConflictError, PermanentError, isRemoteError } from '../errors';
 import { pullIncremental } from '../http';
 import { appendMarker, hasMarker } from '../marker';
-import type { ConnectorClient, ConnectorContext, ConnectorDefinition, RemoteComment, RemoteItem, ScopeGroup } from '../types';
+import type { ConnectorClient, ConnectorContext, ConnectorDefinition, RemoteAttachment, RemoteComment, RemoteItem, ScopeGroup } from '../types';
 import { PAGE_SIZE, type RedmineConfig, type RedmineSecrets, createRedmineApi } from './client';
-import { type RedmineIssue, toRemoteComments, toRemoteItem } from './mapping';
+import { type RedmineIssue, toRemoteAttachment, toRemoteComments, toRemoteItem } from './mapping';
 import { idByName, toIssueBody } from './resolve';
 
 const configSchema = z.strictObject({
@@ -46,6 +46,12 @@ function connect(ctx: ConnectorContext<RedmineConfig, RedmineSecrets>): Connecto
     return toRemoteComments(issue.journals ?? []);
   }
 
+  async function attachments(remoteId: string): Promise<RemoteAttachment[]> {
+    const issue = await api.getIssue(remoteId, 'attachments');
+    if (!issue) throw new PermanentError(`Redmine issue #${remoteId} no longer exists`, 404);
+    return (issue.attachments ?? []).map(toRemoteAttachment);
+  }
+
   return {
     async testConnection() {
       try {
@@ -81,6 +87,7 @@ function connect(ctx: ConnectorContext<RedmineConfig, RedmineSecrets>): Connecto
         updatedAt: (issue) => issue.updated_on,
         toItems,
         overlapMs: ctx.config.overlapSeconds * 1000,
+        sinceSlackMs: 1000,
         onInvalidCursor: (bad) => ctx.logger.warn({ scope, cursor: bad }, 'Redmine: unreadable pull cursor, starting a full listing'),
       }, cursor);
     },
@@ -159,6 +166,19 @@ function connect(ctx: ConnectorContext<RedmineConfig, RedmineSecrets>): Connecto
       return added;
     },
 
+    listAttachments: (_scope, remoteId) => attachments(remoteId),
+
+    downloadAttachment: (_scope, attachment) => api.download(attachment.remoteId, attachment.name),
+
+    /** Redmine's two steps: upload the bytes for a token, then attach the token to the issue. */
+    async addAttachment(_scope, remoteId, file) {
+      const { token } = await api.upload(file.name, file.data);
+      await api.updateIssue(remoteId, { uploads: [{ token, filename: file.name, content_type: file.contentType }] });
+      const added = (await attachments(remoteId)).filter((a) => a.name === file.name && a.size === file.data.byteLength).at(-1);
+      if (!added) throw new PermanentError(`Redmine issue #${remoteId}: ${file.name} was uploaded but is not attached`);
+      return added;
+    },
+
     async updateComment(_scope, remoteId, commentId, body) {
       try {
         await api.updateJournal(commentId, body);
@@ -184,6 +204,6 @@ export const redmine: ConnectorDefinition<RedmineConfig, RedmineSecrets> = {
   logoUrl: 'https://www.redmine.org/favicon.ico',
   configSchema,
   secretsSchema,
-  capabilities: { pull: true, write: true, comments: true, attachments: false, conditionalRequests: true, customFields: true },
+  capabilities: { pull: true, write: true, comments: true, attachments: true, conditionalRequests: true, customFields: true },
   connect,
 };

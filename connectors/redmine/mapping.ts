@@ -1,5 +1,5 @@
 import { stripMarker } from '../marker';
-import type { ItemFields, Json, RemoteComment, RemoteItem } from '../types';
+import type { ItemFields, Json, RemoteAttachment, RemoteComment, RemoteItem } from '../types';
 
 export interface NamedRef {
   id: number;
@@ -36,7 +36,27 @@ export interface RedmineIssue {
   created_on: string;
   updated_on: string;
   journals?: RedmineJournal[];
+  attachments?: RedmineAttachment[];
 }
+
+export interface RedmineAttachment {
+  id: number;
+  filename: string;
+  filesize: number;
+  content_type?: string | null;
+  author?: NamedRef;
+  created_on: string;
+}
+
+export const toRemoteAttachment = (a: RedmineAttachment): RemoteAttachment => ({
+  remoteId: String(a.id),
+  name: a.filename,
+  contentType: a.content_type || 'application/octet-stream',
+  size: a.filesize,
+  author: a.author?.name ?? 'unknown',
+  createdAt: a.created_on,
+  downloadable: true,
+});
 
 export interface RedmineStatus {
   id: number;

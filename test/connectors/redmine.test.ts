@@ -5,7 +5,7 @@ import { type RemoteError, isAuthError, isConflictError, isPermanentError, isRem
 import { redmine } from '../../connectors/redmine';
 import type { ConnectorClient, Json, PullPage, RemoteItem } from '../../connectors/types';
 import {
-  type Redmine, type RmProject, addNote, createCustomField, createProject, editIssue, ensureRedmine, getIssue, redmineRequest, seedIssues,
+  type Redmine, type RmProject, addNote, createCustomField, createProject, editIssue, ensureRedmine, getIssue, redmineRequest, runRails, seedIssues,
 } from '../support/redmine';
 
 const logger = pino({ level: 'silent' });
@@ -94,7 +94,39 @@ describe('pull', () => {
     const quiet = await pages(connect(), project.identifier, changed.at(-1)?.watermark ?? null);
     expect(quiet).toEqual([{ items: [], next: null, watermark: changed.at(-1)?.watermark, notModified: true }]);
   });
+
+  it('a bulk edit that puts 250 issues within a few seconds is listed through to the end, resuming one page at a time', async () => {
+    const project = await createProject(r);
+    const seeded = await seedIssues(r, project.identifier, 250, { concurrency: 4 });
+    // What a fast bulk edit does: about 40 issues per second, with sub-second parts Redmine keeps but does not show.
+    await runRails(
+      't0 = Time.now.change(usec: 0) - 60; Issue.where(project_id: Integer(ENV.fetch("PID"))).order(:id).each_with_index { |i, k| i.update_columns(updated_on: t0 + k / 40 + 0.5) }',
+      { PID: String(project.id) },
+    );
+    const client = connect();
+    const seen = new Set<number>();
+    let cursor: Json | null = null;
+    let calls = 0;
+    do {
+      // One page per call, resumed from the cursor, as the initial sync's activities do.
+      const [page] = await pages1(client, project.identifier, cursor);
+      for (const item of page!.items) seen.add(Number(item.remoteId));
+      cursor = page!.next;
+      calls++;
+    } while (cursor !== null && calls < 20);
+    expect(cursor).toBeNull();
+    expect(calls).toBeLessThanOrEqual(4);
+    expect([...seen].sort((a, b) => a - b)).toEqual(seeded.map((i) => i.id).sort((a, b) => a - b));
+  });
 });
+
+/** The first page of a pull: what one sync activity fetches. */
+async function pages1(client: ConnectorClient, scope: string, cursor: Json | null): Promise<PullPage[]> {
+  const iterator = client.pull(scope, cursor)[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  await iterator.return?.();
+  return first.done ? [] : [first.value];
+}
 
 describe('reads', () => {
   it('turns journals with notes into comments, skipping field changes and private notes', async () => {

@@ -20,6 +20,8 @@ export interface RequestOptions {
   /** Statuses returned instead of thrown (besides 2xx). */
   accept?: number[];
   headers?: Record<string, string>;
+  /** Sent as is instead of `body` as JSON (an upload); set its content-type in `headers`. */
+  rawBody?: Uint8Array;
 }
 
 export interface RmResponse<T> {
@@ -48,7 +50,7 @@ export async function redmineRequest<T = unknown>(
           ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
           ...options.headers,
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(options.rawBody ? { body: options.rawBody } : body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(30_000),
       });
     } catch (error) {
