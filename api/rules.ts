@@ -23,16 +23,24 @@ const example = {
   messages: { direction: 'both', tag: '#customer', stripTag: true },
   message_from_field: [{ remote: 'customFields.Analysis', headline: 'Analysis:' }],
   default_message: { body: 'Imported from the customer Redmine.' },
+  files: { direction: 'both', prefix: 'customer-' },
 };
 
-// The rule schema lives in rules/ (plain zod, loaded before the OpenAPI extension); the handler validates with it.
-const RuleSet = z.record(z.string(), z.unknown()).openapi('RuleSet', {
-  description: 'Attribute rules of a binding (see docs/rules.md): `fields` (hub, remote, kind one_way|default|to_remote|two_way, policy, default, map, fallback), '
-    + '`messages`, `message_from_field`, `default_message`. Omitted sections take the connector defaults.',
-  example,
-});
+/**
+ * The RuleSet component is generated from the zod schema that validates rules (rules/schema.ts), so
+ * the documentation cannot drift from what PUT accepts. Cross-field checks (a policy only on two_way,
+ * one rule per hub field…) are not expressible in JSON Schema; the handler reports them as 400s.
+ */
+const { $schema: _dialect, ...ruleSetJsonSchema } = z.toJSONSchema(RuleSetSchema, { io: 'input', unrepresentable: 'any' });
+const ruleSetComponent = {
+  ...ruleSetJsonSchema,
+  description: 'Attribute rules of a binding (README, "Rules"). Omitted sections take the connector defaults.',
+  examples: [example],
+};
+const ruleSetRef = { $ref: '#/components/schemas/RuleSet' };
+
 const RulesView = z.object({
-  rules: z.unknown().openapi({ description: 'The stored rule set, null when the binding uses the defaults', example }),
+  rules: z.unknown().openapi({ description: 'The stored rule set (a RuleSet), null when the binding uses the defaults', example }),
   effective: z.unknown().openapi({ description: 'What applies: the stored rules with every omitted section filled from the connector defaults' }),
 }).openapi('BindingRules');
 const PreviewBody = z.strictObject({
@@ -60,14 +68,17 @@ export function ruleRoutes(deps: ApiDeps) {
     return parsed.data;
   };
 
-  return newRouter()
+  const router = newRouter();
+  router.openAPIRegistry.registerComponent('schemas', 'RuleSet', ruleSetComponent as never);
+  return router
     .openapi(createRoute({ method: 'get', path: '/{id}/rules', summary: 'The binding\'s attribute rules', security, request: { params: IdParam }, responses: { 200: json(RulesView, 'Rules'), ...errors } }), async (c) => {
       const { binding, connector } = await load(c.req.valid('param').id);
       return c.json({ rules: binding.rules ?? null, effective: effectiveRules(binding.rules, connector) }, 200);
     })
     .openapi(createRoute({
       method: 'put', path: '/{id}/rules', summary: 'Replace the binding\'s attribute rules (null body fields → defaults)', security,
-      request: { params: IdParam, body: { content: { 'application/json': { schema: RuleSet } }, required: true } },
+      // Validated in the handler against RuleSetSchema: a 400 then names the field at fault.
+      request: { params: IdParam, body: { content: { 'application/json': { schema: ruleSetRef } }, required: true } },
       responses: { 200: json(RulesView, 'Stored'), ...errors },
     }), async (c) => {
       const { binding, connector } = await load(c.req.valid('param').id);

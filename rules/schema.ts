@@ -25,17 +25,21 @@ const FieldValue = z.union([z.string(), z.null(), z.array(z.string())]);
 
 export const FieldRule = z
   .strictObject({
-    hub: HubField,
-    remote: RemoteRef,
-    kind: z.enum(['one_way', 'default', 'to_remote', 'two_way']),
+    hub: HubField.describe(`The hub field: ${[...CONNECTOR_FIELDS, ...HUB_READ_ONLY].join(', ')} or customFields.<Name>`),
+    remote: RemoteRef.describe('A connector field (as hub), a dotted path ("status.name") or a JSON Pointer ("/custom_fields/3/value") into the remote JSON (paths are read only)'),
+    kind: z.enum(['one_way', 'default', 'to_remote', 'two_way'])
+      .describe('one_way: remote → hub. default: remote → hub while the hub value is unset. to_remote: hub → remote. two_way: three-way against the last-synced snapshot'),
     /** two_way only: who wins when both sides changed since the last sync. */
-    policy: z.enum(['remote_wins', 'hub_wins', 'newest_wins']).optional(),
+    policy: z.enum(['remote_wins', 'hub_wins', 'newest_wins']).optional()
+      .describe('two_way only: who wins when both sides changed since the last sync (default remote_wins)'),
     /** default only: the hub value when the remote is empty. */
-    default: FieldValue.optional(),
+    default: FieldValue.optional().describe('default only: the hub value when the remote is empty'),
     /** Value map (status, priority, assignee, labels element-wise); the first matching pair wins in each direction. */
-    map: z.array(z.strictObject({ hub: z.string(), remote: z.string() })).max(500).optional(),
+    map: z.array(z.strictObject({ hub: z.string(), remote: z.string() })).max(500).optional()
+      .describe('Value map (status, priority, assignee, labels element-wise); the first matching pair wins in each direction'),
     /** Used when the map has no entry; without one, an unmapped value is not written and is reported. */
-    fallback: z.strictObject({ hub: Scalar.optional(), remote: Scalar.optional() }).optional(),
+    fallback: z.strictObject({ hub: Scalar.optional(), remote: Scalar.optional() }).optional()
+      .describe("Used when the map has no entry; without one, an unmapped value is not written and is reported in the binding's warnings"),
   })
   .superRefine((rule, ctx) => {
     const writes = rule.kind === 'two_way' || rule.kind === 'to_remote';
@@ -50,38 +54,40 @@ export const FieldRule = z
   });
 
 export const MessageRule = z.strictObject({
-  direction: z.enum(['both', 'to_hub', 'to_remote', 'none']).default('both'),
+  direction: z.enum(['both', 'to_hub', 'to_remote', 'none']).default('both').describe('Which way comments flow'),
   /** When set, only hub comments containing this tag go to the remote. */
-  tag: z.string().min(1).max(100).optional(),
+  tag: z.string().min(1).max(100).optional().describe('When set, only hub comments containing this tag go to the remote'),
   /** Remove the tag from the body that is sent. */
-  stripTag: z.boolean().default(false),
+  stripTag: z.boolean().default(false).describe('Remove the tag from the body that is sent'),
   /** Edits of remote comments update their hub copies. */
-  edits: z.boolean().default(true),
+  edits: z.boolean().default(true).describe('Edits of remote comments update their hub copies'),
 });
 
 export const MessageFromField = z.strictObject({
-  remote: RemoteRef,
-  headline: z.string().min(1).max(200),
+  remote: RemoteRef.describe('The remote field whose changes become hub comments'),
+  headline: z.string().min(1).max(200).describe('The first line of each such comment, e.g. "Analysis:"'),
 });
 
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 
 /** Attachments: remote files come into the hub; hub files whose name starts with `prefix` go out. Off unless set. */
 export const FilesRule = z.strictObject({
-  direction: z.enum(['both', 'to_hub', 'to_remote', 'none']).default('both'),
+  direction: z.enum(['both', 'to_hub', 'to_remote', 'none']).default('both').describe('Which way files flow'),
   /** Only hub files whose name starts with this go to the remote (all of them when unset). */
-  prefix: z.string().min(1).max(100).optional(),
+  prefix: z.string().min(1).max(100).optional().describe('Only hub files whose name starts with this prefix go to the remote (all of them when unset)'),
   /** Larger files are left where they are and reported in the binding's warnings. */
-  maxBytes: z.number().int().min(1).max(MAX_ATTACHMENT_BYTES).default(MAX_ATTACHMENT_BYTES),
+  maxBytes: z.number().int().min(1).max(MAX_ATTACHMENT_BYTES).default(MAX_ATTACHMENT_BYTES)
+    .describe("Larger files are left where they are and reported in the binding's warnings"),
 });
 
 export const RuleSetSchema = z.strictObject({
   /** Field rules; omitted → the connector's defaults. */
-  fields: z.array(FieldRule).max(100).optional(),
-  messages: MessageRule.optional(),
-  message_from_field: z.array(MessageFromField).max(20).optional(),
-  default_message: z.strictObject({ body: z.string().min(1).max(10_000) }).optional(),
-  files: FilesRule.optional(),
+  fields: z.array(FieldRule).max(100).optional().describe("Field rules, one per hub field; omitted → the connector's defaults (title, description, status, labels, assignee… two_way)"),
+  messages: MessageRule.optional().describe('Comments; omitted → both ways, every comment'),
+  message_from_field: z.array(MessageFromField).max(20).optional().describe('Remote fields whose changes become hub comments under a headline'),
+  default_message: z.strictObject({ body: z.string().min(1).max(10_000) }).optional()
+    .describe('The comment added to a story imported from the remote when no other message rule produced one'),
+  files: FilesRule.optional().describe('Attachments; omitted → files are not synced'),
 }).superRefine((set, ctx) => {
   const seen = new Set<string>();
   set.fields?.forEach((rule, i) => {

@@ -46,7 +46,15 @@ describe('attribute rules (real Redmine)', { timeout: 240_000 }, () => {
     expect(res.status).toBe(400);
     expect(((await res.json()) as Json).error.fields[0].path).toBe('fields.0.remote');
     const spec = (await (await stack.api.call('GET', '/openapi.json')).json()) as Json;
-    expect(spec.components.schemas.RuleSet.example.fields.length).toBeGreaterThan(0);
+    const ruleSet = spec.components.schemas.RuleSet;
+    expect(ruleSet.examples[0].fields.length).toBeGreaterThan(0);
+    // Field by field, generated from the schema that validates: every section and every rule kind and policy.
+    expect(Object.keys(ruleSet.properties).sort()).toEqual(['default_message', 'fields', 'files', 'message_from_field', 'messages']);
+    expect(ruleSet.properties.fields.items.properties.kind.enum).toEqual(['one_way', 'default', 'to_remote', 'two_way']);
+    expect(ruleSet.properties.fields.items.properties.policy.enum).toEqual(['remote_wins', 'hub_wins', 'newest_wins']);
+    expect(ruleSet.properties.messages.properties.direction.enum).toContain('to_remote');
+    expect(ruleSet.properties.files.properties.prefix.description).toMatch(/prefix|start/i);
+    expect(spec.paths['/bindings/{id}/rules'].put.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/RuleSet');
     expect(spec.paths['/bindings/{id}/rules/preview']).toBeDefined();
     const defaults = await stack.get(`/bindings/${bound.binding.id}/rules`);
     expect(defaults.rules).toBeNull();
