@@ -6,7 +6,7 @@ import { diffFields, storyFields, type Snapshot } from '../db/fields';
 import { updateStoryFromRemote } from '../db/sync';
 import { ensurePendingLink, getLink, recordRemote, setSnapshot } from '../db/links';
 import { hubView, projectKey, recordWarnings } from '../db/rules';
-import { decideCreate, decidePush, effectiveRules, outgoingBody, sameJson, sendsFile, snapshotOf, type EffectiveRules } from '../rules';
+import { createdSnapshot, decideCreate, decidePush, effectiveRules, outgoingBody, sameJson, sendsFile, type EffectiveRules } from '../rules';
 import { stories } from '../db/schema';
 import { applyRemoteComments, beginCommentPost, commentsForPush, linkedRemoteCommentIds, recordCommentSynced, sameBody } from '../db/comments';
 import type { RemoteAttachment, RemoteComment } from '../connectors/types';
@@ -85,7 +85,7 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
     if (!existing && !link.snapshot) await setSnapshot(deps.db, link.id, { fields: created.fields });
     const item = existing ?? (await call(() => client.createItem!(binding.scope, { fields: created.fields, marker })));
     if (!existing) deps.hooks?.afterRemoteCreate?.();
-    await recordRemote(deps.db, link.id, item, { snapshot: existing && link.snapshot ? (link.snapshot as Snapshot) : snapshotOf(rules, item) });
+    await recordRemote(deps.db, link.id, item, { snapshot: existing && link.snapshot ? (link.snapshot as Snapshot) : createdSnapshot(rules, created.fields, item) });
     await log(existing ? 'adopt' : 'create', Object.keys(created.fields));
     if (!existing) {
       const pushed = await pushComments(deps, bound, rules, story.id, item.remoteId);

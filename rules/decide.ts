@@ -222,6 +222,25 @@ export function decidePush(rules: EffectiveRules, input: PushInput): PushDecisio
 }
 
 /** The fields of a new remote item created from a hub story: what two_way and to_remote rules send. */
+/**
+ * The snapshot after a create. Where we sent nothing (null, "") and the remote filled in a value of
+ * its own (Redmine's default priority, a custom field's default), the snapshot keeps what we sent:
+ * the remote's value then counts as a remote change and reaches the hub, instead of a disagreement
+ * that neither side would ever write (a Redmine issue cannot have no priority).
+ */
+export function createdSnapshot(rules: EffectiveRules, sent: ItemFields, created: Pick<RemoteView, 'fields' | 'raw'>): RuleSnapshot {
+  const snapshot = snapshotOf(rules, created);
+  const fields = { ...snapshot.fields, customFields: { ...snapshot.fields.customFields } };
+  const blank = (v: unknown) => v === null || v === undefined || v === '';
+  for (const key of ['description', 'priority', 'assignee'] as const) {
+    if (blank(sent[key]) && !blank(fields[key])) (fields as Record<string, unknown>)[key] = sent[key];
+  }
+  for (const [name, value] of Object.entries(fields.customFields)) {
+    if (blank(sent.customFields[name]) && !blank(value)) fields.customFields[name] = sent.customFields[name] ?? null;
+  }
+  return { ...snapshot, fields };
+}
+
 export function decideCreate(rules: EffectiveRules, hub: HubView): { fields: ItemFields; warnings: string[] } {
   const fields: ItemFields = { ...HUB_DEFAULTS, title: hub.fields.title, status: hub.fields.closed ? 'closed' : 'open', closed: hub.fields.closed };
   const warnings: string[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ItemFields } from '../connectors/types';
-import { decideCreate, decidePull, decidePush, effectiveRules, outgoingBody, RuleSetSchema, type EffectiveRules } from '../rules';
+import { createdSnapshot, decideCreate, decidePull, decidePush, effectiveRules, outgoingBody, RuleSetSchema, type EffectiveRules } from '../rules';
 
 const base: ItemFields = { title: 'T0', description: '', status: 'open', closed: false, priority: null, assignee: null, labels: [], customFields: {} };
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString();
@@ -78,6 +78,21 @@ describe('two_way conflict matrix (C1)', () => {
     expect(next.fields.title).toBe('T0');
     const pull = decidePull(rules, { hub, remote: written, snapshot: next, hubUpdatedAt: at(1) });
     expect(pull.set).toEqual({ title: 'edited remotely' });
+  });
+});
+
+describe('after a create', () => {
+  it('a value the remote filled in on its own (a default priority) reaches the hub instead of leaving a silent disagreement', () => {
+    const rules = effectiveRules(null, 'redmine');
+    const hub = hubOf({ title: 'New story' });
+    const sent = decideCreate(rules, hub).fields;
+    const created = remoteOf({ title: 'New story', status: 'New', priority: 'Normal', customFields: { Severity: 'Minor' } });
+    const snapshot = createdSnapshot(rules, sent, created);
+    const pull = decidePull(rules, { hub, remote: created, snapshot, hubUpdatedAt: at(1) });
+    expect(pull.set).toMatchObject({ priority: 'Normal', customFields: { Severity: 'Minor' } });
+    // What we did send is ours: the title and the status are not taken back as remote changes.
+    expect(pull.set).not.toHaveProperty('title');
+    expect(pull.set).not.toHaveProperty('status');
   });
 });
 
