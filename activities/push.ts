@@ -62,10 +62,17 @@ export function createPushActivities(deps: ActivityDeps) {
 
 async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInput): Promise<PushOutcome> {
   const { binding, client } = bound;
-  const [story] = await deps.db.select().from(stories).where(eq(stories.id, input.storyId));
-  if (!story) return { outcome: 'skipped', reason: 'story gone' };
+  // The story and its snapshot are read as of one moment: a pull committing in between would pair the
+  // pull's new snapshot with the story before it, and make a stale hub value look like a hub edit.
+  const read = await deps.db.transaction(async (txRaw) => {
+    const tx = txRaw as unknown as Db;
+    const [row] = await tx.select().from(stories).where(eq(stories.id, input.storyId));
+    return row ? { story: row, link: await getLink(tx, binding.id, row.id) } : undefined;
+  }, { isolationLevel: 'repeatable read', accessMode: 'read only' });
+  if (!read) return { outcome: 'skipped', reason: 'story gone' };
+  const { story } = read;
+  let { link } = read;
   const call = <T>(fn: () => Promise<T>) => remoteCall(deps, binding.id, fn, { throwPermanent: true });
-  let link = await getLink(deps.db, binding.id, story.id);
   const rules = effectiveRules(binding.rules, bound.connector);
   const hub = hubView(story, await projectKey(deps.db, story.projectId));
   const log = (operation: string, fields: string[]) =>

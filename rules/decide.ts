@@ -1,7 +1,7 @@
 import type { ItemFields, Json } from '../connectors/types';
 import { translate } from './maps';
 import { fieldMessages } from './messages';
-import { isConnectorField, type EffectiveRules, type FieldRule } from './schema';
+import { customFieldName, isConnectorField, type EffectiveRules, type FieldRule } from './schema';
 import { isGenericStatus, isStatus, isUnset, jsonToValue, readFields, readHub, readPath, readRemote, sameValue, writeFields, type HubView, type Value } from './values';
 
 /** What an external link remembers of the remote as last synced: connector fields, plus the raw paths rules read. */
@@ -215,13 +215,12 @@ export function decidePush(rules: EffectiveRules, input: PushInput): PushDecisio
     writeAhead: { ...(snapshot ?? { fields: remote.fields }), pending: { ...snapshot?.pending, ...patch } },
     hubSet,
     nextSnapshot: (written, hubApplied) => {
-      const next = snapshotOf(rules, written);
+      const next = snapshotOf(rules, { fields: afterWrite(rules, remote.fields, patch, written.fields), raw: remote.raw });
       return { ...next, fields: withKept(next.fields, hubApplied ? kept : new Map([...kept, ...pulled]), snapshot) };
     },
   };
 }
 
-/** The fields of a new remote item created from a hub story: what two_way and to_remote rules send. */
 /**
  * The snapshot after a create. Where we sent nothing (null, "") and the remote filled in a value of
  * its own (Redmine's default priority, a custom field's default), the snapshot keeps what we sent:
@@ -241,6 +240,32 @@ export function createdSnapshot(rules: EffectiveRules, sent: ItemFields, created
   return { ...snapshot, fields };
 }
 
+/** Whether a patch writes the connector field `ref`. */
+function writes(patch: Partial<ItemFields>, ref: string): boolean {
+  const custom = customFieldName(ref);
+  if (custom !== undefined) return patch.customFields !== undefined && custom in patch.customFields;
+  if (ref === 'status') return patch.status !== undefined || patch.closed !== undefined;
+  return ref in patch;
+}
+
+/**
+ * The remote as synced after a write: the item as read before it, with the fields we wrote. A field we
+ * wrote takes the remote's echo of it when that is the same value (its spelling: "Closed" for
+ * "closed"), but not a different one: someone may have edited it between our write and the remote's
+ * answer (Redmine's answer is a second read), and that edit must stay visible to the next pull.
+ */
+function afterWrite(rules: EffectiveRules, before: ItemFields, patch: Partial<ItemFields>, echoed: ItemFields): ItemFields {
+  const fields: ItemFields = { ...before, labels: [...before.labels], customFields: { ...before.customFields } };
+  for (const rule of rules.fields) {
+    if (!isConnectorField(rule.remote) || !writes(patch, rule.remote)) continue;
+    const ours = readFields({ ...before, ...patch, customFields: { ...before.customFields, ...patch.customFields } }, rule.remote);
+    const theirs = readFields(echoed, rule.remote);
+    writeFields(fields, rule.remote, sameValue(ours, theirs) ? theirs : ours, fields.customFields);
+  }
+  return fields;
+}
+
+/** The fields of a new remote item created from a hub story: what two_way and to_remote rules send. */
 export function decideCreate(rules: EffectiveRules, hub: HubView): { fields: ItemFields; warnings: string[] } {
   const fields: ItemFields = { ...HUB_DEFAULTS, title: hub.fields.title, status: hub.fields.closed ? 'closed' : 'open', closed: hub.fields.closed };
   const warnings: string[] = [];

@@ -81,6 +81,25 @@ describe('two_way conflict matrix (C1)', () => {
   });
 });
 
+describe('after a write', () => {
+  it("an edit made on the remote between our write and its answer is not taken for ours: the next pull still brings it in", () => {
+    const rules = rulesWith(null);
+    const snapshot = { fields: { ...base, status: 'open' } };
+    const hub = hubOf({ title: 'hub title', status: 'closed', closed: true });
+    const before = remoteOf({});
+    const push = decidePush(rules, { hub, remote: before, snapshot, hubUpdatedAt: at(1) });
+    expect(push.patch).toMatchObject({ title: 'hub title', closed: true });
+    // The remote's answer (Redmine reads the issue again after its PUT) already holds someone's edits:
+    // of the title we just wrote, and of the description we did not write. The status echoes ours, respelt.
+    const echoed = remoteOf({ title: 'their title', description: 'their description', status: 'Closed', closed: true }, at(6));
+    const next = push.nextSnapshot(echoed, true);
+    expect(next.fields).toMatchObject({ title: 'hub title', description: '', status: 'Closed', closed: true });
+    const hubAfter = hubOf({ title: 'hub title', status: 'closed', closed: true });
+    const pull = decidePull(rules, { hub: hubAfter, remote: echoed, snapshot: next, hubUpdatedAt: at(1) });
+    expect(pull.set).toEqual({ title: 'their title', description: 'their description' });
+  });
+});
+
 describe('after a create', () => {
   it('a value the remote filled in on its own (a default priority) reaches the hub instead of leaving a silent disagreement', () => {
     const rules = effectiveRules(null, 'redmine');

@@ -62,13 +62,16 @@ export interface TestWorker {
   stop(): Promise<void>;
 }
 
-/** A worker on its own task queue, running the once-per-run workflow bundle. */
-export async function startTestWorker(deps: Partial<ActivityDeps> & Pick<ActivityDeps, 'db'> & { database?: Database }): Promise<TestWorker> {
-  const { database, ...activityDeps } = deps;
+/**
+ * A worker on its own task queue, running the once-per-run workflow bundle. Pass `taskQueue` to take
+ * over the queue of a stopped worker (a restart: its schedules and running workflows carry on).
+ */
+export async function startTestWorker(deps: Partial<ActivityDeps> & Pick<ActivityDeps, 'db'> & { database?: Database; taskQueue?: string }): Promise<TestWorker> {
+  const { database, taskQueue: queue, ...activityDeps } = deps;
   const withLock = deps.withLock ?? database?.withLock ?? createKeyedMutex();
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const clientConnection = await Connection.connect({ address: inject('temporalAddress') });
-  const taskQueue = `test-${randomBytes(5).toString('hex')}`;
+  const taskQueue = queue ?? `test-${randomBytes(5).toString('hex')}`;
   const temporal = new Client({ connection: clientConnection });
   const worker = await createWorker({
     connection,

@@ -7,7 +7,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 export async function startStack() {
   const database = await createTestDatabase();
   const client = await connectTestClient();
-  const worker = await startTestWorker({ db: database.db, database });
+  let worker = await startTestWorker({ db: database.db, database });
   const api = await createTestApi({ database, client, taskQueue: worker.taskQueue });
 
   async function post(path: string, body?: unknown, expected = [200, 201, 202]): Promise<Json> {
@@ -47,12 +47,21 @@ export async function startStack() {
     expect(started.queued).toBe(false);
     return waitRun(started.workflowId, timeoutMs);
   }
+  /** Stops the worker (and its outbox relay) and starts a new one on the same task queue, as a redeploy would. */
+  async function restartWorker() {
+    await worker.stop();
+    worker = await startTestWorker({ db: database.db, database, taskQueue: worker.taskQueue });
+  }
   async function stop() {
     await worker.stop();
     await client.close();
     await database.drop();
   }
-  return { database, client, worker, api, post, get, waitRun, bind, initialSync, pullNow, stop };
+  return {
+    database, client, api, post, get, waitRun, bind, initialSync, pullNow, restartWorker, stop,
+    /** The current worker (a new one after restartWorker). */
+    get worker() { return worker; },
+  };
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
