@@ -1,35 +1,53 @@
 import { and, eq, isNotNull } from 'drizzle-orm';
-import type { Json } from '../connectors/types';
+import type { Json, PullPage, RemoteItem } from '../connectors/types';
 import { applyRemoteComments } from '../db/comments';
-import { beginRun, finishRun, runningRun, type RunKind } from '../db/runs';
+import { beginRun, finishRun, loadCheckpoint, runningRun, saveCheckpoint, type RunKind } from '../db/runs';
 import { bindings, externalLinks } from '../db/schema';
 import { applyRemotePage, markCommentsSynced, softDeleteFromRemote, unlistedLinks, type PageCounts, type TouchedItem } from '../db/sync';
-import { effectiveRules, pullsComments, pullsFiles, type EffectiveRules } from '../rules';
+import { effectiveRules, pullsComments, pullsFiles, sameJson, type EffectiveRules } from '../rules';
 import { applyRemoteAttachment, linkedRemoteAttachmentIds } from '../db/attachments';
 import { recordWarnings } from '../db/rules';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
 import { openBinding, remoteCall, type BoundClient } from './bindings';
 
-export interface SyncPageInput {
+export interface SyncPagesInput {
   bindingId: string;
   runId: string;
   cursor: Json | null;
   /** A full listing marks what it saw, so deletions can be found once it completes. */
   full: boolean;
   listedAt: string;
+  /** Pages one activity takes before handing back to the workflow (its checkpoint); default 20. */
+  maxPages?: number;
+  /** Time after which no further page is started; default 10 s. */
+  budgetMs?: number;
 }
 
-export interface SyncPageResult {
+export interface SyncPagesResult {
   /** Set when the binding is no longer active: the workflow stops. */
   stopped?: string;
+  /** Where the next activity resumes; null once the listing is complete. */
   next: Json | null;
   watermark: Json | null;
+  pages: number;
   items: number;
   total?: number;
   notModified: boolean;
   counts: PageCounts;
   comments: number;
+}
+
+/**
+ * Where an activity got to, stored in its run after each page (and that page's comments), so a retried
+ * attempt resumes after the last page it finished (R1). `from` is the cursor the activity was given:
+ * a checkpoint of an earlier activity is not this one's.
+ */
+interface Progress {
+  from: Json | null;
+  cursor: Json | null; pages: number; items: number; total?: number; counts: PageCounts; comments: number;
+  /** Set once the last page is applied: a retry then only reports. */
+  finished?: { watermark: Json | null; notModified: boolean };
 }
 
 const COMMENT_CONCURRENCY = 4;
@@ -48,8 +66,19 @@ export function createSyncActivities(deps: ActivityDeps) {
       return { runId: run.id, storedCursor };
     },
 
-    async syncPage(input: SyncPageInput): Promise<SyncPageResult> {
-      return withHeartbeat(() => syncOnePage(deps, input));
+    /**
+     * Several pages in one activity (up to `maxPages`, or `budgetMs`), the next page fetched while the
+     * current one is applied. Each applied page is heartbeated as the checkpoint: a retry after a crash
+     * resumes after it, so a page is never lost and seldom applied twice (applying twice is harmless).
+     */
+    async syncPages(input: SyncPagesInput): Promise<SyncPagesResult> {
+      return withHeartbeat(async () => {
+        const saved = await loadCheckpoint<Progress>(deps.db, input.runId);
+        const progress: Progress = saved && sameJson(saved.from, input.cursor)
+          ? saved
+          : { from: input.cursor, cursor: input.cursor, pages: 0, items: 0, counts: zeroCounts(), comments: 0 };
+        return syncManyPages(deps, input, progress);
+      });
     },
 
     /**
@@ -61,13 +90,16 @@ export function createSyncActivities(deps: ActivityDeps) {
       return withHeartbeat(() => reconcile(deps, input));
     },
 
-    /** Stores the watermark of a complete listing and closes the run. */
+    /**
+     * Stores the watermark of a complete listing and closes the run. Returns the run's counts as its
+     * pages committed them: exact even when a retried attempt applied a page twice.
+     */
     async completeSyncRun(input: { bindingId: string; runId: string; watermark: Json | null; itemsSeen: number }) {
       await deps.db
         .update(bindings)
         .set({ pullCursor: input.watermark, lastPullAt: new Date(), lastSyncedCount: input.itemsSeen, updatedAt: new Date() })
         .where(eq(bindings.id, input.bindingId));
-      await finishRun(deps.db, input.runId, 'completed');
+      return { counts: await finishRun(deps.db, input.runId, 'completed') };
     },
 
     async failSyncRun(input: { runId: string; error: string; status?: 'failed' | 'skipped' }) {
@@ -76,34 +108,69 @@ export function createSyncActivities(deps: ActivityDeps) {
   };
 }
 
-/** One page: fetch it, apply it, fetch comments of the items that moved. Only counts go back to the workflow. */
-async function syncOnePage(deps: ActivityDeps, input: SyncPageInput): Promise<SyncPageResult> {
-  const bound = await openBinding(deps, input.bindingId);
-  const empty = { next: null, watermark: null, items: 0, notModified: false, counts: { created: 0, updated: 0, unchanged: 0, failed: 0, inboxed: 0 }, comments: 0 };
-  if (bound.binding.state !== 'active') return { ...empty, stopped: `binding is ${bound.binding.state}` };
-  const page = await remoteCall(deps, input.bindingId, async () => {
-    const pages = bound.client.pull(bound.binding.scope, input.cursor)[Symbol.asyncIterator]();
-    try {
-      const { value, done } = await pages.next();
-      return done ? null : value;
-    } finally {
-      await pages.return?.();
-    }
-  });
-  if (!page) return empty;
-  const rules = effectiveRules(bound.binding.rules, bound.connector);
-  const result = await applyRemotePage(deps.db, bound.binding, page.items, { full: input.full, listedAt: new Date(input.listedAt), rules, runId: input.runId });
-  const comments = await syncRelated(deps, bound, result.touched, rules);
-  for (const e of result.errors) deps.logger.warn({ bindingId: input.bindingId, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');
+const zeroCounts = (): PageCounts => ({ created: 0, updated: 0, unchanged: 0, failed: 0, inboxed: 0 });
+
+/** The progress after one more page. */
+function advance(progress: Progress, page: PullPage, counts: PageCounts, comments: number): Progress {
   return {
-    next: page.next,
-    watermark: page.watermark,
-    items: page.items.length,
+    ...progress,
+    cursor: page.next,
+    pages: progress.pages + 1,
+    items: progress.items + page.items.length,
     ...(page.total !== undefined ? { total: page.total } : {}),
-    notModified: page.notModified ?? false,
-    counts: result.counts,
-    comments,
+    counts: Object.fromEntries(Object.entries(progress.counts).map(([k, v]) => [k, v + counts[k as keyof PageCounts]])) as unknown as PageCounts,
+    comments: progress.comments + comments,
+    ...(page.next === null ? { finished: { watermark: page.watermark, notModified: page.notModified ?? false } } : {}),
   };
+}
+
+/** Items that need no request besides the listing: no comments to pull (or none to fetch), no files. */
+function nothingToFetch(bound: BoundClient, rules: EffectiveRules): (item: RemoteItem) => boolean {
+  const files = pullsFiles(rules) && !!bound.client.listAttachments && !!bound.client.downloadAttachment;
+  const comments = pullsComments(rules);
+  return (item) => !files && (!comments || item.commentCount === 0);
+}
+
+/** Pages from `progress.cursor`: fetch, apply, fetch what hangs off the items that moved. Only counts go back to the workflow. */
+async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Progress): Promise<SyncPagesResult> {
+  let progress = from;
+  const started = Date.now();
+  const maxPages = input.maxPages ?? 20;
+  const budgetMs = input.budgetMs ?? 10_000;
+  const bound = await openBinding(deps, input.bindingId);
+  const result = (next: Json | null, watermark: Json | null, notModified = false): SyncPagesResult =>
+    ({ next, watermark, pages: progress.pages, items: progress.items, ...(progress.total !== undefined ? { total: progress.total } : {}), notModified, counts: progress.counts, comments: progress.comments });
+  if (progress.finished) return result(null, progress.finished.watermark, progress.finished.notModified);
+  if (bound.binding.state !== 'active') return { ...result(null, null), stopped: `binding is ${bound.binding.state}` };
+  const rules = effectiveRules(bound.binding.rules, bound.connector);
+  const settled = nothingToFetch(bound, rules);
+  const pages = bound.client.pull(bound.binding.scope, progress.cursor)[Symbol.asyncIterator]();
+  const fetchNext = () => remoteCall(deps, input.bindingId, () => pages.next());
+  let fetching = fetchNext();
+  try {
+    for (let taken = 0; ; taken++) {
+      const { value: page, done } = await fetching;
+      if (done) return result(null, null);
+      const more = page.next !== null && taken + 1 < maxPages && Date.now() - started < budgetMs;
+      // The next page is on its way while this one is applied.
+      if (more) {
+        fetching = fetchNext();
+        fetching.catch(() => undefined); // awaited on the next turn; not an unhandled rejection if this page fails first
+      }
+      const applied = await applyRemotePage(deps.db, bound.binding, page.items, {
+        full: input.full, listedAt: new Date(input.listedAt), rules, runId: input.runId, settled,
+        // A page with nothing left for the comment phase is done when it commits: its checkpoint goes with it.
+        checkpoint: (result) => advance(progress, page, result.counts, 0) as unknown as Record<string, unknown>,
+      });
+      const comments = await syncRelated(deps, bound, applied.touched, rules);
+      for (const e of applied.errors) deps.logger.warn({ bindingId: input.bindingId, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');
+      progress = advance(progress, page, applied.counts, comments);
+      if (!applied.checkpointed) await saveCheckpoint(deps.db, input.runId, progress as unknown as Record<string, unknown>);
+      if (!more) return result(page.next, page.watermark, page.notModified ?? false);
+    }
+  } finally {
+    await pages.return?.();
+  }
 }
 
 async function reconcile(deps: ActivityDeps, input: { bindingId: string; listedAt: string }): Promise<{ checked: number; deleted: number; skipped?: string }> {
@@ -139,7 +206,7 @@ async function syncRelated(deps: ActivityDeps, bound: BoundClient, touched: Touc
   const wantsComments = (t: TouchedItem) => comments && t.commentCount !== 0;
   const queue = touched.filter((t) => wantsComments(t) || files);
   // Items with nothing to fetch are done at once; the others once what was fetched is applied.
-  for (const t of touched) if (!wantsComments(t) && !files) await markCommentsSynced(deps.db, binding.id, t.remoteId, t.updatedAt);
+  await markCommentsSynced(deps.db, binding.id, touched.filter((t) => !wantsComments(t) && !files));
   let written = 0;
   const worker = async () => {
     for (let t = queue.shift(); t; t = queue.shift()) {
@@ -148,7 +215,7 @@ async function syncRelated(deps: ActivityDeps, bound: BoundClient, touched: Touc
         written += await applyRemoteComments(deps.db, binding, t.storyId, remote, { edits: rules.messages.edits });
       }
       if (files) written += await pullAttachments(deps, bound, rules, t);
-      await markCommentsSynced(deps.db, binding.id, t.remoteId, t.updatedAt);
+      await markCommentsSynced(deps.db, binding.id, [t]);
     }
   };
   await Promise.all(Array.from({ length: COMMENT_CONCURRENCY }, worker));

@@ -1,23 +1,27 @@
 import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 
 /** Where an initial sync's wall time went, read from its Temporal history (every run of the chain). */
 export interface SyncBreakdown {
   runs: number;
+  /** Pages applied, summed from the syncPages results. */
   pages: number;
+  /** syncPages activities (each takes a batch of pages). */
+  batches: number;
   /** Wall time from the first run's start to the last run's close. */
   wallMs: number;
-  /** Sum of syncPage executions (started → completed): fetch, apply and comments of each page. */
+  /** Sum of syncPages executions (started → completed): fetch, apply and comments of each page. */
   pageActivityMs: number;
-  /** Sum of syncPage queue waits (scheduled → started). */
+  /** Sum of syncPages queue waits (scheduled → started). */
   pageQueueMs: number;
   /** Everything else: workflow tasks between pages, continue-as-new, the other activities. */
   otherMs: number;
   /** Other activities (beginSyncRun, reconcileDeletions, completeSyncRun) by name. */
   activities: Record<string, number>;
-  /** syncPage attempts beyond the first. */
+  /** syncPages attempts beyond the first. */
   retries: number;
-  /** Median and 95th percentile of one syncPage execution. */
+  /** Median and 95th percentile of one syncPages execution (a batch of pages). */
   pageP50Ms: number;
   pageP95Ms: number;
 }
@@ -43,6 +47,7 @@ export async function syncBreakdown(client: Client, workflowId: string, firstRun
   const pageTimes: number[] = [];
   const activities: Record<string, number> = {};
   let pageQueueMs = 0;
+  let pages = 0;
   let retries = 0;
   // Event ids restart in every run of the chain: key by run index and id.
   let run = 0;
@@ -61,9 +66,11 @@ export async function syncBreakdown(client: Client, workflowId: string, firstRun
       const sch = scheduled.get(key(done.scheduledEventId));
       const begin = started.get(key(done.scheduledEventId));
       if (!sch || begin === undefined) continue;
-      if (sch.name === 'syncPage') {
+      if (sch.name === 'syncPages') {
         pageTimes.push(at(e) - begin);
         pageQueueMs += begin - sch.at;
+        const payload = done.result?.payloads?.[0];
+        pages += payload ? (defaultPayloadConverter.fromPayload<{ pages?: number }>(payload as never).pages ?? 0) : 0;
       } else {
         activities[sch.name] = (activities[sch.name] ?? 0) + (at(e) - sch.at);
       }
@@ -74,7 +81,8 @@ export async function syncBreakdown(client: Client, workflowId: string, firstRun
   pageTimes.sort((a, b) => a - b);
   return {
     runs,
-    pages: pageTimes.length,
+    pages,
+    batches: pageTimes.length,
     wallMs,
     pageActivityMs,
     pageQueueMs,

@@ -20,8 +20,3 @@ export async function insertOutboxEvent(db: Db, event: OutboxEvent): Promise<num
   const [row] = await db.insert(outboxEvents).values(event).returning({ id: outboxEvents.id });
   return row!.id;
 }
-
-/** Several events in one statement (a page of pulled items). */
-export async function insertOutboxEvents(db: Db, events: OutboxEvent[]): Promise<void> {
-  if (events.length) await db.insert(outboxEvents).values(events);
-}

@@ -27,8 +27,20 @@ export async function addRunCounts(db: Db, runId: string, delta: RunCounts, prog
     .where(eq(runs.id, runId));
 }
 
-export async function finishRun(db: Db, runId: string, status: 'completed' | 'failed' | 'skipped', error: string | null = null): Promise<void> {
-  await db.update(runs).set({ status, error, finishedAt: new Date() }).where(eq(runs.id, runId));
+/** Where a batch of pages got to: stored after each page (comments included), read by a retried attempt. */
+export async function saveCheckpoint(db: Db, runId: string, checkpoint: Record<string, unknown>): Promise<void> {
+  await db.update(runs).set({ progress: { checkpoint } }).where(eq(runs.id, runId));
+}
+
+export async function loadCheckpoint<T>(db: Db, runId: string): Promise<T | undefined> {
+  const [row] = await db.select({ progress: runs.progress }).from(runs).where(eq(runs.id, runId));
+  return (row?.progress as { checkpoint?: T } | null)?.checkpoint;
+}
+
+/** Closes a run; returns its counts, which every page added in its own transaction (the authoritative tally). */
+export async function finishRun(db: Db, runId: string, status: 'completed' | 'failed' | 'skipped', error: string | null = null): Promise<RunCounts | undefined> {
+  const [row] = await db.update(runs).set({ status, error, finishedAt: new Date() }).where(eq(runs.id, runId)).returning({ counts: runs.counts });
+  return row?.counts;
 }
 
 export async function getRunByWorkflow(db: Db, workflowId: string): Promise<Run | undefined> {

@@ -6,7 +6,7 @@ import { decidePull, effectiveRules, HUB_DEFAULTS, sameJson, snapshotOf, type Ef
 import type { Db } from './client';
 import { addRunCounts } from './runs';
 import { diffFields, storyFields, type Snapshot } from './fields';
-import { insertOutboxEvent, insertOutboxEvents } from './outbox';
+import { insertOutboxEvent } from './outbox';
 import { addRuleMessages, hubView, projectKey, recordWarnings } from './rules';
 import { externalLinks, inbox, stories } from './schema';
 
@@ -23,6 +23,16 @@ export interface ApplyOptions {
    * attempt that dies after committing still counts, and a retry cannot make its items vanish.
    */
   runId?: string;
+  /**
+   * Items with nothing to fetch besides themselves (no comments, no files): their comment mark is set
+   * with the item, and they are not handed back as touched.
+   */
+  settled?: (item: RemoteItem) => boolean;
+  /**
+   * The checkpoint to store with the page's counts when no item is left for a later phase: then the
+   * page is done when its transaction commits. Not used when items are applied one by one.
+   */
+  checkpoint?: (result: PageResult) => Record<string, unknown>;
 }
 
 export interface PageCounts { created: number; updated: number; unchanged: number; failed: number; inboxed: number }
@@ -35,6 +45,8 @@ export interface PageResult {
   /** Items whose remote timestamp moved: their comments may have changed too. */
   touched: TouchedItem[];
   errors: { remoteId: string; error: string }[];
+  /** Whether the checkpoint was stored with the page. */
+  checkpointed?: boolean;
 }
 
 const zero = (): PageCounts => ({ created: 0, updated: 0, unchanged: 0, failed: 0, inboxed: 0 });
@@ -45,18 +57,19 @@ const zero = (): PageCounts => ({ created: 0, updated: 0, unchanged: 0, failed: 
  * One transaction per page; if it fails, items are applied one by one so a bad item only fails itself.
  */
 export async function applyRemotePage(db: Db, binding: SyncBinding, items: RemoteItem[], opts: ApplyOptions): Promise<PageResult> {
-  const counted = async (tx: Db, page: RemoteItem[]) => {
+  const counted = async (tx: Db, page: RemoteItem[], whole: boolean) => {
     const result = await applyItems(tx, binding, page, opts);
-    if (opts.runId) await addRunCounts(tx, opts.runId, result.counts);
-    return result;
+    const checkpoint = whole && !result.touched.length && opts.checkpoint ? { checkpoint: opts.checkpoint(result) } : undefined;
+    if (opts.runId) await addRunCounts(tx, opts.runId, result.counts, checkpoint);
+    return checkpoint ? { ...result, checkpointed: true } : result;
   };
   try {
-    return await db.transaction((tx) => counted(tx as unknown as Db, items));
+    return await db.transaction((tx) => counted(tx as unknown as Db, items, true));
   } catch {
     const result: PageResult = { counts: zero(), touched: [], errors: [] };
     for (const item of items) {
       try {
-        const one = await db.transaction((tx) => counted(tx as unknown as Db, [item]));
+        const one = await db.transaction((tx) => counted(tx as unknown as Db, [item], false));
         for (const k of Object.keys(result.counts) as (keyof PageCounts)[]) result.counts[k] += one.counts[k];
         result.touched.push(...one.touched);
       } catch (err) {
@@ -123,24 +136,31 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
       result.counts.unchanged++;
     }
     if (decision.messages.length) await addRuleMessages(db, binding, link.storyId, decision.messages);
-    if (moved || !sameSnapshot(snapshot, decision.snapshot)) {
+    const settled = link.commentsSyncedAt !== item.updatedAt && opts.settled?.(item) === true;
+    if (moved || settled || !sameSnapshot(snapshot, decision.snapshot)) {
       await db
         .update(externalLinks)
-        .set({ snapshot: decision.snapshot, remoteUpdatedAt: item.updatedAt, remoteVersion: item.version ?? null, syncedAt: new Date() })
+        .set({
+          snapshot: decision.snapshot, remoteUpdatedAt: item.updatedAt, remoteVersion: item.version ?? null, syncedAt: new Date(),
+          ...(settled ? { commentsSyncedAt: item.updatedAt } : {}),
+        })
         .where(eq(externalLinks.id, link.id));
     }
-    if (link.commentsSyncedAt !== item.updatedAt) {
+    if (link.commentsSyncedAt !== item.updatedAt && !settled) {
       result.touched.push({ remoteId: item.remoteId, storyId: link.storyId, since: link.commentsSyncedAt, updatedAt: item.updatedAt, commentCount: item.commentCount });
     }
   }
-  const created = await createStoriesFromRemote(db, binding, [...toCreate.values()], rules, warnings);
+  const created = await createStoriesFromRemote(db, binding, [...toCreate.values()], rules, warnings, { listedAt: opts.full ? opts.listedAt : null, settled: opts.settled });
   for (const [i, item] of [...toCreate.values()].entries()) {
     result.counts.created++;
+    if (opts.settled?.(item)) continue;
     result.touched.push({ remoteId: item.remoteId, storyId: created[i]!, since: null, updatedAt: item.updatedAt, commentCount: item.commentCount });
   }
   await recordWarnings(db, binding.id, warnings);
-  if (opts.full) {
-    await db.update(externalLinks).set({ listedAt: opts.listedAt }).where(and(eq(externalLinks.bindingId, binding.id), inArray(externalLinks.remoteId, ids)));
+  // New links were stamped as they were inserted; the others are stamped here.
+  const listed = ids.filter((id) => !toCreate.has(id));
+  if (opts.full && listed.length) {
+    await db.update(externalLinks).set({ listedAt: opts.listedAt }).where(and(eq(externalLinks.bindingId, binding.id), inArray(externalLinks.remoteId, listed)));
   }
   return result;
 }
@@ -160,25 +180,40 @@ export async function createStoryFromRemote(db: Db, binding: SyncBinding, item: 
 
 /**
  * Creates stories for remote items with their links and outbox events (origin = the binding, so
- * they are never pushed back to it): one insert per table whatever the number of items. Ids are
- * generated here, so nothing depends on the order RETURNING gives rows back.
+ * they are never pushed back to it): one insert per table whatever the number of items, each taking
+ * its rows as one JSON parameter. Ids are generated here, so nothing depends on the order RETURNING
+ * gives rows back. `listedAt` stamps the links for a full listing; `settled` items get their comment mark.
  */
-export async function createStoriesFromRemote(db: Db, binding: SyncBinding, items: RemoteItem[], rules: EffectiveRules, warnings: string[]): Promise<string[]> {
+export async function createStoriesFromRemote(
+  db: Db, binding: SyncBinding, items: RemoteItem[], rules: EffectiveRules, warnings: string[],
+  opts: { listedAt?: Date | null; settled?: ((item: RemoteItem) => boolean) | undefined } = {},
+): Promise<string[]> {
   if (!items.length) return [];
   const prepared = items.map((item) => {
     const decision = decidePull(rules, { hub: null, remote: item, snapshot: null });
     warnings.push(...decision.warnings);
     return { item, decision, id: randomUUID(), fields: { ...HUB_DEFAULTS, ...decision.set } as ItemFields };
   });
-  await db.insert(stories).values(prepared.map((p) => ({ id: p.id, projectId: binding.projectId, ...p.fields, version: 1 })));
-  await db.insert(externalLinks).values(prepared.map(({ item, decision, id }) => ({
-    bindingId: binding.id, storyId: id, remoteId: item.remoteId, remoteKey: item.key, remoteUrl: item.url, marker: `pulled:${item.remoteId}`,
-    snapshot: decision.snapshot, remoteUpdatedAt: item.updatedAt, remoteVersion: item.version ?? null, syncedAt: new Date(),
-  })));
-  await insertOutboxEvents(db, prepared.map(({ item, id, fields }) => ({
-    projectId: binding.projectId, storyId: id, action: 'create' as const, target: 'story', actor: `remote:${item.key}`,
-    origin: binding.id, changes: diffFields(undefined, fields), storyVersion: 1,
-  })));
+  const rows = (values: unknown[]) => JSON.stringify(values);
+  await db.execute(sql`
+    insert into stories (id, project_id, title, description, status, closed, priority, assignee, labels, custom_fields, version)
+    select x.id, ${binding.projectId}::uuid, x.title, x.description, x.status, x.closed, x.priority, x.assignee, x.labels, x.custom_fields, 1
+    from jsonb_to_recordset(${rows(prepared.map(({ id, fields: f }) => ({ ...f, id, custom_fields: f.customFields })))}::jsonb)
+      as x(id uuid, title text, description text, status text, closed boolean, priority text, assignee text, labels jsonb, custom_fields jsonb)`);
+  await db.execute(sql`
+    insert into external_links (binding_id, story_id, remote_id, remote_key, remote_url, marker, snapshot, remote_updated_at, remote_version, synced_at, listed_at, comments_synced_at)
+    select ${binding.id}::uuid, x.story_id, x.remote_id, x.remote_key, x.remote_url, x.marker, x.snapshot, x.remote_updated_at, x.remote_version, now(),
+      ${opts.listedAt?.toISOString() ?? null}::timestamptz, x.comments_synced_at
+    from jsonb_to_recordset(${rows(prepared.map(({ item, decision, id }) => ({
+      story_id: id, remote_id: item.remoteId, remote_key: item.key, remote_url: item.url, marker: `pulled:${item.remoteId}`,
+      snapshot: decision.snapshot, remote_updated_at: item.updatedAt, remote_version: item.version ?? null,
+      comments_synced_at: opts.settled?.(item) ? item.updatedAt : null,
+    })))}::jsonb) as x(story_id uuid, remote_id text, remote_key text, remote_url text, marker text, snapshot jsonb, remote_updated_at text, remote_version text, comments_synced_at text)`);
+  await db.execute(sql`
+    insert into outbox_events (project_id, story_id, action, target, actor, origin, changes, story_version)
+    select ${binding.projectId}::uuid, x.story_id, 'create', 'story', x.actor, ${binding.id}, x.changes, 1
+    from jsonb_to_recordset(${rows(prepared.map(({ item, id, fields }) => ({ story_id: id, actor: `remote:${item.key}`, changes: diffFields(undefined, fields) })))}::jsonb)
+      as x(story_id uuid, actor text, changes jsonb)`);
   for (const p of prepared) if (p.decision.messages.length) await addRuleMessages(db, binding, p.id, p.decision.messages);
   return prepared.map((p) => p.id);
 }
@@ -231,7 +266,11 @@ export async function softDeleteFromRemote(db: Db, binding: SyncBinding, storyId
   });
 }
 
-/** Marks an item's comments as pulled up to its remote timestamp. */
-export async function markCommentsSynced(db: Db, bindingId: string, remoteId: string, updatedAt: string): Promise<void> {
-  await db.update(externalLinks).set({ commentsSyncedAt: updatedAt }).where(and(eq(externalLinks.bindingId, bindingId), eq(externalLinks.remoteId, remoteId)));
+/** Marks items' comments as pulled up to their remote timestamps: one statement for a whole page. */
+export async function markCommentsSynced(db: Db, bindingId: string, items: { remoteId: string; updatedAt: string }[]): Promise<void> {
+  if (!items.length) return;
+  await db.execute(sql`
+    update external_links l set comments_synced_at = v.updated_at
+    from jsonb_to_recordset(${JSON.stringify(items.map((i) => ({ remote_id: i.remoteId, updated_at: i.updatedAt })))}::jsonb) as v(remote_id text, updated_at text)
+    where l.binding_id = ${bindingId} and l.remote_id = v.remote_id`);
 }

@@ -5,7 +5,7 @@ import type { Activities } from '../activities';
 import type { Json } from '../connectors/types';
 
 // A page activity heartbeats; a killed worker is noticed within the heartbeat timeout and the
-// page is retried from the same cursor (R1). Transient errors retry with backoff for as long as
+// activity is retried from the last page it heartbeated (R1). Transient errors retry with backoff for as long as
 // the remote is down; auth and permanent errors are non-retryable by type.
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -65,8 +65,9 @@ export function progressOf(state: SyncState | undefined, phase: string): SyncPro
 }
 
 /**
- * Pulls page after page from `state.cursor`, one activity per page; the cursor in workflow state is
- * the checkpoint. Continues as new when history grows, carrying the state.
+ * Pulls page after page from `state.cursor`, a batch of pages per activity (which checkpoints each
+ * page in its heartbeat); the cursor in workflow state is the checkpoint between activities.
+ * Continues as new when history grows, carrying the state.
  */
 export async function runSyncLoop(
   kind: 'initial-sync' | 'pull',
@@ -93,21 +94,24 @@ export async function runSyncLoop(
   let pagesThisRun = 0;
   try {
     for (;;) {
-      const page = await acts.syncPage({ bindingId, runId: state.runId, cursor: state.cursor, full, listedAt: state.listedAt });
+      const page = await acts.syncPages({ bindingId, runId: state.runId, cursor: state.cursor, full, listedAt: state.listedAt });
       if (page.stopped) {
         await acts.failSyncRun({ runId: state.runId, error: page.stopped, status: 'skipped' });
         return { status: 'skipped', reason: page.stopped, items: state.items, counts: state.counts };
       }
-      state.pages++;
-      pagesThisRun++;
+      state.pages += page.pages;
+      pagesThisRun += page.pages;
       state.items += page.items;
       state.comments += page.comments;
       if (page.total !== undefined) state.total = page.total;
       for (const k of Object.keys(state.counts) as (keyof SyncState['counts'])[]) state.counts[k] += page.counts[k];
       if (page.next === null) {
         const reconciled = full ? await acts.reconcileDeletions({ bindingId, listedAt: state.listedAt }) : undefined;
-        await acts.completeSyncRun({ bindingId, runId: state.runId, watermark: page.watermark, itemsSeen: state.items });
-        return { status: 'completed', items: state.items, counts: state.counts, ...(reconciled ? { deleted: reconciled.deleted } : {}) };
+        const closed = await acts.completeSyncRun({ bindingId, runId: state.runId, watermark: page.watermark, itemsSeen: state.items });
+        // The run's own tally (each page commits its counts with its items) is exact; the activities'
+        // sums can count a page twice when an attempt died after applying it and before reporting it.
+        const counts = closed?.counts ? { ...state.counts, ...closed.counts } : state.counts;
+        return { status: 'completed', items: state.items, counts, ...(reconciled ? { deleted: reconciled.deleted } : {}) };
       }
       state.cursor = page.next;
       if (workflowInfo().continueAsNewSuggested || pagesThisRun >= PAGES_PER_RUN) {

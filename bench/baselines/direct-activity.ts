@@ -8,7 +8,7 @@ import { githubConfig } from '../stack';
 import type { GitHubDouble } from '../../test/support/github-double';
 
 /**
- * Calls the real `syncPage` activity page after page in this process, with no Temporal and no worker
+ * Calls the real `syncPages` activity batch after batch in this process, with no Temporal and no worker
  * process: the activity's own code path (connector, pull cursor, apply, run counts), timed alone.
  */
 export async function timeSyncPageDirect(env: BenchEnv, database: BenchDatabase, double: GitHubDouble, repo: string) {
@@ -23,9 +23,9 @@ export async function timeSyncPageDirect(env: BenchEnv, database: BenchDatabase,
   const out = { pages: 0, items: 0, created: 0, ms: 0 };
   for (let cursor: Json | null = null; ; ) {
     const started = performance.now();
-    const page = await acts.syncPage({ bindingId: binding!.id, runId: run.id, cursor, full: true, listedAt });
+    const page = await acts.syncPages({ bindingId: binding!.id, runId: run.id, cursor, full: true, listedAt });
     out.ms += performance.now() - started;
-    out.pages++;
+    out.pages += page.pages;
     out.items += page.items;
     out.created += page.counts.created;
     if (page.next === null) return out;

@@ -30,9 +30,9 @@ export const p1: Scenario = {
     const withOutbox = await ctx.env.withDatabase((db) => runGitHubBaseline(source, db, { outbox: true }));
     ctx.log('  stage timing: applyRemotePage alone on the same pages');
     const apply = await ctx.env.withDatabase((db) => timeDirectApply(source, db));
-    ctx.log('  stage timing: the syncPage activity called directly, without Temporal');
+    ctx.log('  stage timing: the syncPages activity called directly, without Temporal');
     const direct = await ctx.env.withDatabase((db) => timeSyncPageDirect(ctx.env, db, double, repo));
-    rec.check('direct syncPage created every story', direct.created === n, `${direct.created} of ${n}`);
+    rec.check('direct syncPages created every story', direct.created === n, `${direct.created} of ${n}`);
 
     const tbRate = perSecond(n, run.ms);
     const rawRate = perSecond(baseline.items, baseline.wallMs);
@@ -45,7 +45,7 @@ export const p1: Scenario = {
     const perPage = (ms: number, count = pages) => round(ms / Math.max(1, count));
     rec.breakdown('trackbridge', {
       items: n, wallMs: Math.round(run.ms), pages, runs: history.runs, retries: history.retries,
-      pageActivityMsPerPage: perPage(history.pageActivityMs), pageP50Ms: history.pageP50Ms, pageP95Ms: history.pageP95Ms,
+      batches: history.batches, pageActivityMsPerPage: perPage(history.pageActivityMs), batchP50Ms: history.pageP50Ms, batchP95Ms: history.pageP95Ms,
       queueMsPerPage: perPage(history.pageQueueMs), otherMsPerPage: perPage(history.otherMs), otherActivitiesMs: history.activities,
     });
     rec.breakdown('baseline', {
@@ -55,12 +55,12 @@ export const p1: Scenario = {
     rec.breakdown('baseline with outbox', {
       wallMs: Math.round(withOutbox.wallMs), fetchMsPerPage: perPage(withOutbox.fetchMs, withOutbox.pages), upsertMsPerPage: perPage(withOutbox.writeMs, withOutbox.pages),
     });
-    rec.breakdown('syncPage called directly', { pages: direct.pages, msPerPage: perPage(direct.ms, direct.pages), itemsPerSecond: perSecond(direct.items, direct.ms) });
+    rec.breakdown('syncPages called directly', { pages: direct.pages, msPerPage: perPage(direct.ms, direct.pages), itemsPerSecond: perSecond(direct.items, direct.ms) });
     rec.breakdown('applyRemotePage alone', { pages: apply.pages, applyMsPerPage: perPage(apply.applyMs, apply.pages), fetchMsPerPage: perPage(apply.fetchMs, apply.pages) });
-    rec.note(`per page: trackbridge ${perPage(run.ms)} ms wall = syncPage activity ${perPage(history.pageActivityMs)} ms `
+    rec.note(`per page: trackbridge ${perPage(run.ms)} ms wall = syncPages activity ${perPage(history.pageActivityMs)} ms `
       + `+ queue ${perPage(history.pageQueueMs)} ms + workflow/other ${perPage(history.otherMs)} ms; `
       + `baseline ${perPage(baseline.wallMs, baseline.pages)} ms = fetch ${perPage(baseline.fetchMs, baseline.pages)} + bulk upsert ${perPage(baseline.writeMs, baseline.pages)}; `
-      + `syncPage called directly (no Temporal, no worker process) ${perPage(direct.ms, direct.pages)} ms; `
+      + `syncPages called directly (no Temporal, no worker process) ${perPage(direct.ms, direct.pages)} ms; `
       + `applyRemotePage alone ${perPage(apply.applyMs, apply.pages)} ms (one statement per story, link and outbox event); `
       + `the baseline's batched upsert with outbox events ${perPage(withOutbox.writeMs, withOutbox.pages)} ms`);
     rec.note('no pull requests or comments in the fixture: both sides fetch exactly the listing pages. trackbridge also writes one outbox event '

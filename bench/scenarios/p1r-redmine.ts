@@ -103,7 +103,7 @@ export const p1r: Scenario = {
     rec.note(`trackbridge made ${listing?.requests ?? 0} listing requests (${seconds(listing?.totalMs ?? 0)} s in total) and `
       + `${journals?.requests ?? 0} journal requests (${seconds(journals?.totalMs ?? 0)} s in total, 4 at a time, median ${journals?.p50Ms ?? 0} ms); `
       + `the listing lists no journal count, so every issue costs one more request on an initial sync. `
-      + `${history.pages} syncPage activities took ${seconds(history.pageActivityMs)} s of the ${seconds(run.ms)} s. ${rate} requests/s overall `
+      + `${history.batches} syncPages activities (${history.pages} pages) took ${seconds(history.pageActivityMs)} s of the ${seconds(run.ms)} s. ${rate} requests/s overall `
       + `(budget ${MAX_REQUESTS_PER_SECOND}/s). The product has no knob to skip journals, so "pages + journals" is the like-for-like baseline.`);
   },
 };
