@@ -14,6 +14,12 @@ export type RuleSnapshot = {
    * between, the next pull or push recognises these values on the remote as our own write (E1).
    */
   pending?: Partial<ItemFields>;
+  /**
+   * Fields the remote filled in on its own when we created the item (Redmine's default priority), with
+   * what we sent (nothing). While the hub still has nothing there, the remote's value counts as a remote
+   * change, so the hub takes it; once the hub has a value of its own, the remote's default is no edit.
+   */
+  filled?: Record<string, Value>;
 };
 
 export interface RemoteView { fields: ItemFields; raw: Json; updatedAt: string; commentCount?: number | undefined }
@@ -64,12 +70,27 @@ export interface PushDecision {
 
 export const HUB_DEFAULTS: ItemFields = { title: '', description: '', status: 'open', closed: false, priority: null, assignee: null, labels: [], customFields: {} };
 
+/** The snapshot's fields as the hub sees them: a remote default counts as unsynced while the hub has nothing there. */
+function syncedFields(snapshot: RuleSnapshot, hub: ItemFields | undefined): ItemFields {
+  if (!snapshot.filled || !hub) return snapshot.fields;
+  const fields = { ...snapshot.fields, customFields: { ...snapshot.fields.customFields } };
+  for (const [ref, sent] of Object.entries(snapshot.filled)) if (isUnset(readFields(hub, ref))) writeFields(fields, ref, sent, fields.customFields);
+  return fields;
+}
+
+/** The remote defaults the next snapshot still has to remember: those the hub has not taken a value for. */
+function stillFilled(snapshot: RuleSnapshot | null, hubAfter: ItemFields): Pick<RuleSnapshot, 'filled'> {
+  const left = Object.entries(snapshot?.filled ?? {}).filter(([ref]) => isUnset(readFields(hubAfter, ref)));
+  return left.length ? { filled: Object.fromEntries(left) } : {};
+}
+
 /** The remote value as last synced; a value an interrupted push was writing counts as synced. */
-function snapshotValue(rule: Pick<FieldRule, 'remote'>, snapshot: RuleSnapshot | null, remote?: Value): Value | undefined {
+function snapshotValue(rule: Pick<FieldRule, 'remote'>, snapshot: RuleSnapshot | null, remote: Value | undefined, hub: ItemFields | undefined): Value | undefined {
   if (!snapshot) return undefined;
   if (isConnectorField(rule.remote)) {
-    const ours = snapshot.pending ? readFields({ ...snapshot.fields, ...snapshot.pending }, rule.remote) : undefined;
-    return ours !== undefined && remote !== undefined && sameValue(ours, remote) ? remote : readFields(snapshot.fields, rule.remote);
+    const fields = syncedFields(snapshot, hub);
+    const ours = snapshot.pending ? readFields({ ...fields, ...snapshot.pending }, rule.remote) : undefined;
+    return ours !== undefined && remote !== undefined && sameValue(ours, remote) ? remote : readFields(fields, rule.remote);
   }
   const paths = snapshot.paths ?? {};
   return rule.remote in paths ? jsonToValue(paths[rule.remote]) : undefined;
@@ -150,7 +171,7 @@ export function decidePull(rules: EffectiveRules, input: PullInput): PullDecisio
       literal = isUnset(r) && rule.default !== undefined;
       target = literal ? (rule.default ?? null) : r;
     } else if (rule.kind === 'two_way' && hub) {
-      const s = snapshotValue(rule, snapshot, r);
+      const s = snapshotValue(rule, snapshot, r, hub.fields);
       if (s !== undefined && unchanged(r, s)) continue;
       // Changed on both sides and the hub wins: the push writes the hub value; the snapshot takes the remote's.
       if (!hubMatchesSnapshot(rule, h, s, r) && winner(rule, input.hubUpdatedAt, remote.updatedAt) === 'hub') continue;
@@ -170,7 +191,7 @@ export function decidePull(rules: EffectiveRules, input: PullInput): PullDecisio
   const messages = fieldMessages(rules, remote, snapshot);
   if (!hub && !messages.length && !remote.commentCount && rules.defaultMessage) messages.push(rules.defaultMessage);
   const next = snapshotOf(rules, remote);
-  return { set, messages, warnings, snapshot: { ...next, fields: withKept(next.fields, kept, snapshot) } };
+  return { set, messages, warnings, snapshot: { ...next, fields: withKept(next.fields, kept, snapshot), ...stillFilled(snapshot, { ...base, ...set }) } };
 }
 
 /** The push side: which remote fields to write, decided against the remote as read right now. */
@@ -189,7 +210,7 @@ export function decidePush(rules: EffectiveRules, input: PushInput): PushDecisio
     // Already in sync (whoever changed what): nothing to write, and the snapshot takes the remote value.
     if (mapped.ok && sameValue(mapped.value, r)) continue;
     if (rule.kind === 'two_way') {
-      const s = snapshotValue(rule, snapshot, r);
+      const s = snapshotValue(rule, snapshot, r, hub.fields);
       const remoteChanged = s === undefined || !unchanged(r, s);
       const hubChanged = !hubMatchesSnapshot(rule, h, s, r);
       // A remote change the hub has not taken yet must survive this write for the next pull to see.
@@ -216,28 +237,30 @@ export function decidePush(rules: EffectiveRules, input: PushInput): PushDecisio
     hubSet,
     nextSnapshot: (written, hubApplied) => {
       const next = snapshotOf(rules, { fields: afterWrite(rules, remote.fields, patch, written.fields), raw: remote.raw });
-      return { ...next, fields: withKept(next.fields, hubApplied ? kept : new Map([...kept, ...pulled]), snapshot) };
+      const hubAfter = hubApplied ? { ...hub.fields, ...hubSet } : hub.fields;
+      return { ...next, fields: withKept(next.fields, hubApplied ? kept : new Map([...kept, ...pulled]), snapshot), ...stillFilled(snapshot, hubAfter) };
     },
   };
 }
 
 /**
- * The snapshot after a create. Where we sent nothing (null, "") and the remote filled in a value of
- * its own (Redmine's default priority, a custom field's default), the snapshot keeps what we sent:
- * the remote's value then counts as a remote change and reaches the hub, instead of a disagreement
- * that neither side would ever write (a Redmine issue cannot have no priority).
+ * The snapshot after a create: the item as created, and where we sent nothing (null, "") and the
+ * remote filled in a value of its own (Redmine's default priority, a custom field's default), what we
+ * sent, in `filled`. The hub then takes the remote's value on the next sync, instead of a disagreement
+ * neither side would ever write (a Redmine issue cannot have no priority); a hub edit made before that
+ * still wins, since the remote's default was no edit.
  */
 export function createdSnapshot(rules: EffectiveRules, sent: ItemFields, created: Pick<RemoteView, 'fields' | 'raw'>): RuleSnapshot {
   const snapshot = snapshotOf(rules, created);
-  const fields = { ...snapshot.fields, customFields: { ...snapshot.fields.customFields } };
+  const filled: Record<string, Value> = {};
   const blank = (v: unknown) => v === null || v === undefined || v === '';
   for (const key of ['description', 'priority', 'assignee'] as const) {
-    if (blank(sent[key]) && !blank(fields[key])) (fields as Record<string, unknown>)[key] = sent[key];
+    if (blank(sent[key]) && !blank(created.fields[key])) filled[key] = sent[key];
   }
-  for (const [name, value] of Object.entries(fields.customFields)) {
-    if (blank(sent.customFields[name]) && !blank(value)) fields.customFields[name] = sent.customFields[name] ?? null;
+  for (const [name, value] of Object.entries(created.fields.customFields)) {
+    if (blank(sent.customFields[name]) && !blank(value)) filled[`customFields.${name}`] = sent.customFields[name] ?? null;
   }
-  return { ...snapshot, fields };
+  return Object.keys(filled).length ? { ...snapshot, filled } : snapshot;
 }
 
 /** Whether a patch writes the connector field `ref`. */

@@ -113,6 +113,19 @@ describe('after a create', () => {
     expect(pull.set).not.toHaveProperty('title');
     expect(pull.set).not.toHaveProperty('status');
   });
+
+  it("a hub edit made before the next sync wins over the remote's default: the default was no edit", () => {
+    const rules = effectiveRules(null, 'redmine');
+    const sent = decideCreate(rules, hubOf({ title: 'New story' })).fields;
+    const created = remoteOf({ title: 'New story', status: 'New', priority: 'Normal' });
+    const snapshot = createdSnapshot(rules, sent, created);
+    const edited = hubOf({ title: 'New story', priority: 'Urgent' });
+    const push = decidePush(rules, { hub: edited, remote: created, snapshot, hubUpdatedAt: at(1) });
+    expect(push.patch).toEqual({ priority: 'Urgent' });
+    expect(push.hubSet).toEqual({});
+    // Once written, the default is forgotten.
+    expect(push.nextSnapshot(remoteOf({ title: 'New story', status: 'New', priority: 'Urgent' }), true).filled).toBeUndefined();
+  });
 });
 
 describe('rule kinds (pure)', () => {
