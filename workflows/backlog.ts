@@ -1,6 +1,6 @@
 import {
   ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal,
-  proxyActivities, setHandler, workflowInfo,
+  patched, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
@@ -12,7 +12,17 @@ const { writeRemote } = proxyActivities<Activities>({
   heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds', nonRetryableErrorTypes: ['AuthError', 'PermanentError', 'NotFound'] },
 });
+// The stories behind the head get one attempt each: if the remote fails again, they stay queued and
+// the drain goes back to retrying the head alone.
+const { writeRemote: writeOnce } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '15 seconds',
+  retry: { maximumAttempts: 1 },
+});
 const control = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumInterval: '30 seconds' } });
+
+/** Stories written at once while the remote answers; order only matters within a story (O1). */
+export const DRAIN_WINDOW = 4;
 
 export interface BacklogEntry { storyId: string; eventId: number }
 export interface BacklogInput {
@@ -22,21 +32,28 @@ export interface BacklogInput {
   drained?: number;
 }
 
+interface QueueEntry { oldest: number; newest: number }
+type DrainOutcome = 'done' | 'wait' | 'failed';
+
 export const enqueueSignal = defineSignal<[BacklogEntry]>('enqueue');
 export const wakeSignal = defineSignal('wake');
 export const backlogQuery = defineQuery<{ size: number; oldestEventId: number | null; drained: number; waiting: string | null }>('backlog');
 
 /**
  * One per binding: `backlog/<binding>`. Holds the stories whose events could not be delivered, in
- * order of their oldest event, and delivers them oldest first once the remote answers again. A
- * permanent failure becomes a dead letter (recorded by the activity) and the drain goes on.
+ * order of their oldest event, and delivers them oldest first once the remote answers again. While
+ * the remote fails, only the head is retried; once a write goes through, the next stories are written
+ * `DRAIN_WINDOW` at a time (each story's events still in order, coalesced into one write), and any
+ * failure among them drops back to the head alone. A permanent failure becomes a dead letter
+ * (recorded by the activity) and the drain goes on.
  */
 export async function backlog(input: BacklogInput): Promise<{ drained: number }> {
   const { bindingId } = input;
-  const queue = new Map<string, { oldest: number; newest: number }>((input.queue ?? []).map(([s, o, n]) => [s, { oldest: o, newest: n }]));
+  const queue = new Map<string, QueueEntry>((input.queue ?? []).map(([s, o, n]) => [s, { oldest: o, newest: n }]));
   let drained = input.drained ?? 0;
   let woken = false;
   let waiting: string | null = null;
+  const byAge = (): [string, QueueEntry][] => [...queue.entries()].sort((a, b) => a[1].oldest - b[1].oldest);
 
   setHandler(enqueueSignal, ({ storyId, eventId }) => {
     const entry = queue.get(storyId);
@@ -45,32 +62,40 @@ export async function backlog(input: BacklogInput): Promise<{ drained: number }>
     woken = true;
   });
   setHandler(wakeSignal, () => void (woken = true));
-  setHandler(backlogQuery, () => ({ size: queue.size, oldestEventId: head()?.[1].oldest ?? null, drained, waiting }));
+  setHandler(backlogQuery, () => ({ size: queue.size, oldestEventId: byAge()[0]?.[1].oldest ?? null, drained, waiting }));
 
-  const head = () => [...queue.entries()].sort((a, b) => a[1].oldest - b[1].oldest)[0];
+  // Workflows that started before the window replay as they ran (one story at a time).
+  const windowed = patched('backlog-drain-window');
+  let healthy = false;
 
   for (;;) {
-    const next = head();
-    if (!next) {
+    const order = byAge();
+    if (!order.length) {
       await control.clearBacklogged({ bindingId });
       await condition(allHandlersFinished);
       if (queue.size === 0) return { drained };
       continue;
     }
-    const [storyId, entry] = next;
-    const newestAtStart = entry.newest;
-    const outcome = await drainOne(bindingId, storyId, newestAtStart);
-    if (outcome === 'wait') {
+    const batch: { storyId: string; entry: QueueEntry; newestAtStart: number }[] = order
+      .slice(0, windowed && healthy ? DRAIN_WINDOW : 1)
+      .map(([storyId, entry]) => ({ storyId, entry, newestAtStart: entry.newest }));
+    const outcomes: DrainOutcome[] = await Promise.all(batch.map((b, i) => drainOne(bindingId, b.storyId, b.newestAtStart, i === 0 ? 'retry' : 'once')));
+    if (outcomes.includes('wait')) {
+      healthy = false;
       waiting = 'binding paused';
       woken = false;
       await condition(() => woken, '1 minute');
       waiting = null;
       continue;
     }
-    // An event that arrived during the write is not covered by it: keep the story queued.
-    if (entry.newest > newestAtStart) entry.oldest = newestAtStart + 1;
-    else queue.delete(storyId);
-    drained++;
+    batch.forEach(({ storyId, entry, newestAtStart }, i) => {
+      if (outcomes[i] !== 'done') return;
+      // An event that arrived during the write is not covered by it: keep the story queued.
+      if (entry.newest > newestAtStart) entry.oldest = newestAtStart + 1;
+      else queue.delete(storyId);
+      drained++;
+    });
+    healthy = outcomes.every((o) => o === 'done');
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof backlog>({ bindingId, drained, queue: [...queue.entries()].map(([s, e]) => [s, e.oldest, e.newest]) });
@@ -78,14 +103,16 @@ export async function backlog(input: BacklogInput): Promise<{ drained: number }>
   }
 }
 
-async function drainOne(bindingId: string, storyId: string, eventId: number): Promise<'done' | 'wait'> {
+/** `retry`: until the remote answers (the head); `once`: one attempt, 'failed' if it fails (behind the head). */
+async function drainOne(bindingId: string, storyId: string, eventId: number, mode: 'retry' | 'once'): Promise<DrainOutcome> {
   try {
-    const result = await writeRemote({ bindingId, storyId, eventId, mode: 'drain' });
+    const result = await (mode === 'retry' ? writeRemote : writeOnce)({ bindingId, storyId, eventId, mode: 'drain' });
     return result.outcome === 'deferred' ? 'wait' : 'done';
   } catch (err) {
     const type = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
     if (type === 'AuthError') return 'wait';
     if (type === 'NotFound') return 'done';
+    if (mode === 'once' && err instanceof ActivityFailure) return 'failed';
     throw err;
   }
 }
