@@ -3,6 +3,7 @@ import type { Json, PullPage, RemoteItem } from '../connectors/types';
 import { applyRemoteComments } from '../db/comments';
 import { beginRun, finishRun, loadCheckpoint, runningRun, saveCheckpoint, type RunKind } from '../db/runs';
 import { bindings, externalLinks } from '../db/schema';
+import { takeWriteSeq } from '../db/links';
 import { applyRemotePage, markCommentsSynced, softDeleteFromRemote, unlistedLinks, type PageCounts, type TouchedItem } from '../db/sync';
 import { effectiveRules, pullsComments, pullsFiles, sameJson, type EffectiveRules } from '../rules';
 import { applyRemoteAttachment, linkedRemoteAttachmentIds } from '../db/attachments';
@@ -145,11 +146,15 @@ async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Pr
   const rules = effectiveRules(bound.binding.rules, bound.connector);
   const settled = nothingToFetch(bound, rules);
   const pages = bound.client.pull(bound.binding.scope, progress.cursor)[Symbol.asyncIterator]();
-  const fetchNext = () => remoteCall(deps, input.bindingId, () => pages.next());
+  // Each fetch is stamped with the links' write sequence first (see ApplyOptions.fetchedAtSeq).
+  const fetchNext = async () => {
+    const seq = await takeWriteSeq(deps.db);
+    return { seq, result: await remoteCall(deps, input.bindingId, () => pages.next()) };
+  };
   let fetching = fetchNext();
   try {
     for (let taken = 0; ; taken++) {
-      const { value: page, done } = await fetching;
+      const { seq: fetchedAtSeq, result: { value: page, done } } = await fetching;
       if (done) return result(null, null);
       const more = page.next !== null && taken + 1 < maxPages && Date.now() - started < budgetMs;
       // The next page is on its way while this one is applied.
@@ -158,7 +163,7 @@ async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Pr
         fetching.catch(() => undefined); // awaited on the next turn; not an unhandled rejection if this page fails first
       }
       const applied = await applyRemotePage(deps.db, bound.binding, page.items, {
-        full: input.full, listedAt: new Date(input.listedAt), rules, runId: input.runId, settled,
+        full: input.full, listedAt: new Date(input.listedAt), rules, runId: input.runId, settled, fetchedAtSeq,
         // A page with nothing left for the comment phase is done when it commits: its checkpoint goes with it.
         checkpoint: (result) => advance(progress, page, result.counts, 0) as unknown as Record<string, unknown>,
       });

@@ -1,6 +1,6 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { RemoteItem } from '../connectors/types';
-import type { Db } from './client';
+import { queryRows, type Db } from './client';
 import type { Snapshot } from './fields';
 import { externalLinks } from './schema';
 
@@ -35,10 +35,20 @@ export async function recordRemote(db: Db, linkId: string, item: RemoteItem, opt
     .set({
       remoteId: item.remoteId, remoteKey: item.key, remoteUrl: item.url, snapshot: opts.snapshot ?? { fields: item.fields },
       remoteUpdatedAt: opts.remoteUpdatedAt !== undefined ? opts.remoteUpdatedAt : item.updatedAt, remoteVersion: item.version ?? null, syncedAt: new Date(),
+      writeSeq: sql`nextval('link_write_seq')`,
     })
     .where(eq(externalLinks.id, linkId));
 }
 
 export async function setSnapshot(db: Db, linkId: string, snapshot: Snapshot): Promise<void> {
   await db.update(externalLinks).set({ snapshot }).where(eq(externalLinks.id, linkId));
+}
+
+/**
+ * A number from the links' write sequence, taken by a pull before it fetches a page: a link whose
+ * `writeSeq` is larger was written by a push that may have changed the remote after the fetch.
+ */
+export async function takeWriteSeq(db: Db): Promise<number> {
+  const [row] = await queryRows<{ seq: string }>(db, sql`select nextval('link_write_seq') as seq`);
+  return Number(row!.seq);
 }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, bigserial, boolean, check, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid,
+  bigint, bigserial, boolean, check, customType, index, integer, jsonb, pgSequence, pgTable, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -114,6 +114,9 @@ export const bindings = pgTable('bindings', {
   check('bindings_delete_ck', sql`${t.deletePolicy} in ('close', 'delete')`),
 ]);
 
+/** Numbers the pushes' link writes, so a pull can tell a link written after it fetched its page. */
+export const linkWriteSeq = pgSequence('link_write_seq');
+
 /** One remote item ↔ one story per binding, with the last-synced snapshot every comparison starts from. */
 export const externalLinks = pgTable('external_links', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -136,6 +139,11 @@ export const externalLinks = pgTable('external_links', {
    * whose comment phase died is fetched again, even though its items are already linked.
    */
   commentsSyncedAt: text('comments_synced_at'),
+  /**
+   * Taken from `link_write_seq` when a push records what it wrote. A pull takes a number from the same
+   * sequence before it fetches a page; a link written after that number may be newer than the page.
+   */
+  writeSeq: bigint('write_seq', { mode: 'number' }).notNull().default(0),
   createdAt: createdAt(),
 }, (t) => [
   uniqueIndex('external_links_story_uq').on(t.bindingId, t.storyId),

@@ -33,6 +33,11 @@ export interface ApplyOptions {
    * page is done when its transaction commits. Not used when items are applied one by one.
    */
   checkpoint?: (result: PageResult) => Record<string, unknown>;
+  /**
+   * The links' write sequence as taken before the page was fetched: a link a push wrote after that may
+   * hold something newer than the page, so the item is left for the next pull rather than applied.
+   */
+  fetchedAtSeq?: number;
 }
 
 export interface PageCounts { created: number; updated: number; unchanged: number; failed: number; inboxed: number }
@@ -110,6 +115,12 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
       link = { ...adopt, remoteId: item.remoteId, snapshot };
       const [story] = await db.select().from(stories).where(eq(stories.id, adopt.storyId));
       if (story) byStory.set(story.id, story);
+    }
+    if (link && opts.fetchedAtSeq !== undefined && link.writeSeq > opts.fetchedAtSeq) {
+      // A push wrote this item while the page was on its way: the page may show it as it was before.
+      // Its write moved the item's timestamp, so the next pull lists it again.
+      result.counts.unchanged++;
+      continue;
     }
     if (!link) {
       if (binding.importPolicy === 'review') {

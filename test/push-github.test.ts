@@ -1,9 +1,13 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../db/client';
-import { outboxEvents, stories } from '../db/schema';
+import { bindings, outboxEvents, stories } from '../db/schema';
+import { github } from '../connectors/github';
+import { takeWriteSeq } from '../db/links';
+import { applyRemotePage } from '../db/sync';
+import { effectiveRules } from '../rules';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
-import { eventually } from './support/harness';
+import { eventually, testLogger } from './support/harness';
 import { startStack, type Stack } from './support/scenario';
 
 const REPO = 'octo/push';
@@ -57,6 +61,28 @@ describe('hub → GitHub: push workflows (GitHub double, real Temporal and Postg
     expect(((await stale.json()) as Json).error.fields[0].path).toBe('version');
     expect(await stack.database.db.$count(outboxEvents)).toBe(outboxBefore);
     expect((await stack.get(`/stories/${story.id}`)).title).toBe('Renamed in the hub');
+  });
+
+  it('a pull whose page was fetched before a push wrote the item does not take the page for a remote edit', async () => {
+    const story = await stack.post(`/projects/${bound.project.id}/stories`, { title: 'Before the push' });
+    const number = await remoteNumber(story.id);
+    const client = github.connect({ config: github.configSchema.parse({ baseUrl: gh.url }), secrets: { token: gh.token }, logger: testLogger });
+    // A pull fetches its page: the item as it is before the push below.
+    const fetchedAtSeq = await takeWriteSeq(stack.database.db);
+    const page = [(await client.getItem(REPO, number))!];
+    expect(page[0]!.fields.title).toBe('Before the push');
+    // Meanwhile a hub edit is pushed.
+    await patch(story.id, { version: story.version, title: 'After the push' });
+    await eventually(async () => (await stack.get(`/stories/${story.id}/pushes`)).items.some((h: Json) => h.operation === 'update'));
+    const [binding] = await stack.database.db.select().from(bindings).where(eq(bindings.id, bound.binding.id));
+    const rules = effectiveRules(null, 'github');
+    // The page is applied after the push recorded its write: it must not undo the hub edit...
+    const applied = await applyRemotePage(stack.database.db, binding!, page, { full: false, listedAt: new Date(), rules, fetchedAtSeq });
+    expect(applied.counts).toMatchObject({ updated: 0 });
+    expect((await stack.get(`/stories/${story.id}`)).title).toBe('After the push');
+    // ...which it would, taken for a remote edit, without knowing when it was fetched.
+    await applyRemotePage(stack.database.db, binding!, page, { full: false, listedAt: new Date(), rules });
+    expect((await stack.get(`/stories/${story.id}`)).title).toBe('Before the push');
   });
 
   it('coalesces a burst of 20 edits within a second into at most 2 remote writes', async () => {
