@@ -142,6 +142,37 @@ describe('hub → GitHub: push workflows (GitHub double, real Temporal and Postg
     expect(missing.status).toBe(404);
   });
 
+  it('drains a backlog after an outage, and a write that fails again behind the head stays queued until it goes through', async () => {
+    const repo = 'octo/backlog';
+    gh.createRepo(repo);
+    // No in-process retries: a 503 fails the write's attempt at once, so the backlog sees every failure.
+    const own = await stack.bind('github', { baseUrl: gh.url, maxRequestsPerSecond: 100, maxInlineWaitSeconds: 0 }, { token: gh.token }, repo);
+    const backlog = () => stack.get(`/bindings/${own.binding.id}/backlog`);
+    const stories = await Promise.all(Array.from({ length: 8 }, (_, i) => stack.post(`/projects/${own.project.id}/stories`, { title: `Backlog ${i} r0` })));
+    const numbers = await Promise.all(stories.map((s) =>
+      eventually(async () => (await stack.get(`/stories/${s.id}`)).links.find((l: Json) => l.bindingId === own.binding.id)?.remoteId as string | undefined)));
+    const writes = new RegExp(`^/repos/${repo}/issues/\\d+$`);
+    const outage = gh.inject({ fault: { kind: 'status', status: 503 }, times: Infinity, method: 'PATCH', path: writes });
+    for (const round of [1, 2]) {
+      for (const [i, s] of stories.entries()) {
+        const res = await patch(s.id, { version: s.version, title: `Backlog ${i} r${round}` });
+        s.version = ((await res.json()) as Json).version;
+      }
+      if (round === 1) await eventually(async () => (await backlog()).backlogged, 60_000, 250);
+    }
+    await eventually(async () => (await backlog()).size === stories.length, 60_000, 250);
+    // Recovery, except that the writes right behind the head fail again for a while.
+    const relapse = gh.inject({ fault: { kind: 'status', status: 503 }, times: 3, skip: 1, method: 'PATCH', path: writes });
+    outage.cancel();
+    await eventually(async () => {
+      const b = await backlog();
+      return b.size === 0 && !b.backlogged;
+    }, 120_000, 250);
+    expect(relapse.hits).toBe(3);
+    expect(numbers.map((n) => gh.getIssue(repo, Number(n))!.title)).toEqual(stories.map((_, i) => `Backlog ${i} r2`));
+    expect((await stack.get(`/bindings/${own.binding.id}/dead-letters`)).items).toHaveLength(0);
+  });
+
   it('does not see its own writes as remote changes on the next pull (E1)', async () => {
     const story = await stack.post(`/projects/${bound.project.id}/stories`, { title: 'Echo check' });
     const number = Number(await remoteNumber(story.id));
