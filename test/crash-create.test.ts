@@ -23,6 +23,17 @@ describe('crash between the remote create and the link write (real Redmine, real
     return proc;
   };
 
+  /** A hub project bound to a fresh Redmine project, through the API. */
+  const bindRedmine = async (key: string) => {
+    const project = (await createProject(redmine)).identifier;
+    const api = await createTestApi({ database, client, taskQueue });
+    const post = async (path: string, body?: unknown) => (await (await api.call('POST', path, body)).json()) as Record<string, string>;
+    const hubProject = await post('/projects', { key, name: key });
+    const connection = await post('/connections', { connector: 'redmine', name: 'rm', config: { baseUrl: redmine.url }, secrets: { apiKey: redmine.apiKey } });
+    await post('/bindings', { projectId: hubProject.id, connectionId: connection.id, scope: project, pullIntervalSeconds: 3600 });
+    return { project, api, post, hubProject };
+  };
+
   beforeAll(async () => {
     redmine = await ensureRedmine();
     database = await createTestDatabase();
@@ -35,12 +46,7 @@ describe('crash between the remote create and the link write (real Redmine, real
   });
 
   it('adopts the issue it created instead of creating a second one', async () => {
-    const project = (await createProject(redmine)).identifier;
-    const api = await createTestApi({ database, client, taskQueue });
-    const post = async (path: string, body?: unknown) => (await (await api.call('POST', path, body)).json()) as Record<string, string>;
-    const hubProject = await post('/projects', { key: 'CRASHC', name: 'Crash create' });
-    const connection = await post('/connections', { connector: 'redmine', name: 'rm', config: { baseUrl: redmine.url }, secrets: { apiKey: redmine.apiKey } });
-    await post('/bindings', { projectId: hubProject.id, connectionId: connection.id, scope: project, pullIntervalSeconds: 3600 });
+    const { project, api, post, hubProject } = await bindRedmine('CRASHC');
 
     const doomed = await startWorker('crash-after-remote-create');
     const story = await post(`/projects/${hubProject.id}/stories`, { title: 'Created right before a crash' });
@@ -66,12 +72,7 @@ describe('crash between the remote create and the link write (real Redmine, real
 
   it('posts a hub comment once even when the worker dies between posting it and recording it', async () => {
     for (const w of workers.splice(0)) await w.stop('SIGKILL');
-    const project = (await createProject(redmine)).identifier;
-    const api = await createTestApi({ database, client, taskQueue });
-    const post = async (path: string, body?: unknown) => (await (await api.call('POST', path, body)).json()) as Record<string, string>;
-    const hubProject = await post('/projects', { key: 'CRASHN', name: 'Crash note' });
-    const connection = await post('/connections', { connector: 'redmine', name: 'rm', config: { baseUrl: redmine.url }, secrets: { apiKey: redmine.apiKey } });
-    await post('/bindings', { projectId: hubProject.id, connectionId: connection.id, scope: project, pullIntervalSeconds: 3600 });
+    const { post, hubProject } = await bindRedmine('CRASHN');
 
     const doomed = await startWorker('crash-after-remote-comment');
     const story = await post(`/projects/${hubProject.id}/stories`, { title: 'Commented right before a crash' });
