@@ -125,11 +125,20 @@ function advance(progress: Progress, page: PullPage, counts: PageCounts, comment
   };
 }
 
-/** Items that need no request besides the listing: no comments to pull (or none to fetch), no files. */
-function nothingToFetch(bound: BoundClient, rules: EffectiveRules): (item: RemoteItem) => boolean {
+/** What a pull fetches for an item besides the listing, decided once per activity. */
+interface FetchPlan {
+  /** Its comments, when the message rule pulls them and the listing does not say there are none. */
+  comments(item: { commentCount?: number | undefined }): boolean;
+  /** Its files, when the files rule pulls them and the remote can list and download them. */
+  files: boolean;
+  /** Nothing at all: the item is done when its page commits. */
+  settled(item: RemoteItem): boolean;
+}
+
+function fetchPlan(bound: BoundClient, rules: EffectiveRules): FetchPlan {
   const files = pullsFiles(rules) && !!bound.client.listAttachments && !!bound.client.downloadAttachment;
-  const comments = pullsComments(rules);
-  return (item) => !files && (!comments || item.commentCount === 0);
+  const comments = (item: { commentCount?: number | undefined }) => pullsComments(rules) && item.commentCount !== 0;
+  return { comments, files, settled: (item) => !files && !comments(item) };
 }
 
 /** Pages from `progress.cursor`: fetch, apply, fetch what hangs off the items that moved. Only counts go back to the workflow. */
@@ -144,7 +153,7 @@ async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Pr
   if (progress.finished) return result(null, progress.finished.watermark, progress.finished.notModified);
   if (bound.binding.state !== 'active') return { ...result(null, null), stopped: `binding is ${bound.binding.state}` };
   const rules = effectiveRules(bound.binding.rules, bound.connector);
-  const settled = nothingToFetch(bound, rules);
+  const plan = fetchPlan(bound, rules);
   const pages = bound.client.pull(bound.binding.scope, progress.cursor)[Symbol.asyncIterator]();
   // Each fetch is stamped with the links' write sequence first (see ApplyOptions.fetchedAtSeq).
   const fetchNext = async () => {
@@ -163,11 +172,11 @@ async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Pr
         fetching.catch(() => undefined); // awaited on the next turn; not an unhandled rejection if this page fails first
       }
       const applied = await applyRemotePage(deps.db, bound.binding, page.items, {
-        full: input.full, listedAt: new Date(input.listedAt), rules, runId: input.runId, settled, fetchedAtSeq,
+        full: input.full, listedAt: new Date(input.listedAt), rules, runId: input.runId, settled: plan.settled, fetchedAtSeq,
         // A page with nothing left for the comment phase is done when it commits: its checkpoint goes with it.
         checkpoint: (result) => advance(progress, page, result.counts, 0) as unknown as Record<string, unknown>,
       });
-      const comments = await syncRelated(deps, bound, applied.touched, rules);
+      const comments = await syncRelated(deps, bound, applied.touched, rules, plan);
       for (const e of applied.errors) deps.logger.warn({ bindingId: input.bindingId, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');
       progress = advance(progress, page, applied.counts, comments);
       if (!applied.checkpointed) await saveCheckpoint(deps.db, input.runId, progress as unknown as Record<string, unknown>);
@@ -200,27 +209,22 @@ async function reconcile(deps: ActivityDeps, input: { bindingId: string; listedA
 }
 
 /**
- * What hangs off the items that moved: their comments (when the message rule pulls them) and their
- * files (when the files rule does). Returns how many hub comments and files were written.
+ * What hangs off the items that moved (none of them settled: see FetchPlan): their comments and
+ * their files. Each item's comment mark is set once what was fetched for it is applied. Returns how
+ * many hub comments and files were written.
  */
-async function syncRelated(deps: ActivityDeps, bound: BoundClient, touched: TouchedItem[], rules: EffectiveRules): Promise<number> {
+async function syncRelated(deps: ActivityDeps, bound: BoundClient, touched: TouchedItem[], rules: EffectiveRules, plan: FetchPlan): Promise<number> {
   const { binding, client } = bound;
-  const comments = pullsComments(rules);
-  const files = pullsFiles(rules) && !!client.listAttachments && !!client.downloadAttachment;
-  // The listing tells how many comments an item has; zero means no comment request at all.
-  const wantsComments = (t: TouchedItem) => comments && t.commentCount !== 0;
-  const queue = touched.filter((t) => wantsComments(t) || files);
-  // Items with nothing to fetch are done at once; the others once what was fetched is applied.
-  await markCommentsSynced(deps.db, binding.id, touched.filter((t) => !wantsComments(t) && !files));
+  const queue = [...touched];
   let written = 0;
   const worker = async () => {
     for (let t = queue.shift(); t; t = queue.shift()) {
-      if (wantsComments(t)) {
+      if (plan.comments(t)) {
         const remote = await remoteCall(deps, binding.id, () => client.listComments(binding.scope, t.remoteId, t.since ?? undefined));
         written += await applyRemoteComments(deps.db, binding, t.storyId, remote, { edits: rules.messages.edits });
       }
-      if (files) written += await pullAttachments(deps, bound, rules, t);
-      await markCommentsSynced(deps.db, binding.id, [t]);
+      if (plan.files) written += await pullAttachments(deps, bound, rules, t);
+      await markCommentsSynced(deps.db, binding.id, t.remoteId, t.updatedAt);
     }
   };
   await Promise.all(Array.from({ length: COMMENT_CONCURRENCY }, worker));

@@ -277,11 +277,7 @@ export async function softDeleteFromRemote(db: Db, binding: SyncBinding, storyId
   });
 }
 
-/** Marks items' comments as pulled up to their remote timestamps: one statement for a whole page. */
-export async function markCommentsSynced(db: Db, bindingId: string, items: { remoteId: string; updatedAt: string }[]): Promise<void> {
-  if (!items.length) return;
-  await db.execute(sql`
-    update external_links l set comments_synced_at = v.updated_at
-    from jsonb_to_recordset(${JSON.stringify(items.map((i) => ({ remote_id: i.remoteId, updated_at: i.updatedAt })))}::jsonb) as v(remote_id text, updated_at text)
-    where l.binding_id = ${bindingId} and l.remote_id = v.remote_id`);
+/** Marks an item's comments as pulled up to its remote timestamp. */
+export async function markCommentsSynced(db: Db, bindingId: string, remoteId: string, updatedAt: string): Promise<void> {
+  await db.update(externalLinks).set({ commentsSyncedAt: updatedAt }).where(and(eq(externalLinks.bindingId, bindingId), eq(externalLinks.remoteId, remoteId)));
 }

@@ -253,12 +253,9 @@ export function decidePush(rules: EffectiveRules, input: PushInput): PushDecisio
 export function createdSnapshot(rules: EffectiveRules, sent: ItemFields, created: Pick<RemoteView, 'fields' | 'raw'>): RuleSnapshot {
   const snapshot = snapshotOf(rules, created);
   const filled: Record<string, Value> = {};
-  const blank = (v: unknown) => v === null || v === undefined || v === '';
-  for (const key of ['description', 'priority', 'assignee'] as const) {
-    if (blank(sent[key]) && !blank(created.fields[key])) filled[key] = sent[key];
-  }
-  for (const [name, value] of Object.entries(created.fields.customFields)) {
-    if (blank(sent.customFields[name]) && !blank(value)) filled[`customFields.${name}`] = sent.customFields[name] ?? null;
+  const refs = ['description', 'priority', 'assignee', ...Object.keys(created.fields.customFields).map((name) => `customFields.${name}`)];
+  for (const ref of refs) {
+    if (isUnset(readFields(sent, ref)) && !isUnset(readFields(created.fields, ref))) filled[ref] = readFields(sent, ref);
   }
   return Object.keys(filled).length ? { ...snapshot, filled } : snapshot;
 }
