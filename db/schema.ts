@@ -13,10 +13,12 @@ export const apiTokens = pgTable('api_tokens', {
   tokenHash: text('token_hash').notNull().unique(),
   /** First characters of the token, so an operator can tell tokens apart. */
   prefix: text('prefix').notNull(),
+  /** admin may write; read may only read (every write route refuses it with 403). */
+  role: text('role').notNull().default('admin'),
   createdAt: createdAt(),
   lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
-});
+}, (t) => [check('api_tokens_role_ck', sql`${t.role} in ('admin', 'read')`)]);
 
 export const projects = pgTable('projects', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -105,10 +107,14 @@ export const bindings = pgTable('bindings', {
   backlogged: boolean('backlogged').notNull().default(false),
   /** Remote values no rule maps, reported in the binding status rather than dropped. */
   warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
+  /** Set while the remote asked us to wait (a rate limit) longer than a moment; shown in the binding status. */
+  waitingUntil: timestamp('waiting_until', { withTimezone: true }),
+  waitingReason: text('waiting_reason'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
-  uniqueIndex('bindings_scope_uq').on(t.projectId, t.connectionId, t.scope),
+  // Deleted bindings keep their rows (runs and links refer to them), so the scope can be bound again.
+  uniqueIndex('bindings_scope_uq').on(t.projectId, t.connectionId, t.scope).where(sql`${t.state} <> 'deleted'`),
   check('bindings_state_ck', sql`${t.state} in ('active', 'paused', 'deleted')`),
   check('bindings_import_ck', sql`${t.importPolicy} in ('auto', 'review')`),
   check('bindings_delete_ck', sql`${t.deletePolicy} in ('close', 'delete')`),

@@ -32,6 +32,23 @@ export const envSchema = z.object({
   /** Where users reach the API; links to hub files posted on remotes (GitHub) start with it. Default http://localhost:PORT. */
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),
+  /** Largest JSON (or other non-upload) request body, in bytes. */
+  API_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** Largest file upload, in bytes, counted while the body streams in. */
+  UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
+  /** Requests per minute per API token (or per client address before sign-in); 0 turns the limit off. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+  /** A request that takes longer than this is answered 503 and its socket closed. */
+  API_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** Open sockets the API accepts at once; more are refused. */
+  API_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1024),
+  /**
+   * Private and loopback destinations a connection may reach in production, as hosts or CIDRs,
+   * comma-separated (e.g. "redmine.internal,10.0.0.0/8"). Link-local and metadata addresses are never allowed.
+   */
+  TRACKBRIDGE_ALLOWED_HOSTS: z.string().optional(),
+  /** How long a signed link to a hub file stays valid; links are signed again each time they are pushed. */
+  FILE_LINK_TTL_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
   /** Test-only fault injection (honoured only with NODE_ENV=test), e.g. crash-after-remote-create. */
   TRACKBRIDGE_TEST_HOOKS: z.string().optional(),
 });
