@@ -1,4 +1,5 @@
 import type { ItemFields } from '../connectors/types';
+import { withoutEmpty } from '../rules/values';
 import type { FieldChange } from './outbox';
 import type { stories } from './schema';
 
@@ -20,10 +21,14 @@ const canonical = (v: unknown): string =>
 
 export const sameValue = (a: unknown, b: unknown) => canonical(a ?? null) === canonical(b ?? null);
 
-/** Field-by-field differences from `before` to `after`, in the Bugzilla-push change shape. */
+/**
+ * Field-by-field differences from `before` to `after`, in the Bugzilla-push change shape. Between two
+ * states of a story an unset value and an empty one are no change (see withoutEmpty); a create lists every field.
+ */
 export function diffFields(before: Partial<ItemFields> | undefined, after: ItemFields): FieldChange[] {
+  const same = before ? (a: unknown, b: unknown) => sameValue(withoutEmpty(a), withoutEmpty(b)) : sameValue;
   return syncedFields
-    .filter((f) => !sameValue(before?.[f], after[f]))
+    .filter((f) => !same(before?.[f], after[f]))
     .map((f) => ({ field: f, added: after[f], removed: before?.[f] ?? null }));
 }
 

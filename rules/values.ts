@@ -24,8 +24,22 @@ const GENERIC = new Set(['open', 'closed']);
 export const isGenericStatus = (name: string): boolean => GENERIC.has(name.toLowerCase());
 
 /**
- * Equality as a sync sees it. Labels are sets. A generic status ("open"/"closed", GitHub's only two)
- * matches any status of the same kind, as the Redmine connector resolves it.
+ * A value with its empty parts dropped: "", [] and {} read as null, and a map (custom fields) loses
+ * its unset entries. A Redmine custom field enabled for every project reads back as
+ * `{"Supplier ticket": null}` on items the hub holds as `{}`; both mean "nothing there".
+ */
+export function withoutEmpty(v: unknown): unknown {
+  if (v === undefined || v === null || v === '') return null;
+  if (Array.isArray(v)) return v.length ? v : null;
+  if (typeof v !== 'object' || isStatus(v)) return v;
+  const kept = Object.entries(v as Record<string, unknown>).filter(([, x]) => withoutEmpty(x) !== null);
+  return kept.length ? Object.fromEntries(kept) : null;
+}
+
+/**
+ * Equality as a sync sees it. Labels are sets. An unset value and an empty one are equal (see
+ * withoutEmpty). A generic status ("open"/"closed", GitHub's only two) matches any status of the same
+ * kind, as the Redmine connector resolves it.
  */
 export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
   if (isStatus(a) && isStatus(b)) {
@@ -34,7 +48,7 @@ export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
     return x === y || GENERIC.has(x) || GENERIC.has(y);
   }
   if (Array.isArray(a) && Array.isArray(b)) return sameJson([...a].sort(), [...b].sort());
-  return sameJson(a, b);
+  return sameJson(withoutEmpty(a), withoutEmpty(b));
 }
 
 /** "status.name", "custom_fields.3.value" or "/custom_fields/3/value" into a JSON value. */

@@ -27,7 +27,7 @@ PUMA_PID_FILE="$STATE_DIR/puma-${PORT}.pid"
 LOG_FILE="$STATE_DIR/redmine-${PORT}.log"
 LOCK_FILE="$STATE_DIR/lock"
 # Bump when the configuration steps below change, to force a re-run of install.
-INSTALL_REV=2
+INSTALL_REV=3
 PACKAGES=(redmine redmine-sqlite puma)
 
 export RAILS_ENV=production
@@ -69,6 +69,8 @@ is_installed() {
 # Ruby run once at install: default data, REST on, admin usable through the API,
 # login required (so a wrong API key gets 401 instead of anonymous access to public projects),
 # no notification mails (they are rendered in-process and slow every write down).
+# An issue custom field enabled for every project and left empty, as on many real Redmines: every
+# issue then reads back with {"Supplier ticket": null}, which a sync must take for "nothing there".
 SETUP_RUBY='
 if Tracker.count == 0 || IssueStatus.count == 0 || IssuePriority.count == 0
   Redmine::DefaultData::Loader.load("en")
@@ -78,6 +80,12 @@ Setting.login_required = "1"
 Setting.notified_events = []
 admin = User.find_by_login("admin") or raise "no admin user"
 admin.update_columns(must_change_passwd: false, status: User::STATUS_ACTIVE)
+supplier = IssueCustomField.find_by(name: "Supplier ticket") || IssueCustomField.new(name: "Supplier ticket", field_format: "string")
+supplier.is_for_all = true
+supplier.is_required = false
+supplier.visible = true
+supplier.trackers = Tracker.all.to_a
+supplier.save!
 puts "APIKEY=#{admin.api_key}"
 '
 
