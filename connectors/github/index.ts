@@ -74,6 +74,7 @@ function connect(ctx: ConnectorContext<GitHubConfig, GitHubSecrets>): ConnectorC
         toItems: (issues) => issues.filter((issue) => !isPullRequest(issue)).map((issue) => item(scope, issue)),
         overlapMs: ctx.config.overlapSeconds * 1000,
         onInvalidCursor: (bad) => ctx.logger.warn({ scope, cursor: bad }, 'GitHub: unreadable pull cursor, starting a full listing'),
+        label: `GitHub issues of ${scope}`,
       }, cursor);
     },
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Json, PullPage, RemoteItem } from '../types';
+import { MAX_PAGES_WITHOUT_PROGRESS, noProgress } from './progress';
 
 /** At most this many items are remembered in a cursor (a page is 100). */
 const PAGE_MEMORY = 200;
@@ -11,7 +12,7 @@ const PAGE_MEMORY = 200;
  *   `page` the query of the next page, `maxSeen` the newest remote update seen so far, `total` what
  *   the listing's first answer announced, `repeats` the [id, updated_at] of items the next page will
  *   show again (those at or after its `since`), so that a pull resumed one page per activity does
- *   not yield them twice.
+ *   not yield them twice, and `stalled` how many pages in a row brought nothing new.
  * - `watermark`: after a complete listing. The next pull asks for `since`, with If-None-Match `etag`
  *   when the remote gave one, so an unchanged scope costs one request answered 304.
  * Timestamps are the remote's own (whole seconds, UTC); the local clock never enters a cursor.
@@ -25,6 +26,8 @@ const listingCursor = z.object({
   maxSeen: z.string().nullable(),
   total: z.number().int().nonnegative().nullable(),
   repeats: z.array(z.tuple([z.string(), z.string()])).max(PAGE_MEMORY).default([]),
+  /** Pages in a row that brought nothing new; kept in the cursor so a listing resumed per activity is still bounded. */
+  stalled: z.number().int().nonnegative().default(0),
 });
 const watermarkCursor = z.object({
   v: z.literal(1),
@@ -56,6 +59,8 @@ export interface IncrementalSource<Raw> {
    */
   sinceSlackMs?: number;
   onInvalidCursor(cursor: Json): void;
+  /** Names the listing in errors, e.g. "GitHub acme/widgets issues". */
+  label?: string;
 }
 
 /** Remote timestamps are whole seconds; so are the `since` values we send back. */
@@ -83,8 +88,17 @@ function nextPosition<Raw>(source: IncrementalSource<Raw>, cursor: ListingCursor
   return { since: cursor.since, page: cursor.page + 1 };
 }
 
-function itemsSince<Raw>(source: IncrementalSource<Raw>, raws: Raw[], since: string): Array<[string, string]> {
-  const from = Date.parse(since);
+/**
+ * Whether a page brought an item this listing has not had, within its query: an item older than the
+ * `since` it was asked for is the remote repeating itself (a resumed listing no longer remembers it).
+ */
+function progressed<Raw>(source: IncrementalSource<Raw>, since: string | null, fresh: Raw[]): boolean {
+  const from = since === null ? -Infinity : Date.parse(since) - (source.sinceSlackMs ?? 0);
+  return fresh.some((item) => Date.parse(source.updatedAt(item)) >= from);
+}
+
+function itemsSince<Raw>(source: IncrementalSource<Raw>, raws: Raw[], since: string | null): Array<[string, string]> {
+  const from = since === null ? -Infinity : Date.parse(since);
   return raws
     .filter((item) => Date.parse(source.updatedAt(item)) >= from)
     .slice(-PAGE_MEMORY)
@@ -97,7 +111,7 @@ function readCursor(raw: Json | null, onInvalid: (cursor: Json) => void): { curs
   const start = parsed?.success ? parsed.data : undefined;
   if (start?.phase === 'listing') return { cursor: start, etag: null };
   const since = start?.since ?? null;
-  return { cursor: { v: 1, phase: 'listing', from: since, since, page: 0, maxSeen: null, total: null, repeats: [] }, etag: start?.etag ?? null };
+  return { cursor: { v: 1, phase: 'listing', from: since, since, page: 0, maxSeen: null, total: null, repeats: [], stalled: 0 }, etag: start?.etag ?? null };
 }
 
 /** An incremental, resumable pull: each page says where to resume, the last one carries the watermark. */
@@ -108,7 +122,8 @@ export async function* pullIncremental<Raw>(source: IncrementalSource<Raw>, raw:
   let remoteSendsEtags = false;
 
   for (;;) {
-    const page = await source.fetchPage({ since: cursor.since, page: cursor.page, ifNoneMatch });
+    const cursorSince = cursor.since;
+    const page = await source.fetchPage({ since: cursorSince, page: cursor.page, ifNoneMatch });
     ifNoneMatch = null;
     if (page.notModified) {
       yield { items: [], next: null, watermark: raw, notModified: true };
@@ -124,9 +139,14 @@ export async function* pullIncremental<Raw>(source: IncrementalSource<Raw>, raw:
     const items = await source.toItems(fresh);
     const total = cursor.total === null ? {} : { total: cursor.total };
     if (page.hasNext && page.items.length > 0) {
+      // A remote that keeps announcing more pages of items already seen would make this loop forever.
+      const stalled = progressed(source, cursorSince, fresh) ? 0 : cursor.stalled + 1;
+      if (stalled >= MAX_PAGES_WITHOUT_PROGRESS) throw noProgress(source.label ?? 'listing', stalled);
       const next = nextPosition(source, cursor, page.items);
-      const repeats = next.page === 0 && next.since !== null ? itemsSince(source, page.items, next.since) : [];
-      cursor = { ...cursor, ...next, repeats };
+      // Stepping to the next page of one query, the pages read so far are remembered too: a remote that
+      // shows them again is repeating itself, and a resumed listing must still recognise them.
+      const repeats = next.page === 0 ? itemsSince(source, page.items, next.since) : [...cursor.repeats, ...itemsSince(source, page.items, next.since)].slice(-PAGE_MEMORY);
+      cursor = { ...cursor, ...next, repeats, stalled };
       yield { items, next: cursor, watermark: null, ...total };
       continue;
     }

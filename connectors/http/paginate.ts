@@ -1,4 +1,5 @@
 import type { HttpClient, HttpRequest, HttpResponse } from './client';
+import { progressGuard } from './progress';
 
 /** Parses an RFC 8288 Link header into { rel: url }, e.g. { next: "https://…&page=2" }. */
 export function parseLinkHeader(header: string | null): Record<string, string> {
@@ -21,13 +22,22 @@ export interface LinkPage<T> {
   response: HttpResponse<T>;
 }
 
-/** Follows rel="next" from the first request until the last page. */
+/** The items of a page: the page itself, or its `items` (GitHub's search answers). */
+const pageItems = (data: unknown): unknown[] => {
+  if (Array.isArray(data)) return data;
+  const items = typeof data === 'object' && data !== null ? (data as { items?: unknown }).items : undefined;
+  return Array.isArray(items) ? items : [];
+};
+
+/** Follows rel="next" from the first request until the last page, or until pages stop bringing new items. */
 export async function* followLinks<T>(http: HttpClient, first: HttpRequest): AsyncGenerator<LinkPage<T>> {
+  const progress = progressGuard(`${first.path}: following rel="next"`);
   let req: HttpRequest | null = first;
   while (req) {
     const response: HttpResponse<T> = await http.send<T>({ ...req, ifNoneMatch: null });
     if (response.notModified) return;
     const nextUrl: string | null = parseLinkHeader(response.headers.get('link')).next ?? null;
+    progress.page(pageItems(response.data), nextUrl !== null);
     yield { data: response.data, nextUrl, response };
     req = nextUrl ? { path: nextUrl, ...(first.budget ? { budget: first.budget } : {}) } : null;
   }
@@ -52,6 +62,7 @@ export interface OffsetOptions {
 /** Offset/limit paging (Redmine): stops at total_count, or at a short or empty page when there is none. */
 export async function* paginateOffset<T>(http: HttpClient, req: HttpRequest, options: OffsetOptions): AsyncGenerator<OffsetPage<T>> {
   const limit = options.limit ?? 100;
+  const progress = progressGuard(`${req.path}: paging by offset`);
   let offset = options.startOffset ?? 0;
   for (;;) {
     const body = await http.json<Record<string, unknown>>({ ...req, query: { ...req.query, offset, limit } });
@@ -59,6 +70,7 @@ export async function* paginateOffset<T>(http: HttpClient, req: HttpRequest, opt
     const total = typeof body?.total_count === 'number' ? body.total_count : undefined;
     const end = offset + items.length;
     const more = items.length > 0 && (total === undefined ? items.length >= limit : end < total);
+    progress.page(items, more);
     yield { items, offset, total, nextOffset: more ? end : null };
     if (!more) return;
     offset = end;

@@ -89,6 +89,7 @@ function connect(ctx: ConnectorContext<RedmineConfig, RedmineSecrets>): Connecto
         overlapMs: ctx.config.overlapSeconds * 1000,
         sinceSlackMs: 1000,
         onInvalidCursor: (bad) => ctx.logger.warn({ scope, cursor: bad }, 'Redmine: unreadable pull cursor, starting a full listing'),
+        label: `Redmine issues of ${scope}`,
       }, cursor);
     },
 

@@ -1,0 +1,104 @@
+/**
+ * Issue 10 §6: answers from a remote that a connector must survive. Each case replays a response a
+ * real server can give (GitHub-shaped, through the GitHub double) and expects a classified error or a
+ * bounded wait, never an endless loop or an unclassified TypeError.
+ */
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { github } from '../connectors/github';
+import { isPermanentError, isRemoteError, type RemoteError } from '../connectors/errors';
+import { MAX_PAGES_WITHOUT_PROGRESS } from '../connectors/http/progress';
+import { paginateOffset } from '../connectors/http';
+import type { ConnectorClient, Json, PullPage } from '../connectors/types';
+import { type GitHubDouble, startGitHubDouble } from './support/github-double';
+import { client as scriptedClient } from './connectors/scripted-http';
+
+const REPO = 'acme/widgets';
+const logger = pino({ level: 'silent' });
+let gh: GitHubDouble;
+
+beforeEach(async () => {
+  gh = await startGitHubDouble({ now: '2024-06-01T12:00:00Z', login: 'sync-bot' });
+  gh.createRepo(REPO);
+});
+afterEach(async () => {
+  await gh.close();
+});
+
+function connect(config: Record<string, unknown> = {}): ConnectorClient {
+  return github.connect({ config: github.configSchema.parse({ baseUrl: gh.url, ...config }), secrets: { token: gh.token }, logger });
+}
+
+async function failure(promise: Promise<unknown>): Promise<RemoteError> {
+  const error: unknown = await promise.then(() => undefined, (e: unknown) => e);
+  if (!isRemoteError(error)) throw new Error(`expected a RemoteError, got ${String(error)}`);
+  return error;
+}
+
+/** Reads at most `limit` pages: a listing that never ends shows up as `limit` pages and no error. */
+async function pullAtMost(client: ConnectorClient, cursor: Json | null, limit: number): Promise<PullPage[]> {
+  const out: PullPage[] = [];
+  for await (const page of client.pull(REPO, cursor)) {
+    out.push(page);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+describe('a remote that keeps answering rel="next" with items already seen', () => {
+  it('ends an issue pull with a permanent error after a bounded number of pages', async () => {
+    gh.seedIssues(REPO, 5, { seed: 3, pullRequestRatio: 0 });
+    const samePage = gh.listIssues(REPO);
+    // Every listing request is answered with the same five issues and a rel="next" link.
+    const loop = gh.inject({
+      path: `/repos/${REPO}/issues`, method: 'GET', times: Infinity,
+      fault: { kind: 'status', status: 200, body: samePage, headers: { link: `<${gh.url}/repos/${REPO}/issues?page=2>; rel="next"` } },
+    });
+    const error = await failure(pullAtMost(connect(), null, 50));
+    expect(isPermanentError(error)).toBe(true);
+    expect(error.message).toMatch(/no new item/);
+    expect(error.message).toContain(REPO);
+    expect(loop.hits).toBe(MAX_PAGES_WITHOUT_PROGRESS + 1);
+  });
+
+  it('is bounded too when the pull is resumed one page per activity', async () => {
+    gh.seedIssues(REPO, 5, { seed: 4, pullRequestRatio: 0 });
+    gh.inject({
+      path: `/repos/${REPO}/issues`, method: 'GET', times: Infinity,
+      fault: { kind: 'status', status: 200, body: gh.listIssues(REPO), headers: { link: `<${gh.url}/repos/${REPO}/issues?page=2>; rel="next"` } },
+    });
+    let cursor: Json | null = null;
+    let error: unknown;
+    for (let activity = 0; activity < 50 && error === undefined; activity++) {
+      try {
+        cursor = (await pullAtMost(connect(), cursor, 1))[0]?.next ?? null;
+      } catch (e) {
+        error = e;
+      }
+    }
+    expect(isPermanentError(error)).toBe(true);
+  });
+
+  it('ends a comment listing (rel="next" pagination) the same way', async () => {
+    const issue = gh.addIssue(REPO, { title: 'Talk' });
+    const comment = gh.addComment(REPO, issue.number, 'hello', { user: 'mona' });
+    const loop = gh.inject({
+      path: `/repos/${REPO}/issues/${issue.number}/comments`, method: 'GET', times: Infinity,
+      fault: { kind: 'status', status: 200, body: [comment], headers: { link: `<${gh.url}/repos/${REPO}/issues/${issue.number}/comments?page=2>; rel="next"` } },
+    });
+    const error = await failure(connect().listComments(REPO, String(issue.number)));
+    expect(isPermanentError(error)).toBe(true);
+    expect(loop.hits).toBe(MAX_PAGES_WITHOUT_PROGRESS + 1);
+  });
+
+  it('ends an offset listing whose total_count is never reached (Redmine shape)', async () => {
+    const page = { projects: [{ id: 1, name: 'A', identifier: 'a' }], total_count: 1_000, offset: 0, limit: 100 };
+    const { http, calls } = scriptedClient(Array.from({ length: 50 }, () => ({ status: 200, body: page })));
+    const pages: unknown[] = [];
+    const listing = (async () => {
+      for await (const p of paginateOffset(http, { path: '/projects.json' }, { itemsKey: 'projects' })) pages.push(p);
+    })();
+    expect(isPermanentError(await listing.then(() => undefined, (e: unknown) => e))).toBe(true);
+    expect(calls).toHaveLength(MAX_PAGES_WITHOUT_PROGRESS + 1);
+  });
+});
