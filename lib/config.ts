@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { isIP } from 'node:net';
+import { keyWeakness } from './crypto';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -46,7 +48,7 @@ export const envSchema = z.object({
    * Private and loopback destinations a connection may reach in production, as hosts or CIDRs,
    * comma-separated (e.g. "redmine.internal,10.0.0.0/8"). Link-local and metadata addresses are never allowed.
    */
-  TRACKBRIDGE_ALLOWED_HOSTS: z.string().optional(),
+  TRACKBRIDGE_ALLOWED_HOSTS: z.string().transform(parseAllowedHosts).optional(),
   /** How long a signed link to a hub file stays valid; links are signed again each time they are pushed. */
   FILE_LINK_TTL_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
   /** Test-only fault injection (honoured only with NODE_ENV=test), e.g. crash-after-remote-create. */
@@ -85,6 +87,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (cfg.NODE_ENV === 'production' && !cfg.TRACKBRIDGE_SECRET_KEY) {
     issues.push({ variable: 'TRACKBRIDGE_SECRET_KEY', message: 'required in production' });
   }
+  // A guessable key opens every sealed secret and forges file links: refuse it where it matters.
+  const weakness = cfg.NODE_ENV === 'production' && cfg.TRACKBRIDGE_SECRET_KEY ? keyWeakness(decodeKey(cfg.TRACKBRIDGE_SECRET_KEY)!) : null;
+  if (weakness) issues.push({ variable: 'TRACKBRIDGE_SECRET_KEY', message: `${weakness}; generate one with: openssl rand -base64 32` });
   if (Boolean(cfg.TEMPORAL_TLS_CERT_PATH) !== Boolean(cfg.TEMPORAL_TLS_KEY_PATH)) {
     issues.push({ variable: 'TEMPORAL_TLS_CERT_PATH', message: 'set both TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH, or neither' });
   }
@@ -95,4 +100,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 export function decodeKey(value: string): Buffer | null {
   const buf = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
   return buf.length === 32 ? buf : null;
+}
+
+/** One entry of TRACKBRIDGE_ALLOWED_HOSTS: a host name, or an address range. */
+export type AllowedDestination =
+  | { kind: 'host'; host: string }
+  | { kind: 'cidr'; address: string; prefix: number; family: 'ipv4' | 'ipv6' };
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
+
+/** "redmine.internal, 10.0.0.0/8, fd12::/16, 192.168.1.5" → entries; a bad one is a config error naming it. */
+function parseAllowedHosts(value: string, ctx: z.RefinementCtx): AllowedDestination[] {
+  const entries: AllowedDestination[] = [];
+  for (const raw of value.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean)) {
+    const [address = '', prefixText, ...rest] = raw.replace(/^\[|\](?=\/|$)/g, '').split('/');
+    const family = isIP(address);
+    if (family && !rest.length) {
+      const max = family === 4 ? 32 : 128;
+      const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : -1;
+      if (prefix >= 0 && prefix <= max) {
+        entries.push({ kind: 'cidr', address, prefix, family: family === 4 ? 'ipv4' : 'ipv6' });
+        continue;
+      }
+    } else if (prefixText === undefined && HOST_NAME.test(raw)) {
+      entries.push({ kind: 'host', host: raw.replace(/\.$/, '') });
+      continue;
+    }
+    ctx.addIssue({ code: 'custom', message: `"${raw}" is neither a host name, an address nor a CIDR range` });
+  }
+  return entries;
 }

@@ -53,3 +53,18 @@ export function safeEqualHex(a: string, b: string): boolean {
   const bb = Buffer.from(b, 'hex');
   return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
+
+/**
+ * Why a 32-byte key looks chosen by hand rather than drawn at random, or null. A random key has
+ * about 30 distinct bytes and ~4.8 bits of entropy per byte; these bounds are missed by one in
+ * more than 10^12 random keys, and caught by 43 × 'a', zeros, repeated patterns and typed text.
+ */
+export function keyWeakness(key: Buffer): string | null {
+  const counts = new Map<number, number>();
+  for (const byte of key) counts.set(byte, (counts.get(byte) ?? 0) + 1);
+  let entropy = 0;
+  for (const n of counts.values()) entropy -= (n / key.length) * Math.log2(n / key.length);
+  if (counts.size < 16 || entropy < 3.5) return 'too little entropy (repeated or patterned bytes): use a random key';
+  if (key.every((b) => b >= 0x20 && b < 0x7f)) return 'looks like typed text, not random bytes: use a random key';
+  return null;
+}

@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import type { Config } from './config';
+import { scrubQueryText, serializeError } from './log-errors';
 
 /** Keys that must never reach a log line, at any depth pino can redact. */
 const redact = {
@@ -7,21 +8,37 @@ const redact = {
     'secrets', '*.secrets', 'token', '*.token', 'apiKey', '*.apiKey', 'password', '*.password',
     'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization',
     '*.headers["x-redmine-api-key"]', 'headers["x-redmine-api-key"]',
+    'params', '*.params', 'secretsSealed', '*.secretsSealed', 'sig', '*.sig',
   ],
   censor: '[redacted]',
 };
 
+/** Errors lose bound query values and payloads (see log-errors.ts), under either key we log them with. */
+export const serializers = { err: (e: unknown) => serializeError(e), error: (e: unknown) => serializeError(e) };
+
+/** `logger.error(err)` makes the error's own message the line's msg: it is scrubbed the same way. */
+const hooks: NonNullable<pino.LoggerOptions['hooks']> = {
+  logMethod(args, method) {
+    const [first, ...rest] = args as unknown[];
+    if (first instanceof Error && !rest.length) return method.apply(this, [first, scrubQueryText(first.message)] as Parameters<typeof method>);
+    return method.apply(this, args.map((a) => (typeof a === 'string' ? scrubQueryText(a) : a)) as Parameters<typeof method>);
+  },
+};
+
 /** JSON logs by default; pretty in development when pino-pretty is installed. */
-export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT' | 'NODE_ENV'>): Logger {
+export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT' | 'NODE_ENV'>, destination?: pino.DestinationStream): Logger {
   const format = config.LOG_FORMAT ?? (config.NODE_ENV === 'development' && process.stdout.isTTY ? 'pretty' : 'json');
   if (format === 'pretty') {
     return pino({
       level: config.LOG_LEVEL,
       redact,
+      serializers,
+      hooks,
       transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } },
     });
   }
-  return pino({ level: config.LOG_LEVEL, redact });
+  const options = { level: config.LOG_LEVEL, redact, serializers, hooks };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export type { Logger };
