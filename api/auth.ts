@@ -1,17 +1,24 @@
 import type { MiddlewareHandler } from 'hono';
-import { verifyApiToken } from '../db/tokens';
+import { type TokenRole, verifyApiToken } from '../db/tokens';
 import type { Db } from '../db/client';
 import { ApiError } from './errors';
 
 export interface AuthVariables {
   tokenName: string;
+  tokenRole: TokenRole;
 }
+
+/** Methods that only read. Every other one (POST, PUT, PATCH, DELETE, and any we do not know) is a write. */
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const PUBLIC = new Set(['/health', '/openapi.json', '/docs']);
 /** A file link posted on a remote carries a signature instead of a token; the route checks it. */
 const SIGNED_FILE = /^\/attachments\/[0-9a-f-]{36}\/content$/;
 
-/** Every route but the public ones needs `Authorization: Bearer <token>`. */
+/**
+ * Every route but the public ones needs `Authorization: Bearer <token>`, and every write needs an
+ * admin token. Deciding by method here, before any route runs, covers routes added later too.
+ */
 export function bearerAuth(db: Db): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
     if (PUBLIC.has(c.req.path)) return next();
@@ -24,7 +31,11 @@ export function bearerAuth(db: Db): MiddlewareHandler<{ Variables: AuthVariables
       c.header('WWW-Authenticate', 'Bearer realm="trackbridge"');
       throw new ApiError(401, 'unauthorized', header ? 'Invalid or revoked token' : 'Missing bearer token');
     }
+    if (found.role !== 'admin' && !READ_METHODS.has(c.req.method)) {
+      throw new ApiError(403, 'forbidden', `This token (${found.name}) is read-only; writes need an admin token`);
+    }
     c.set('tokenName', found.name);
+    c.set('tokenRole', found.role);
     return next();
   };
 }

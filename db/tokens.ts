@@ -3,24 +3,32 @@ import { hashToken, newToken } from '../lib/crypto';
 import type { Db } from './client';
 import { apiTokens } from './schema';
 
+/** admin may do everything; read may only read (every write route answers it 403). */
+export const TOKEN_ROLES = ['admin', 'read'] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+export const isTokenRole = (value: string): value is TokenRole => (TOKEN_ROLES as readonly string[]).includes(value);
+
 /** Creates a token and returns its plain text, which is never stored and cannot be shown again. */
-export async function createApiToken(db: Db, name: string): Promise<{ id: string; token: string }> {
+export async function createApiToken(db: Db, name: string, role: TokenRole = 'admin'): Promise<{ id: string; token: string }> {
   const token = newToken();
   const [row] = await db
     .insert(apiTokens)
-    .values({ name, tokenHash: hashToken(token), prefix: token.slice(0, 7) })
+    .values({ name, role, tokenHash: hashToken(token), prefix: token.slice(0, 7) })
     .returning({ id: apiTokens.id });
   if (!row) throw new Error('token insert returned nothing');
   return { id: row.id, token };
 }
 
-/** The token's id and name when it is valid and not revoked. */
-export async function verifyApiToken(db: Db, token: string): Promise<{ id: string; name: string } | null> {
+/** The token's id, name and role when it is valid and not revoked. */
+export async function verifyApiToken(db: Db, token: string): Promise<{ id: string; name: string; role: TokenRole } | null> {
   const [row] = await db
-    .select({ id: apiTokens.id, name: apiTokens.name })
+    .select({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role })
     .from(apiTokens)
     .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)));
-  return row ?? null;
+  if (!row) return null;
+  // The column's check constraint allows only these; anything else is treated as the least power.
+  return { ...row, role: isTokenRole(row.role) ? row.role : 'read' };
 }
 
 export async function countApiTokens(db: Db): Promise<number> {
@@ -30,7 +38,7 @@ export async function countApiTokens(db: Db): Promise<number> {
 
 export async function listApiTokens(db: Db) {
   return db
-    .select({ id: apiTokens.id, name: apiTokens.name, prefix: apiTokens.prefix, createdAt: apiTokens.createdAt, revokedAt: apiTokens.revokedAt })
+    .select({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role, prefix: apiTokens.prefix, createdAt: apiTokens.createdAt, revokedAt: apiTokens.revokedAt })
     .from(apiTokens)
     .orderBy(apiTokens.createdAt);
 }

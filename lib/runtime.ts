@@ -1,3 +1,5 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
@@ -12,17 +14,37 @@ import { createWorker } from './worker';
 import { installTemporalRuntime } from './temporal-runtime';
 import { startOutboxRelay } from './outbox-relay';
 
-/** On a first start there is no way to call the API, so one admin token is created and shown once. */
-export async function ensureFirstToken(core: Core, log: (line: string) => void): Promise<void> {
+/**
+ * On a first start there is no way to call the API, so one admin token is created. It is shown
+ * only on an interactive terminal; otherwise (a service, a container) stdout ends up in collected
+ * logs, so the token goes to a 0600 file under DATA_DIR and only that path is logged.
+ */
+export async function ensureFirstToken(
+  core: Core,
+  opts: { dataDir: string; logger: Logger; terminal?: { isTTY?: boolean; write(text: string): unknown } },
+): Promise<void> {
   if ((await countApiTokens(core.database.db)) > 0) return;
-  const { token } = await createApiToken(core.database.db, 'admin');
-  log(
-    '\n  ┌─ First start: an admin API token was created. It is shown only this once.\n' +
-      `  │  ${token}\n` +
-      '  │  Use it as: Authorization: Bearer <token>. More: npm run token -- create <name>\n' +
-      '  └─\n',
-  );
+  const { token } = await createApiToken(core.database.db, 'admin', 'admin');
+  const terminal = opts.terminal ?? process.stdout;
+  if (terminal.isTTY) {
+    terminal.write(
+      '\n  ┌─ First start: an admin API token was created. It is shown only this once.\n' +
+        `  │  ${token}\n` +
+        '  │  Use it as: Authorization: Bearer <token>. More: npm run -s token -- create <name> [--role read]\n' +
+        '  └─\n',
+    );
+    return;
+  }
+  const file = resolve(opts.dataDir, FIRST_TOKEN_FILE);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  // A file left from an earlier database may have other permissions: the mode applies on creation only.
+  rmSync(file, { force: true });
+  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  opts.logger.warn({ file }, 'first start: an admin API token was written to this file (mode 0600); read it, then delete the file');
 }
+
+/** Where a non-interactive first start leaves the admin token, under DATA_DIR. */
+export const FIRST_TOKEN_FILE = 'admin-token';
 
 export async function startApiServer(config: Config, core: Core, temporal: Client, logger: Logger): Promise<ServerType> {
   const app = createApp({

@@ -7,7 +7,7 @@ import { connectClient } from '../lib/temporal';
 const { config, logger } = boot();
 requireDatabaseUrl(config, 'The API');
 const core = await openCore(config, logger);
-await ensureFirstToken(core, (line) => process.stdout.write(line));
+await ensureFirstToken(core, { dataDir: config.DATA_DIR, logger });
 const temporal = await connectClient(config);
 const server = await startApiServer(config, core, temporal, logger);
 onShutdown(logger, async () => {

@@ -16,7 +16,7 @@ if (config.temporalManaged) {
   dev = await startDevServer({ cli, dataDir: config.DATA_DIR, port: config.TEMPORAL_DEV_PORT, uiPort: config.TEMPORAL_UI_PORT, logger });
 }
 const core = await openCore(config, logger);
-await ensureFirstToken(core, (line) => process.stdout.write(line));
+await ensureFirstToken(core, { dataDir: config.DATA_DIR, logger });
 const temporal = await connectClient(config);
 const { worker, done } = await startWorker(config, core, logger);
 const server = await startApiServer(config, core, temporal, logger);
