@@ -7,6 +7,7 @@ import { isAuthError, isPermanentError } from '../connectors/errors';
 import type { ActivityDeps } from './deps';
 import { notFound, toFailure } from './failures';
 import { connectRow } from './remote';
+import { reportRemoteWait } from './remote-wait';
 import { pullScheduleId } from '../lib/schedules';
 
 export interface BoundClient {
@@ -44,8 +45,11 @@ export async function pauseForAuth(deps: ActivityDeps, bindingId: string, messag
  */
 export async function remoteCall<T>(deps: ActivityDeps, bindingId: string, fn: () => Promise<T>, opts: { throwPermanent?: boolean } = {}): Promise<T> {
   try {
-    return await fn();
+    const result = await fn();
+    await reportRemoteWait(deps, bindingId, { ok: true });
+    return result;
   } catch (err) {
+    await reportRemoteWait(deps, bindingId, { error: err });
     if (isAuthError(err)) await pauseForAuth(deps, bindingId, err.message);
     if (opts.throwPermanent && isPermanentError(err)) throw err;
     throw toFailure(err);

@@ -38,6 +38,8 @@ const BindingStatus = BindingView.extend({
   lastPullAt: z.string().nullable(),
   nextPullAt: z.string().nullable(),
   warnings: z.array(z.string()),
+  /** While the remote asked us to wait (a rate limit): until when, and why. */
+  waiting: z.object({ until: z.string(), reason: z.string() }).nullable().openapi({ example: { until: '2026-11-22T14:05:00.000Z', reason: "waiting for GitHub's rate limit until 14:05 UTC" } }),
   lastRun: z.object({ workflowId: z.string(), kind: z.string(), status: z.string(), counts: z.record(z.string(), z.number()), error: z.string().nullable(), startedAt: z.string(), finishedAt: z.string().nullable() }).nullable(),
 }).openapi('BindingStatus');
 
@@ -121,6 +123,7 @@ export function bindingRoutes(deps: ApiDeps) {
         lastPullAt: binding.lastPullAt?.toISOString() ?? null,
         nextPullAt: next?.toISOString() ?? null,
         warnings: binding.warnings,
+        waiting: binding.waitingUntil && binding.waitingUntil > new Date() ? { until: binding.waitingUntil.toISOString(), reason: binding.waitingReason ?? 'waiting for the remote' } : null,
         lastRun: run ? { workflowId: run.workflowId, kind: run.kind, status: run.status, counts: { ...run.counts }, error: run.error, startedAt: run.startedAt.toISOString(), finishedAt: run.finishedAt?.toISOString() ?? null } : null,
       }, 200);
     })

@@ -24,6 +24,20 @@ export class TransientError extends RemoteError {
   }
 }
 
+/** The remote's rate limit (or our pacing of it) asks for a wait; the binding's status shows it while it lasts. */
+export class RateLimitedError extends TransientError {
+  constructor(
+    /** Whose limit: "GitHub", "Redmine". */
+    readonly service: string,
+    message: string,
+    status: number | undefined,
+    retryAfterMs: number,
+  ) {
+    super(message, status, retryAfterMs);
+    this.name = 'RemoteError(transient, rate limited)';
+  }
+}
+
 export class PermanentError extends RemoteError {
   constructor(message: string, status?: number) {
     super('permanent', message, status);
@@ -47,4 +61,5 @@ export const isRemoteError = (e: unknown): e is RemoteError => e instanceof Remo
 export const isTransientError = (e: unknown): e is TransientError => isRemoteError(e) && e.kind === 'transient';
 export const isPermanentError = (e: unknown): e is PermanentError => isRemoteError(e) && e.kind === 'permanent';
 export const isAuthError = (e: unknown): e is AuthError => isRemoteError(e) && e.kind === 'auth';
+export const isRateLimitedError = (e: unknown): e is RateLimitedError => e instanceof RateLimitedError;
 export const isConflictError = (e: unknown): e is ConflictError => isRemoteError(e) && e.kind === 'conflict';

@@ -8,10 +8,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { github } from '../connectors/github';
 import { isPermanentError, isRemoteError, type RemoteError } from '../connectors/errors';
 import { MAX_PAGES_WITHOUT_PROGRESS } from '../connectors/http/progress';
-import { paginateOffset } from '../connectors/http';
+import { Pacer, paginateOffset, parseRetryAfter } from '../connectors/http';
+import { MAX_REMOTE_WAIT_MS } from '../connectors/http/classify';
 import type { ConnectorClient, Json, PullPage } from '../connectors/types';
 import { type GitHubDouble, startGitHubDouble } from './support/github-double';
-import { client as scriptedClient } from './connectors/scripted-http';
+import { client as scriptedClient, DATE, NOW } from './connectors/scripted-http';
 
 const REPO = 'acme/widgets';
 const logger = pino({ level: 'silent' });
@@ -100,5 +101,38 @@ describe('a remote that keeps answering rel="next" with items already seen', () 
     })();
     expect(isPermanentError(await listing.then(() => undefined, (e: unknown) => e))).toBe(true);
     expect(calls).toHaveLength(MAX_PAGES_WITHOUT_PROGRESS + 1);
+  });
+});
+
+describe('rate-limit waits the remote asks for', () => {
+  const limited = (headers: Record<string, string>) => parseRetryAfter(new Headers({ date: DATE, 'x-ratelimit-remaining': '0', ...headers }), NOW);
+
+  it('reads a reset sent in epoch milliseconds as milliseconds', () => {
+    expect(limited({ 'x-ratelimit-reset': String(NOW + 90_000) })).toBe(90_000);
+    expect(limited({ 'x-ratelimit-reset': String(NOW / 1000 + 90) })).toBe(90_000);
+  });
+
+  it('never waits longer than an hour, whatever the headers say', () => {
+    expect(limited({ 'x-ratelimit-reset': String(NOW / 1000 + 30 * 86_400) })).toBe(MAX_REMOTE_WAIT_MS);
+    expect(limited({ 'retry-after': '999999999' })).toBe(MAX_REMOTE_WAIT_MS);
+    expect(limited({ 'retry-after': 'Fri, 31 Dec 9999 23:59:59 GMT' })).toBe(MAX_REMOTE_WAIT_MS);
+  });
+
+  it('paces an exhausted budget until a millisecond reset, not for millennia', () => {
+    const pacer = new Pacer({ maxRequestsPerSecond: 10, lowRemaining: 50 }, () => NOW);
+    pacer.observe('core', new Headers({ date: DATE, 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(NOW + 120_000) }));
+    expect(pacer.reserve('core')).toBe(120_000);
+  });
+
+  it('ends a GitHub read with a transient error whose wait is the reset, when the reset is in milliseconds', async () => {
+    const issue = gh.addIssue(REPO, { title: 'Limited' });
+    const resetAt = gh.now().getTime() + 45_000;
+    gh.inject({
+      path: `/repos/${REPO}/issues/${issue.number}`,
+      fault: { kind: 'status', status: 403, body: { message: 'API rate limit exceeded for user ID 1.' }, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(resetAt), date: gh.now().toUTCString() } },
+    });
+    const error = await failure(connect({ maxInlineWaitSeconds: 0 }).getItem(REPO, String(issue.number)));
+    expect(error.kind).toBe('transient');
+    expect(error.retryAfterMs).toBe(45_000);
   });
 });

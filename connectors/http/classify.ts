@@ -2,6 +2,7 @@ import {
   AuthError,
   ConflictError,
   PermanentError,
+  RateLimitedError,
   type RemoteError,
   TransientError,
 } from '../errors';
@@ -15,7 +16,21 @@ export interface FailedResponse {
   label: string;
   /** Remote's own explanation, extracted by the connector from the body. */
   remoteMessage?: string | undefined;
+  /** Whose answer it is ("GitHub"), for the binding status of a rate limit. */
+  service?: string | undefined;
 }
+
+/**
+ * The longest wait a remote may ask for. Reset headers come from remotes (and proxies) that get them
+ * wrong: a reset in milliseconds read as seconds became a wait of thousands of years. Anything longer
+ * is clamped: a retry after an hour costs one request, a binding stuck for ever costs the user.
+ */
+export const MAX_REMOTE_WAIT_MS = 3_600_000;
+
+/** Epoch values above this are milliseconds: as seconds they would lie past the year 5000. */
+const EPOCH_MS_THRESHOLD = 100_000_000_000;
+
+const clampWait = (ms: number): number => Math.min(MAX_REMOTE_WAIT_MS, Math.max(0, ms));
 
 const RATE_LIMIT_TEXT = /rate.?limit/i;
 
@@ -24,21 +39,26 @@ export function parseRetryAfter(headers: Headers, now: number): number | undefin
   const remoteNow = remoteClock(headers, now);
   const retryAfter = headers.get('retry-after')?.trim();
   if (retryAfter) {
-    if (/^\d+(\.\d+)?$/.test(retryAfter)) return Math.round(Number(retryAfter) * 1000);
+    if (/^\d+(\.\d+)?$/.test(retryAfter)) return clampWait(Math.round(Number(retryAfter) * 1000));
     const at = Date.parse(retryAfter);
-    if (!Number.isNaN(at)) return Math.max(0, at - remoteNow);
+    if (!Number.isNaN(at)) return clampWait(at - remoteNow);
   }
   if (headers.get('x-ratelimit-remaining')?.trim() === '0') {
     const resetAt = parseResetEpoch(headers);
-    if (resetAt !== undefined) return Math.max(0, resetAt - remoteNow);
+    if (resetAt !== undefined) return clampWait(resetAt - remoteNow);
   }
   return undefined;
 }
 
-/** x-ratelimit-reset as epoch milliseconds on the remote's clock. */
+/**
+ * x-ratelimit-reset as epoch milliseconds on the remote's clock. GitHub sends epoch seconds; a value
+ * too large for seconds was sent in milliseconds (some proxies and GitHub-compatible servers do).
+ */
 export function parseResetEpoch(headers: Headers): number | undefined {
   const reset = headers.get('x-ratelimit-reset')?.trim();
-  return reset && /^\d+$/.test(reset) ? Number(reset) * 1000 : undefined;
+  if (!reset || !/^\d+$/.test(reset)) return undefined;
+  const value = Number(reset);
+  return value > EPOCH_MS_THRESHOLD ? value : value * 1000;
 }
 
 /**
@@ -66,7 +86,7 @@ export function classifyResponse(res: FailedResponse, now: number, defaultRateLi
   const message = `${res.label} → ${status}${res.remoteMessage ? `: ${res.remoteMessage}` : ''}`;
   if (isRateLimited(status, headers, bodyText)) {
     const retryAfterMs = parseRetryAfter(headers, now) ?? defaultRateLimitWaitMs;
-    return new TransientError(`${message} (rate limited, retry in ${Math.ceil(retryAfterMs / 1000)} s)`, status, retryAfterMs);
+    return new RateLimitedError(res.service ?? res.label.split(' ')[0] ?? 'the remote', `${message} (rate limited, retry in ${Math.ceil(retryAfterMs / 1000)} s)`, status, retryAfterMs);
   }
   if (status === 401 || status === 403) return new AuthError(message, status);
   if (status === 409 || status === 412) return new ConflictError(message, status);

@@ -197,7 +197,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
     if (res.ok) return { response: { ...meta, notModified: false, data: parseBody<T>(bodyText, label) } };
     const failure = classifyResponse(
-      { status: res.status, headers: res.headers, bodyText, label, remoteMessage: describe(bodyText) },
+      { status: res.status, headers: res.headers, bodyText, label, remoteMessage: describe(bodyText), service: options.service },
       now(),
       retry.defaultRateLimitWaitMs,
     );
@@ -216,7 +216,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const wait = pacer.reserve(req.budget ?? 'core');
       if (wait > retry.maxInlineWaitMs) {
         pacer.release();
-        throw budgetExhausted(label, wait);
+        throw budgetExhausted(options.service, label, wait);
       }
       if (wait > 0) await sleep(wait);
 

@@ -1,5 +1,5 @@
-import { TransientError } from '../errors';
-import { parseResetEpoch, remoteClock } from './classify';
+import { RateLimitedError } from '../errors';
+import { MAX_REMOTE_WAIT_MS, parseResetEpoch, remoteClock } from './classify';
 
 export interface PacingPolicy {
   /** Token bucket: sustained requests per second for one connection, also its burst size. */
@@ -61,7 +61,8 @@ export class Pacer {
     const previous = this.budgets.get(name);
     this.budgets.set(name, {
       remaining: Number(remainingHeader),
-      resetAt: now + (resetEpoch - remoteClock(headers, now)),
+      // Clamped like any wait the remote asks for: a wrong reset must not hold the connection for ever.
+      resetAt: now + Math.min(MAX_REMOTE_WAIT_MS, resetEpoch - remoteClock(headers, now)),
       lastSentAt: previous?.lastSentAt ?? now,
     });
   }
@@ -100,6 +101,6 @@ export function pacerFor(key: string | undefined, policy: PacingPolicy, now: () 
 }
 
 /** Raised before sending when the budget would make us wait longer than we may sleep in-process. */
-export function budgetExhausted(label: string, waitMs: number): TransientError {
-  return new TransientError(`${label}: request budget exhausted, retry in ${Math.ceil(waitMs / 1000)} s`, undefined, waitMs);
+export function budgetExhausted(service: string, label: string, waitMs: number): RateLimitedError {
+  return new RateLimitedError(service, `${label}: request budget exhausted, retry in ${Math.ceil(waitMs / 1000)} s`, undefined, waitMs);
 }

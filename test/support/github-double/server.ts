@@ -89,7 +89,8 @@ export function createServe({ state, clock, limits, faults, route, viewer, prima
       if (etagMatches(req.headers['if-none-match'], headers.etag)) { status = 304; payload = ''; }
     }
     if (reply.charge && status !== 304) limits.charge(resource);
-    res.writeHead(status, { ...headers, ...limits.headers(resource) }).end(payload);
+    // A fault's own headers win over the budget's: a test may replay a response with odd rate-limit headers.
+    res.writeHead(status, { ...headers, ...limits.headers(resource), ...(fault ? reply.headers : {}) }).end(payload);
     entry.status = status;
   };
 }
