@@ -12,6 +12,7 @@ import type { ApiDeps } from './deps';
 import { ApiError, ErrorBody, conflict, notFound } from './errors';
 import { newRouter, security } from './router';
 import { IdParam, StartedRun, json } from './schemas';
+import { bounded, listRemoteScopes } from './remote-calls';
 
 const CreateBinding = z
   .strictObject({
@@ -83,21 +84,35 @@ export function bindingRoutes(deps: ApiDeps) {
     }
   };
 
+  /** A scope the remote does not list would only produce dead letters later: refuse it now, naming `scope`. */
+  const checkScope = async (connection: { id: string; connector: string }, scope: string) => {
+    const groups = await listRemoteScopes(deps.temporal, deps.taskQueue, deps.logger, connection, '20 seconds');
+    if (!groups.some((g) => g.scopes.some((s) => s.id === scope))) {
+      throw new ApiError(422, 'unknown_scope', `The remote has no scope "${scope}" this connection can reach`, [{ path: 'scope', message: 'not listed by GET /connections/{id}/scopes' }]);
+    }
+  };
+
   return newRouter()
     .openapi(createRoute({
-      method: 'post', path: '/', summary: 'Bind a project to a remote scope; creates its pull schedule', security,
+      method: 'post', path: '/', summary: 'Bind a project to a remote scope (checked on the remote); creates its pull schedule', security,
       request: { body: { content: { 'application/json': { schema: CreateBinding } }, required: true } },
-      responses: { 201: json(BindingView, 'Created'), ...errors },
+      responses: {
+        201: json(BindingView, 'Created'), ...errors, 422: json(ErrorBody, 'The remote has no such scope'),
+        502: json(ErrorBody, 'The remote refused or failed while the scope was checked'), 503: json(ErrorBody, 'Temporal is unavailable (see Retry-After)'),
+      },
     }), async (c) => {
       const body = c.req.valid('json');
       if (!(await getProject(deps.db, body.projectId))) throw new ApiError(400, 'invalid_request', 'Unknown project', [{ path: 'projectId', message: 'no such project' }]);
       const connection = await getConnection(deps.db, body.connectionId);
       if (!connection) throw new ApiError(400, 'invalid_request', 'Unknown connection', [{ path: 'connectionId', message: 'no such connection' }]);
+      // Deleted bindings do not count: the same scope may be bound again (the unique index covers live ones only).
       const existing = (await listBindings(deps.db, body.projectId)).find((b) => b.connectionId === body.connectionId && b.scope === body.scope);
       if (existing) throw conflict(`project is already bound to ${body.scope} through this connection (binding ${existing.id})`);
+      await checkScope(connection, body.scope);
+      // A concurrent request for the same scope loses at the unique index: a 409 naming `scope` (api/errors.ts).
       const binding = await insertBinding(deps.db, body);
       try {
-        await createPullSchedule(deps.temporal, deps.taskQueue, { id: binding.id, projectId: binding.projectId, connector: connection.connector, pullIntervalSeconds: binding.pullIntervalSeconds, paused: false });
+        await bounded(deps.temporal, () => createPullSchedule(deps.temporal, deps.taskQueue, { id: binding.id, projectId: binding.projectId, connector: connection.connector, pullIntervalSeconds: binding.pullIntervalSeconds, paused: false }));
       } catch (err) {
         await transitionBinding(deps.db, binding.id, 'deleted');
         throw err;

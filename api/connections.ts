@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { WorkflowFailedError } from '@temporalio/client';
 import { getConnection, insertConnection, listConnections } from '../db/connections';
 import { ConnectorKey } from '../lib/temporal';
 import type { ApiDeps } from './deps';
-import { ApiError, ErrorBody, invalid, notFound, rootCause } from './errors';
+import { ApiError, ErrorBody, invalid, notFound } from './errors';
+import { bounded, listRemoteScopes } from './remote-calls';
 import { newRouter, security } from './router';
 import { IdParam, StartedRun, json } from './schemas';
 
@@ -52,11 +52,14 @@ const ScopeGroups = z
   .openapi('ScopeGroups');
 const scopes = createRoute({
   method: 'get', path: '/{id}/scopes', summary: 'Remote scopes (repos, projects) this connection can bind, grouped', security, request: { params: IdParam },
-  responses: { 200: json(ScopeGroups, 'Scopes'), 404: json(ErrorBody, 'Not found'), 502: json(ErrorBody, 'The remote refused or failed') },
+  responses: {
+    200: json(ScopeGroups, 'Scopes'), 404: json(ErrorBody, 'Not found'), 502: json(ErrorBody, 'The remote refused or failed (a short classified reason; details in the logs)'),
+    503: json(ErrorBody, 'Temporal is unavailable (see Retry-After)'), 504: json(ErrorBody, 'The remote did not answer in time'),
+  },
 });
 const test = createRoute({
   method: 'post', path: '/{id}/test', summary: 'Test the connection in a workflow; poll the returned run', security, request: { params: IdParam },
-  responses: { 202: json(StartedRun, 'Test started'), 404: json(ErrorBody, 'Not found') },
+  responses: { 202: json(StartedRun, 'Test started'), 404: json(ErrorBody, 'Not found'), 503: json(ErrorBody, 'Temporal is unavailable (see Retry-After)') },
 });
 
 export function connectionRoutes(deps: ApiDeps) {
@@ -92,31 +95,19 @@ export function connectionRoutes(deps: ApiDeps) {
       const row = await getConnection(deps.db, c.req.valid('param').id);
       if (!row) throw notFound('connection');
       const workflowId = `connection-test/${row.id}/${randomUUID().slice(0, 8)}`;
-      const handle = await deps.temporal.workflow.start('connectionTest', {
+      const handle = await bounded(deps.temporal, () => deps.temporal.workflow.start('connectionTest', {
         workflowId,
         taskQueue: deps.taskQueue,
         args: [row.id],
         typedSearchAttributes: [{ key: ConnectorKey, value: row.connector }],
         workflowExecutionTimeout: '5 minutes',
-      });
+      }));
       return c.json({ workflowId, runId: handle.firstExecutionRunId, statusUrl: `/runs/${encodeURIComponent(workflowId)}` }, 202);
     })
     .openapi(scopes, async (c) => {
       const row = await getConnection(deps.db, c.req.valid('param').id);
       if (!row) throw notFound('connection');
       // Through a short workflow like every remote call: the API never talks to remotes itself.
-      try {
-        const items = await deps.temporal.workflow.execute('scopeListing', {
-          workflowId: `scopes/${row.id}/${randomUUID().slice(0, 8)}`,
-          taskQueue: deps.taskQueue,
-          args: [row.id],
-          typedSearchAttributes: [{ key: ConnectorKey, value: row.connector }],
-          workflowExecutionTimeout: '2 minutes',
-        });
-        return c.json({ items }, 200);
-      } catch (err) {
-        if (err instanceof WorkflowFailedError) throw new ApiError(502, 'remote_error', rootCause(err));
-        throw err;
-      }
+      return c.json({ items: await listRemoteScopes(deps.temporal, deps.taskQueue, deps.logger, row) }, 200);
     });
 }

@@ -9,7 +9,7 @@ import { getStory } from '../db/stories';
 import { decidePull, decidePush, effectiveRules, RuleSetSchema } from '../rules';
 import type { ApiDeps } from './deps';
 import { ApiError, ErrorBody, invalid, notFound } from './errors';
-import { newRouter, security } from './router';
+import { jsonBody, newRouter, rejectNul, security } from './router';
 import { IdParam, json } from './schemas';
 
 const example = {
@@ -65,6 +65,7 @@ export function ruleRoutes(deps: ApiDeps) {
   const parse = (body: unknown, prefix: string[]) => {
     const parsed = RuleSetSchema.safeParse(body);
     if (!parsed.success) throw invalid(parsed.error as never, prefix);
+    rejectNul(parsed.data, prefix);
     return parsed.data;
   };
 
@@ -82,7 +83,7 @@ export function ruleRoutes(deps: ApiDeps) {
       responses: { 200: json(RulesView, 'Stored'), ...errors },
     }), async (c) => {
       const { binding, connector } = await load(c.req.valid('param').id);
-      const rules = parse(await c.req.json(), []);
+      const rules = parse(await jsonBody(c), []);
       await deps.db.update(bindings).set({ rules, warnings: [], updatedAt: new Date() }).where(eq(bindings.id, binding.id));
       return c.json({ rules, effective: effectiveRules(rules, connector) }, 200);
     })

@@ -1,4 +1,4 @@
-import { isRemoteError } from '../errors';
+import { PermanentError, isRemoteError } from '../errors';
 import { type HttpClient, type HttpResponse, createHttpClient, followLinks } from '../http';
 import { connectorHttpOptions } from '../http/options';
 import type { ConnectorContext, Json } from '../types';
@@ -60,7 +60,11 @@ export function createGitHubApi(ctx: ConnectorContext<GitHubConfig, GitHubSecret
 
   async function collect<T>(path: string, query: Record<string, string | number>, budget?: string): Promise<T[]> {
     const all: T[] = [];
-    for await (const page of followLinks<T[]>(http, { path, query, ...(budget ? { budget } : {}) })) all.push(...page.data);
+    for await (const page of followLinks<T[]>(http, { path, query, ...(budget ? { budget } : {}) })) {
+      // Not GitHub's list shape (a wrong base URL, a proxy's page): a permanent, named failure, not a TypeError.
+      if (!Array.isArray(page.data)) throw new PermanentError(`GitHub: unexpected response from ${path}: expected a list`, page.response.status);
+      all.push(...page.data);
+    }
     return all;
   }
 
