@@ -49,9 +49,9 @@ describe('crash and resume of an initial sync (real worker process, SIGKILL)', (
     const post = async (path: string, body?: unknown) => (await (await api.call('POST', path, body)).json()) as Record<string, string>;
     const project = await post('/projects', { key: 'CRASH', name: 'Crash' });
     const connection = await post('/connections', { connector: 'github', name: 'gh', config: { baseUrl: gh.url, maxRequestsPerSecond: 100 }, secrets: { token: gh.token } });
-    const binding = await post('/bindings', { projectId: project.id, connectionId: connection.id, scope: REPO, pullIntervalSeconds: 3600 });
-
+    // A worker first: creating the binding checks the scope on the remote through a workflow.
     const first = await startWorker();
+    const binding = await post('/bindings', { projectId: project.id, connectionId: connection.id, scope: REPO, pullIntervalSeconds: 3600 });
     const { workflowId } = await post(`/bindings/${binding.id}/initial-sync`);
     await eventually(async () => gh.pageRequests(REPO) >= 6, 60_000, 20);
     await first.stop('SIGKILL');
