@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import type { Db } from '../db/client';
+import type { Db, ListenStatus } from '../db/client';
 import type { SecretBox } from '../lib/crypto';
 import type { ConnectorDefinition } from '../connectors/types';
 
@@ -12,5 +12,5 @@ export interface ApiDeps {
   secretBox: SecretBox;
   logger: Logger;
   /** Probes for /health; each throws when its dependency is down. */
-  checks: { database(): Promise<void>; temporal(): Promise<void> };
+  checks: { database(): Promise<void>; temporal(): Promise<void>; listeners?(): ListenStatus[] };
 }

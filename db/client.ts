@@ -6,6 +6,10 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Logger } from 'pino';
 import * as schema from './schema';
 import { createKeyedMutex } from '../lib/keyed-mutex';
+import { summarizeError } from '../lib/error-summary';
+import { listenWithReconnect, type ListenStatus, type ReconnectingListener } from './reconnecting-listener';
+
+export type { ListenStatus } from './reconnecting-listener';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -20,10 +24,28 @@ export interface Database {
    * dedicated connection, released if the process dies), within this process when embedded.
    */
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
-  /** LISTENs on a channel; returns the function that stops listening. */
+  /**
+   * LISTENs on a channel, reconnecting when the server drops the connection; `onNotify` also runs
+   * after each reconnect. Returns the function that stops listening.
+   */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /** Every LISTEN this process holds: /health reports one that is reconnecting. */
+  listeners(): ListenStatus[];
   close(): Promise<void>;
 }
+
+/**
+ * The connection that held an advisory lock was lost while its holder ran, so the lock may have
+ * passed to another process: the holder's work is not trusted and its activity is retried.
+ */
+export class LockLostError extends Error {
+  constructor(readonly key: string, cause: unknown) {
+    super(`lost the database connection holding lock ${key}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'LockLostError';
+  }
+}
+
+export const isLockLostError = (e: unknown): e is LockLostError => e instanceof Error && e.name === 'LockLostError';
 
 export interface DatabaseOptions {
   url?: string | undefined;
@@ -43,15 +65,27 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 
 async function openPostgres(url: string, poolSize: number, logger?: Logger): Promise<Database> {
   const local = createKeyedMutex();
-  const { Pool, Client } = (await import('pg')).default;
+  const { Pool } = (await import('pg')).default;
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
-  // An acquire timeout turns pool starvation into an error instead of a silent hang.
-  const pool = new Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 30_000 });
+  // An acquire timeout turns pool starvation into an error instead of a silent hang. Keepalive finds
+  // connections a network cut left half-open.
+  const pool = new Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 30_000, keepAlive: true });
   // Held locks get their own connections: a lock holder that needs a query must never wait on
   // a pool that other lock holders have drained.
-  const lockPool = new Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 0 });
-  for (const p of [pool, lockPool]) p.on('error', (err) => logger?.warn({ err: err.message }, 'idle postgres client failed'));
+  const lockPool = new Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 0, keepAlive: true });
+  for (const [name, p] of [['queries', pool], ['locks', lockPool]] as const) {
+    // pg emits 'error' on a checked-out client whose backend dies (57P01 on pg_terminate_backend, a
+    // restart), and the pool listens only while a client is idle: without a listener of our own on
+    // every client, a connection lost mid-transaction or under a held lock ends the process. The
+    // query in flight still fails, and the pool drops the client when it comes back.
+    p.on('connect', (client) => {
+      client.on('error', (err) => logger?.warn({ pool: name, err: summarizeError(err) }, 'postgres connection lost; the pool replaces it'));
+    });
+    // Idle clients reach both listeners; the one above has logged it.
+    p.on('error', () => undefined);
+  }
+  const listeners = new Set<ReconnectingListener>();
   const db = drizzle(pool, { schema });
   return {
     db: db as unknown as Db,
@@ -71,24 +105,37 @@ async function openPostgres(url: string, poolSize: number, logger?: Logger): Pro
     withLock: (key, fn) =>
       local(key, async () => {
         const client = await lockPool.connect();
+        let lost: Error | undefined;
+        const onLost = (err: Error) => void (lost ??= err);
+        client.on('error', onLost);
         try {
           await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [key]);
-          return await fn();
+          const result = await fn();
+          if (lost) throw new LockLostError(key, lost);
+          return result;
+        } catch (err) {
+          // Whatever `fn` failed with, the lost lock is the cause to report: the work ran unguarded.
+          throw lost && !isLockLostError(err) ? new LockLostError(key, lost) : err;
         } finally {
-          await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => undefined);
-          client.release();
+          if (!lost) await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => undefined);
+          client.removeListener('error', onLost);
+          // A dead connection leaves the pool instead of going back to it.
+          client.release(lost);
         }
       }),
     async listen(channel, onNotify) {
       // LISTEN needs its own long-lived connection, outside the pool.
-      const client = new Client({ connectionString: url });
-      client.on('notification', () => onNotify());
-      client.on('error', (err) => logger?.warn({ err: err.message }, 'LISTEN connection failed; polling continues'));
-      await client.connect();
-      await client.query(`listen ${channel}`);
-      return async () => void (await client.end().catch(() => undefined));
+      const listener = await listenWithReconnect({ url, channel, onNotify, logger });
+      listeners.add(listener);
+      return async () => {
+        listeners.delete(listener);
+        await listener.stop();
+      };
     },
+    listeners: () => [...listeners].map((l) => l.status()),
     close: async () => {
+      await Promise.all([...listeners].map((l) => l.stop()));
+      listeners.clear();
       await lockPool.end();
       await pool.end();
     },
@@ -112,6 +159,8 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     // One process owns the embedded database, so an in-process lock is a complete one.
     withLock: (key, fn) => local(key, fn),
     listen: async (channel, onNotify) => client.listen(channel, () => onNotify()),
+    // In-process notifications cannot be lost to a dropped connection.
+    listeners: () => [],
     close: () => client.close(),
   };
 }

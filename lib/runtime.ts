@@ -57,6 +57,7 @@ export async function startApiServer(config: Config, core: Core, temporal: Clien
     checks: {
       database: () => core.database.ping(),
       temporal: async () => void (await temporal.workflowService.getSystemInfo({})),
+      listeners: () => core.database.listeners(),
     },
   });
   return new Promise((resolve) => {
