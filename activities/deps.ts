@@ -19,6 +19,8 @@ export interface ActivityDeps {
   now?: () => Date;
   /** The API's public base URL, for links to hub files on remotes that cannot take uploads. */
   publicUrl?: string;
+  /** How long such a link stays valid (FILE_LINK_TTL_SECONDS); a week when unset. */
+  fileLinkTtlSeconds?: number;
   /** Test hooks, e.g. to kill the process between a remote create and the link write. */
   hooks?: { afterRemoteCreate?: () => void; afterRemoteComment?: () => void };
 }

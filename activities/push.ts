@@ -210,7 +210,7 @@ async function pushAttachments(deps: ActivityDeps, bound: BoundClient, rules: Ef
     if (!added) {
       const file = await getAttachment(deps.db, attachment.id);
       if (!file) continue;
-      const url = signedFileUrl(deps.publicUrl ?? 'http://localhost:3000', deps.secretBox, attachment.id);
+      const url = signedFileUrl(deps.publicUrl ?? 'http://localhost:3000', deps.secretBox, attachment.id, { ttlSeconds: deps.fileLinkTtlSeconds, now: deps.now?.() });
       added = await call(() => client.addAttachment!(binding.scope, remoteId, { name: file.name, contentType: file.contentType, data: file.content, url }));
     }
     await recordAttachmentSynced(deps.db, pending.id, added.remoteId);

@@ -26,7 +26,10 @@ const UploadQuery = z.object({
     .refine((n) => !/[/\\]/.test(n) && ![...n].some((ch) => ch.charCodeAt(0) < 32), { message: 'a file name, without slashes or control characters' })
     .openapi({ param: { name: 'name', in: 'query' }, example: 'customer-trace.log' }),
 });
-const ContentQuery = z.object({ sig: z.string().optional().openapi({ param: { name: 'sig', in: 'query' }, description: 'Signature from a link posted on a remote; replaces the bearer token for this one file' }) });
+const ContentQuery = z.object({
+  sig: z.string().optional().openapi({ param: { name: 'sig', in: 'query' }, description: 'Signature from a link posted on a remote; replaces the bearer token for this one file' }),
+  exp: z.string().optional().openapi({ param: { name: 'exp', in: 'query' }, description: 'Expiry of a posted link (unix seconds), covered by its signature' }),
+});
 
 /** Files on stories: uploaded raw, listed, served. The files rule of each binding decides where they go. */
 export function attachmentRoutes(deps: ApiDeps) {
@@ -70,11 +73,14 @@ export function attachmentRoutes(deps: ApiDeps) {
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const { sig } = c.req.valid('query');
+        const { sig, exp } = c.req.valid('query');
         // Without a bearer token, only a valid signature gets here (see bearerAuth).
-        if (!c.get('tokenName') && !(sig && verifyFileSignature(deps.secretBox, id, sig))) throw new ApiError(403, 'forbidden', 'Invalid file signature');
+        const signed = !c.get('tokenName');
+        if (signed && !(sig && verifyFileSignature(deps.secretBox, id, { sig, exp }))) throw new ApiError(403, 'forbidden', 'Invalid or expired file link');
         const file = await getAttachment(deps.db, id);
         if (!file) throw notFound('attachment');
+        // A posted link dies with its story too, not only with the file.
+        if (signed && (await getStory(deps.db, file.storyId))?.deletedAt) throw notFound('attachment');
         return c.body(new Uint8Array(file.content), 200, {
           'content-type': file.contentType,
           'content-length': String(file.size),

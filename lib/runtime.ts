@@ -80,6 +80,7 @@ export async function startWorker(config: Config, core: Core, logger: Logger): P
       db: core.database.db, withLock: core.database.withLock, secretBox: core.secretBox, getConnector, logger, temporal,
       hooks: testHooks(config, logger), publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
     },
+      fileLinkTtlSeconds: config.FILE_LINK_TTL_SECONDS,
     logger,
   });
   const relay = await startOutboxRelay({ database: core.database, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger, pollMs: config.OUTBOX_POLL_MS });
