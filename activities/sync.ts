@@ -1,7 +1,7 @@
 import { and, eq, isNotNull } from 'drizzle-orm';
 import type { Json, PullPage, RemoteItem } from '../connectors/types';
 import { applyRemoteComments } from '../db/comments';
-import { beginRun, finishRun, loadCheckpoint, runningRun, saveCheckpoint, type RunKind } from '../db/runs';
+import { beginRun, commitPage, finishRun, holdPageCounts, loadCheckpoint, runningRun, type RunKind } from '../db/runs';
 import { bindings, externalLinks } from '../db/schema';
 import { takeWriteSeq } from '../db/links';
 import { applyRemotePage, markCommentsSynced, softDeleteFromRemote, unlistedLinks, type PageCounts, type TouchedItem } from '../db/sync';
@@ -55,15 +55,18 @@ const COMMENT_CONCURRENCY = 4;
 
 export function createSyncActivities(deps: ActivityDeps) {
   return {
-    /** Opens the run row; a pull is skipped while its binding is inactive or an initial sync runs. */
-    async beginSyncRun(input: { kind: RunKind; bindingId: string; workflowId: string; temporalRunId: string }): Promise<{ runId: string; storedCursor: Json | null; skip?: string }> {
-      const run = await beginRun(deps.db, input);
+    /**
+     * Opens the run row. A pull is skipped while its binding is inactive or an initial sync runs, and a
+     * skipped run gets no row: it did nothing, and the binding's last run is the last one that did.
+     */
+    async beginSyncRun(input: { kind: RunKind; bindingId: string; workflowId: string; temporalRunId: string }): Promise<{ runId: string | null; storedCursor: Json | null; skip?: string }> {
       const [binding] = await deps.db.select().from(bindings).where(eq(bindings.id, input.bindingId));
       const storedCursor = (binding?.pullCursor ?? null) as Json | null;
-      if (!binding || binding.state !== 'active') return { runId: run.id, storedCursor, skip: `binding is ${binding?.state ?? 'gone'}` };
+      if (!binding || binding.state !== 'active') return { runId: null, storedCursor, skip: `binding is ${binding?.state ?? 'gone'}` };
       if (input.kind === 'pull' && (await runningRun(deps.db, input.bindingId, 'initial-sync'))) {
-        return { runId: run.id, storedCursor, skip: 'an initial sync is running' };
+        return { runId: null, storedCursor, skip: 'an initial sync is running' };
       }
+      const run = await beginRun(deps.db, input);
       return { runId: run.id, storedCursor };
     },
 
@@ -92,15 +95,16 @@ export function createSyncActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Stores the watermark of a complete listing and closes the run. Returns the run's counts as its
-     * pages committed them: exact even when a retried attempt applied a page twice.
+     * Stores the watermark of a complete listing and closes the run. Returns the run's counts and items
+     * as its pages committed them: exact even when a retried attempt applied a page twice.
      */
     async completeSyncRun(input: { bindingId: string; runId: string; watermark: Json | null; itemsSeen: number }) {
+      const closed = await finishRun(deps.db, input.runId, 'completed');
       await deps.db
         .update(bindings)
-        .set({ pullCursor: input.watermark, lastPullAt: new Date(), lastSyncedCount: input.itemsSeen, updatedAt: new Date() })
+        .set({ pullCursor: input.watermark, lastPullAt: new Date(), lastSyncedCount: closed?.items ?? input.itemsSeen, updatedAt: new Date() })
         .where(eq(bindings.id, input.bindingId));
-      return { counts: await finishRun(deps.db, input.runId, 'completed') };
+      return { counts: closed?.counts, items: closed?.items };
     },
 
     async failSyncRun(input: { runId: string; error: string; status?: 'failed' | 'skipped' }) {
@@ -172,14 +176,14 @@ async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Pr
         fetching.catch(() => undefined); // awaited on the next turn; not an unhandled rejection if this page fails first
       }
       const applied = await applyRemotePage(deps.db, bound.binding, page.items, {
-        full: input.full, listedAt: new Date(input.listedAt), rules, runId: input.runId, settled: plan.settled, fetchedAtSeq,
-        // A page with nothing left for the comment phase is done when it commits: its checkpoint goes with it.
-        checkpoint: (result) => advance(progress, page, result.counts, 0) as unknown as Record<string, unknown>,
+        full: input.full, listedAt: new Date(input.listedAt), rules, settled: plan.settled, fetchedAtSeq,
       });
+      const counts = applied.touched.length ? { ...applied.counts, ...(await holdPageCounts(deps.db, input.runId, progress.cursor, applied.counts)) } : applied.counts;
       const comments = await syncRelated(deps, bound, applied.touched, rules, plan);
       for (const e of applied.errors) deps.logger.warn({ bindingId: input.bindingId, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');
-      progress = advance(progress, page, applied.counts, comments);
-      if (!applied.checkpointed) await saveCheckpoint(deps.db, input.runId, progress as unknown as Record<string, unknown>);
+      progress = advance(progress, page, counts, comments);
+      // The run's counts and progress move with the checkpoint, page by page (what GET /runs shows).
+      await commitPage(deps.db, input.runId, { items: page.items.length, comments, total: page.total, counts }, progress as unknown as Record<string, unknown>);
       if (!more) return result(page.next, page.watermark, page.notModified ?? false);
     }
   } finally {

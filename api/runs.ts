@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ApiDeps } from './deps';
 import { ErrorBody, notFound, rootCause } from './errors';
-import { getRunByWorkflow } from '../db/runs';
+import { getRunByWorkflow, runProgress } from '../db/runs';
 import { newRouter, security } from './router';
 import { json } from './schemas';
 
@@ -62,12 +62,11 @@ export function runRoutes(deps: ApiDeps) {
     if (status === 'failed' || status === 'timed_out' || status === 'terminated') {
       run.error = await handle.result().then(() => undefined, (err: unknown) => rootCause(err));
     }
-    if (status === 'running') {
-      // Long workflows answer a `progress` query; short ones simply don't define it.
-      run.progress = await handle.query('progress').catch(() => undefined);
-    }
     const row = await getRunByWorkflow(deps.db, workflowId);
     if (row) run.counts = { ...row.counts };
+    // A sync run's row moves page by page, counts and progress together (one source of truth); other
+    // long workflows answer a `progress` query, and short ones simply don't define it.
+    if (status === 'running') run.progress = row?.status === 'running' ? runProgress(row) : await handle.query('progress').catch(() => undefined);
     return c.json(run, 200);
   });
 }

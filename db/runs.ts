@@ -27,9 +27,71 @@ export async function addRunCounts(db: Db, runId: string, delta: RunCounts, prog
     .where(eq(runs.id, runId));
 }
 
-/** Where a batch of pages got to: stored after each page (comments included), read by a retried attempt. */
-export async function saveCheckpoint(db: Db, runId: string, checkpoint: Record<string, unknown>): Promise<void> {
-  await db.update(runs).set({ progress: { checkpoint } }).where(eq(runs.id, runId));
+/**
+ * A sync run's progress as its row holds it: the one source of truth for GET /runs and the binding
+ * status. `checkpoint` is where the running activity got to (see activities/sync.ts).
+ */
+export interface RunProgress { pages: number; items: number; total: number | null; comments: number; checkpoint?: Record<string, unknown> }
+
+/** One finished page (its items applied and what hangs off them fetched). */
+export interface PageDone { items: number; comments: number; total?: number | undefined; counts: RunCounts }
+
+/**
+ * Adds a finished page to its run and stores the checkpoint after it, in one statement: the page is
+ * counted exactly when a retry would resume after it. A page whose attempt died before this is
+ * applied again by the retry (harmlessly) and counted then, so `items` counts each remote item once.
+ */
+export async function commitPage(db: Db, runId: string, page: PageDone, checkpoint: Record<string, unknown>): Promise<void> {
+  const { counts: delta } = page;
+  const prior = (key: string) => sql`coalesce((${runs.progress}->>${key})::int, 0)`;
+  await db
+    .update(runs)
+    .set({
+      counts: sql`jsonb_build_object(
+        'created', (${runs.counts}->>'created')::int + ${delta.created},
+        'updated', (${runs.counts}->>'updated')::int + ${delta.updated},
+        'unchanged', (${runs.counts}->>'unchanged')::int + ${delta.unchanged},
+        'failed', (${runs.counts}->>'failed')::int + ${delta.failed})`,
+      progress: sql`jsonb_build_object(
+        'pages', ${prior('pages')} + 1,
+        'items', ${prior('items')} + ${page.items},
+        'comments', ${prior('comments')} + ${page.comments},
+        'total', coalesce(${page.total ?? null}::int, (${runs.progress}->>'total')::int),
+        'checkpoint', ${JSON.stringify(checkpoint)}::jsonb)`,
+    })
+    .where(eq(runs.id, runId));
+}
+
+/**
+ * The counts of a page applied but not yet finished (its comments and files still to fetch). Should
+ * the attempt die before the page is committed, the retry applies it again and finds its items
+ * unchanged: it takes the first application's counts instead, so a fresh import still says "created".
+ * `pageAt` is the cursor the page was fetched from.
+ */
+export async function holdPageCounts(db: Db, runId: string, pageAt: unknown, counts: RunCounts): Promise<RunCounts> {
+  const [row] = await db.select({ progress: runs.progress }).from(runs).where(eq(runs.id, runId));
+  const held = (row?.progress as { held?: { at: unknown; counts: RunCounts } } | null)?.held;
+  if (held && JSON.stringify(held.at) === JSON.stringify(pageAt ?? null)) return held.counts;
+  const value = JSON.stringify({ at: pageAt ?? null, counts });
+  await db.update(runs).set({ progress: sql`coalesce(${runs.progress}, '{}'::jsonb) || jsonb_build_object('held', ${value}::jsonb)` }).where(eq(runs.id, runId));
+  return counts;
+}
+
+/** A run's progress as the API shows it, read from its row. */
+export function runProgress(run: Pick<Run, 'kind' | 'counts' | 'progress'>) {
+  const p = (run.progress ?? {}) as Partial<RunProgress>;
+  const done = p.items ?? 0;
+  const total = p.total ?? null;
+  const percent = total ? Math.min(100, Math.round((done / total) * 100)) : null;
+  const phase = run.kind === 'initial-sync' ? 'Initial sync' : run.kind === 'pull' ? 'Pull' : run.kind;
+  return {
+    status: `${phase}: ${done}${total ? ` of ${total}` : ''} items${percent !== null ? ` (${percent}%)` : ''}`,
+    itemsDone: done,
+    total,
+    percent,
+    pages: p.pages ?? 0,
+    counts: { ...run.counts },
+  };
 }
 
 export async function loadCheckpoint<T>(db: Db, runId: string): Promise<T | undefined> {
@@ -37,10 +99,10 @@ export async function loadCheckpoint<T>(db: Db, runId: string): Promise<T | unde
   return (row?.progress as { checkpoint?: T } | null)?.checkpoint;
 }
 
-/** Closes a run; returns its counts, which every page added in its own transaction (the authoritative tally). */
-export async function finishRun(db: Db, runId: string, status: 'completed' | 'failed' | 'skipped', error: string | null = null): Promise<RunCounts | undefined> {
-  const [row] = await db.update(runs).set({ status, error, finishedAt: new Date() }).where(eq(runs.id, runId)).returning({ counts: runs.counts });
-  return row?.counts;
+/** Closes a run; returns its counts and progress, which every page added with its checkpoint (the authoritative tally). */
+export async function finishRun(db: Db, runId: string, status: 'completed' | 'failed' | 'skipped', error: string | null = null): Promise<{ counts: RunCounts; items: number } | undefined> {
+  const [row] = await db.update(runs).set({ status, error, finishedAt: new Date() }).where(eq(runs.id, runId)).returning({ counts: runs.counts, progress: runs.progress });
+  return row ? { counts: row.counts, items: (row.progress as Partial<RunProgress> | null)?.items ?? 0 } : undefined;
 }
 
 export async function getRunByWorkflow(db: Db, workflowId: string): Promise<Run | undefined> {

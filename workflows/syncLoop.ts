@@ -80,14 +80,16 @@ export async function runSyncLoop(
   if (!state) {
     const info = workflowInfo();
     const begun = await acts.beginSyncRun({ kind, bindingId, workflowId: info.workflowId, temporalRunId: info.firstExecutionRunId });
+    const counts = { created: 0, updated: 0, unchanged: 0, failed: 0, inboxed: 0 };
+    if (begun.skip || begun.runId === null) {
+      // Workflows begun before skipped runs lost their row still close the row they opened.
+      if (begun.runId !== null) await acts.failSyncRun({ runId: begun.runId, error: begun.skip ?? 'skipped', status: 'skipped' });
+      return { status: 'skipped', reason: begun.skip ?? 'skipped', items: 0, counts };
+    }
     state = {
       runId: begun.runId, cursor: kind === 'pull' ? begun.storedCursor : null, listedAt: new Date().toISOString(),
-      pages: 0, items: 0, total: null, counts: { created: 0, updated: 0, unchanged: 0, failed: 0, inboxed: 0 }, comments: 0,
+      pages: 0, items: 0, total: null, counts, comments: 0,
     };
-    if (begun.skip) {
-      await acts.failSyncRun({ runId: state.runId, error: begun.skip, status: 'skipped' });
-      return { status: 'skipped', reason: begun.skip, items: 0, counts: state.counts };
-    }
   }
   setState(state);
   const full = kind === 'initial-sync';
@@ -108,10 +110,10 @@ export async function runSyncLoop(
       if (page.next === null) {
         const reconciled = full ? await acts.reconcileDeletions({ bindingId, listedAt: state.listedAt }) : undefined;
         const closed = await acts.completeSyncRun({ bindingId, runId: state.runId, watermark: page.watermark, itemsSeen: state.items });
-        // The run's own tally (each page commits its counts with its items) is exact; the activities'
-        // sums can count a page twice when an attempt died after applying it and before reporting it.
+        // The run row is the one tally (each page commits its counts and items with its checkpoint); the
+        // activities' sums can count a page twice when an attempt died after applying it and before reporting it.
         const counts = closed?.counts ? { ...state.counts, ...closed.counts } : state.counts;
-        return { status: 'completed', items: state.items, counts, ...(reconciled ? { deleted: reconciled.deleted } : {}) };
+        return { status: 'completed', items: closed?.items ?? state.items, counts, ...(reconciled ? { deleted: reconciled.deleted } : {}) };
       }
       state.cursor = page.next;
       if (workflowInfo().continueAsNewSuggested || pagesThisRun >= PAGES_PER_RUN) {
