@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import type { SecretBox } from '../lib/crypto';
 import type { ConnectorDefinition } from '../connectors/types';
+import type { DestinationPolicy } from '../connectors/http/destination';
 
 /** Everything activities need, handed in by the worker (or a test) through createActivities. */
 export interface ActivityDeps {
@@ -16,6 +17,8 @@ export interface ActivityDeps {
   temporal?: Client;
   /** Lets tests count or redirect the connectors' HTTP requests. */
   fetch?: typeof fetch;
+  /** Where connections may connect (TRACKBRIDGE_ALLOWED_HOSTS, production); link-local and metadata are refused regardless. */
+  destinations?: DestinationPolicy;
   now?: () => Date;
   /** The API's public base URL, for links to hub files on remotes that cannot take uploads. */
   publicUrl?: string;

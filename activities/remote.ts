@@ -21,6 +21,7 @@ export function connectRow(deps: ActivityDeps, row: ConnectionRow): { connector:
     secrets: connector.secretsSchema.parse(deps.secretBox.open(row.secretsSealed)),
     logger: deps.logger.child({ connection: row.id, connector: row.connector }),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(deps.destinations ? { destinations: deps.destinations } : {}),
   });
   return { connector, client };
 }

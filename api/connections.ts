@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { getConnection, insertConnection, listConnections } from '../db/connections';
 import { ConnectorKey } from '../lib/temporal';
+import { refuseConnectionConfig } from '../connectors/http/destination';
 import type { ApiDeps } from './deps';
 import { ApiError, ErrorBody, invalid, notFound } from './errors';
 import { bounded, listRemoteScopes } from './remote-calls';
@@ -75,6 +76,8 @@ export function connectionRoutes(deps: ApiDeps) {
       }
       const config = connector.configSchema.safeParse(body.config);
       if (!config.success) throw invalid(config.error, ['config']);
+      const refused = await refuseConnectionConfig(deps.destinations, config.data);
+      if (refused) throw new ApiError(400, 'invalid_request', 'Invalid config.baseUrl', [{ path: 'config.baseUrl', message: refused }]);
       const secrets = connector.secretsSchema.safeParse(body.secrets);
       if (!secrets.success) throw invalid(secrets.error, ['secrets']);
       const row = await insertConnection(deps.db, {

@@ -3,11 +3,14 @@ import type { Logger } from 'pino';
 import type { Db, ListenStatus } from '../db/client';
 import type { SecretBox } from '../lib/crypto';
 import type { ConnectorDefinition } from '../connectors/types';
+import type { DestinationPolicy } from '../connectors/http/destination';
 
 export interface ApiDeps {
   db: Db;
   temporal: Client;
   taskQueue: string;
+  /** Where a connection's baseUrl may point; without one only link-local and metadata addresses are refused. */
+  destinations?: DestinationPolicy;
   connectors: readonly ConnectorDefinition[];
   secretBox: SecretBox;
   logger: Logger;

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from 'pino';
+import type { DestinationPolicy } from './http/destination';
 
 /** JSON-serializable value: cursors travel through Temporal payloads and the DB. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -141,6 +142,8 @@ export interface ConnectorContext<Config, Secrets> {
   logger: Logger;
   /** Injected so tests and the benchmark can count or redirect requests. */
   fetch?: typeof fetch;
+  /** Where the connector's requests may go (connectors/http/destination.ts). */
+  destinations?: DestinationPolicy;
 }
 
 /** A connector declares itself with data plus one factory. */

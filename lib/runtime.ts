@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { createApp } from '../api/app';
 import { countApiTokens, createApiToken } from '../db/tokens';
 import { allConnectors, getConnector } from '../connectors/registry';
+import { destinationPolicy } from '../connectors/http/destination';
 import type { Config } from './config';
 import type { Core } from './context';
 import { connectClient, connectWorker } from './temporal';
@@ -54,6 +55,7 @@ export async function startApiServer(config: Config, core: Core, temporal: Clien
     connectors: allConnectors,
     secretBox: core.secretBox,
     logger,
+    destinations: destinationPolicy(config),
     checks: {
       database: () => core.database.ping(),
       temporal: async () => void (await temporal.workflowService.getSystemInfo({})),
@@ -91,6 +93,7 @@ export async function startWorker(config: Config, core: Core, logger: Logger): P
   });
   const shutdown = worker.shutdown.bind(worker);
   // Idempotent: a second signal or an SDK-initiated stop must not make shutdown throw.
+      fileLinkTtlSeconds: config.FILE_LINK_TTL_SECONDS, destinations: destinationPolicy(config),
   worker.shutdown = () => {
     if (worker.getState() === 'RUNNING') shutdown();
   };

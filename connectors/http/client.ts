@@ -3,6 +3,7 @@ import { PermanentError, type RemoteError } from '../errors';
 import { classifyNetworkError, classifyResponse, isRateLimited, redact } from './classify';
 import { budgetExhausted, defaultPacing, type PacingPolicy, pacerFor } from './pacer';
 
+import { type DestinationPolicy, guardedFetch } from './destination';
 export interface RetryPolicy {
   /** Rate-limit waits up to this long are slept in-process; longer ones go back to Temporal. */
   maxInlineWaitMs: number;
@@ -73,6 +74,8 @@ export interface HttpClientOptions {
   secrets?: string[];
   fetch?: typeof fetch;
   timeoutMs?: number;
+  /** Where requests may go (see destination.ts); link-local and metadata addresses are refused even without one. */
+  destinations?: DestinationPolicy;
   retry?: Partial<RetryPolicy>;
   pacing?: Partial<PacingPolicy>;
   /** Clients with the same key share one pacer (use a hash of the connection, never a raw secret). */
@@ -109,7 +112,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? realSleep;
   const random = options.random ?? Math.random;
-  const doFetch = options.fetch ?? globalThis.fetch;
+  const doFetch = guardedFetch(options.destinations, options.fetch);
   const secrets = options.secrets ?? [];
   const timeoutMs = options.timeoutMs ?? 30_000;
   const pacer = pacerFor(options.pacingKey, { ...defaultPacing, ...options.pacing }, now);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { DestinationPolicy } from './destination';
 
 /** The config knobs every connector exposes for its HTTP client. */
 export interface HttpConfig {
@@ -13,7 +14,7 @@ export interface HttpConfig {
  * HTTP client options every connector derives the same way. Pacing is shared per account
  * (a hash of connector, base URL and credential), since activities connect once per call.
  */
-export function connectorHttpOptions(slug: string, ctx: { config: HttpConfig; logger: Logger; fetch?: typeof fetch }, credential: string) {
+export function connectorHttpOptions(slug: string, ctx: { config: HttpConfig; logger: Logger; fetch?: typeof fetch; destinations?: DestinationPolicy }, credential: string) {
   const { config } = ctx;
   return {
     baseUrl: config.baseUrl,
@@ -24,5 +25,6 @@ export function connectorHttpOptions(slug: string, ctx: { config: HttpConfig; lo
     timeoutMs: config.timeoutSeconds * 1000,
     logger: ctx.logger,
     ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
+    ...(ctx.destinations ? { destinations: ctx.destinations } : {}),
   };
 }
