@@ -6,6 +6,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { github } from '../connectors/github';
+import { redmine } from '../connectors/redmine';
 import { isPermanentError, isRemoteError, type RemoteError } from '../connectors/errors';
 import { MAX_PAGES_WITHOUT_PROGRESS } from '../connectors/http/progress';
 import { Pacer, paginateOffset, parseRetryAfter } from '../connectors/http';
@@ -134,5 +135,69 @@ describe('rate-limit waits the remote asks for', () => {
     const error = await failure(connect({ maxInlineWaitSeconds: 0 }).getItem(REPO, String(issue.number)));
     expect(error.kind).toBe('transient');
     expect(error.retryAfterMs).toBe(45_000);
+  });
+});
+
+/** A Redmine issue as GET /issues.json renders it (Redmine 5.1). */
+const redmineIssue = (id: number, updatedOn: unknown) => ({
+  id, project: { id: 1, name: 'Widgets' }, tracker: { id: 1, name: 'Bug' }, status: { id: 1, name: 'New', is_closed: false },
+  priority: { id: 2, name: 'Normal' }, author: { id: 1, name: 'Redmine Admin' }, subject: `Issue ${id}`, description: 'text',
+  start_date: '2024-05-01', due_date: null, done_ratio: 0, is_private: false, estimated_hours: null,
+  created_on: '2024-05-01T10:00:00Z', updated_on: updatedOn, closed_on: null,
+});
+
+/** A fetch that answers every request with `body`. */
+const answering = (body: unknown): typeof fetch => (async () => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } })) as typeof fetch;
+
+describe('a 2xx whose JSON is not the shape the connector reads', () => {
+  it('GitHub: a listing item with a retyped field is a permanent "unexpected response" naming its path', async () => {
+    gh.seedIssues(REPO, 5, { seed: 5, pullRequestRatio: 0 });
+    const page = gh.listIssues(REPO).map((issue, i) => (i === 3 ? { ...issue, updated_at: 1717243200 } : issue));
+    gh.inject({ path: `/repos/${REPO}/issues`, method: 'GET', fault: { kind: 'status', status: 200, body: page } });
+    const error = await failure(pullAtMost(connect(), null, 5));
+    expect(isPermanentError(error)).toBe(true);
+    expect(error.message).toMatch(/unexpected response: \[3\]\.updated_at: expected string$/);
+  });
+
+  it('GitHub: an issue answer missing what we read (a proxy\'s JSON) names the field, not a TypeError', async () => {
+    const issue = gh.addIssue(REPO, { title: 'Real' });
+    gh.inject({ path: `/repos/${REPO}/issues/${issue.number}`, fault: { kind: 'status', status: 200, body: { ok: true } } });
+    const error = await failure(connect().getItem(REPO, String(issue.number)));
+    expect(isPermanentError(error)).toBe(true);
+    expect(error.message).toMatch(/unexpected response: number: expected number \(and \d+ more\)$/);
+  });
+
+  it('GitHub: a comment list that is not a list is refused the same way', async () => {
+    const issue = gh.addIssue(REPO, { title: 'Talk' });
+    gh.inject({ path: `/repos/${REPO}/issues/${issue.number}/comments`, fault: { kind: 'status', status: 200, body: { comments: [] } } });
+    const error = await failure(connect().listComments(REPO, String(issue.number)));
+    expect(error.message).toMatch(/unexpected response: \(the whole answer\): expected array$/);
+  });
+
+  it('Redmine: issues[3].updated_on as a number is a permanent "unexpected response" naming the path', async () => {
+    const body = { issues: [1, 2, 3, 4, 5].map((id, i) => redmineIssue(id, i === 3 ? 1717243200 : '2024-05-02T10:00:00Z')), total_count: 5, offset: 0, limit: 100 };
+    const client = redmine.connect({
+      config: redmine.configSchema.parse({ baseUrl: 'https://redmine.example.test' }), secrets: { apiKey: 'k'.repeat(40) }, logger, fetch: answering(body),
+    });
+    const pages: PullPage[] = [];
+    const error: unknown = await (async () => {
+      for await (const page of client.pull('widgets', null)) pages.push(page);
+    })().then(() => undefined, (e: unknown) => e);
+    expect(isPermanentError(error)).toBe(true);
+    expect((error as Error).message).toMatch(/unexpected response: issues\[3\]\.updated_on: expected string$/);
+    expect(pages).toHaveLength(0);
+  });
+
+  it('keeps fields it does not read, untouched, in raw', async () => {
+    const body = { issues: [{ ...redmineIssue(7, '2024-05-02T10:00:00Z'), fixed_version: { id: 3, name: '1.0' } }], total_count: 1, offset: 0, limit: 100 };
+    const client = redmine.connect({
+      config: redmine.configSchema.parse({ baseUrl: 'https://redmine.example.test' }), secrets: { apiKey: 'k'.repeat(40) }, logger, fetch: answering(body),
+    });
+    const [page] = await (async () => {
+      const out: PullPage[] = [];
+      for await (const p of client.pull('widgets', null)) out.push(p);
+      return out;
+    })();
+    expect(page?.items[0]?.raw).toMatchObject({ fixed_version: { id: 3, name: '1.0' }, tracker: { name: 'Bug' } });
   });
 });

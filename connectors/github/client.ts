@@ -1,8 +1,10 @@
+import type { z } from 'zod';
 import { PermanentError, isRemoteError } from '../errors';
 import { type HttpClient, type HttpResponse, createHttpClient, followLinks } from '../http';
 import { connectorHttpOptions } from '../http/options';
 import type { ConnectorContext, Json } from '../types';
 import type { GitHubComment, GitHubIssue, RepoRef } from './mapping';
+import { commentListShape, commentShape, issueListShape, issueShape, orgListShape, repoListShape, type repoShape, searchShape, userShape } from './shapes';
 
 export interface GitHubConfig {
   baseUrl: string;
@@ -16,12 +18,7 @@ export interface GitHubSecrets {
   token: string;
 }
 
-export interface GitHubRepo {
-  full_name: string;
-  name: string;
-  html_url: string;
-  owner: { login: string };
-}
+export type GitHubRepo = z.infer<typeof repoShape>;
 
 export interface IssuePageQuery {
   since: string | null;
@@ -58,9 +55,9 @@ export function createGitHubApi(ctx: ConnectorContext<GitHubConfig, GitHubSecret
   const repoPath = ({ owner, repo }: RepoRef) => `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;
   let viewer: string | undefined;
 
-  async function collect<T>(path: string, query: Record<string, string | number>, budget?: string): Promise<T[]> {
+  async function collect<T>(shape: z.ZodType<T[]>, path: string, query: Record<string, string | number>, budget?: string): Promise<T[]> {
     const all: T[] = [];
-    for await (const page of followLinks<T[]>(http, { path, query, ...(budget ? { budget } : {}) })) {
+    for await (const page of followLinks<T[]>(http, { path, query, ...(budget ? { budget } : {}) }, shape)) {
       // Not GitHub's list shape (a wrong base URL, a proxy's page): a permanent, named failure, not a TypeError.
       if (!Array.isArray(page.data)) throw new PermanentError(`GitHub: unexpected response from ${path}: expected a list`, page.response.status);
       all.push(...page.data);
@@ -70,55 +67,55 @@ export function createGitHubApi(ctx: ConnectorContext<GitHubConfig, GitHubSecret
 
   return {
     http,
-    getUser: () => http.json<{ login: string }>({ path: '/user' }),
+    getUser: () => http.json({ path: '/user' }, userShape),
     /** The authenticated login, asked once per client. */
     async viewerLogin(): Promise<string> {
-      viewer ??= (await http.json<{ login: string }>({ path: '/user' })).login;
+      viewer ??= (await http.json({ path: '/user' }, userShape)).login;
       return viewer;
     },
     listUserRepos: () =>
-      collect<GitHubRepo>('/user/repos', { per_page: PER_PAGE, affiliation: 'owner,collaborator,organization_member', sort: 'full_name' }),
-    listUserOrgs: () => collect<{ login: string }>('/user/orgs', { per_page: PER_PAGE }),
-    listOrgRepos: (org: string) => collect<GitHubRepo>(`/orgs/${encodeURIComponent(org)}/repos`, { per_page: PER_PAGE }),
+      collect(repoListShape, '/user/repos', { per_page: PER_PAGE, affiliation: 'owner,collaborator,organization_member', sort: 'full_name' }),
+    listUserOrgs: () => collect(orgListShape, '/user/orgs', { per_page: PER_PAGE }),
+    listOrgRepos: (org: string) => collect(repoListShape, `/orgs/${encodeURIComponent(org)}/repos`, { per_page: PER_PAGE }),
 
     /** One page of the incremental listing: oldest update first, PRs included (GitHub mixes them in). */
     listIssuesPage(ref: RepoRef, q: IssuePageQuery): Promise<HttpResponse<GitHubIssue[]>> {
-      return http.send<GitHubIssue[]>({
+      return http.send({
         path: `${repoPath(ref)}/issues`,
         query: { state: 'all', sort: 'updated', direction: 'asc', since: q.since, per_page: PER_PAGE, page: q.page },
         ifNoneMatch: q.ifNoneMatch ?? null,
-      });
+      }, issueListShape);
     },
     /** Most recently created issues by one user, newest first (findByMarker's fallback). */
     listRecentIssuesBy: (ref: RepoRef, creator: string) =>
-      http.json<GitHubIssue[]>({
+      http.json({
         path: `${repoPath(ref)}/issues`,
         query: { state: 'all', creator, sort: 'created', direction: 'desc', per_page: PER_PAGE },
-      }),
+      }, issueListShape),
     /** null when the issue is gone (404) or was deleted or transferred (410). */
     async getIssue(ref: RepoRef, number: string): Promise<GitHubIssue | null> {
       try {
-        return await http.json<GitHubIssue>({ path: `${repoPath(ref)}/issues/${encodeURIComponent(number)}` });
+        return await http.json({ path: `${repoPath(ref)}/issues/${encodeURIComponent(number)}` }, issueShape);
       } catch (error) {
         if (isRemoteError(error) && (error.status === 404 || error.status === 410)) return null;
         throw error;
       }
     },
     searchIssues: (q: string) =>
-      http.json<{ items: GitHubIssue[] }>({ path: '/search/issues', query: { q, per_page: PER_PAGE }, budget: 'search' }),
-    createIssue: (ref: RepoRef, body: Record<string, Json>) =>
-      http.json<GitHubIssue>({ method: 'POST', path: `${repoPath(ref)}/issues`, body }),
-    updateIssue: (ref: RepoRef, number: string, body: Record<string, Json>) =>
-      http.json<GitHubIssue>({ method: 'PATCH', path: `${repoPath(ref)}/issues/${encodeURIComponent(number)}`, body }),
-    listComments: (ref: RepoRef, number: string, since?: string) =>
-      collect<GitHubComment>(`${repoPath(ref)}/issues/${encodeURIComponent(number)}/comments`, {
+      http.json({ path: '/search/issues', query: { q, per_page: PER_PAGE }, budget: 'search' }, searchShape),
+    createIssue: (ref: RepoRef, body: Record<string, Json>): Promise<GitHubIssue> =>
+      http.json({ method: 'POST', path: `${repoPath(ref)}/issues`, body }, issueShape),
+    updateIssue: (ref: RepoRef, number: string, body: Record<string, Json>): Promise<GitHubIssue> =>
+      http.json({ method: 'PATCH', path: `${repoPath(ref)}/issues/${encodeURIComponent(number)}`, body }, issueShape),
+    listComments: (ref: RepoRef, number: string, since?: string): Promise<GitHubComment[]> =>
+      collect(commentListShape, `${repoPath(ref)}/issues/${encodeURIComponent(number)}/comments`, {
         per_page: PER_PAGE,
         ...(since ? { since } : {}),
       }),
-    createComment: (ref: RepoRef, number: string, body: string) =>
-      http.json<GitHubComment>({ method: 'POST', path: `${repoPath(ref)}/issues/${encodeURIComponent(number)}/comments`, body: { body } }),
-    updateComment: (ref: RepoRef, commentId: string, body: string) =>
-      http.json<GitHubComment>({ method: 'PATCH', path: `${repoPath(ref)}/issues/comments/${encodeURIComponent(commentId)}`, body: { body } }),
+    createComment: (ref: RepoRef, number: string, body: string): Promise<GitHubComment> =>
+      http.json({ method: 'POST', path: `${repoPath(ref)}/issues/${encodeURIComponent(number)}/comments`, body: { body } }, commentShape),
+    updateComment: (ref: RepoRef, commentId: string, body: string): Promise<GitHubComment> =>
+      http.json({ method: 'PATCH', path: `${repoPath(ref)}/issues/comments/${encodeURIComponent(commentId)}`, body: { body } }, commentShape),
   };
 }
 

@@ -1,31 +1,12 @@
+import type { z } from 'zod';
 import { PermanentError } from '../errors';
 import { stripMarker } from '../marker';
 import type { ItemFields, Json, RemoteAttachment, RemoteComment, RemoteItem } from '../types';
+import type { commentShape, issueShape } from './shapes';
 
-/** The parts of GitHub's issue JSON we read; the rest travels untouched in `raw`. */
-export interface GitHubIssue {
-  number: number;
-  title: string;
-  body: string | null;
-  state: 'open' | 'closed';
-  state_reason?: string | null;
-  labels: Array<string | { name?: string }>;
-  assignee: { login: string } | null;
-  comments: number;
-  created_at: string;
-  updated_at: string;
-  html_url: string;
-  user: { login: string } | null;
-  pull_request?: unknown;
-}
-
-export interface GitHubComment {
-  id: number;
-  body: string | null;
-  user: { login: string } | null;
-  created_at: string;
-  updated_at: string;
-}
+/** The parts of GitHub's issue JSON we read (checked at the edge, see shapes.ts); the rest travels untouched in `raw`. */
+export type GitHubIssue = z.infer<typeof issueShape>;
+export type GitHubComment = z.infer<typeof commentShape>;
 
 export interface RepoRef {
   owner: string;
@@ -41,7 +22,7 @@ export function parseRepo(scope: string): RepoRef {
 
 export const isPullRequest = (issue: GitHubIssue): boolean => issue.pull_request !== undefined && issue.pull_request !== null;
 
-const labelName = (label: string | { name?: string }): string => (typeof label === 'string' ? label : (label.name ?? ''));
+const labelName = (label: GitHubIssue['labels'][number]): string => (typeof label === 'string' ? label : (label.name ?? ''));
 
 export function toFields(issue: GitHubIssue): ItemFields {
   return {

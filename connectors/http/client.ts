@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import { PermanentError, type RemoteError } from '../errors';
 import { classifyNetworkError, classifyResponse, isRateLimited, redact } from './classify';
 import { budgetExhausted, defaultPacing, type PacingPolicy, pacerFor } from './pacer';
+import { readShape } from './shape';
 
 import { type DestinationPolicy, guardedFetch } from './destination';
 export interface RetryPolicy {
@@ -91,9 +93,10 @@ export interface HttpClientOptions {
 
 export interface HttpClient {
   readonly baseUrl: string;
-  send<T>(req: HttpRequest): Promise<HttpResponse<T>>;
+  /** With `shape`, a 2xx JSON answer is checked against it (see readShape) and comes back as its output. */
+  send<T>(req: HttpRequest, shape?: z.ZodType<T>): Promise<HttpResponse<T>>;
   /** send() for requests that cannot be answered 304. */
-  json<T>(req: HttpRequest): Promise<T>;
+  json<T>(req: HttpRequest, shape?: z.ZodType<T>): Promise<T>;
   /** A download: the body as bytes. */
   bytes(req: HttpRequest): Promise<Uint8Array>;
 }
@@ -157,7 +160,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     | { failure: RemoteError; rateLimited: boolean; retryable: boolean };
 
   /** One request on the wire, its answer parsed or classified. */
-  async function attemptOnce<T>(req: HttpRequest, url: URL, label: string, attempt: number): Promise<Outcome<T>> {
+  async function attemptOnce<T>(req: HttpRequest, url: URL, label: string, attempt: number, shape: z.ZodType<T> | undefined): Promise<Outcome<T>> {
     const method = req.method ?? 'GET';
     const headers = new Headers({ accept: 'application/json', ...options.headers, ...req.headers });
     if (req.body !== undefined) headers.set('content-type', 'application/json');
@@ -198,7 +201,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
       return { failure: classifyNetworkError(error, label, timeout), rateLimited: false, retryable: !timedOut };
     }
-    if (res.ok) return { response: { ...meta, notModified: false, data: parseBody<T>(bodyText, label) } };
+    if (res.ok) {
+      const data = parseBody<T>(bodyText, label);
+      return { response: { ...meta, notModified: false, data: shape ? readShape(shape, data, label, res.status) : data } };
+    }
     const failure = classifyResponse(
       { status: res.status, headers: res.headers, bodyText, label, remoteMessage: describe(bodyText), service: options.service },
       now(),
@@ -208,7 +214,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return { failure, rateLimited, retryable: !rateLimited && RETRIED_STATUSES.has(res.status) };
   }
 
-  async function send<T>(req: HttpRequest): Promise<HttpResponse<T>> {
+  async function send<T>(req: HttpRequest, shape?: z.ZodType<T>): Promise<HttpResponse<T>> {
     const method = req.method ?? 'GET';
     const url = resolveUrl(req);
     const label = redact(`${options.service} ${method} ${url.pathname}${url.search}`, secrets);
@@ -223,7 +229,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
       if (wait > 0) await sleep(wait);
 
-      const outcome = await attemptOnce<T>(req, url, label, attempt);
+      const outcome = await attemptOnce<T>(req, url, label, attempt, shape);
       if ('response' in outcome) return outcome.response;
       const { failure, rateLimited, retryable } = outcome;
 
@@ -263,8 +269,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   return {
     baseUrl,
     send,
-    async json<T>(req: HttpRequest): Promise<T> {
-      const res = await send<T>({ ...req, ifNoneMatch: null });
+    async json<T>(req: HttpRequest, shape?: z.ZodType<T>): Promise<T> {
+      const res = await send<T>({ ...req, ifNoneMatch: null }, shape);
       if (res.notModified) throw new PermanentError(`${options.service}: unexpected 304`);
       return res.data;
     },

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { HttpClient, HttpRequest, HttpResponse } from './client';
 import { progressGuard } from './progress';
 
@@ -30,11 +31,11 @@ const pageItems = (data: unknown): unknown[] => {
 };
 
 /** Follows rel="next" from the first request until the last page, or until pages stop bringing new items. */
-export async function* followLinks<T>(http: HttpClient, first: HttpRequest): AsyncGenerator<LinkPage<T>> {
+export async function* followLinks<T>(http: HttpClient, first: HttpRequest, shape?: z.ZodType<T>): AsyncGenerator<LinkPage<T>> {
   const progress = progressGuard(`${first.path}: following rel="next"`);
   let req: HttpRequest | null = first;
   while (req) {
-    const response: HttpResponse<T> = await http.send<T>({ ...req, ifNoneMatch: null });
+    const response: HttpResponse<T> = await http.send<T>({ ...req, ifNoneMatch: null }, shape);
     if (response.notModified) return;
     const nextUrl: string | null = parseLinkHeader(response.headers.get('link')).next ?? null;
     progress.page(pageItems(response.data), nextUrl !== null);
@@ -52,20 +53,25 @@ export interface OffsetPage<T> {
   nextOffset: number | null;
 }
 
-export interface OffsetOptions {
+export interface OffsetOptions<T> {
   /** Property of the answer holding the items, e.g. "issues", "projects". */
   itemsKey: string;
+  /** What the connector reads of each item, checked on every page (see readShape). */
+  itemShape?: z.ZodType<T>;
   limit?: number;
   startOffset?: number;
 }
 
 /** Offset/limit paging (Redmine): stops at total_count, or at a short or empty page when there is none. */
-export async function* paginateOffset<T>(http: HttpClient, req: HttpRequest, options: OffsetOptions): AsyncGenerator<OffsetPage<T>> {
+export async function* paginateOffset<T>(http: HttpClient, req: HttpRequest, options: OffsetOptions<T>): AsyncGenerator<OffsetPage<T>> {
   const limit = options.limit ?? 100;
   const progress = progressGuard(`${req.path}: paging by offset`);
+  const pageShape = options.itemShape
+    ? z.looseObject({ [options.itemsKey]: z.array(options.itemShape), total_count: z.number().int().nonnegative().optional() })
+    : undefined;
   let offset = options.startOffset ?? 0;
   for (;;) {
-    const body = await http.json<Record<string, unknown>>({ ...req, query: { ...req.query, offset, limit } });
+    const body = await http.json<Record<string, unknown>>({ ...req, query: { ...req.query, offset, limit } }, pageShape);
     const items = (Array.isArray(body?.[options.itemsKey]) ? body[options.itemsKey] : []) as T[];
     const total = typeof body?.total_count === 'number' ? body.total_count : undefined;
     const end = offset + items.length;

@@ -1,8 +1,10 @@
+import { z } from 'zod';
 import { isRemoteError } from '../errors';
 import { type HttpClient, type HttpResponse, createHttpClient, paginateOffset } from '../http';
 import { connectorHttpOptions } from '../http/options';
 import type { ConnectorContext, Json } from '../types';
-import type { NamedRef, RedmineIssue, RedmineStatus } from './mapping';
+import type { RedmineIssue } from './mapping';
+import { currentUserShape, issueListShape, membershipShape, namedRef, oneIssueShape, projectShape, statusShape } from './shapes';
 
 export interface RedmineConfig {
   baseUrl: string;
@@ -18,24 +20,9 @@ export interface RedmineSecrets {
   apiKey: string;
 }
 
-export interface RedmineProject {
-  id: number;
-  name: string;
-  identifier: string;
-  parent?: NamedRef;
-}
-
-export interface RedmineMembership {
-  user?: NamedRef;
-  group?: NamedRef;
-}
-
-export interface IssueList {
-  issues: RedmineIssue[];
-  total_count: number;
-  offset: number;
-  limit: number;
-}
+export type RedmineProject = z.infer<typeof projectShape>;
+export type RedmineMembership = z.infer<typeof membershipShape>;
+export type IssueList = z.infer<typeof issueListShape>;
 
 export interface IssueListQuery {
   project: string;
@@ -46,6 +33,10 @@ export interface IssueListQuery {
 }
 
 export const PAGE_SIZE = 100;
+
+const projectCustomFieldsShape = z.looseObject({
+  project: z.looseObject({ issue_custom_fields: z.array(namedRef.extend({ multiple: z.boolean().optional() })).optional() }),
+});
 
 /** Redmine's error JSON: { errors: ["Subject cannot be blank", ...] }. */
 function describeRedmineError(body: unknown): string | undefined {
@@ -74,25 +65,25 @@ export function createRedmineApi(ctx: ConnectorContext<RedmineConfig, RedmineSec
     }));
   };
 
-  async function all<T>(path: string, itemsKey: string): Promise<T[]> {
+  async function all<T>(path: string, itemsKey: string, itemShape: z.ZodType<T>): Promise<T[]> {
     const items: T[] = [];
-    for await (const page of paginateOffset<T>(http, { path }, { itemsKey, limit: PAGE_SIZE })) items.push(...page.items);
+    for await (const page of paginateOffset<T>(http, { path }, { itemsKey, itemShape, limit: PAGE_SIZE })) items.push(...page.items);
     return items;
   }
 
   return {
     http,
-    currentUser: () => http.json<{ user: { id: number; login: string; firstname: string; lastname: string } }>({ path: '/users/current.json' }),
-    listProjects: () => all<RedmineProject>('/projects.json', 'projects'),
-    statuses: once(async () => (await http.json<{ issue_statuses: RedmineStatus[] }>({ path: '/issue_statuses.json' })).issue_statuses),
-    priorities: once(async () => (await http.json<{ issue_priorities: NamedRef[] }>({ path: '/enumerations/issue_priorities.json' })).issue_priorities),
-    trackers: once(async () => (await http.json<{ trackers: NamedRef[] }>({ path: '/trackers.json' })).trackers),
-    memberships: (projectId: string) => all<RedmineMembership>(`${project(projectId)}/memberships.json`, 'memberships'),
+    currentUser: () => http.json({ path: '/users/current.json' }, currentUserShape),
+    listProjects: () => all('/projects.json', 'projects', projectShape),
+    statuses: once(async () => (await http.json({ path: '/issue_statuses.json' }, z.looseObject({ issue_statuses: z.array(statusShape) }))).issue_statuses),
+    priorities: once(async () => (await http.json({ path: '/enumerations/issue_priorities.json' }, z.looseObject({ issue_priorities: z.array(namedRef) }))).issue_priorities),
+    trackers: once(async () => (await http.json({ path: '/trackers.json' }, z.looseObject({ trackers: z.array(namedRef) }))).trackers),
+    memberships: (projectId: string) => all(`${project(projectId)}/memberships.json`, 'memberships', membershipShape),
     projectCustomFields: async (projectId: string) =>
-      (await http.json<{ project: { issue_custom_fields?: Array<NamedRef & { multiple?: boolean }> } }>({
+      (await http.json({
         path: `${project(projectId)}.json`,
         query: { include: 'issue_custom_fields' },
-      })).project.issue_custom_fields ?? [],
+      }, projectCustomFieldsShape)).project.issue_custom_fields ?? [],
 
     /**
      * One page of a project's issues updated at or after `since`, oldest update first (id breaks ties).
@@ -102,7 +93,7 @@ export function createRedmineApi(ctx: ConnectorContext<RedmineConfig, RedmineSec
      * updated mid-listing jumps to the end, which would shift the unread ones back past a plain offset.
      */
     listIssuesPage(q: IssueListQuery): Promise<HttpResponse<IssueList>> {
-      return http.send<IssueList>({
+      return http.send({
         path: '/issues.json',
         query: {
           project_id: q.project,
@@ -114,34 +105,34 @@ export function createRedmineApi(ctx: ConnectorContext<RedmineConfig, RedmineSec
           limit: PAGE_SIZE,
         },
         ifNoneMatch: q.ifNoneMatch ?? null,
-      });
+      }, issueListShape);
     },
     /** Issues of the project whose description contains `text`, newest first. */
     searchDescription: (projectId: string, text: string) =>
-      http.json<IssueList>({
+      http.json({
         path: '/issues.json',
         query: { project_id: projectId, subproject_id: '!*', status_id: '*', description: `~${text}`, sort: 'id:desc', limit: PAGE_SIZE },
-      }),
+      }, issueListShape),
     /** null when the issue does not exist (or was deleted). */
     async getIssue(id: string, include?: string): Promise<RedmineIssue | null> {
       try {
-        return (await http.json<{ issue: RedmineIssue }>({ path: issue(id), query: { include } })).issue;
+        return (await http.json({ path: issue(id), query: { include } }, oneIssueShape)).issue;
       } catch (error) {
         if (isRemoteError(error) && error.status === 404) return null;
         throw error;
       }
     },
-    createIssue: async (fields: Record<string, Json>) =>
-      (await http.json<{ issue: RedmineIssue }>({ method: 'POST', path: '/issues.json', body: { issue: fields } })).issue,
+    createIssue: async (fields: Record<string, Json>): Promise<RedmineIssue> =>
+      (await http.json({ method: 'POST', path: '/issues.json', body: { issue: fields } }, oneIssueShape)).issue,
     /** 204 No Content: Redmine does not send the updated issue back. A PUT with `notes` adds a journal each time: not idempotent. */
     updateIssue: (id: string, fields: Record<string, Json>) =>
       http.json<null>({ method: 'PUT', path: issue(id), body: { issue: fields }, idempotent: !('notes' in fields || 'uploads' in fields) }),
     deleteIssue: (id: string) => http.json<null>({ method: 'DELETE', path: issue(id) }),
     /** Step one of attaching a file: the bytes go to /uploads.json and come back as a token. */
     upload: async (filename: string, data: Uint8Array) =>
-      (await http.json<{ upload: { id?: number; token: string } }>({
+      (await http.json({
         method: 'POST', path: '/uploads.json', query: { filename }, raw: { data, contentType: 'application/octet-stream' },
-      })).upload,
+      }, z.looseObject({ upload: z.looseObject({ token: z.string() }) }))).upload,
     download: (attachmentId: string, filename: string) =>
       http.bytes({ path: `/attachments/download/${encodeURIComponent(attachmentId)}/${encodeURIComponent(filename)}`, headers: { accept: '*/*' } }),
     /** PUT /journals/:id.json exists from Redmine 5.0. */

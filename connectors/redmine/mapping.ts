@@ -1,52 +1,16 @@
+import type { z } from 'zod';
 import { stripMarker } from '../marker';
 import type { ItemFields, Json, RemoteAttachment, RemoteComment, RemoteItem } from '../types';
+import type { attachmentShape, customValueShape, issueShape, journalDetailShape, journalShape, namedRef, statusShape } from './shapes';
 
-export interface NamedRef {
-  id: number;
-  name: string;
-}
-
-export interface RedmineCustomValue {
-  id: number;
-  name: string;
-  multiple?: boolean;
-  value: string | string[] | null;
-}
-
-export interface RedmineJournal {
-  id: number;
-  user?: NamedRef;
-  notes: string | null;
-  created_on: string;
-  private_notes?: boolean;
-}
-
-/** The parts of Redmine's issue JSON we read; the rest travels untouched in `raw`. */
-export interface RedmineIssue {
-  id: number;
-  project: NamedRef;
-  tracker: NamedRef;
-  status: NamedRef & { is_closed?: boolean };
-  priority: NamedRef;
-  author?: NamedRef;
-  assigned_to?: NamedRef;
-  subject: string;
-  description: string | null;
-  custom_fields?: RedmineCustomValue[];
-  created_on: string;
-  updated_on: string;
-  journals?: RedmineJournal[];
-  attachments?: RedmineAttachment[];
-}
-
-export interface RedmineAttachment {
-  id: number;
-  filename: string;
-  filesize: number;
-  content_type?: string | null;
-  author?: NamedRef;
-  created_on: string;
-}
+/** The parts of Redmine's JSON we read (checked at the edge, see shapes.ts); the rest travels untouched in `raw`. */
+export type NamedRef = z.infer<typeof namedRef>;
+export type RedmineCustomValue = z.infer<typeof customValueShape>;
+export type RedmineJournal = z.infer<typeof journalShape>;
+export type RedmineJournalDetail = z.infer<typeof journalDetailShape>;
+export type RedmineIssue = z.infer<typeof issueShape>;
+export type RedmineAttachment = z.infer<typeof attachmentShape>;
+export type RedmineStatus = z.infer<typeof statusShape>;
 
 export const toRemoteAttachment = (a: RedmineAttachment): RemoteAttachment => ({
   remoteId: String(a.id),
@@ -57,12 +21,6 @@ export const toRemoteAttachment = (a: RedmineAttachment): RemoteAttachment => ({
   createdAt: a.created_on,
   downloadable: true,
 });
-
-export interface RedmineStatus {
-  id: number;
-  name: string;
-  is_closed: boolean;
-}
 
 /** Multi-value fields read as "a, b"; unset ones ("" or null) as null. */
 function customValue(value: string | string[] | null): string | null {

@@ -1,0 +1,41 @@
+/**
+ * What the connector reads of GitHub's REST answers (docs.github.com/rest, API version 2022-11-28), and
+ * nothing more: every object is loose, so fields GitHub adds or we ignore pass through untouched (into
+ * `raw`). A field we read that is missing or of another type fails at the edge, naming its path.
+ */
+import { z } from 'zod';
+
+const account = z.looseObject({ login: z.string() });
+
+export const issueShape = z.looseObject({
+  number: z.number().int(),
+  title: z.string(),
+  body: z.string().nullish(),
+  state: z.enum(['open', 'closed']),
+  state_reason: z.string().nullish(),
+  labels: z.array(z.union([z.string(), z.looseObject({ name: z.string().nullish() })])),
+  assignee: account.nullish(),
+  comments: z.number().int().nonnegative(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  html_url: z.string(),
+  user: account.nullish(),
+  pull_request: z.unknown().optional(),
+});
+
+export const commentShape = z.looseObject({
+  id: z.number().int(),
+  body: z.string().nullish(),
+  user: account.nullish(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+export const repoShape = z.looseObject({ full_name: z.string(), name: z.string(), html_url: z.string(), owner: account });
+
+export const userShape = account;
+export const issueListShape = z.array(issueShape);
+export const commentListShape = z.array(commentShape);
+export const repoListShape = z.array(repoShape);
+export const orgListShape = z.array(account);
+export const searchShape = z.looseObject({ items: issueListShape });
