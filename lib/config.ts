@@ -26,6 +26,8 @@ export const envSchema = z.object({
   TEMPORAL_CLI: z.string().min(1).optional(),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  /** A workflow bundle built ahead (bundleWorkflowCode): the worker starts without bundling, in under a second. */
+  TEMPORAL_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   /** 32 bytes, base64 or hex: the AES-256-GCM key for connection secrets. */
   TRACKBRIDGE_SECRET_KEY: z
     .string()

@@ -73,8 +73,18 @@ function classify(err: Loose): Pick<ErrorSummary, 'classification' | 'status'> {
   return { classification: isDatabaseUnavailable(err) ? 'transient' : 'unclassified' };
 }
 
+/** Summaries made here, which the logger's serializers keep as they are. */
+const summaries = new WeakSet<object>();
+export const isErrorSummary = (value: unknown): value is ErrorSummary => typeof value === 'object' && value !== null && summaries.has(value);
+
 /** A plain, log-safe description of any thrown value; never the error's own fields wholesale. */
 export function summarizeError(err: unknown): ErrorSummary {
+  const summary = describe(err);
+  summaries.add(summary);
+  return summary;
+}
+
+function describe(err: unknown): ErrorSummary {
   if (!(err instanceof Error)) return { type: typeof err, message: safeMessage(String(err)), classification: 'unclassified' };
   const e = err as Loose;
   const code = [...chain(e)].map((c) => c.code).find((c): c is string => typeof c === 'string');

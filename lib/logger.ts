@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import type { Config } from './config';
 import { scrubQueryText, serializeError } from './log-errors';
+import { isErrorSummary } from './error-summary';
 
 /** Keys that must never reach a log line, at any depth pino can redact. */
 const redact = {
@@ -13,8 +14,12 @@ const redact = {
   censor: '[redacted]',
 };
 
-/** Errors lose bound query values and payloads (see log-errors.ts), under either key we log them with. */
-export const serializers = { err: (e: unknown) => serializeError(e), error: (e: unknown) => serializeError(e) };
+/**
+ * Errors lose bound query values and payloads (see log-errors.ts), under either key we log them with.
+ * A summary (error-summary.ts: class, safe message, classification, status) is already safe and kept whole.
+ */
+const serialize = (e: unknown) => (isErrorSummary(e) ? e : serializeError(e));
+export const serializers = { err: serialize, error: serialize };
 
 /** `logger.error(err)` makes the error's own message the line's msg: it is scrubbed the same way. */
 const hooks: NonNullable<pino.LoggerOptions['hooks']> = {

@@ -5,8 +5,11 @@ import type { Database, Db } from '../db/client';
 import { OUTBOX_CHANNEL } from '../db/hub';
 import { bindings, connections, outboxEvents } from '../db/schema';
 import { signalBacklog, signalPush, type DispatchBinding } from './dispatch';
+import { summarizeError } from './error-summary';
 
 const BATCH = 200;
+/** Retries after a failed batch back off to this; a LISTEN that comes back wakes the relay sooner. */
+const MAX_RETRY_DELAY_MS = 5_000;
 
 export interface OutboxRelay {
   /** Relays what is committed now (tests and shutdown use it). */
@@ -19,7 +22,8 @@ export interface OutboxRelay {
  * binding of its project except the one it came from (E1), or to the binding's backlog while it is
  * backlogged or paused (O2). An event is marked relayed in the same transaction that locked it, after
  * its signals went out; if the process dies in between, it is sent again and the workflow ignores the
- * duplicate by event id. Woken by LISTEN/NOTIFY, with polling as the fallback.
+ * duplicate by event id. Woken by LISTEN/NOTIFY, with polling as the fallback; the LISTEN reconnects by
+ * itself after a lost connection and wakes the relay when it is back (see Database.listen).
  */
 export async function startOutboxRelay(opts: { database: Database; temporal: Client; taskQueue: string; logger: Logger; pollMs: number }): Promise<OutboxRelay> {
   const { database, logger } = opts;
@@ -32,7 +36,7 @@ export async function startOutboxRelay(opts: { database: Database; temporal: Cli
     wake?.();
   };
   const unlisten = await database.listen(OUTBOX_CHANNEL, kick).catch((err: unknown) => {
-    logger.warn({ err: (err as Error).message }, 'LISTEN unavailable; the outbox relay polls');
+    logger.warn({ err: summarizeError(err) }, 'LISTEN unavailable; the outbox relay polls');
     return async () => undefined;
   });
 
@@ -46,10 +50,10 @@ export async function startOutboxRelay(opts: { database: Database; temporal: Cli
         failures = 0;
       } catch (err) {
         failures++;
-        logger.error({ err: (err as Error).message }, 'outbox relay failed; retrying');
+        logger.error({ err: summarizeError(err), failures }, 'outbox relay failed; retrying');
       }
       if (relayed === BATCH || (dirty && !failures)) continue;
-      const delay = failures ? Math.min(30_000, opts.pollMs * 2 ** failures) : opts.pollMs;
+      const delay = failures ? Math.min(MAX_RETRY_DELAY_MS, opts.pollMs * 2 ** (failures - 1)) : opts.pollMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         wake = () => { clearTimeout(timer); resolve(); };

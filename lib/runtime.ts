@@ -84,6 +84,7 @@ export async function startWorker(config: Config, core: Core, logger: Logger): P
     },
       fileLinkTtlSeconds: config.FILE_LINK_TTL_SECONDS,
     logger,
+    ...(config.TEMPORAL_WORKFLOW_BUNDLE ? { workflowBundle: { codePath: config.TEMPORAL_WORKFLOW_BUNDLE } } : {}),
   });
   const relay = await startOutboxRelay({ database: core.database, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger, pollMs: config.OUTBOX_POLL_MS });
   const done = worker.run().finally(async () => {
