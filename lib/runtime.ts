@@ -81,8 +81,8 @@ export async function startWorker(config: Config, core: Core, logger: Logger): P
     deps: {
       db: core.database.db, withLock: core.database.withLock, secretBox: core.secretBox, getConnector, logger, temporal,
       hooks: testHooks(config, logger), publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+      fileLinkTtlSeconds: config.FILE_LINK_TTL_SECONDS, destinations: destinationPolicy(config),
     },
-      fileLinkTtlSeconds: config.FILE_LINK_TTL_SECONDS,
     logger,
     ...(config.TEMPORAL_WORKFLOW_BUNDLE ? { workflowBundle: { codePath: config.TEMPORAL_WORKFLOW_BUNDLE } } : {}),
   });
@@ -94,7 +94,6 @@ export async function startWorker(config: Config, core: Core, logger: Logger): P
   });
   const shutdown = worker.shutdown.bind(worker);
   // Idempotent: a second signal or an SDK-initiated stop must not make shutdown throw.
-      fileLinkTtlSeconds: config.FILE_LINK_TTL_SECONDS, destinations: destinationPolicy(config),
   worker.shutdown = () => {
     if (worker.getState() === 'RUNNING') shutdown();
   };
