@@ -24,7 +24,7 @@ describe('secret key rotation', () => {
   it('re-seals every connection under the new key, and changes nothing when given the wrong old key', async () => {
     const [oldKey, newKey, otherKey] = [randomBytes(32), randomBytes(32), randomBytes(32)];
     const oldBox = createSecretBox(oldKey);
-    const ids = [];
+    const ids: string[] = [];
     for (const apiKey of ['first-secret', 'second-secret']) {
       ids.push((await insertConnection(database.db, { connector: 'redmine', name: apiKey, config: { baseUrl: 'https://redmine.example.com' }, secretsSealed: oldBox.seal({ apiKey }) })).id);
     }
