@@ -15,6 +15,7 @@ import { hubRoutes } from './hub';
 import { backlogRoutes } from './backlog';
 import { ruleRoutes } from './rules';
 import { attachmentRoutes } from './attachments';
+import { apiLimits, bodyLimits, rateLimit, requestTimeout } from './limits';
 
 export type { ApiDeps } from './deps';
 
@@ -25,7 +26,12 @@ export function createApp(deps: ApiDeps) {
   app.notFound(() => {
     throw new ApiError(404, 'not_found', 'No such route');
   });
+  const limits = apiLimits(deps.limits);
+  app.use('*', requestTimeout(limits.requestTimeoutMs));
+  // Counted before authentication, so a flood of bad tokens is limited too.
+  app.use('*', rateLimit(limits));
   app.use('*', bearerAuth(deps.db));
+  app.use('*', bodyLimits(limits));
 
   app.route('/health', healthRoutes(deps));
   app.route('/connectors', connectorRoutes(deps));

@@ -2,9 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { addAttachment, getAttachment, listAttachments, type Attachment } from '../db/attachments';
 import { getStory } from '../db/stories';
 import { verifyFileSignature } from '../lib/file-links';
-import { MAX_ATTACHMENT_BYTES } from '../rules/schema';
 import type { ApiDeps } from './deps';
 import { ApiError, ErrorBody, notFound } from './errors';
+import { apiLimits, readUpload } from './limits';
 import { newRouter, security } from './router';
 import { IdParam, json } from './schemas';
 
@@ -33,6 +33,7 @@ const ContentQuery = z.object({
 
 /** Files on stories: uploaded raw, listed, served. The files rule of each binding decides where they go. */
 export function attachmentRoutes(deps: ApiDeps) {
+  const { uploadBytes } = apiLimits(deps.limits);
   return newRouter()
     .openapi(
       createRoute({
@@ -43,10 +44,7 @@ export function attachmentRoutes(deps: ApiDeps) {
       async (c) => {
         const { id } = c.req.valid('param');
         const { name } = c.req.valid('query');
-        const declared = Number(c.req.header('content-length') ?? 0);
-        if (declared > MAX_ATTACHMENT_BYTES) throw tooLarge();
-        const data = new Uint8Array(await c.req.arrayBuffer());
-        if (data.byteLength > MAX_ATTACHMENT_BYTES) throw tooLarge();
+        const data = await readUpload(c, uploadBytes);
         if (data.byteLength === 0) throw new ApiError(400, 'invalid_request', 'Invalid body', [{ path: 'body', message: 'the file is empty' }]);
         const contentType = (c.req.header('content-type') ?? 'application/octet-stream').split(';')[0]!.trim() || 'application/octet-stream';
         const attachment = await addAttachment(deps.db, id, { name, contentType, data, author: c.get('tokenName') });
@@ -91,4 +89,3 @@ export function attachmentRoutes(deps: ApiDeps) {
     );
 }
 
-const tooLarge = () => new ApiError(413, 'too_large', `Files are limited to ${MAX_ATTACHMENT_BYTES} bytes`, [{ path: 'body', message: `over ${MAX_ATTACHMENT_BYTES} bytes` }]);

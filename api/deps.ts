@@ -4,6 +4,7 @@ import type { Db, ListenStatus } from '../db/client';
 import type { SecretBox } from '../lib/crypto';
 import type { ConnectorDefinition } from '../connectors/types';
 import type { DestinationPolicy } from '../connectors/http/destination';
+import type { ApiLimits } from './limits';
 
 export interface ApiDeps {
   db: Db;
@@ -16,4 +17,6 @@ export interface ApiDeps {
   logger: Logger;
   /** Probes for /health; each throws when its dependency is down. */
   checks: { database(): Promise<void>; temporal(): Promise<void>; listeners?(): ListenStatus[] };
+  /** Body, upload, rate and time limits; each omitted one takes its configuration default. */
+  limits?: Partial<ApiLimits>;
 }

@@ -61,12 +61,24 @@ export async function startApiServer(config: Config, core: Core, temporal: Clien
       temporal: async () => void (await temporal.workflowService.getSystemInfo({})),
       listeners: () => core.database.listeners(),
     },
+    limits: {
+      bodyBytes: config.API_BODY_LIMIT_BYTES, uploadBytes: config.UPLOAD_LIMIT_BYTES,
+      ratePerMinute: config.RATE_LIMIT_PER_MINUTE, requestTimeoutMs: config.API_REQUEST_TIMEOUT_MS,
+    },
   });
+  // Deliberate limits instead of Node's defaults (5 min per request, headers checked every 30 s, no cap
+  // on sockets): a client sending slowly, or opening sockets without end, is cut off.
+  const serverOptions = {
+    requestTimeout: config.API_REQUEST_TIMEOUT_MS,
+    headersTimeout: Math.min(config.API_REQUEST_TIMEOUT_MS, 10_000),
+    connectionsCheckingInterval: 1_000,
+  };
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+    const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST, serverOptions }, (info) => {
       logger.info({ port: info.port }, `API listening on http://localhost:${info.port} (docs: /docs)`);
       resolve(server);
     });
+    server.maxConnections = config.API_MAX_CONNECTIONS;
   });
 }
 

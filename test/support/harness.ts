@@ -115,6 +115,8 @@ export async function createTestApi(opts: { database: Database; client: Client; 
       database: () => opts.database.ping(),
       temporal: opts.temporalCheck ?? (async () => void (await opts.client.workflowService.getSystemInfo({}))),
     },
+    // Tests poll far faster than a user would; the rate limit has its own test (api-limits).
+    limits: { ratePerMinute: 0 },
   });
   const { token } = await createApiToken(opts.database.db, 'test');
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
