@@ -64,6 +64,11 @@ describe('destination policy: the address table', () => {
     expect(await refuseBaseUrl(policy, 'https://tracker.example.com', async () => { throw new Error('ENOTFOUND'); })).toBeNull();
     expect(await refuseBaseUrl(openDestinations, 'http://metadata.google.internal/computeMetadata/v1')).toMatch(NEVER);
     expect(await refuseBaseUrl(openDestinations, 'http://[fd00:ec2::254]/latest')).toMatch(NEVER);
+    // Other spellings of an address are normalised by the URL parser before the check.
+    expect(await refuseBaseUrl(openDestinations, 'http://0xa9.0xfe.0xa9.0xfe/')).toMatch(NEVER);
+    expect(await refuseBaseUrl(policy, 'http://2130706433:5432/')).toMatch(PRIVATE);
+    expect(await refuseBaseUrl(policy, 'http://[::ffff:a00:1]/')).toMatch(PRIVATE);
+    expect(await refuseBaseUrl(policy, 'http://METADATA.google.internal./')).toMatch(NEVER);
     expect(await refuseBaseUrl(openDestinations, 'https://bob:hunter2@redmine.example.com')).toMatch(/credentials/);
     expect(await refuseBaseUrl(openDestinations, 'https://redmine.example.com/#')).toMatch(/fragment/);
     expect(await refuseBaseUrl(openDestinations, 'https://redmine.example.com/x#/projects')).toMatch(/fragment/);
