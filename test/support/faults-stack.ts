@@ -23,7 +23,18 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<S
   return proc;
 }
 
-export interface ApiProcess { proc: Spawned; url: string; hub: HubClient }
+/** Throws (with the tail of its output) when a process has exited: inside `eventually`, it names why a wait failed. */
+export function assertAlive(...procs: Spawned[]): true {
+  for (const proc of procs) {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
+      const text = proc.output().split('\n').filter((l) => !l.startsWith('{')).join('\n').slice(-1500);
+      throw new Error(`a process exited (${proc.child.exitCode ?? proc.child.signalCode}):\n${text}`);
+    }
+  }
+  return true;
+}
+
+export interface ApiProcess { proc: Spawned; url: string; token: string; hub: HubClient }
 
 /** `npm run api` as a real process on a free port, called with `token`. */
 export async function startApiProcess(env: Record<string, string>, token: string): Promise<ApiProcess> {
@@ -31,7 +42,7 @@ export async function startApiProcess(env: Record<string, string>, token: string
   const proc = spawnScript('scripts/api.ts', { ...env, PORT: String(port), HOST: '127.0.0.1' });
   await proc.waitFor(/API listening/);
   const url = `http://127.0.0.1:${port}`;
-  return { proc, url, hub: hubClient(url, token) };
+  return { proc, url, token, hub: hubClient(url, token) };
 }
 
 class HttpError extends Error {
