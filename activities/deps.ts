@@ -25,5 +25,10 @@ export interface ActivityDeps {
   /** How long such a link stays valid (FILE_LINK_TTL_SECONDS); a week when unset. */
   fileLinkTtlSeconds?: number;
   /** Test hooks, e.g. to kill the process between a remote create and the link write. */
-  hooks?: { afterRemoteCreate?: () => void; afterRemoteComment?: () => void };
+  hooks?: {
+    afterRemoteCreate?: () => void;
+    afterRemoteComment?: () => void;
+    /** Between a push's read of the remote item and its write (tests inject a remote edit here, C1). */
+    beforeRemoteWrite?: (at: { bindingId: string; storyId: string; remoteId: string }) => Promise<void> | void;
+  };
 }

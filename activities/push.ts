@@ -14,6 +14,7 @@ import { attachmentsForPush, beginAttachmentPost, getAttachment, linkedRemoteAtt
 import { signedFileUrl } from '../lib/file-links';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
+import { settleRace } from './push-race';
 import { openBinding, remoteCall, type BoundClient } from './bindings';
 
 export interface PushInput {
@@ -117,12 +118,27 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
   // Read the remote right before writing: a field changed on both sides is decided by policy (C1), not by who writes last.
   const current = await call(() => client.getItem(binding.scope, remoteId));
   if (!current) throw new PermanentError(`remote item ${link.remoteKey ?? remoteId} is gone`);
-  const decision = decidePush(rules, { hub, remote: current, snapshot: link.snapshot as Snapshot | null, hubUpdatedAt: story.updatedAt.toISOString() });
+  const pushInput = { hub, snapshot: link.snapshot as Snapshot | null, hubUpdatedAt: story.updatedAt.toISOString() };
+  let decision = decidePush(rules, { ...pushInput, remote: current });
   await recordWarnings(deps.db, binding.id, decision.warnings);
   const written = Object.keys(decision.patch);
   // Write-ahead: should this process die after the remote write, our values are not mistaken for a remote edit.
   if (written.length) await setSnapshot(deps.db, link.id, decision.writeAhead);
-  const item = written.length ? await call(() => client.updateItem!(binding.scope, remoteId, decision.patch)) : current;
+  if (written.length) await deps.hooks?.beforeRemoteWrite?.({ bindingId: binding.id, storyId: story.id, remoteId });
+  let item = written.length ? await call(() => client.updateItem!(binding.scope, remoteId, decision.patch)) : current;
+  if (written.length) await log('update', written);
+  // The write is not atomic with the read: an edit another actor made in between is decided by policy now (C1).
+  if (written.length && client.editsSince) {
+    const theirs = await call(() => client.editsSince!(binding.scope, remoteId, current, decision.patch));
+    const race = settleRace({ rules, ...pushInput, current, decision, theirs });
+    if (race) {
+      decision = race.decision;
+      if (Object.keys(race.restore).length) {
+        item = await call(() => client.updateItem!(binding.scope, remoteId, race.restore));
+        await log('restore', Object.keys(race.restore));
+      }
+    }
+  }
   const hubChanges = diffFields(storyFields(story), { ...storyFields(story), ...decision.hubSet });
   // The remote's winning values go into the hub now (origin: this binding, so they fan out but never come back).
   const hubApplied = !hubChanges.length || (await deps.db.transaction((tx) => updateStoryFromRemote(tx as unknown as Db, binding, story.id, hubChanges, story.version)));
@@ -132,7 +148,6 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
     const untouched = current.updatedAt === link.remoteUpdatedAt;
     await recordRemote(deps.db, link.id, item, { snapshot, remoteUpdatedAt: untouched ? item.updatedAt : link.remoteUpdatedAt });
   }
-  if (written.length) await log('update', written);
   const pushed = await pushComments(deps, bound, rules, story.id, remoteId);
   const files = await pushAttachments(deps, bound, rules, story.id, remoteId);
   return { outcome: written.length || pushed || files ? 'updated' : 'unchanged', fields: written, comments: pushed };

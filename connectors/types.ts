@@ -126,6 +126,13 @@ export interface ConnectorClient {
   createItem?(scope: string, item: NewItem): Promise<RemoteItem>;
   findByMarker?(scope: string, marker: string): Promise<RemoteItem | null>;
   updateItem?(scope: string, remoteId: string, changes: Partial<ItemFields>, version?: string): Promise<RemoteItem>;
+  /**
+   * The values other actors gave the fields of `wrote` on the remote's history since `read` (the read a
+   * write of ours was based on) and before that write: a write is not atomic with its read, and an
+   * edit landing in between would otherwise be overwritten silently (C1). Fields whose edits the
+   * remote's history does not record are not reported.
+   */
+  editsSince?(scope: string, remoteId: string, read: RemoteItem, wrote: Partial<ItemFields>): Promise<Partial<ItemFields>>;
   deleteItem?(scope: string, remoteId: string): Promise<void>;
   addComment?(scope: string, remoteId: string, body: string): Promise<RemoteComment>;
   updateComment?(scope: string, remoteId: string, commentId: string, body: string): Promise<RemoteComment>;

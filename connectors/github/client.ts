@@ -4,7 +4,7 @@ import { type HttpClient, type HttpResponse, createHttpClient, followLinks } fro
 import { connectorHttpOptions } from '../http/options';
 import type { ConnectorContext, Json } from '../types';
 import type { GitHubComment, GitHubIssue, RepoRef } from './mapping';
-import { commentListShape, commentShape, issueListShape, issueShape, orgListShape, repoListShape, type repoShape, searchShape, userShape } from './shapes';
+import { commentListShape, commentShape, issueEventListShape, issueListShape, issueShape, orgListShape, repoListShape, type repoShape, searchShape, userShape } from './shapes';
 
 export interface GitHubConfig {
   baseUrl: string;
@@ -112,6 +112,9 @@ export function createGitHubApi(ctx: ConnectorContext<GitHubConfig, GitHubSecret
         per_page: PER_PAGE,
         ...(since ? { since } : {}),
       }),
+    /** The issue's events, oldest first: renames, closes, labels, assignments (not body edits). */
+    listEvents: (ref: RepoRef, number: string) =>
+      collect(issueEventListShape, `${repoPath(ref)}/issues/${encodeURIComponent(number)}/events`, { per_page: PER_PAGE }),
     createComment: (ref: RepoRef, number: string, body: string): Promise<GitHubComment> =>
       http.json({ method: 'POST', path: `${repoPath(ref)}/issues/${encodeURIComponent(number)}/comments`, body: { body } }, commentShape),
     updateComment: (ref: RepoRef, commentId: string, body: string): Promise<GitHubComment> =>

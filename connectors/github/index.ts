@@ -4,6 +4,7 @@ import { parseLinkHeader, pullIncremental } from '../http';
 import { appendMarker, hasMarker } from '../marker';
 import type { ConnectorClient, ConnectorDefinition, ConnectorContext, ScopeGroup } from '../types';
 import { type GitHubConfig, type GitHubRepo, type GitHubSecrets, createGitHubApi } from './client';
+import { gitHubEditsSince } from './history';
 import { type GitHubIssue, fileLinkBody, isFileLink, isPullRequest, parseRepo, toFileLink, toIssuePatch, toRemoteComment, toRemoteItem } from './mapping';
 
 const configSchema = z.strictObject({
@@ -124,6 +125,8 @@ function connect(ctx: ConnectorContext<GitHubConfig, GitHubSecrets>): ConnectorC
       }
       return item(scope, await api.updateIssue(ref, remoteId, toIssuePatch(changes)));
     },
+
+    editsSince: (scope, remoteId, read, wrote) => gitHubEditsSince(api, parseRepo(scope), remoteId, read, wrote),
 
     async deleteItem(scope, remoteId) {
       // The REST API cannot delete an issue: close it as not planned instead.

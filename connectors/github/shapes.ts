@@ -39,3 +39,15 @@ export const commentListShape = z.array(commentShape);
 export const repoListShape = z.array(repoShape);
 export const orgListShape = z.array(account);
 export const searchShape = z.looseObject({ items: issueListShape });
+
+/** An issue event (GET /repos/{owner}/{repo}/issues/{number}/events); only the kinds we read carry their payload. */
+export const issueEventShape = z.looseObject({
+  id: z.number().int(),
+  event: z.string(),
+  actor: account.nullish(),
+  created_at: z.string(),
+  rename: z.looseObject({ from: z.string(), to: z.string() }).optional(),
+  label: z.looseObject({ name: z.string() }).optional(),
+  assignee: account.nullish(),
+});
+export const issueEventListShape = z.array(issueEventShape);

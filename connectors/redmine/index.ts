@@ -6,6 +6,7 @@ import type { ConnectorClient, ConnectorContext, ConnectorDefinition, RemoteAtta
 import { PAGE_SIZE, type RedmineConfig, type RedmineSecrets, createRedmineApi } from './client';
 import { type RedmineIssue, toRemoteAttachment, toRemoteComments, toRemoteItem } from './mapping';
 import { idByName, toIssueBody } from './resolve';
+import { redmineEditsSince } from './history';
 
 const configSchema = z.strictObject({
   baseUrl: z.url({ protocol: /^https?$/ }).describe('Root URL of the Redmine instance, e.g. https://redmine.example.com'),
@@ -150,6 +151,8 @@ function connect(ctx: ConnectorContext<RedmineConfig, RedmineSecrets>): Connecto
       }
       return after;
     },
+
+    editsSince: (scope, remoteId, read, wrote) => redmineEditsSince(api, scope, remoteId, read, wrote),
 
     async deleteItem(_scope, remoteId) {
       try {

@@ -56,9 +56,10 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions = {}): Promise
       const author = input.user === undefined ? viewer : store.account(input.user);
       return renderIssue(store.createIssue(repo, { title: `Issue created at ${isoSeconds(clock.now())}`, ...input }, author), render(repo));
     },
-    editIssue: (name, number, change) => {
+    editIssue: (name, number, change, editOpts = {}) => {
       const [repo, rec] = issueOf(name, number);
-      if (!store.updateIssue(repo, rec, change)) store.touch(repo, rec, () => undefined);
+      const actor = store.account(editOpts.user ?? 'octocat');
+      if (!store.updateIssue(repo, rec, change, actor)) store.touch(repo, rec, () => undefined);
       return renderIssue(rec, render(repo));
     },
     addComment: (name, number, body, commentOpts = {}) => {

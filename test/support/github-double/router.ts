@@ -5,7 +5,7 @@ import type { Clock } from './clock';
 import type { RateLimits } from './limits';
 import { listPage, searchIssues } from './queries';
 import { fail, linkHeader, ok, pageParams, validationFailed, type Call, type Handler, type Reply } from './reply';
-import type { RepoState, Store } from './store';
+import type { EventRecord, RepoState, Store } from './store';
 
 const labelName = z.union([z.string(), z.object({ name: z.string() }).transform((l) => l.name)]);
 const issueWrite = z.object({
@@ -111,8 +111,12 @@ export function createRouter({ store, viewer, clock, limits, htmlBase, repositor
       if (!parsed.success) return invalid(parsed.error, 'Issue');
       const w = parsed.data;
       if (w.title === '') return validationFailed('Issue', 'title', 'missing_field');
-      store.updateIssue(repo, rec, { title: w.title, body: w.body, state: w.state, stateReason: w.state_reason, labels: w.labels, assignees: assigneesOf(w) });
+      store.updateIssue(repo, rec, { title: w.title, body: w.body, state: w.state, stateReason: w.state_reason, labels: w.labels, assignees: assigneesOf(w) }, viewer);
       return ok(renderIssue(rec, ctx(call, repo)));
+    })],
+    ['GET', new RegExp(`^${R}/issues/(\\d+)/events$`), withIssue((call, repo, rec) => {
+      const list = repo.events.get(rec.number) ?? [];
+      return paged(call, repo, list.length, (a, b) => list.slice(a, b).map((e) => renderEvent(e, call, repo)));
     })],
     ['GET', new RegExp(`^${R}/issues/(\\d+)/comments$`), withIssue((call, repo, rec) => {
       const from = since(call);
@@ -128,6 +132,18 @@ export function createRouter({ store, viewer, clock, limits, htmlBase, repositor
     })],
     ['GET', /^\/search\/issues$/, (call) => searchReply(call)],
   ];
+
+  /** GitHub's issue event object (REST "Issue events"): the payload key depends on the event. */
+  function renderEvent(e: EventRecord, call: Call, repo: RepoState) {
+    return {
+      id: e.id, node_id: `IE_kwDO${e.id.toString(36).toUpperCase()}`, url: `${call.base}/repos/${repo.fullName}/issues/events/${e.id}`,
+      actor: renderUser(e.actor, ctx(call)), event: e.event, commit_id: null, commit_url: null, created_at: isoSeconds(e.createdAt),
+      performed_via_github_app: null,
+      ...(e.rename ? { rename: e.rename } : {}),
+      ...(e.label ? { label: { name: e.label.name, color: e.label.color } } : {}),
+      ...(e.assignee ? { assignee: renderUser(e.assignee, ctx(call)), assigner: renderUser(e.actor, ctx(call)) } : {}),
+    };
+  }
 
   function searchReply(call: Call): Reply {
     const p = call.url.searchParams;

@@ -32,6 +32,14 @@ export interface RepoState {
   /** Ascending (updatedAt, number). A change always gets the newest stamp, so it moves to the end without a re-sort. */
   byUpdated: IssueRecord[];
   labels: Map<string, LabelDef>; comments: Map<number, CommentRecord[]>; commentById: Map<number, CommentRecord>;
+  /** Issue events by issue number, oldest first (GET /repos/{owner}/{repo}/issues/{number}/events). */
+  events: Map<number, EventRecord[]>;
+}
+
+/** An issue event as GitHub records it for the changes the double makes: renames, state, labels, assignees. */
+export interface EventRecord {
+  id: number; event: 'renamed' | 'closed' | 'reopened' | 'labeled' | 'unlabeled' | 'assigned' | 'unassigned';
+  actor: Account; createdAt: number; rename?: { from: string; to: string }; label?: LabelDef; assignee?: Account;
 }
 
 export function lowerBound(list: IssueRecord[], since: number): number {
@@ -54,7 +62,7 @@ function removeFromUpdated(repo: RepoState, rec: IssueRecord): void {
 export function createStore(clock: Clock, searchLagMs: number) {
   const repos = new Map<string, RepoState>();
   const accounts = new Map<string, Account>(FIXTURE_USERS.map((u) => [u.login, u]));
-  const ids = { repo: 700_000_000, account: 120_000_000, label: 5_000_000_000, issue: 3_000_000_000, comment: 3_500_000_000 };
+  const ids = { repo: 700_000_000, account: 120_000_000, label: 5_000_000_000, issue: 3_000_000_000, comment: 3_500_000_000, event: 9_000_000_000 };
   const search = createSearchIndex(clock, searchLagMs);
 
   function account(login: string, type: Account['type'] = 'User'): Account {
@@ -76,7 +84,7 @@ export function createStore(clock: Clock, searchLagMs: number) {
       id: ids.repo++, owner: owner === viewer.login ? viewer : account(owner, 'Organization'), name, fullName,
       private: opts.private ?? false, hasIssues: opts.hasIssues ?? true, createdAt: floorSec(clock.now()) - 400 * 86_400_000,
       issues: new Map(), deleted: new Set(), nextNumber: 1, byNumber: [], byUpdated: [],
-      labels: new Map(), comments: new Map(), commentById: new Map(),
+      labels: new Map(), comments: new Map(), commentById: new Map(), events: new Map(),
     };
     for (const l of DEFAULT_LABELS) repo.labels.set(l.name, { ...l, id: ids.label++ });
     repos.set(fullName.toLowerCase(), repo);
@@ -99,8 +107,20 @@ export function createStore(clock: Clock, searchLagMs: number) {
     search.afterChange(rec);
     return rec;
   }
-  /** Applies a change and bumps updated_at only if something actually changed. */
-  function updateIssue(repo: RepoState, rec: IssueRecord, change: IssueChange): boolean {
+  /** The events GitHub records for a change by `actor`, stamped with the change. */
+  function recordEvents(repo: RepoState, rec: IssueRecord, before: Pick<IssueRecord, 'title' | 'state' | 'labels' | 'assignees'>, actor: Account, at: number): void {
+    const list = repo.events.get(rec.number) ?? [];
+    const add = (event: EventRecord['event'], extra: Partial<EventRecord> = {}) => list.push({ id: ids.event++, event, actor, createdAt: at, ...extra });
+    if (rec.title !== before.title) add('renamed', { rename: { from: before.title, to: rec.title } });
+    if (rec.state !== before.state) add(rec.state === 'closed' ? 'closed' : 'reopened');
+    for (const l of rec.labels) if (!before.labels.includes(l)) add('labeled', { label: l });
+    for (const l of before.labels) if (!rec.labels.includes(l)) add('unlabeled', { label: l });
+    for (const a of rec.assignees) if (!before.assignees.includes(a)) add('assigned', { assignee: a });
+    for (const a of before.assignees) if (!rec.assignees.includes(a)) add('unassigned', { assignee: a });
+    repo.events.set(rec.number, list);
+  }
+  /** Applies a change by `actor` and bumps updated_at only if something actually changed. */
+  function updateIssue(repo: RepoState, rec: IssueRecord, change: IssueChange, actor?: Account): boolean {
     const labels = change.labels?.map((n) => label(repo, n)) ?? rec.labels;
     const assignees = change.assignees?.map((l) => account(l)) ?? rec.assignees;
     const state = change.state ?? rec.state;
@@ -113,11 +133,13 @@ export function createStore(clock: Clock, searchLagMs: number) {
       || stateReason !== rec.stateReason || labels.map((l) => l.id).join() !== rec.labels.map((l) => l.id).join()
       || assignees.map((a) => a.id).join() !== rec.assignees.map((a) => a.id).join();
     if (!changed) return false;
+    const before = { title: rec.title, state: rec.state, labels: rec.labels, assignees: rec.assignees };
     touch(repo, rec, (stamp) => {
       if (change.title !== undefined) rec.title = change.title;
       if (change.body !== undefined) Object.assign(rec, { body: change.body, bodySeed: undefined });
       if (state !== rec.state) rec.closedAt = state === 'closed' ? stamp : null;
       Object.assign(rec, { state, stateReason, labels, assignees });
+      recordEvents(repo, rec, before, actor ?? rec.user, stamp);
     });
     return true;
   }

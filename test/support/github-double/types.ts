@@ -44,8 +44,8 @@ export interface GitHubDouble {
   createRepo(fullName: string, opts?: { private?: boolean; hasIssues?: boolean }): void;
   seedIssues(repo: string, count: number, opts?: SeedOptions): { first: number; last: number; pullRequests: number };
   addIssue(repo: string, input?: NewIssue): GitHubIssue;
-  /** A remote edit: always bumps updated_at, even when no field changes. */
-  editIssue(repo: string, number: number, change: IssueChange): GitHubIssue;
+  /** A remote edit by `user` (default "octocat"), recorded in the issue's events: always bumps updated_at, even when no field changes. */
+  editIssue(repo: string, number: number, change: IssueChange, opts?: { user?: string }): GitHubIssue;
   addComment(repo: string, number: number, body: string, opts?: { user?: string }): GitHubComment;
   editComment(repo: string, commentId: number, body: string): GitHubComment;
   /** Afterwards the issue answers 410 and leaves listings and search. */
