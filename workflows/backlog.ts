@@ -4,13 +4,15 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
-// The backlog retries its head for as long as the remote stays down, backing off to 15 s, so it
-// notices a recovery quickly; nothing behind the head is attempted meanwhile (Bugzilla push order).
+// The backlog retries its head for as long as the remote stays down, backing off to 1 s only: the
+// head is the probe that notices a recovery, and what queued is delivered within seconds of it (at
+// 15 s, 50 stories took 17.6 s after the remote answered again). Nothing behind the head is attempted
+// meanwhile (Bugzilla push order). A remote's retry-after still sets the wait (nextRetryDelay).
 const { writeRemote } = proxyActivities<Activities>({
   // The activity heartbeats on a timer: a dead worker is noticed in 15 s, a slow remote is not cut short.
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds', nonRetryableErrorTypes: ['AuthError', 'PermanentError', 'NotFound'] },
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 second', nonRetryableErrorTypes: ['AuthError', 'PermanentError', 'NotFound'] },
 });
 // The stories behind the head get one attempt each: if the remote fails again, they stay queued and
 // the drain goes back to retrying the head alone.

@@ -4,12 +4,14 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
-// A direct push tries a few times, then hands the story to the binding's backlog (O2).
+// A direct push hands the story to the binding's backlog (O2) at the first transient failure of the
+// remote (after the connector's own quick retries), so the operator sees it queued from then on rather
+// than nothing while direct retries run; other failures (a dead worker, a conflict) retry a few times first.
 const { writeRemote } = proxyActivities<Activities>({
   // The activity heartbeats on a timer: a dead worker is noticed in 15 s, a slow remote is not cut short.
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '15 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: ['AuthError', 'PermanentError', 'NotFound'] },
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: ['AuthError', 'PermanentError', 'NotFound', 'TransientError'] },
 });
 const control = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumInterval: '30 seconds' } });
 
@@ -96,7 +98,7 @@ async function pushOnce(bindingId: string, storyId: string, eventId: number): Pr
       // The activity paused the binding; the event waits in the backlog until it is resumed.
       await control.deferToBacklog({ bindingId, storyId, eventId });
     } else if (err instanceof ActivityFailure && type !== 'NotFound') {
-      // Retries exhausted on a transient failure: the binding is backlogged and order is kept there.
+      // The remote failed transiently (or retries ran out): the binding is backlogged and order is kept there.
       await control.markBacklogged({ bindingId });
       await control.deferToBacklog({ bindingId, storyId, eventId });
     } else {
