@@ -102,7 +102,7 @@ const uniqueFields: Record<string, string> = {
 const camel = (column: string) => column.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase());
 /** Column names from a detail like `Key (project_id, scope)=(…) already exists.` (the values are dropped). */
 const detailColumns = (detail?: string) => /^Key \(([^)]*)\)=/.exec(detail ?? '')?.[1]?.split(',').map((c) => camel(c.trim().replace(/^"|"$/g, ''))) ?? [];
-const fieldOf = (pg: PgError) => pg.column ? camel(pg.column) : detailColumns(pg.detail).join(', ') || '(body)';
+const fieldOf = (pg: PgError) => pg.column ? camel(pg.column) : detailColumns(pg.detail).join(', ') || '(unknown)';
 
 /** SQLSTATE classes a request can provoke; anything else stays a 500. */
 function fromPostgres(pg: PgError): ApiError | undefined {
