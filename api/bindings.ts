@@ -130,7 +130,7 @@ export function bindingRoutes(deps: ApiDeps) {
     )
     .openapi(onBinding('get', '/{id}', 'Binding status: a short text, last run, next scheduled pull', BindingStatus), async (c) => {
       const { binding, connector } = await load(c.req.valid('param').id);
-      const [linked, run, next] = await Promise.all([countLinks(deps.db, binding.id), lastRun(deps.db, binding.id), nextPullTime(deps.temporal, binding.id)]);
+      const [linked, run, next] = await Promise.all([countLinks(deps.db, binding.id), lastRun(deps.db, binding.id), bounded(deps.temporal, () => nextPullTime(deps.temporal, binding.id))]);
       return c.json({
         ...view(binding, connector),
         status: statusText(binding, linked, run),
@@ -142,26 +142,28 @@ export function bindingRoutes(deps: ApiDeps) {
         lastRun: run ? { workflowId: run.workflowId, kind: run.kind, status: run.status, counts: { ...run.counts }, error: run.error, startedAt: run.startedAt.toISOString(), finishedAt: run.finishedAt?.toISOString() ?? null } : null,
       }, 200);
     })
+    // The schedule changes first, the row after: with Temporal down the request answers 503 and
+    // changes nothing, and a repeated request (each step is idempotent) completes a half-done one.
     .openapi(onBinding('post', '/{id}/pause', 'Pause syncing and the pull schedule', BindingView), async (c) => {
-      const { connector } = await load(c.req.valid('param').id);
-      const b = await transition(c.req.valid('param').id, 'paused', 'by an operator');
-      await pausePullSchedule(deps.temporal, b.id, 'paused by an operator');
+      const { binding, connector } = await load(c.req.valid('param').id);
+      await bounded(deps.temporal, () => pausePullSchedule(deps.temporal, binding.id, 'paused by an operator'));
+      const b = await transition(binding.id, 'paused', 'by an operator');
       return c.json(view(b, connector), 200);
     })
     .openapi(onBinding('post', '/{id}/resume', 'Resume syncing and the pull schedule', BindingView), async (c) => {
-      const { connector } = await load(c.req.valid('param').id);
-      const b = await transition(c.req.valid('param').id, 'active');
-      await resumePullSchedule(deps.temporal, b.id);
+      const { binding, connector } = await load(c.req.valid('param').id);
+      await bounded(deps.temporal, () => resumePullSchedule(deps.temporal, binding.id));
+      const b = await transition(binding.id, 'active');
       // Events queued while paused are delivered now, in order.
-      await deps.temporal.workflow.getHandle(backlogWorkflowId(b.id)).signal('wake').catch((err: unknown) => {
+      await bounded(deps.temporal, () => deps.temporal.workflow.getHandle(backlogWorkflowId(b.id)).signal('wake')).catch((err: unknown) => {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       });
       return c.json(view(b, connector), 200);
     })
     .openapi(onBinding('delete', '/{id}', 'Delete the binding and its schedule (hub stories stay)', BindingView), async (c) => {
-      const { connector } = await load(c.req.valid('param').id);
-      const b = await transition(c.req.valid('param').id, 'deleted');
-      await deletePullSchedule(deps.temporal, b.id);
+      const { binding, connector } = await load(c.req.valid('param').id);
+      await bounded(deps.temporal, () => deletePullSchedule(deps.temporal, binding.id));
+      const b = await transition(binding.id, 'deleted');
       return c.json(view(b, connector), 200);
     })
     .openapi(startOnBinding('/{id}/initial-sync', 'Start the initial (or a full re-) sync', StartedRun), async (c) => {
@@ -169,14 +171,14 @@ export function bindingRoutes(deps: ApiDeps) {
       if (binding.state !== 'active') throw conflict(`binding is ${binding.state}`);
       const workflowId = `initial-sync/${binding.id}`;
       try {
-        const handle = await deps.temporal.workflow.start('initialSync', {
+        const handle = await bounded(deps.temporal, () => deps.temporal.workflow.start('initialSync', {
           workflowId,
           taskQueue: deps.taskQueue,
           args: [{ bindingId: binding.id }],
           typedSearchAttributes: [
             { key: BindingIdKey, value: binding.id }, { key: ProjectIdKey, value: binding.projectId }, { key: ConnectorKey, value: connector },
           ],
-        });
+        }));
         return c.json({ workflowId, runId: handle.firstExecutionRunId, statusUrl: `/runs/${encodeURIComponent(workflowId)}` }, 202);
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict('an initial sync is already running for this binding');
@@ -191,7 +193,7 @@ export function bindingRoutes(deps: ApiDeps) {
       const { binding } = await load(c.req.valid('param').id);
       if (binding.state !== 'active') throw conflict(`binding is ${binding.state}`);
       if (await runningRun(deps.db, binding.id, 'initial-sync')) throw conflict('an initial sync is running; it already pulls everything');
-      const { workflowId, queued } = await triggerPull(deps.temporal, binding.id);
+      const { workflowId, queued } = await bounded(deps.temporal, () => triggerPull(deps.temporal, binding.id));
       return c.json({ workflowId, queued, statusUrl: workflowId ? `/runs/${encodeURIComponent(workflowId)}` : null }, 202);
     });
 }

@@ -150,6 +150,14 @@ describe('hostile input: 4xx naming the field, never a 5xx or a half-written row
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(((await res.json()) as Json).error.code).toBe('temporal_unavailable');
       expect(elapsed).toBeLessThan(8_000);
+
+      // A pause that cannot reach the schedule changes nothing: the binding stays active, its schedule running.
+      const p = await stack.post('/projects', { key: 'TDOWN', name: 'Temporal down' });
+      const binding = await stack.post('/bindings', { projectId: p.id, connectionId: connection.id, scope: 'octocat/hello', pullIntervalSeconds: 3600 });
+      const pause = await api.call('POST', `/bindings/${binding.id}/pause`);
+      expect(pause.status).toBe(503);
+      expect((await stack.get(`/bindings/${binding.id}`)).state).toBe('active');
+      expect((await stack.client.schedule.getHandle(`pull/${binding.id}`).describe()).state.paused).toBe(false);
     } finally {
       await down.connection.close();
     }
