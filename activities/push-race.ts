@@ -1,5 +1,5 @@
 import type { ItemFields, RemoteItem } from '../connectors/types';
-import { decidePush, type EffectiveRules, type HubView, type PushDecision, type RuleSnapshot } from '../rules';
+import { decidePush, sameValue, type EffectiveRules, type HubView, type PushDecision, type RuleSnapshot } from '../rules';
 
 export interface RaceInput {
   rules: EffectiveRules;
@@ -42,14 +42,17 @@ export function settleRace(input: RaceInput): RaceOutcome | null {
   const again = decidePush(rules, { hub, remote: { ...current, fields }, snapshot, hubUpdatedAt });
   const restore: Partial<ItemFields> = {};
   const wrote = decision.patch;
+  // Only where the remote now holds our value over a different one of theirs.
   for (const key of Object.keys(wrote) as Array<keyof ItemFields>) {
     if (key === 'customFields') {
-      for (const name of Object.keys(wrote.customFields ?? {})) {
-        if (!(name in (again.patch.customFields ?? {}))) restore.customFields = { ...restore.customFields, [name]: fields.customFields[name] ?? null };
+      for (const [name, ours] of Object.entries(wrote.customFields ?? {})) {
+        const their = fields.customFields[name] ?? null;
+        if (!(name in (again.patch.customFields ?? {})) && !sameValue(their, ours)) restore.customFields = { ...restore.customFields, [name]: their };
       }
     } else if (key === 'status' || key === 'closed') {
-      if (again.patch.status === undefined && again.patch.closed === undefined) Object.assign(restore, { status: fields.status, closed: fields.closed });
-    } else if (!(key in again.patch)) {
+      const differs = (wrote.closed !== undefined && wrote.closed !== fields.closed) || (wrote.status !== undefined && wrote.status.toLowerCase() !== fields.status.toLowerCase());
+      if (again.patch.status === undefined && again.patch.closed === undefined && differs) Object.assign(restore, { status: fields.status, closed: fields.closed });
+    } else if (!(key in again.patch) && !sameValue(fields[key], wrote[key])) {
       Object.assign(restore, { [key]: fields[key] });
     }
   }

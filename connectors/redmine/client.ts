@@ -73,7 +73,8 @@ export function createRedmineApi(ctx: ConnectorContext<RedmineConfig, RedmineSec
 
   return {
     http,
-    currentUser: () => http.json({ path: '/users/current.json' }, currentUserShape),
+    /** Asked once per client: the push asks it after each write, to tell its own journals (history.ts). */
+    currentUser: once(() => http.json({ path: '/users/current.json' }, currentUserShape)),
     listProjects: () => all('/projects.json', 'projects', projectShape),
     statuses: once(async () => (await http.json({ path: '/issue_statuses.json' }, z.looseObject({ issue_statuses: z.array(statusShape) }))).issue_statuses),
     priorities: once(async () => (await http.json({ path: '/enumerations/issue_priorities.json' }, z.looseObject({ issue_priorities: z.array(namedRef) }))).issue_priorities),
