@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ApiDeps } from './deps';
 import { ErrorBody, notFound, rootCause } from './errors';
 import { getRunByWorkflow, runProgress } from '../db/runs';
+import { bounded } from './remote-calls';
 import { newRouter, security } from './router';
 import { json } from './schemas';
 
@@ -43,7 +44,7 @@ export function runRoutes(deps: ApiDeps) {
     const handle = deps.temporal.workflow.getHandle(workflowId);
     let description;
     try {
-      description = await handle.describe();
+      description = await bounded(deps.temporal, () => handle.describe());
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(`run ${workflowId}`);
       throw err;

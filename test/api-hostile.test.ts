@@ -158,6 +158,9 @@ describe('hostile input: 4xx naming the field, never a 5xx or a half-written row
       expect(pause.status).toBe(503);
       expect((await stack.get(`/bindings/${binding.id}`)).state).toBe('active');
       expect((await stack.client.schedule.getHandle(`pull/${binding.id}`).describe()).state.paused).toBe(false);
+      const runStarted = Date.now();
+      expect((await api.call('GET', `/runs/${encodeURIComponent('initial-sync/nothing')}`)).status).toBe(503);
+      expect(Date.now() - runStarted).toBeLessThan(8_000);
     } finally {
       await down.connection.close();
     }
