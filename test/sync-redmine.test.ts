@@ -1,7 +1,8 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../db/client';
-import { comments, outboxEvents, stories } from '../db/schema';
+import { comments, connections, outboxEvents, stories } from '../db/schema';
+import { testSecretBox } from './support/harness';
 import { addNote, createProject, editIssue, ensureRedmine, listStatuses, seedIssues, type Redmine, type RmIssue } from './support/redmine';
 import { startStack, type Stack } from './support/scenario';
 
@@ -69,7 +70,11 @@ describe('Redmine → hub: initial sync and incremental pull (real Redmine, Temp
   });
 
   it('pauses the binding when the API key is rejected', async () => {
-    const other = await stack.bind('redmine', { baseUrl: redmine.url }, { apiKey: 'not-a-valid-key-000000000000000000000000' }, project);
+    // Bound with a good key (a binding's scope is checked when it is created), then the key stops working.
+    const other = await stack.bind('redmine', { baseUrl: redmine.url }, { apiKey: redmine.apiKey }, project);
+    await stack.database.db.update(connections)
+      .set({ secretsSealed: testSecretBox.seal({ apiKey: 'not-a-valid-key-000000000000000000000000' }) })
+      .where(eq(connections.id, other.connection.id));
     const { run } = await stack.initialSync(other.binding.id);
     expect(run.status).toBe('failed');
     const status = await stack.get(`/bindings/${other.binding.id}`);
