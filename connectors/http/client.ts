@@ -3,9 +3,9 @@ import type { z } from 'zod';
 import { PermanentError, type RemoteError } from '../errors';
 import { classifyNetworkError, classifyResponse, isRateLimited, redact } from './classify';
 import { budgetExhausted, defaultPacing, type PacingPolicy, pacerFor } from './pacer';
+import { type DestinationPolicy, guardedFetch } from './destination';
 import { readShape } from './shape';
 
-import { type DestinationPolicy, guardedFetch } from './destination';
 export interface RetryPolicy {
   /** Rate-limit waits up to this long are slept in-process; longer ones go back to Temporal. */
   maxInlineWaitMs: number;
@@ -75,9 +75,9 @@ export interface HttpClientOptions {
   /** Values scrubbed from every error message and log line. */
   secrets?: string[];
   fetch?: typeof fetch;
-  timeoutMs?: number;
   /** Where requests may go (see destination.ts); link-local and metadata addresses are refused even without one. */
   destinations?: DestinationPolicy;
+  timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   pacing?: Partial<PacingPolicy>;
   /** Clients with the same key share one pacer (use a hash of the connection, never a raw secret). */
