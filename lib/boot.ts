@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config';
+import { isDatabaseUnavailable, summarizeError } from './error-summary';
 import { createLogger } from './logger';
 
 /** Parses the config or exits with the one message that lists every bad variable. */
@@ -24,4 +25,34 @@ export function requireDatabaseUrl(config: Config, what: string): void {
       'The embedded database only works in the all-in-one mode: npm start\n',
   );
   process.exit(2);
+}
+
+/** Startup waits between attempts: short at first, then every 10 s while the dependency stays away. */
+const FIRST_WAIT_MS = 500;
+const MAX_WAIT_MS = 10_000;
+
+/** Temporal's connect errors (refused, transport, deadline): the server is not there yet. */
+export const isTemporalUnreachable = (err: unknown): boolean =>
+  /transport|connect|deadline|unavailable|ECONNREFUSED/i.test(`${(err as Error)?.name ?? ''} ${(err as Error)?.message ?? ''}`);
+
+export const isPostgresUnreachable = isDatabaseUnavailable;
+
+/**
+ * Runs `connect` until its dependency answers, so a process started before Postgres or Temporal (a
+ * host reboot, a compose file starting everything at once) waits for it instead of exiting. Errors
+ * that are not "unreachable" (a wrong password, a missing database) still end the start at once.
+ */
+export async function whenReachable<T>(what: string, connect: () => Promise<T>, opts: { logger: Logger; unreachable: (err: unknown) => boolean }): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const value = await connect();
+      if (attempt > 1) opts.logger.info({ attempts: attempt }, `${what} reachable; starting`);
+      return value;
+    } catch (err) {
+      if (!opts.unreachable(err)) throw err;
+      const waitMs = Math.min(MAX_WAIT_MS, FIRST_WAIT_MS * 2 ** (attempt - 1));
+      opts.logger.warn({ err: summarizeError(err), attempt, retryInMs: waitMs }, `${what} unreachable at start; waiting for it`);
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
 }

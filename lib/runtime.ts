@@ -14,6 +14,7 @@ import { connectClient, connectWorker } from './temporal';
 import { createWorker } from './worker';
 import { installTemporalRuntime } from './temporal-runtime';
 import { startOutboxRelay } from './outbox-relay';
+import { isTemporalUnreachable, whenReachable } from './boot';
 
 /**
  * On a first start there is no way to call the API, so one admin token is created. It is shown
@@ -84,8 +85,8 @@ export async function startApiServer(config: Config, core: Core, temporal: Clien
 
 export async function startWorker(config: Config, core: Core, logger: Logger): Promise<{ worker: Worker; done: Promise<void> }> {
   installTemporalRuntime(logger);
-  const connection = await connectWorker(config);
-  const temporal = await connectClient(config);
+  const connection = await whenReachable('Temporal', () => connectWorker(config), { logger, unreachable: isTemporalUnreachable });
+  const temporal = await whenReachable('Temporal', () => connectClient(config), { logger, unreachable: isTemporalUnreachable });
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

@@ -1,4 +1,4 @@
-import { boot, requireDatabaseUrl } from '../lib/boot';
+import { boot, isPostgresUnreachable, isTemporalUnreachable, requireDatabaseUrl, whenReachable } from '../lib/boot';
 import { openCore } from '../lib/context';
 import { ensureFirstToken, onShutdown, startApiServer } from '../lib/runtime';
 import { connectClient } from '../lib/temporal';
@@ -6,9 +6,9 @@ import { connectClient } from '../lib/temporal';
 /** `npm run api`: the HTTP API alone (production shape). */
 const { config, logger } = boot();
 requireDatabaseUrl(config, 'The API');
-const core = await openCore(config, logger);
+const core = await whenReachable('Postgres', () => openCore(config, logger), { logger, unreachable: isPostgresUnreachable });
 await ensureFirstToken(core, { dataDir: config.DATA_DIR, logger });
-const temporal = await connectClient(config);
+const temporal = await whenReachable('Temporal', () => connectClient(config), { logger, unreachable: isTemporalUnreachable });
 const server = await startApiServer(config, core, temporal, logger);
 onShutdown(logger, async () => {
   await new Promise((r) => server.close(r));

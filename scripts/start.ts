@@ -1,4 +1,4 @@
-import { boot } from '../lib/boot';
+import { boot, isPostgresUnreachable, isTemporalUnreachable, whenReachable } from '../lib/boot';
 import { openCore } from '../lib/context';
 import { startDevServer, type DevServer } from '../lib/dev-server';
 import { ensureFirstToken, onShutdown, startApiServer, startWorker } from '../lib/runtime';
@@ -15,9 +15,9 @@ if (config.temporalManaged) {
   const cli = await resolveTemporalCli({ logger });
   dev = await startDevServer({ cli, dataDir: config.DATA_DIR, port: config.TEMPORAL_DEV_PORT, uiPort: config.TEMPORAL_UI_PORT, logger });
 }
-const core = await openCore(config, logger);
+const core = await whenReachable('Postgres', () => openCore(config, logger), { logger, unreachable: isPostgresUnreachable });
 await ensureFirstToken(core, { dataDir: config.DATA_DIR, logger });
-const temporal = await connectClient(config);
+const temporal = await whenReachable('Temporal', () => connectClient(config), { logger, unreachable: isTemporalUnreachable });
 const { worker, done } = await startWorker(config, core, logger);
 const server = await startApiServer(config, core, temporal, logger);
 logger.info(
