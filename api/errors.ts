@@ -1,9 +1,10 @@
 import { z } from '@hono/zod-openapi';
-import { ServiceError, WorkflowFailedError } from '@temporalio/client';
+import { ServiceError } from '@temporalio/client';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
+import { isDatabaseUnavailable, summarizeError } from '../lib/error-summary';
 
 export const ErrorBody = z
   .object({
@@ -54,7 +55,7 @@ export function errorHandler(logger: Logger) {
   return (thrown: Error, c: Context) => {
     const err = classifyError(thrown);
     if (err instanceof ApiError) {
-      if (err !== thrown) logger.warn({ err: describeCause(thrown), path: c.req.path, method: c.req.method, status: err.status }, err.message);
+      if (err !== thrown) logger.warn({ ...logFields(thrown), path: c.req.path, method: c.req.method, status: err.status }, err.message);
       if (err.retryAfterSeconds !== undefined) c.header('Retry-After', String(err.retryAfterSeconds));
       return c.json({ error: { code: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } }, err.status);
     }
@@ -64,7 +65,7 @@ export function errorHandler(logger: Logger) {
       const fields = path ? { fields: [{ path, message: err.message }] } : {};
       return c.json({ error: { code, message: err.message, ...fields } }, err.status);
     }
-    logger.error({ err: describeCause(thrown), stack: thrown.stack, path: c.req.path, method: c.req.method }, 'unhandled API error');
+    logger.error({ ...logFields(thrown), path: c.req.path, method: c.req.method }, 'unhandled API error');
     return c.json({ error: { code: 'internal', message: 'Internal error' } }, 500);
   };
 }
@@ -122,8 +123,6 @@ function fromPostgres(pg: PgError): ApiError | undefined {
     case '22P02': case '22007': case '22008': return new ApiError(400, 'invalid_request', `Invalid ${field}`, at('invalid value'));
     case '40001': case '40P01': return new ApiError(409, 'conflict', 'A concurrent change got in the way; retry the request', undefined, 1);
   }
-  // Connection loss, shutdown, too many connections: the database will be back.
-  if (/^(08|57P|53)/.test(pg.code)) return new ApiError(503, 'database_unavailable', 'The database is unavailable; retry shortly', undefined, 5);
   return undefined;
 }
 
@@ -140,21 +139,16 @@ export const temporalUnavailable = () => new ApiError(503, 'temporal_unavailable
 /** Known failures under any wrapper become ApiErrors (the one place that maps them); the rest pass through. */
 export function classifyError(err: unknown): unknown {
   if (err instanceof ApiError) return err;
+  // Connection loss, a restart, too many connections: the database will be back.
+  if (isDatabaseUnavailable(err)) return new ApiError(503, 'database_unavailable', 'The database is unavailable; retry shortly', undefined, 5);
   const pg = pgErrorOf(err);
   if (pg) return fromPostgres(pg) ?? err;
   if (isTemporalUnavailable(err)) return temporalUnavailable();
-  if ((err as { code?: unknown }).code === 'ECONNREFUSED' || /timeout exceeded when trying to connect/i.test((err as Error).message)) {
-    return new ApiError(503, 'database_unavailable', 'The database is unavailable; retry shortly', undefined, 5);
-  }
   return err;
 }
 
-/** A log-safe summary: class and codes, never query parameters, row values or remote bodies. */
-export function describeCause(err: unknown): Record<string, unknown> {
-  const pg = pgErrorOf(err);
-  if (pg) return { class: (err as Error).name, sqlstate: pg.code, constraint: pg.constraint, table: pg.table, column: pg.column };
-  const grpc = causes(err).find((e) => e instanceof ServiceError) as ServiceError | undefined;
-  if (grpc) return { class: 'ServiceError', message: grpc.message, grpcCode: (grpc.cause as { code?: number } | undefined)?.code };
-  if (err instanceof WorkflowFailedError) return { class: 'WorkflowFailedError', cause: rootCause(err) };
-  return { class: (err as Error | undefined)?.name, message: (err as Error | undefined)?.message };
+/** Log-safe fields: the error's summary (class, codes, a scrubbed message), never query parameters, row values or remote bodies. */
+export function logFields(err: unknown): Record<string, unknown> {
+  const constraint = pgErrorOf(err)?.constraint;
+  return { err: summarizeError(err), ...(constraint ? { constraint } : {}) };
 }
