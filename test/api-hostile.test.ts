@@ -2,7 +2,10 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowCounts, startFixedRemote } from './support/api-hostile';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
-import { createTestApi } from './support/harness';
+import { createApp } from '../api/app';
+import { allConnectors } from '../connectors/registry';
+import { openDatabase } from '../db/client';
+import { createTestApi, testLogger, testSecretBox } from './support/harness';
 import { startStack, type Stack } from './support/scenario';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -135,6 +138,23 @@ describe('hostile input: 4xx naming the field, never a 5xx or a half-written row
     } finally {
       await odd.close();
       await refusing.close();
+    }
+  });
+
+  it('answers 503 with Retry-After while the database is unreachable', async () => {
+    // A real pool whose server refuses connections: nothing listens on port 1.
+    const gone = await openDatabase({ url: 'postgres://postgres@127.0.0.1:1/none', dataDir: '.data', poolSize: 1 });
+    try {
+      const app = createApp({
+        db: gone.db, temporal: stack.client, taskQueue: stack.worker.taskQueue, connectors: allConnectors, secretBox: testSecretBox, logger: testLogger,
+        checks: { database: () => gone.ping(), temporal: async () => undefined }, limits: { ratePerMinute: 0 },
+      });
+      const res = await app.request('/projects', { headers: { authorization: `Bearer ${stack.api.token}` } });
+      expect(res.status).toBe(503);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await res.json()) as Json).error.code).toBe('database_unavailable');
+    } finally {
+      await gone.close();
     }
   });
 
