@@ -1,4 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { sameJson } from '../rules/values';
 import type { Db } from './client';
 import { runs, type RunCounts } from './schema';
 
@@ -71,7 +72,8 @@ export async function commitPage(db: Db, runId: string, page: PageDone, checkpoi
 export async function holdPageCounts(db: Db, runId: string, pageAt: unknown, counts: RunCounts): Promise<RunCounts> {
   const [row] = await db.select({ progress: runs.progress }).from(runs).where(eq(runs.id, runId));
   const held = (row?.progress as { held?: { at: unknown; counts: RunCounts } } | null)?.held;
-  if (held && JSON.stringify(held.at) === JSON.stringify(pageAt ?? null)) return held.counts;
+  // Compared regardless of key order: jsonb does not keep it.
+  if (held && sameJson(held.at, pageAt)) return held.counts;
   const value = JSON.stringify({ at: pageAt ?? null, counts });
   await db.update(runs).set({ progress: sql`coalesce(${runs.progress}, '{}'::jsonb) || jsonb_build_object('held', ${value}::jsonb)` }).where(eq(runs.id, runId));
   return counts;
