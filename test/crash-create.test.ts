@@ -30,7 +30,9 @@ describe('crash between the remote create and the link write (real Redmine, real
     const post = async (path: string, body?: unknown) => (await (await api.call('POST', path, body)).json()) as Record<string, string>;
     const hubProject = await post('/projects', { key, name: key });
     const connection = await post('/connections', { connector: 'redmine', name: 'rm', config: { baseUrl: redmine.url }, secrets: { apiKey: redmine.apiKey } });
-    await post('/bindings', { projectId: hubProject.id, connectionId: connection.id, scope: project, pullIntervalSeconds: 3600 });
+    // The scope is checked on the remote through a workflow, so a worker must already be running.
+    const binding = await post('/bindings', { projectId: hubProject.id, connectionId: connection.id, scope: project, pullIntervalSeconds: 3600 });
+    expect(binding.id, JSON.stringify(binding)).toBeDefined();
     return { project, api, post, hubProject };
   };
 
@@ -46,9 +48,8 @@ describe('crash between the remote create and the link write (real Redmine, real
   });
 
   it('adopts the issue it created instead of creating a second one', async () => {
-    const { project, api, post, hubProject } = await bindRedmine('CRASHC');
-
     const doomed = await startWorker('crash-after-remote-create');
+    const { project, api, post, hubProject } = await bindRedmine('CRASHC');
     const story = await post(`/projects/${hubProject.id}/stories`, { title: 'Created right before a crash' });
     expect(await doomed.exited).not.toBe(0);
 
@@ -72,9 +73,8 @@ describe('crash between the remote create and the link write (real Redmine, real
 
   it('posts a hub comment once even when the worker dies between posting it and recording it', async () => {
     for (const w of workers.splice(0)) await w.stop('SIGKILL');
-    const { post, hubProject } = await bindRedmine('CRASHN');
-
     const doomed = await startWorker('crash-after-remote-comment');
+    const { post, hubProject } = await bindRedmine('CRASHN');
     const story = await post(`/projects/${hubProject.id}/stories`, { title: 'Commented right before a crash' });
     const issueId = await eventually(async () => {
       const [row] = await queryRows<{ remote_id: string | null }>(database.db, sql`select remote_id from external_links where story_id = ${story.id}`);
