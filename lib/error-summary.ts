@@ -70,7 +70,15 @@ function classify(err: Loose): Pick<ErrorSummary, 'classification' | 'status'> {
       return { classification, ...(failureStatus !== undefined ? { status: failureStatus } : {}) };
     }
   }
-  return { classification: isDatabaseUnavailable(err) ? 'transient' : 'unclassified' };
+  return { classification: isDatabaseUnavailable(err) || isTemporalUnavailable(err) ? 'transient' : 'unclassified' };
+}
+
+/** gRPC UNAVAILABLE (14) or DEADLINE_EXCEEDED (4) under a Temporal client error: the server is away, not the call wrong. */
+function isTemporalUnavailable(err: unknown): boolean {
+  for (const e of chain(err)) {
+    if ((e.code === 14 || e.code === 4) && 'metadata' in e) return true;
+  }
+  return false;
 }
 
 /** Summaries made here, which the logger's serializers keep as they are. */

@@ -72,6 +72,10 @@ describe('Temporal away at start and mid-run (a cut TCP proxy; real API and work
     await eventually(async () => assertAlive(worker, api.proc) && gh.listIssues(REPO, { state: 'all' }).some((i) => i.title === 'during the outage'), 90_000, 100);
     console.info(`[measure] Temporal cut for ${reopenedAt - cutAt} ms; the edit made during it reached GitHub ${Date.now() - reopenedAt} ms after Temporal came back`);
     expect(health).toMatchObject({ status: 'degraded', temporal: { ok: false } });
+    // The relay's failure says what failed and how it is classified, never `{}`.
+    const relayFailed = logLines(worker).find((l) => l.msg === 'outbox relay failed; retrying' && l.time >= cutAt) as LogLine & { err?: unknown };
+    expect(relayFailed?.err).toMatchObject({ type: expect.any(String), message: expect.stringMatching(/\S/), classification: 'transient' });
+    expect(worker.output()).not.toContain('"err":{}');
     expect(gh.listIssues(REPO, { state: 'all' })).toHaveLength(1);
   });
 });
