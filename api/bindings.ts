@@ -86,7 +86,7 @@ export function bindingRoutes(deps: ApiDeps) {
 
   /** A scope the remote does not list would only produce dead letters later: refuse it now, naming `scope`. */
   const checkScope = async (connection: { id: string; connector: string }, scope: string) => {
-    const groups = await listRemoteScopes(deps.temporal, deps.taskQueue, deps.logger, connection, '20 seconds');
+    const groups = await listRemoteScopes(deps, deps.taskQueue, deps.logger, connection, '20 seconds');
     if (!groups.some((g) => g.scopes.some((s) => s.id === scope))) {
       throw new ApiError(422, 'unknown_scope', `The remote has no scope "${scope}" this connection can reach`, [{ path: 'scope', message: 'not listed by GET /connections/{id}/scopes' }]);
     }
@@ -112,7 +112,7 @@ export function bindingRoutes(deps: ApiDeps) {
       // A concurrent request for the same scope loses at the unique index: a 409 naming `scope` (api/errors.ts).
       const binding = await insertBinding(deps.db, body);
       try {
-        await bounded(deps.temporal, () => createPullSchedule(deps.temporal, deps.taskQueue, { id: binding.id, projectId: binding.projectId, connector: connection.connector, pullIntervalSeconds: binding.pullIntervalSeconds, paused: false }));
+        await bounded(deps, () => createPullSchedule(deps.temporal, deps.taskQueue, { id: binding.id, projectId: binding.projectId, connector: connection.connector, pullIntervalSeconds: binding.pullIntervalSeconds, paused: false }));
       } catch (err) {
         await transitionBinding(deps.db, binding.id, 'deleted');
         throw err;
@@ -130,7 +130,7 @@ export function bindingRoutes(deps: ApiDeps) {
     )
     .openapi(onBinding('get', '/{id}', 'Binding status: a short text, last run, next scheduled pull', BindingStatus), async (c) => {
       const { binding, connector } = await load(c.req.valid('param').id);
-      const [linked, run, next] = await Promise.all([countLinks(deps.db, binding.id), lastRun(deps.db, binding.id), bounded(deps.temporal, () => nextPullTime(deps.temporal, binding.id))]);
+      const [linked, run, next] = await Promise.all([countLinks(deps.db, binding.id), lastRun(deps.db, binding.id), bounded(deps, () => nextPullTime(deps.temporal, binding.id))]);
       return c.json({
         ...view(binding, connector),
         status: statusText(binding, linked, run),
@@ -146,23 +146,23 @@ export function bindingRoutes(deps: ApiDeps) {
     // changes nothing, and a repeated request (each step is idempotent) completes a half-done one.
     .openapi(onBinding('post', '/{id}/pause', 'Pause syncing and the pull schedule', BindingView), async (c) => {
       const { binding, connector } = await load(c.req.valid('param').id);
-      await bounded(deps.temporal, () => pausePullSchedule(deps.temporal, binding.id, 'paused by an operator'));
+      await bounded(deps, () => pausePullSchedule(deps.temporal, binding.id, 'paused by an operator'));
       const b = await transition(binding.id, 'paused', 'by an operator');
       return c.json(view(b, connector), 200);
     })
     .openapi(onBinding('post', '/{id}/resume', 'Resume syncing and the pull schedule', BindingView), async (c) => {
       const { binding, connector } = await load(c.req.valid('param').id);
-      await bounded(deps.temporal, () => resumePullSchedule(deps.temporal, binding.id));
+      await bounded(deps, () => resumePullSchedule(deps.temporal, binding.id));
       const b = await transition(binding.id, 'active');
       // Events queued while paused are delivered now, in order.
-      await bounded(deps.temporal, () => deps.temporal.workflow.getHandle(backlogWorkflowId(b.id)).signal('wake')).catch((err: unknown) => {
+      await bounded(deps, () => deps.temporal.workflow.getHandle(backlogWorkflowId(b.id)).signal('wake')).catch((err: unknown) => {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       });
       return c.json(view(b, connector), 200);
     })
     .openapi(onBinding('delete', '/{id}', 'Delete the binding and its schedule (hub stories stay)', BindingView), async (c) => {
       const { binding, connector } = await load(c.req.valid('param').id);
-      await bounded(deps.temporal, () => deletePullSchedule(deps.temporal, binding.id));
+      await bounded(deps, () => deletePullSchedule(deps.temporal, binding.id));
       const b = await transition(binding.id, 'deleted');
       return c.json(view(b, connector), 200);
     })
@@ -171,7 +171,7 @@ export function bindingRoutes(deps: ApiDeps) {
       if (binding.state !== 'active') throw conflict(`binding is ${binding.state}`);
       const workflowId = `initial-sync/${binding.id}`;
       try {
-        const handle = await bounded(deps.temporal, () => deps.temporal.workflow.start('initialSync', {
+        const handle = await bounded(deps, () => deps.temporal.workflow.start('initialSync', {
           workflowId,
           taskQueue: deps.taskQueue,
           args: [{ bindingId: binding.id }],
@@ -193,7 +193,7 @@ export function bindingRoutes(deps: ApiDeps) {
       const { binding } = await load(c.req.valid('param').id);
       if (binding.state !== 'active') throw conflict(`binding is ${binding.state}`);
       if (await runningRun(deps.db, binding.id, 'initial-sync')) throw conflict('an initial sync is running; it already pulls everything');
-      const { workflowId, queued } = await bounded(deps.temporal, () => triggerPull(deps.temporal, binding.id));
+      const { workflowId, queued } = await bounded(deps, () => triggerPull(deps.temporal, binding.id));
       return c.json({ workflowId, queued, statusUrl: workflowId ? `/runs/${encodeURIComponent(workflowId)}` : null }, 202);
     });
 }

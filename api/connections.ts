@@ -98,7 +98,7 @@ export function connectionRoutes(deps: ApiDeps) {
       const row = await getConnection(deps.db, c.req.valid('param').id);
       if (!row) throw notFound('connection');
       const workflowId = `connection-test/${row.id}/${randomUUID().slice(0, 8)}`;
-      const handle = await bounded(deps.temporal, () => deps.temporal.workflow.start('connectionTest', {
+      const handle = await bounded(deps, () => deps.temporal.workflow.start('connectionTest', {
         workflowId,
         taskQueue: deps.taskQueue,
         args: [row.id],
@@ -111,6 +111,6 @@ export function connectionRoutes(deps: ApiDeps) {
       const row = await getConnection(deps.db, c.req.valid('param').id);
       if (!row) throw notFound('connection');
       // Through a short workflow like every remote call: the API never talks to remotes itself.
-      return c.json({ items: await listRemoteScopes(deps.temporal, deps.taskQueue, deps.logger, row) }, 200);
+      return c.json({ items: await listRemoteScopes(deps, deps.taskQueue, deps.logger, row) }, 200);
     });
 }

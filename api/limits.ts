@@ -16,6 +16,8 @@ export interface ApiLimits {
   ratePerMinute: number;
   /** API_REQUEST_TIMEOUT_MS: a handler still running after this answers 503. */
   requestTimeoutMs: number;
+  /** TEMPORAL_CALL_TIMEOUT_MS: a Temporal call (start, signal, describe) still waiting after this answers 503. */
+  temporalCallMs: number;
 }
 
 const defaultOf = <K extends keyof typeof envSchema.shape>(key: K) => envSchema.shape[key].parse(undefined) as number;
@@ -26,6 +28,7 @@ export function apiLimits(given: Partial<ApiLimits> = {}): ApiLimits {
     uploadBytes: given.uploadBytes ?? defaultOf('UPLOAD_LIMIT_BYTES'),
     ratePerMinute: given.ratePerMinute ?? defaultOf('RATE_LIMIT_PER_MINUTE'),
     requestTimeoutMs: given.requestTimeoutMs ?? defaultOf('API_REQUEST_TIMEOUT_MS'),
+    temporalCallMs: given.temporalCallMs ?? defaultOf('TEMPORAL_CALL_TIMEOUT_MS'),
   };
 }
 

@@ -3,15 +3,19 @@ import { ApplicationFailure, TimeoutFailure, WorkflowFailedError, type Client } 
 import type { Logger } from 'pino';
 import type { ScopeGroup } from '../connectors/types';
 import { ConnectorKey } from '../lib/temporal';
+import { apiLimits, type ApiLimits } from './limits';
 import { ApiError, isTemporalUnavailable, rootCause, temporalUnavailable } from './errors';
 
-/** How long a Temporal call the API makes may take before it answers 503: Temporal down must not hang a request. */
-export const TEMPORAL_CALL_MS = 5_000;
+/** What a bounded Temporal call needs of the API's dependencies. */
+export interface TemporalCaller { temporal: Client; limits?: Partial<ApiLimits> | undefined }
 
-/** Runs `call` with a short deadline on every Temporal request inside it; an unreachable server becomes a 503. */
-export async function bounded<T>(temporal: Client, call: () => Promise<T>, ms = TEMPORAL_CALL_MS): Promise<T> {
+/**
+ * Runs `call` with a short deadline (TEMPORAL_CALL_TIMEOUT_MS) on every Temporal request inside it;
+ * an unreachable or overloaded server becomes a 503 with Retry-After instead of a hung request.
+ */
+export async function bounded<T>({ temporal, limits }: TemporalCaller, call: () => Promise<T>): Promise<T> {
   try {
-    return await temporal.connection.withDeadline(Date.now() + ms, call);
+    return await temporal.connection.withDeadline(Date.now() + apiLimits(limits).temporalCallMs, call);
   } catch (err) {
     if (isTemporalUnavailable(err)) throw temporalUnavailable();
     throw err;
@@ -47,8 +51,9 @@ export function remoteFailure(err: WorkflowFailedError, logger: Logger, context:
 }
 
 /** Lists a connection's scopes through the short scope-listing workflow (the API never calls a remote itself). */
-export async function listRemoteScopes(temporal: Client, taskQueue: string, logger: Logger, connection: { id: string; connector: string }, timeout = '30 seconds'): Promise<ScopeGroup[]> {
-  const handle = await bounded(temporal, () => temporal.workflow.start('scopeListing', {
+export async function listRemoteScopes(caller: TemporalCaller, taskQueue: string, logger: Logger, connection: { id: string; connector: string }, timeout = '30 seconds'): Promise<ScopeGroup[]> {
+  const { temporal } = caller;
+  const handle = await bounded(caller, () => temporal.workflow.start('scopeListing', {
     workflowId: `scopes/${connection.id}/${randomUUID().slice(0, 8)}`,
     taskQueue,
     args: [connection.id],

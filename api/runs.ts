@@ -44,7 +44,7 @@ export function runRoutes(deps: ApiDeps) {
     const handle = deps.temporal.workflow.getHandle(workflowId);
     let description;
     try {
-      description = await bounded(deps.temporal, () => handle.describe());
+      description = await bounded(deps, () => handle.describe());
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(`run ${workflowId}`);
       throw err;

@@ -44,6 +44,8 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
   /** A request that takes longer than this is answered 503 and its socket closed. */
   API_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** How long the API waits on one Temporal call before answering 503 with Retry-After. */
+  TEMPORAL_CALL_TIMEOUT_MS: z.coerce.number().int().min(500).default(5000),
   /** Open sockets the API accepts at once; more are refused. */
   API_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1024),
   /**

@@ -64,7 +64,7 @@ export async function startApiServer(config: Config, core: Core, temporal: Clien
     },
     limits: {
       bodyBytes: config.API_BODY_LIMIT_BYTES, uploadBytes: config.UPLOAD_LIMIT_BYTES,
-      ratePerMinute: config.RATE_LIMIT_PER_MINUTE, requestTimeoutMs: config.API_REQUEST_TIMEOUT_MS,
+      ratePerMinute: config.RATE_LIMIT_PER_MINUTE, requestTimeoutMs: config.API_REQUEST_TIMEOUT_MS, temporalCallMs: config.TEMPORAL_CALL_TIMEOUT_MS,
     },
   });
   // Deliberate limits instead of Node's defaults (5 min per request, headers checked every 30 s, no cap

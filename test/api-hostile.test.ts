@@ -7,6 +7,7 @@ import { allConnectors } from '../connectors/registry';
 import { openDatabase } from '../db/client';
 import { createTestApi, testLogger, testSecretBox } from './support/harness';
 import { startStack, type Stack } from './support/scenario';
+import { apiLimits } from '../api/limits';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -162,7 +163,8 @@ describe('hostile input: 4xx naming the field, never a 5xx or a half-written row
     // A real client whose server does not answer: nothing listens on port 1.
     const down = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
     try {
-      const api = await createTestApi({ database: stack.database, client: down, taskQueue: stack.worker.taskQueue });
+      // The production bound (TEMPORAL_CALL_TIMEOUT_MS's default), not the tests' relaxed one.
+      const api = await createTestApi({ database: stack.database, client: down, taskQueue: stack.worker.taskQueue, limits: { temporalCallMs: apiLimits().temporalCallMs } });
       const started = Date.now();
       const res = await api.call('POST', `/connections/${connection.id}/test`);
       const elapsed = Date.now() - started;

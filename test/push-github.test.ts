@@ -51,9 +51,9 @@ describe('hub → GitHub: push workflows (GitHub double, real Temporal and Postg
     const ok = await patch(story.id, { version: story.version, title: 'Renamed in the hub' });
     expect(ok.status).toBe(200);
     await eventually(async () => gh.getIssue(REPO, number)!.title === 'Renamed in the hub');
-    const history = await stack.get(`/stories/${story.id}/pushes`);
-    // The create's log row may land after the link is visible, so look the update up rather than assume it is newest.
-    expect(history.items.find((h: Json) => h.operation === 'update')).toMatchObject({ operation: 'update', fields: ['title'] });
+    // The update's log row is written after the remote write returns, so wait for it rather than read once.
+    const update = await eventually(async () => (await stack.get(`/stories/${story.id}/pushes`)).items.find((h: Json) => h.operation === 'update'));
+    expect(update).toMatchObject({ operation: 'update', fields: ['title'] });
 
     const outboxBefore = await stack.database.db.$count(outboxEvents);
     const stale = await patch(story.id, { version: story.version, title: 'From an old tab' });
