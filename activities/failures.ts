@@ -7,6 +7,7 @@ export const notFound = (what: string) => ApplicationFailure.nonRetryable(`${wha
 /** Failure types workflows branch on. */
 export const FailureType = {
   auth: 'AuthError', permanent: 'PermanentError', transient: 'TransientError', conflict: 'ConflictError', database: 'DatabaseUnavailable',
+  databaseError: 'DatabaseError',
 } as const;
 
 /**
@@ -20,7 +21,13 @@ export function toFailure(err: unknown): unknown {
     const { message, code, cause } = summarizeError(err);
     return ApplicationFailure.create({ message: cause ? `${message} (${cause})` : message, type: FailureType.database, nonRetryable: false, details: [{ code: code ?? null }] });
   }
-  if (!isRemoteError(err)) return err;
+  if (!isRemoteError(err)) {
+    // Any other failed statement: Temporal keeps the failure's message in history and the run row shows
+    // it to API users, and drizzle's message lists the query's bound values (sealed secrets, user text).
+    if (!(err instanceof Error) || !isQueryError(err)) return err;
+    const { message, code } = summarizeError(err);
+    return ApplicationFailure.create({ message, type: FailureType.databaseError, nonRetryable: false, details: [{ code: code ?? null }] });
+  }
   switch (err.kind) {
     case 'transient':
       return ApplicationFailure.create({
@@ -37,4 +44,14 @@ export function toFailure(err: unknown): unknown {
     case 'permanent':
       return ApplicationFailure.nonRetryable(err.message, FailureType.permanent, { status: err.status ?? null });
   }
+}
+
+/** drizzle's failed-query error, or a pg error that carries a SQLSTATE, anywhere in the cause chain. */
+function isQueryError(err: Error): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if ('query' in e && 'params' in e) return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && 'severity' in e) return true;
+  }
+  return false;
 }

@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplicationFailure } from '@temporalio/common';
+import { toFailure } from '../activities/failures';
 import { connections } from '../db/schema';
 import { createLogger } from '../lib/logger';
 import { createTestDatabase, testSecretBox } from './support/harness';
@@ -43,5 +45,21 @@ describe('no secret or user content in logs', () => {
     // What an operator needs is still there: the statement and Postgres' code (22P02, invalid text).
     expect(out).toContain('Failed query: insert \\"connections\\"');
     expect(out).toContain('"code":"22P02"');
+  });
+
+  it('hands Temporal a failed statement without its parameters (run errors and workflow history show it)', async () => {
+    const sealed = testSecretBox.seal({ apiKey: 'redmine-key-0123456789' });
+    const userTitle = 'Customer ACME payroll incident';
+    const failure = await database.db
+      .insert(connections)
+      .values({ id: `${userTitle} not-a-uuid`, connector: 'redmine', name: userTitle, config: {}, secretsSealed: sealed })
+      .then(() => null, (err: unknown) => err as Error);
+    const handed = toFailure(failure);
+    expect(handed).toBeInstanceOf(ApplicationFailure);
+    const text = JSON.stringify({ message: (handed as ApplicationFailure).message, details: (handed as ApplicationFailure).details });
+    expect(text).not.toContain(sealed);
+    expect(text).not.toContain(userTitle);
+    expect(text).toContain('insert');
+    expect((handed as ApplicationFailure).nonRetryable).toBe(false);
   });
 });
