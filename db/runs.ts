@@ -13,16 +13,19 @@ export async function beginRun(db: Db, values: { kind: RunKind; workflowId: stri
   return row!;
 }
 
+/** The run's counts plus `delta`, computed in the statement so concurrent additions never lose one. */
+const plusCounts = (delta: RunCounts) => sql`jsonb_build_object(
+  'created', (${runs.counts}->>'created')::int + ${delta.created},
+  'updated', (${runs.counts}->>'updated')::int + ${delta.updated},
+  'unchanged', (${runs.counts}->>'unchanged')::int + ${delta.unchanged},
+  'failed', (${runs.counts}->>'failed')::int + ${delta.failed})`;
+
 /** Adds a page's counts atomically, so a retried page never double-counts more than it re-applies. */
 export async function addRunCounts(db: Db, runId: string, delta: RunCounts, progress?: Record<string, unknown>): Promise<void> {
   await db
     .update(runs)
     .set({
-      counts: sql`jsonb_build_object(
-        'created', (${runs.counts}->>'created')::int + ${delta.created},
-        'updated', (${runs.counts}->>'updated')::int + ${delta.updated},
-        'unchanged', (${runs.counts}->>'unchanged')::int + ${delta.unchanged},
-        'failed', (${runs.counts}->>'failed')::int + ${delta.failed})`,
+      counts: plusCounts(delta),
       ...(progress ? { progress } : {}),
     })
     .where(eq(runs.id, runId));
@@ -48,11 +51,7 @@ export async function commitPage(db: Db, runId: string, page: PageDone, checkpoi
   await db
     .update(runs)
     .set({
-      counts: sql`jsonb_build_object(
-        'created', (${runs.counts}->>'created')::int + ${delta.created},
-        'updated', (${runs.counts}->>'updated')::int + ${delta.updated},
-        'unchanged', (${runs.counts}->>'unchanged')::int + ${delta.unchanged},
-        'failed', (${runs.counts}->>'failed')::int + ${delta.failed})`,
+      counts: plusCounts(delta),
       progress: sql`jsonb_build_object(
         'pages', ${prior('pages')} + 1,
         'items', ${prior('items')} + ${page.items},

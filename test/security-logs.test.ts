@@ -19,14 +19,19 @@ describe('no secret or user content in logs', () => {
   beforeAll(async () => { database = await createTestDatabase(); });
   afterAll(async () => { await database?.drop(); });
 
-  it('logs a failed query by statement and SQLSTATE code, without its parameters', async () => {
+  /** A real failure from Postgres: the id is not a uuid, so drizzle reports the query with every bound value. */
+  async function failedInsert() {
     const sealed = testSecretBox.seal({ apiKey: 'redmine-key-0123456789' });
     const userTitle = 'Customer ACME payroll incident';
-    // A real failure from Postgres: the id is not a uuid, so drizzle reports the query with every bound value.
     const failure = await database.db
       .insert(connections)
       .values({ id: `${userTitle} not-a-uuid`, connector: 'redmine', name: userTitle, config: {}, secretsSealed: sealed })
       .then(() => null, (err: unknown) => err as Error);
+    return { sealed, userTitle, failure };
+  }
+
+  it('logs a failed query by statement and SQLSTATE code, without its parameters', async () => {
+    const { sealed, userTitle, failure } = await failedInsert();
     expect(failure).toBeInstanceOf(Error);
     expect(String(failure?.message)).toContain(sealed); // what drizzle itself carries
 
@@ -48,12 +53,7 @@ describe('no secret or user content in logs', () => {
   });
 
   it('hands Temporal a failed statement without its parameters (run errors and workflow history show it)', async () => {
-    const sealed = testSecretBox.seal({ apiKey: 'redmine-key-0123456789' });
-    const userTitle = 'Customer ACME payroll incident';
-    const failure = await database.db
-      .insert(connections)
-      .values({ id: `${userTitle} not-a-uuid`, connector: 'redmine', name: userTitle, config: {}, secretsSealed: sealed })
-      .then(() => null, (err: unknown) => err as Error);
+    const { sealed, userTitle, failure } = await failedInsert();
     const handed = toFailure(failure);
     expect(handed).toBeInstanceOf(ApplicationFailure);
     const text = JSON.stringify({ message: (handed as ApplicationFailure).message, details: (handed as ApplicationFailure).details });
