@@ -3,27 +3,31 @@ import type { Context } from 'hono';
 import { ApiError, invalid } from './errors';
 import type { AuthVariables } from './auth';
 
+/** A NUL byte, or half of a surrogate pair (JSON may carry "\ud800", which jsonb refuses). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const unstorable = (text: string) => text.includes('\u0000') || LONE_SURROGATE.test(text);
+
 /**
- * The first path under `value` (object keys included) holding a NUL byte. Postgres cannot store
- * one in text or jsonb, so every validated input is checked here, before anything is written.
+ * The first path under `value` (object keys included) holding text Postgres cannot store in text
+ * or jsonb, so every validated input is checked here, before anything is written.
  */
 export function nulPath(value: unknown, path: string[] = [], depth = 0): string[] | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (typeof value === 'string') return unstorable(value) ? path : undefined;
   if (!value || typeof value !== 'object' || depth > 64) return undefined;
   for (const [key, inner] of Object.entries(value)) {
-    if (key.includes('\u0000')) return [...path, key];
+    if (unstorable(key)) return [...path, key];
     const found = nulPath(inner, [...path, key], depth + 1);
     if (found) return found;
   }
   return undefined;
 }
 
-/** A 400 naming the field whose text holds a NUL byte, if any does. */
+/** A 400 naming the field whose text holds a NUL byte or a lone surrogate, if any does. */
 export function rejectNul(value: unknown, prefix: string[] = []): void {
   const at = nulPath(value, prefix);
   if (!at) return;
   const path = at.join('.') || '(root)';
-  throw new ApiError(400, 'invalid_request', `Invalid ${path}`, [{ path, message: 'contains a NUL byte (\\u0000)' }]);
+  throw new ApiError(400, 'invalid_request', `Invalid ${path}`, [{ path, message: 'contains a NUL byte (\\u0000) or half of a surrogate pair' }]);
 }
 
 /** A sub-app whose validation failures become 400s naming the field at fault. */

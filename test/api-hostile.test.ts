@@ -45,7 +45,7 @@ describe('hostile input: 4xx naming the field, never a 5xx or a half-written row
     await stack?.stop();
   });
 
-  it('answers 400 naming the field for a NUL byte in any text, and stores nothing', async () => {
+  it('answers 400 naming the field for a NUL byte or half a surrogate pair in any text, and stores nothing', async () => {
     const story = await stack.post(`/projects/${project.id}/stories`, { title: 'A story' });
     // Bound in a project of its own, so no push of the story above changes row counts meanwhile.
     const bound = await stack.post('/projects', { key: 'HOSTILEB', name: 'Hostile bound' });
@@ -55,6 +55,9 @@ describe('hostile input: 4xx naming the field, never a 5xx or a half-written row
       ['POST', '/projects', { key: 'NULNAME', name: 'a\u0000b' }, 'name'],
       ['POST', `/projects/${project.id}/stories`, { title: 'ok', description: 'x\u0000' }, 'description'],
       ['POST', `/projects/${project.id}/stories`, { title: 't\u0000' }, 'title'],
+      // Half a surrogate pair: JSON carries it as "\ud800", which jsonb (the outbox event) refuses.
+      ['POST', `/projects/${project.id}/stories`, { title: '\ud800' }, 'title'],
+      ['POST', `/stories/${story.id}/comments`, { body: 'a\udc00b' }, 'body'],
       ['POST', `/projects/${project.id}/stories`, { title: 'ok', labels: ['fine', 'bad\u0000'] }, 'labels.1'],
       ['POST', `/projects/${project.id}/stories`, { title: 'ok', customFields: { 'key\u0000': 'v' } }, 'customFields.key\u0000'],
       ['PATCH', `/stories/${story.id}`, { version: story.version, assignee: 'me\u0000' }, 'assignee'],
