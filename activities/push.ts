@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { PermanentError, isPermanentError } from '../connectors/errors';
 import { insertDeadLetter, logPush } from '../db/deadletters';
-import type { Db } from '../db/client';
+import { withTx } from '../db/client';
 import { diffFields, storyFields, type Snapshot } from '../db/fields';
 import { updateStoryFromRemote } from '../db/sync';
 import { ensurePendingLink, getLink, recordRemote, setSnapshot } from '../db/links';
@@ -65,8 +65,7 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
   const { binding, client } = bound;
   // The story and its snapshot are read as of one moment: a pull committing in between would pair the
   // pull's new snapshot with the story before it, and make a stale hub value look like a hub edit.
-  const read = await deps.db.transaction(async (txRaw) => {
-    const tx = txRaw as unknown as Db;
+  const read = await withTx(deps.db, async (tx) => {
     const [row] = await tx.select().from(stories).where(eq(stories.id, input.storyId));
     return row ? { story: row, link: await getLink(tx, binding.id, row.id) } : undefined;
   }, { isolationLevel: 'repeatable read', accessMode: 'read only' });
@@ -141,7 +140,7 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
   }
   const hubChanges = diffFields(storyFields(story), { ...storyFields(story), ...decision.hubSet });
   // The remote's winning values go into the hub now (origin: this binding, so they fan out but never come back).
-  const hubApplied = !hubChanges.length || (await deps.db.transaction((tx) => updateStoryFromRemote(tx as unknown as Db, binding, story.id, hubChanges, story.version)));
+  const hubApplied = !hubChanges.length || (await withTx(deps.db, (tx) => updateStoryFromRemote(tx, binding, story.id, hubChanges, story.version)));
   const snapshot = decision.nextSnapshot(item, hubApplied);
   if (written.length || !sameJson(snapshot, link.snapshot)) {
     // Someone else wrote the item since our last sync: keep the old timestamp so the next pull lists their comments.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, asc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { RemoteAttachment } from '../connectors/types';
-import type { Db } from './client';
+import { withTx, type Db } from './client';
 import { OUTBOX_CHANNEL } from './hub';
 import { insertOutboxEvent } from './outbox';
 import { attachmentLinks, attachments, stories } from './schema';
@@ -21,8 +21,7 @@ export interface NewFile { name: string; contentType: string; data: Uint8Array; 
 
 /** Attaches a file to a story in the hub; like every hub change, its outbox event is written with it. */
 export async function addAttachment(db: Db, storyId: string, file: NewFile): Promise<Attachment | undefined> {
-  return db.transaction(async (txRaw) => {
-    const tx = txRaw as unknown as Db;
+  return withTx(db, async (tx) => {
     const [story] = await tx.select().from(stories).where(and(eq(stories.id, storyId), isNull(stories.deletedAt)));
     if (!story) return undefined;
     const [row] = await tx
@@ -55,8 +54,7 @@ export async function getAttachment(db: Db, id: string): Promise<(Attachment & {
 export async function applyRemoteAttachment(
   db: Db, binding: { id: string; projectId: string }, storyId: string, remote: RemoteAttachment, data: Uint8Array,
 ): Promise<boolean> {
-  return db.transaction(async (txRaw) => {
-    const tx = txRaw as unknown as Db;
+  return withTx(db, async (tx) => {
     const [known] = await tx.select().from(attachmentLinks).where(and(eq(attachmentLinks.bindingId, binding.id), eq(attachmentLinks.remoteAttachmentId, remote.remoteId)));
     if (known) return false;
     const [pending] = await pendingLinks(tx, binding.id, storyId, remote.name);

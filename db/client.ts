@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql, type SQL } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { PgDatabase, PgQueryResultHKT, PgTransactionConfig } from 'drizzle-orm/pg-core';
 import type { Logger } from 'pino';
 import * as schema from './schema';
 import { createKeyedMutex } from '../lib/keyed-mutex';
@@ -163,6 +163,14 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     listeners: () => [],
     close: () => client.close(),
   };
+}
+
+/**
+ * Runs `fn` in a transaction on `db`, with the transaction as a `Db` so every query function takes it.
+ * Called with a transaction, it opens a savepoint inside it, as `db.transaction` does.
+ */
+export function withTx<T>(db: Db, fn: (tx: Db) => Promise<T>, config?: PgTransactionConfig): Promise<T> {
+  return db.transaction(fn, config);
 }
 
 /** Runs raw SQL and returns its rows; both drivers answer with `{ rows }`. */

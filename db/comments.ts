@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNull, ne } from 'drizzle-orm';
 import type { RemoteComment } from '../connectors/types';
-import type { Db } from './client';
+import { withTx, type Db } from './client';
 import { insertOutboxEvent } from './outbox';
 import { commentLinks, comments, stories } from './schema';
 
@@ -23,8 +23,7 @@ export async function applyRemoteComments(
   opts: { edits?: boolean } = {},
 ): Promise<number> {
   if (!remote.length) return 0;
-  return db.transaction(async (txRaw) => {
-    const tx = txRaw as unknown as Db;
+  return withTx(db, async (tx) => {
     const links = await tx
       .select()
       .from(commentLinks)

@@ -1,6 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { ItemFields } from '../connectors/types';
-import type { Db } from './client';
+import { withTx, type Db } from './client';
 import { diffFields, storyFields } from './fields';
 import { insertOutboxEvent } from './outbox';
 import { comments, stories } from './schema';
@@ -21,8 +21,7 @@ export class StaleVersionError extends Error {
 const notify = (db: Db) => db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
 
 export async function createStory(db: Db, projectId: string, fields: Partial<ItemFields> & { title: string }, actor: string): Promise<Story> {
-  return db.transaction(async (txRaw) => {
-    const tx = txRaw as unknown as Db;
+  return withTx(db, async (tx) => {
     const values = { ...defaults, ...fields };
     const [story] = await tx.insert(stories).values({ projectId, ...values }).returning();
     await insertOutboxEvent(tx, { projectId, storyId: story!.id, action: 'create', target: 'story', actor, origin: 'hub', changes: diffFields(undefined, values), storyVersion: story!.version });
@@ -36,8 +35,7 @@ export async function createStory(db: Db, projectId: string, fields: Partial<Ite
  * (optimistic concurrency) or nothing is written. An update that changes nothing writes nothing.
  */
 export async function updateStory(db: Db, storyId: string, expectedVersion: number, fields: Partial<ItemFields>, actor: string): Promise<Story | undefined> {
-  return db.transaction(async (txRaw) => {
-    const tx = txRaw as unknown as Db;
+  return withTx(db, async (tx) => {
     const [current] = await tx.select().from(stories).where(and(eq(stories.id, storyId), isNull(stories.deletedAt))).for('update');
     if (!current) return undefined;
     if (current.version !== expectedVersion) throw new StaleVersionError(current.version);
@@ -53,8 +51,7 @@ export async function updateStory(db: Db, storyId: string, expectedVersion: numb
 }
 
 export async function deleteStory(db: Db, storyId: string, expectedVersion: number, actor: string): Promise<Story | undefined> {
-  return db.transaction(async (txRaw) => {
-    const tx = txRaw as unknown as Db;
+  return withTx(db, async (tx) => {
     const [current] = await tx.select().from(stories).where(and(eq(stories.id, storyId), isNull(stories.deletedAt))).for('update');
     if (!current) return undefined;
     if (current.version !== expectedVersion) throw new StaleVersionError(current.version);
@@ -66,8 +63,7 @@ export async function deleteStory(db: Db, storyId: string, expectedVersion: numb
 }
 
 export async function addComment(db: Db, storyId: string, body: string, author: string) {
-  return db.transaction(async (txRaw) => {
-    const tx = txRaw as unknown as Db;
+  return withTx(db, async (tx) => {
     const [story] = await tx.select().from(stories).where(and(eq(stories.id, storyId), isNull(stories.deletedAt)));
     if (!story) return undefined;
     const [comment] = await tx.insert(comments).values({ storyId, author, body, origin: 'hub' }).returning();
@@ -89,8 +85,7 @@ export class ForeignCommentError extends Error {
  * from a remote belong to their author there and are edited there, not in the hub.
  */
 export async function editComment(db: Db, storyId: string, commentId: string, body: string, actor: string) {
-  return db.transaction(async (txRaw) => {
-    const tx = txRaw as unknown as Db;
+  return withTx(db, async (tx) => {
     const [row] = await tx
       .select({ comment: comments, story: stories })
       .from(comments)

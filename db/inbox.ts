@@ -1,6 +1,6 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { RemoteItem } from '../connectors/types';
-import type { Db } from './client';
+import { withTx, type Db } from './client';
 import { inbox } from './schema';
 import { createStoryFromRemote, type SyncBinding } from './sync';
 
@@ -12,8 +12,7 @@ export async function listInbox(db: Db, bindingId: string, state = 'pending'): P
 
 /** Imports a pending entry as a story, linked like any pulled item. Returns the story id, or null when not pending. */
 export async function importInboxEntry(db: Db, binding: SyncBinding, entryId: string): Promise<string | null> {
-  return db.transaction(async (txRaw) => {
-    const tx = txRaw as unknown as Db;
+  return withTx(db, async (tx) => {
     const [entry] = await tx.select().from(inbox).where(and(eq(inbox.id, entryId), eq(inbox.bindingId, binding.id), eq(inbox.state, 'pending'))).for('update');
     if (!entry) return null;
     const storyId = await createStoryFromRemote(tx, binding, entry.item as unknown as RemoteItem);

@@ -3,7 +3,7 @@ import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { ItemFields, RemoteItem } from '../connectors/types';
 import { markerComment } from '../connectors/marker';
 import { decidePull, effectiveRules, HUB_DEFAULTS, sameJson, snapshotOf, type EffectiveRules } from '../rules';
-import type { Db } from './client';
+import { withTx, type Db } from './client';
 import { addRunCounts } from './runs';
 import { diffFields, storyFields, type Snapshot } from './fields';
 import { insertOutboxEvent } from './outbox';
@@ -69,12 +69,12 @@ export async function applyRemotePage(db: Db, binding: SyncBinding, items: Remot
     return checkpoint ? { ...result, checkpointed: true } : result;
   };
   try {
-    return await db.transaction((tx) => counted(tx as unknown as Db, items, true));
+    return await withTx(db, (tx) => counted(tx, items, true));
   } catch {
     const result: PageResult = { counts: zero(), touched: [], errors: [] };
     for (const item of items) {
       try {
-        const one = await db.transaction((tx) => counted(tx as unknown as Db, [item], false));
+        const one = await withTx(db, (tx) => counted(tx, [item], false));
         for (const k of Object.keys(result.counts) as (keyof PageCounts)[]) result.counts[k] += one.counts[k];
         result.touched.push(...one.touched);
       } catch (err) {
@@ -264,14 +264,14 @@ export async function unlistedLinks(db: Db, bindingId: string, listedAt: Date) {
 
 /** Soft-deletes a story whose remote item is gone, recording where the deletion came from. */
 export async function softDeleteFromRemote(db: Db, binding: SyncBinding, storyId: string): Promise<void> {
-  await db.transaction(async (tx) => {
+  await withTx(db, async (tx) => {
     const [story] = await tx
       .update(stories)
       .set({ deletedAt: new Date(), version: sql`${stories.version} + 1`, updatedAt: new Date() })
       .where(and(eq(stories.id, storyId), isNull(stories.deletedAt)))
       .returning({ version: stories.version });
     if (!story) return;
-    await insertOutboxEvent(tx as unknown as Db, {
+    await insertOutboxEvent(tx, {
       projectId: binding.projectId, storyId, action: 'delete', target: 'story', actor: 'remote', origin: binding.id, changes: [], storyVersion: story.version,
     });
   });

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { and, asc, eq, inArray, isNull, ne } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { Database, Db } from '../db/client';
+import { withTx, type Database, type Db } from '../db/client';
 import { OUTBOX_CHANNEL } from '../db/hub';
 import { bindings, connections, outboxEvents } from '../db/schema';
 import { signalBacklog, signalPush, type DispatchBinding } from './dispatch';
@@ -74,8 +74,7 @@ export async function startOutboxRelay(opts: { database: Database; temporal: Cli
 }
 
 async function relayBatch(db: Db, opts: { temporal: Client; taskQueue: string }): Promise<number> {
-  return db.transaction(async (txRaw) => {
-    const tx = txRaw as unknown as Db;
+  return withTx(db, async (tx) => {
     const events = await tx.select().from(outboxEvents).where(isNull(outboxEvents.relayedAt)).orderBy(asc(outboxEvents.id)).limit(BATCH).for('update', { skipLocked: true });
     if (!events.length) return 0;
     const targets = await tx

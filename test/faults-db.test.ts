@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLockLostError, queryRows, type Database, type Db } from '../db/client';
+import { isLockLostError, queryRows, withTx, type Database } from '../db/client';
 import { toFailure } from '../activities/failures';
 import { createApp } from '../api/app';
 import { allConnectors } from '../connectors/registry';
@@ -52,8 +52,8 @@ describe('database connections lost under the engine (real Postgres, pg_terminat
 
   it('a query on a terminated connection fails with a classified error that keeps no bound values, and the pool recovers', async () => {
     const secret = 'sealed-secret-value-42';
-    const tx = database.db.transaction(async (t) => {
-      const [own] = await queryRows<{ pid: number }>(t as unknown as Db, sql`select pg_backend_pid() as pid`);
+    const tx = withTx(database.db, async (t) => {
+      const [own] = await queryRows<{ pid: number }>(t, sql`select pg_backend_pid() as pid`);
       // The transaction's connection is checked out and idle between statements when its backend goes.
       await terminateBackends(database.url, `pid = ${own!.pid}`);
       await eventually(async () => !(await terminateBackends(database.url, `pid = ${own!.pid}`)).length, 10_000, 20);
