@@ -4,7 +4,8 @@ import { eq } from 'drizzle-orm';
 import { outboxEvents } from '../db/schema';
 import { getBindingWithConnector } from '../db/bindings';
 import { listDeadLetters, resolveDeadLetters, type DeadLetter } from '../db/deadletters';
-import { backlogWorkflowId, signalPush } from '../lib/dispatch';
+import { signalPush } from '../lib/dispatch';
+import { backlogQuery, backlogWorkflowId, retrySignal, type BacklogState } from '../workflows/contract';
 import type { ApiDeps } from './deps';
 import { ErrorBody, notFound } from './errors';
 import { newRouter, security } from './router';
@@ -26,8 +27,6 @@ const DlParams = IdParam.extend({ deadLetterId: z.uuid().openapi({ param: { name
 const errors = { 404: json(ErrorBody, 'Not found') };
 const view = (d: DeadLetter) => ({ id: d.id, storyId: d.storyId, eventId: d.eventId, error: d.error, createdAt: d.createdAt.toISOString() });
 
-interface BacklogState { size: number; oldestEventId: number | null; drained: number; waiting: string | null }
-
 /** Operator routes for the ordered backlog and its dead letters. */
 export function backlogRoutes(deps: ApiDeps) {
   const load = async (id: string) => {
@@ -36,7 +35,7 @@ export function backlogRoutes(deps: ApiDeps) {
     return { id: row.binding.id, projectId: row.binding.projectId, connector: row.connector, backlogged: row.binding.backlogged };
   };
   const retry = async (binding: Awaited<ReturnType<typeof load>>, letters: DeadLetter[]) => {
-    for (const d of letters) await signalPush(deps.temporal, deps.taskQueue, binding, d.storyId, d.eventId, 'retry');
+    for (const d of letters) await signalPush(deps.temporal, deps.taskQueue, binding, d.storyId, d.eventId, retrySignal);
     return letters.length;
   };
 
@@ -47,7 +46,7 @@ export function backlogRoutes(deps: ApiDeps) {
         const binding = await load(c.req.valid('param').id);
         let state: BacklogState = { size: 0, oldestEventId: null, drained: 0, waiting: null };
         try {
-          state = await deps.temporal.workflow.getHandle(backlogWorkflowId(binding.id)).query<BacklogState>('backlog');
+          state = await deps.temporal.workflow.getHandle(backlogWorkflowId(binding.id)).query(backlogQuery);
         } catch (err) {
           if (!(err instanceof WorkflowNotFoundError) && !/completed|closed/i.test((err as Error).message)) throw err;
         }

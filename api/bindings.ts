@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import { backlogWorkflowId } from '../lib/dispatch';
+import { initialSync } from '../workflows';
+import { backlogWorkflowId, initialSyncWorkflowId, wakeSignal } from '../workflows/contract';
 import { BindingTransitionError, getBindingWithConnector, insertBinding, lastRun, listBindings, transitionBinding, type Binding } from '../db/bindings';
 import { getConnection } from '../db/connections';
 import { getProject } from '../db/projects';
@@ -155,7 +156,7 @@ export function bindingRoutes(deps: ApiDeps) {
       await bounded(deps, () => resumePullSchedule(deps.temporal, binding.id));
       const b = await transition(binding.id, 'active');
       // Events queued while paused are delivered now, in order.
-      await bounded(deps, () => deps.temporal.workflow.getHandle(backlogWorkflowId(b.id)).signal('wake')).catch((err: unknown) => {
+      await bounded(deps, () => deps.temporal.workflow.getHandle(backlogWorkflowId(b.id)).signal(wakeSignal)).catch((err: unknown) => {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       });
       return c.json(view(b, connector), 200);
@@ -169,9 +170,9 @@ export function bindingRoutes(deps: ApiDeps) {
     .openapi(startOnBinding('/{id}/initial-sync', 'Start the initial (or a full re-) sync', StartedRun), async (c) => {
       const { binding, connector } = await load(c.req.valid('param').id);
       if (binding.state !== 'active') throw conflict(`binding is ${binding.state}`);
-      const workflowId = `initial-sync/${binding.id}`;
+      const workflowId = initialSyncWorkflowId(binding.id);
       try {
-        const handle = await bounded(deps, () => deps.temporal.workflow.start('initialSync', {
+        const handle = await bounded(deps, () => deps.temporal.workflow.start(initialSync, {
           workflowId,
           taskQueue: deps.taskQueue,
           args: [{ bindingId: binding.id }],

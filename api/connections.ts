@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { getConnection, insertConnection, listConnections } from '../db/connections';
 import { ConnectorKey } from '../lib/temporal';
+import { connectionTest } from '../workflows';
+import { connectionTestWorkflowId } from '../workflows/contract';
 import { refuseConnectionConfig } from '../connectors/http/destination';
 import type { ApiDeps } from './deps';
 import { ApiError, ErrorBody, invalid, notFound } from './errors';
@@ -97,8 +99,8 @@ export function connectionRoutes(deps: ApiDeps) {
     .openapi(test, async (c) => {
       const row = await getConnection(deps.db, c.req.valid('param').id);
       if (!row) throw notFound('connection');
-      const workflowId = `connection-test/${row.id}/${randomUUID().slice(0, 8)}`;
-      const handle = await bounded(deps, () => deps.temporal.workflow.start('connectionTest', {
+      const workflowId = connectionTestWorkflowId(row.id, randomUUID().slice(0, 8));
+      const handle = await bounded(deps, () => deps.temporal.workflow.start(connectionTest, {
         workflowId,
         taskQueue: deps.taskQueue,
         args: [row.id],

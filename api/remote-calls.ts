@@ -3,6 +3,8 @@ import { ApplicationFailure, TimeoutFailure, WorkflowFailedError, type Client } 
 import type { Logger } from 'pino';
 import type { ScopeGroup } from '../connectors/types';
 import { ConnectorKey } from '../lib/temporal';
+import { scopeListing } from '../workflows';
+import { scopeListingWorkflowId } from '../workflows/contract';
 import { apiLimits, type ApiLimits } from './limits';
 import { ApiError, isTemporalUnavailable, rootCause, temporalUnavailable } from './errors';
 
@@ -53,15 +55,15 @@ export function remoteFailure(err: WorkflowFailedError, logger: Logger, context:
 /** Lists a connection's scopes through the short scope-listing workflow (the API never calls a remote itself). */
 export async function listRemoteScopes(caller: TemporalCaller, taskQueue: string, logger: Logger, connection: { id: string; connector: string }, timeout = '30 seconds'): Promise<ScopeGroup[]> {
   const { temporal } = caller;
-  const handle = await bounded(caller, () => temporal.workflow.start('scopeListing', {
-    workflowId: `scopes/${connection.id}/${randomUUID().slice(0, 8)}`,
+  const handle = await bounded(caller, () => temporal.workflow.start(scopeListing, {
+    workflowId: scopeListingWorkflowId(connection.id, randomUUID().slice(0, 8)),
     taskQueue,
     args: [connection.id],
     typedSearchAttributes: [{ key: ConnectorKey, value: connection.connector }],
     workflowExecutionTimeout: timeout,
   }));
   try {
-    return await handle.result() as ScopeGroup[];
+    return await handle.result();
   } catch (err) {
     if (err instanceof WorkflowFailedError) throw remoteFailure(err, logger, { connectionId: connection.id });
     throw err;

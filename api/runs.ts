@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ApiDeps } from './deps';
 import { ErrorBody, notFound, rootCause } from './errors';
 import { getRunByWorkflow, runProgress } from '../db/runs';
+import { progressQuery } from '../workflows/contract';
 import { bounded } from './remote-calls';
 import { newRouter, security } from './router';
 import { json } from './schemas';
@@ -67,7 +68,7 @@ export function runRoutes(deps: ApiDeps) {
     if (row) run.counts = { ...row.counts };
     // A sync run's row moves page by page, counts and progress together (one source of truth); other
     // long workflows answer a `progress` query, and short ones simply don't define it.
-    if (status === 'running') run.progress = row?.status === 'running' ? runProgress(row) : await handle.query('progress').catch(() => undefined);
+    if (status === 'running') run.progress = row?.status === 'running' ? runProgress(row) : await handle.query(progressQuery).catch(() => undefined);
     return c.json(run, 200);
   });
 }

@@ -1,10 +1,13 @@
 import type { Client } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/workflow';
+import { backlog, pushStory } from '../workflows';
+import { backlogWorkflowId, enqueueSignal, pushWorkflowId, storyEventSignal, type StoryEvent } from '../workflows/contract';
 import { BindingIdKey, ConnectorKey, ProjectIdKey } from './temporal';
 
 export interface DispatchBinding { id: string; projectId: string; connector: string }
 
-export const pushWorkflowId = (bindingId: string, storyId: string) => `push/${bindingId}/${storyId}`;
-export const backlogWorkflowId = (bindingId: string) => `backlog/${bindingId}`;
+// Ids are built in workflows/contract.ts; re-exported for callers that only dispatch.
+export { backlogWorkflowId, pushWorkflowId };
 
 const attributes = (b: DispatchBinding) => [
   { key: BindingIdKey, value: b.id },
@@ -13,8 +16,11 @@ const attributes = (b: DispatchBinding) => [
 ];
 
 /** Hands a story event to its push workflow, starting it when none runs (signal-with-start). */
-export async function signalPush(client: Client, taskQueue: string, binding: DispatchBinding, storyId: string, eventId: number, signal: 'event' | 'retry' = 'event'): Promise<void> {
-  await client.workflow.signalWithStart('pushStory', {
+export async function signalPush(
+  client: Client, taskQueue: string, binding: DispatchBinding, storyId: string, eventId: number,
+  signal: SignalDefinition<[StoryEvent]> = storyEventSignal,
+): Promise<void> {
+  await client.workflow.signalWithStart(pushStory, {
     workflowId: pushWorkflowId(binding.id, storyId),
     taskQueue,
     args: [{ bindingId: binding.id, storyId }],
@@ -26,11 +32,11 @@ export async function signalPush(client: Client, taskQueue: string, binding: Dis
 
 /** Queues a story event on the binding's ordered backlog. */
 export async function signalBacklog(client: Client, taskQueue: string, binding: DispatchBinding, storyId: string, eventId: number): Promise<void> {
-  await client.workflow.signalWithStart('backlog', {
+  await client.workflow.signalWithStart(backlog, {
     workflowId: backlogWorkflowId(binding.id),
     taskQueue,
     args: [{ bindingId: binding.id }],
-    signal: 'enqueue',
+    signal: enqueueSignal,
     signalArgs: [{ storyId, eventId }],
     typedSearchAttributes: attributes(binding),
   });

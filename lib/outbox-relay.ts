@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { withTx, type Database, type Db } from '../db/client';
 import { OUTBOX_CHANNEL } from '../db/hub';
 import { bindings, connections, outboxEvents } from '../db/schema';
+import { backlogWorkflowId, pushWorkflowId } from '../workflows/contract';
 import { signalBacklog, signalPush, type DispatchBinding } from './dispatch';
 import { summarizeError } from './error-summary';
 
@@ -89,7 +90,7 @@ async function relayBatch(db: Db, opts: { temporal: Client; taskQueue: string })
         if (b.projectId !== event.projectId || b.id === event.origin) continue;
         const binding: DispatchBinding = { id: b.id, projectId: b.projectId, connector: b.connector };
         const queued = b.backlogged || b.state === 'paused';
-        const key = queued ? `backlog/${b.id}` : `push/${b.id}/${event.storyId}`;
+        const key = queued ? backlogWorkflowId(b.id) : pushWorkflowId(b.id, event.storyId);
         const send = queued
           ? () => signalBacklog(opts.temporal, opts.taskQueue, binding, event.storyId, event.id)
           : () => signalPush(opts.temporal, opts.taskQueue, binding, event.storyId, event.id);

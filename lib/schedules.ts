@@ -1,7 +1,10 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { pullBinding } from '../workflows';
+import { pullScheduleId } from '../workflows/contract';
 import { BindingIdKey, ConnectorKey, ProjectIdKey } from './temporal';
 
-export const pullScheduleId = (bindingId: string) => `pull/${bindingId}`;
+// The id is built in workflows/contract.ts; re-exported for callers that only manage schedules.
+export { pullScheduleId };
 
 export interface ScheduledBinding {
   id: string;
@@ -23,7 +26,7 @@ export async function createPullSchedule(client: Client, taskQueue: string, bind
     spec: { intervals: [{ every: `${binding.pullIntervalSeconds}s` }] },
     action: {
       type: 'startWorkflow',
-      workflowType: 'pullBinding',
+      workflowType: pullBinding,
       workflowId: pullScheduleId(binding.id),
       taskQueue,
       args: [{ bindingId: binding.id }],

@@ -1,32 +1,26 @@
 import {
-  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal,
-  patched, proxyActivities, setHandler, workflowInfo,
+  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { Failure, controlOptions, headWriteOptions, onceWriteOptions } from './activity-options';
+import { backlogQuery, enqueueSignal, wakeSignal } from './contract';
+
+// Its messages are declared in the contract, where clients find them; re-exported to sit beside it.
+export { backlogQuery, enqueueSignal, wakeSignal, type BacklogEntry, type BacklogState } from './contract';
 
 // The backlog retries its head for as long as the remote stays down, backing off to 1 s only: the
 // head is the probe that notices a recovery, and what queued is delivered within seconds of it (at
 // 15 s, 50 stories took 17.6 s after the remote answered again). Nothing behind the head is attempted
 // meanwhile (Bugzilla push order). A remote's retry-after still sets the wait (nextRetryDelay).
-const { writeRemote } = proxyActivities<Activities>({
-  // The activity heartbeats on a timer: a dead worker is noticed in 15 s, a slow remote is not cut short.
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '15 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 second', nonRetryableErrorTypes: ['AuthError', 'PermanentError', 'NotFound'] },
-});
+const { writeRemote } = proxyActivities<Activities>(headWriteOptions);
 // The stories behind the head get one attempt each: if the remote fails again, they stay queued and
 // the drain goes back to retrying the head alone.
-const { writeRemote: writeOnce } = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '15 seconds',
-  retry: { maximumAttempts: 1 },
-});
-const control = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumInterval: '30 seconds' } });
+const { writeRemote: writeOnce } = proxyActivities<Activities>(onceWriteOptions);
+const control = proxyActivities<Activities>(controlOptions);
 
 /** Stories written at once while the remote answers; order only matters within a story (O1). */
 export const DRAIN_WINDOW = 4;
 
-export interface BacklogEntry { storyId: string; eventId: number }
 export interface BacklogInput {
   bindingId: string;
   /** Carried across continue-as-new: [storyId, oldest event id, newest event id]. */
@@ -36,10 +30,6 @@ export interface BacklogInput {
 
 interface QueueEntry { oldest: number; newest: number }
 type DrainOutcome = 'done' | 'wait' | 'failed';
-
-export const enqueueSignal = defineSignal<[BacklogEntry]>('enqueue');
-export const wakeSignal = defineSignal('wake');
-export const backlogQuery = defineQuery<{ size: number; oldestEventId: number | null; drained: number; waiting: string | null }>('backlog');
 
 /**
  * One per binding: `backlog/<binding>`. Holds the stories whose events could not be delivered, in
@@ -112,8 +102,8 @@ async function drainOne(bindingId: string, storyId: string, eventId: number, mod
     return result.outcome === 'deferred' ? 'wait' : 'done';
   } catch (err) {
     const type = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
-    if (type === 'AuthError') return 'wait';
-    if (type === 'NotFound') return 'done';
+    if (type === Failure.auth) return 'wait';
+    if (type === Failure.notFound) return 'done';
     if (mode === 'once' && err instanceof ActivityFailure) return 'failed';
     throw err;
   }

@@ -1,7 +1,6 @@
-import { defineQuery, setHandler } from '@temporalio/workflow';
-import { progressOf, runSyncLoop, type SyncInput, type SyncProgress, type SyncState, type SyncSummary } from './syncLoop';
-
-export const progressQuery = defineQuery<SyncProgress>('progress');
+import { setHandler } from '@temporalio/workflow';
+import { progressQuery } from './contract';
+import { progressOf, runSyncLoop, type SyncInput, type SyncState, type SyncSummary } from './syncLoop';
 
 /**
  * Initial (or full re-) sync of one binding: lists every remote item page by page and marks what it

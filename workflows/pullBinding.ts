@@ -1,7 +1,6 @@
-import { defineQuery, setHandler } from '@temporalio/workflow';
-import { progressOf, runSyncLoop, type SyncInput, type SyncProgress, type SyncState, type SyncSummary } from './syncLoop';
-
-export const pullProgressQuery = defineQuery<SyncProgress>('progress');
+import { setHandler } from '@temporalio/workflow';
+import { progressQuery } from './contract';
+import { progressOf, runSyncLoop, type SyncInput, type SyncState, type SyncSummary } from './syncLoop';
 
 /**
  * Incremental pull of one binding from its stored watermark, started by the binding's Temporal
@@ -9,6 +8,6 @@ export const pullProgressQuery = defineQuery<SyncProgress>('progress');
  */
 export async function pullBinding(input: SyncInput): Promise<SyncSummary> {
   let state: SyncState | undefined = input.state;
-  setHandler(pullProgressQuery, () => progressOf(state, 'Pull'));
+  setHandler(progressQuery, () => progressOf(state, 'Pull'));
   return runSyncLoop('pull', input, pullBinding, (s) => (state = s));
 }

@@ -1,19 +1,18 @@
 import {
-  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal,
-  proxyActivities, setHandler, sleep, workflowInfo,
+  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, sleep, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { Failure, controlOptions, directWriteOptions } from './activity-options';
+import { pushStatusQuery, retrySignal, storyEventSignal } from './contract';
+
+// Its messages are declared in the contract, where clients find them; re-exported to sit beside it.
+export { pushStatusQuery, retrySignal, storyEventSignal, type StoryEvent } from './contract';
 
 // A direct push hands the story to the binding's backlog (O2) at the first transient failure of the
 // remote (after the connector's own quick retries), so the operator sees it queued from then on rather
 // than nothing while direct retries run; other failures (a dead worker, a conflict) retry a few times first.
-const { writeRemote } = proxyActivities<Activities>({
-  // The activity heartbeats on a timer: a dead worker is noticed in 15 s, a slow remote is not cut short.
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '15 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: ['AuthError', 'PermanentError', 'NotFound', 'TransientError'] },
-});
-const control = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumInterval: '30 seconds' } });
+const { writeRemote } = proxyActivities<Activities>(directWriteOptions);
+const control = proxyActivities<Activities>(controlOptions);
 
 /** After a write, further events wait for this much quiet (bounded by MAX_DELAY_MS) so a burst costs one more write. */
 const BURST_WINDOW_MS = 1000;
@@ -21,7 +20,6 @@ const QUIET_MS = 250;
 const MAX_DELAY_MS = 2000;
 const IDLE_TIMEOUT = '10 minutes';
 
-export interface StoryEvent { eventId: number }
 export interface PushStoryInput {
   bindingId: string;
   storyId: string;
@@ -29,11 +27,6 @@ export interface PushStoryInput {
   highestSeen?: number;
   pendingEventId?: number | null;
 }
-
-export const storyEventSignal = defineSignal<[StoryEvent]>('event');
-/** Re-pushes the latest state even without a new event (an operator retrying a dead letter). */
-export const retrySignal = defineSignal<[StoryEvent]>('retry');
-export const pushStatusQuery = defineQuery<{ pendingEventId: number | null; highestSeen: number; writes: number }>('status');
 
 /**
  * One per (binding, story): `push/<binding>/<story>`. Serializes the story's writes to that remote and
@@ -94,10 +87,10 @@ async function pushOnce(bindingId: string, storyId: string, eventId: number): Pr
     if (result.outcome === 'deferred') await control.deferToBacklog({ bindingId, storyId, eventId });
   } catch (err) {
     const type = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
-    if (type === 'AuthError') {
+    if (type === Failure.auth) {
       // The activity paused the binding; the event waits in the backlog until it is resumed.
       await control.deferToBacklog({ bindingId, storyId, eventId });
-    } else if (err instanceof ActivityFailure && type !== 'NotFound') {
+    } else if (err instanceof ActivityFailure && type !== Failure.notFound) {
       // The remote failed transiently (or retries ran out): the binding is backlogged and order is kept there.
       await control.markBacklogged({ bindingId });
       await control.deferToBacklog({ bindingId, storyId, eventId });

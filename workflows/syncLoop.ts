@@ -3,15 +3,10 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Json } from '../connectors/types';
+import { Failure, syncPageOptions } from './activity-options';
 
-// A page activity heartbeats; a killed worker is noticed within the heartbeat timeout and the
-// activity is retried from the last page it heartbeated (R1). Transient errors retry with backoff for as long as
-// the remote is down; auth and permanent errors are non-retryable by type.
-const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: ['AuthError', 'PermanentError', 'NotFound'] },
-});
+// Auth and permanent errors are non-retryable by type; the rest retry while the remote is down (see the preset).
+const acts = proxyActivities<Activities>(syncPageOptions);
 
 /** Pages per run before continuing as new, so history stays small even when the server suggests nothing. */
 export const PAGES_PER_RUN = 200;
@@ -124,7 +119,7 @@ export async function runSyncLoop(
   } catch (err) {
     if (err instanceof ActivityFailure) {
       const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
-      const reason = cause?.type === 'AuthError' ? `Paused: bad credentials (${cause.message})` : (cause?.message ?? err.message);
+      const reason = cause?.type === Failure.auth ? `Paused: bad credentials (${cause.message})` : (cause?.message ?? err.message);
       await acts.failSyncRun({ runId: state.runId, error: reason });
       throw ApplicationFailure.nonRetryable(reason, cause?.type ?? 'SyncFailed');
     }

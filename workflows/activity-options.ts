@@ -1,0 +1,58 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+import type { FailureType } from '../activities/failures';
+
+/**
+ * The failure types workflows branch on. Activities create them (activities/failures.ts), which the
+ * workflow bundle must not load, so they are repeated here and checked against it at compile time.
+ */
+export const Failure = {
+  auth: 'AuthError', permanent: 'PermanentError', transient: 'TransientError', conflict: 'ConflictError', database: 'DatabaseUnavailable',
+  databaseError: 'DatabaseError', notFound: 'NotFound',
+} as const;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type _FailureTypesMatchActivities = Assert<Same<Omit<typeof Failure, 'notFound'>, typeof FailureType>>;
+
+/** Retrying cannot help these: bad credentials, a refused request, a missing record (plus `extra`, per preset). */
+export const nonRetryable = (...extra: string[]): string[] => [Failure.auth, Failure.permanent, Failure.notFound, ...extra];
+
+/** Remote writes heartbeat on a timer: a dead worker is noticed in 15 s, a slow remote is not cut short. */
+const remoteWrite = { startToCloseTimeout: '10 minutes', heartbeatTimeout: '15 seconds' } satisfies ActivityOptions;
+
+/** Bookkeeping on the hub (backlogged flags, queueing on the backlog): retried until the database answers. */
+export const controlOptions: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumInterval: '30 seconds' } };
+
+/**
+ * A direct push: a transient remote failure is not retried here (after the connector's own quick
+ * retries) but handed to the backlog; other failures (a dead worker, a conflict) retry a few times.
+ */
+export const directWriteOptions: ActivityOptions = {
+  ...remoteWrite,
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: nonRetryable(Failure.transient) },
+};
+
+/** The backlog's head: retried for as long as the remote stays down, backing off to 1 s only (see backlog.ts). */
+export const headWriteOptions: ActivityOptions = {
+  ...remoteWrite,
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 second', nonRetryableErrorTypes: nonRetryable() },
+};
+
+/** The stories behind the backlog's head: one attempt each. */
+export const onceWriteOptions: ActivityOptions = { ...remoteWrite, retry: { maximumAttempts: 1 } };
+
+/**
+ * Sync pages heartbeat; a killed worker is noticed within the heartbeat timeout and the activity
+ * resumes from the last page it heartbeated (R1). Transient errors retry with backoff for as long as
+ * the remote is down.
+ */
+export const syncPageOptions: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: nonRetryable() },
+};
+
+/** Listing a connection's scopes answers an API request: a few quick attempts. */
+export const scopeListingOptions: ActivityOptions = { startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3, nonRetryableErrorTypes: nonRetryable() } };
+
+/** A connection test reports refused credentials in its result, not as a failure: a few attempts for the rest. */
+export const connectionTestOptions: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 3, initialInterval: '1 second' } };

@@ -1,0 +1,36 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { SyncProgress } from './syncLoop';
+
+// What clients (the API, the outbox relay, activities) may say to a workflow, and under which id.
+// The workflow functions themselves are the references (`client.workflow.start(initialSync, …)`,
+// from './index'); this file holds their messages and ids, so nothing outside workflows/ names one.
+// It imports no activity code: the API and the relay load it, and so does the workflow bundle.
+
+/** Sync workflows (initialSync, pullBinding) answer this while they run. */
+export const progressQuery = defineQuery<SyncProgress>('progress');
+
+export interface StoryEvent { eventId: number }
+/** A story's new hub event for its push workflow; a re-sent or older event is ignored. */
+export const storyEventSignal = defineSignal<[StoryEvent]>('event');
+/** Re-pushes the latest state even without a new event (an operator retrying a dead letter). */
+export const retrySignal = defineSignal<[StoryEvent]>('retry');
+export interface PushStatus { pendingEventId: number | null; highestSeen: number; writes: number }
+export const pushStatusQuery = defineQuery<PushStatus>('status');
+
+export interface BacklogEntry { storyId: string; eventId: number }
+/** What `backlogQuery` answers; the API shows it as the binding's backlog status. */
+export interface BacklogState { size: number; oldestEventId: number | null; drained: number; waiting: string | null }
+export const enqueueSignal = defineSignal<[BacklogEntry]>('enqueue');
+/** The binding was resumed: a paused backlog tries its head again at once. */
+export const wakeSignal = defineSignal('wake');
+export const backlogQuery = defineQuery<BacklogState>('backlog');
+
+/** One initial sync per binding at a time: a second start fails as already started. */
+export const initialSyncWorkflowId = (bindingId: string) => `initial-sync/${bindingId}`;
+/** The binding's pull schedule; Temporal appends the start time to the ids of the pulls it starts. */
+export const pullScheduleId = (bindingId: string) => `pull/${bindingId}`;
+export const pushWorkflowId = (bindingId: string, storyId: string) => `push/${bindingId}/${storyId}`;
+export const backlogWorkflowId = (bindingId: string) => `backlog/${bindingId}`;
+/** Short workflows run once per request; the nonce (random, from the caller) keeps their ids apart. */
+export const connectionTestWorkflowId = (connectionId: string, nonce: string) => `connection-test/${connectionId}/${nonce}`;
+export const scopeListingWorkflowId = (connectionId: string, nonce: string) => `scopes/${connectionId}/${nonce}`;
