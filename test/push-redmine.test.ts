@@ -64,6 +64,7 @@ describe('hub → Redmine: backlog during an outage, dead letters (real Redmine)
     const remoteIds = await Promise.all(stories.map((s) => linkOf(s.id, binding.id)));
 
     await outageRedmine.stop();
+    const editsStarted = Date.now();
     for (let round = 1; round <= 10; round++) {
       stories = await Promise.all(stories.map((s, i) => patch(s.id, { version: s.version, title: `S${i} v${round}` })));
     }
@@ -71,7 +72,10 @@ describe('hub → Redmine: backlog during an outage, dead letters (real Redmine)
       const b = await stack.get(`/bindings/${binding.id}/backlog`);
       return b.backlogged && b.size > 0 ? b : undefined;
     }, 90_000, 500);
+    // The oldest queued event is one of these edits: its age is in seconds and bounded by the time since they began.
+    expect(during.oldestEventId).not.toBeNull();
     expect(during.oldestAgeSeconds).toBeGreaterThanOrEqual(0);
+    expect(during.oldestAgeSeconds).toBeLessThanOrEqual(Math.ceil((Date.now() - editsStarted) / 1000) + 1);
 
     await outageRedmine.start();
     const recovered = Date.now();
