@@ -3,6 +3,7 @@ import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { eventually } from './support/harness';
 import { createProject, editIssue, ensureRedmine, getIssue, type Redmine } from './support/redmine';
 import { startStack, type Stack } from './support/scenario';
+import { pushSettled } from './support/settle';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const REPO = 'octo/echo';
@@ -48,7 +49,9 @@ describe('echo prevention and fan-out (real Redmine, GitHub double)', { timeout:
     const pulled = await stack.pullNow(rm.binding.id);
     expect(pulled.counts).toMatchObject({ updated: 1 });
     await eventually(async () => gh.getIssue(REPO, ghNumber)!.title === 'Renamed in Redmine');
-    await new Promise((r) => setTimeout(r, 1500)); // room for any stray echo to happen
+    // Any stray echo would be a write still pending on either side.
+    await pushSettled(stack, ghBinding.id, story.id);
+    await pushSettled(stack, rm.binding.id, story.id);
     const ghWrites = () => gh.requests({ method: 'PATCH' }).length;
     expect(ghWrites()).toBe(1);
 
@@ -57,7 +60,8 @@ describe('echo prevention and fan-out (real Redmine, GitHub double)', { timeout:
       const b = await stack.pullNow(ghBinding.id);
       expect(a.counts).toMatchObject({ created: 0, updated: 0, failed: 0 });
       expect(b.counts).toMatchObject({ created: 0, updated: 0, failed: 0 });
-      await new Promise((r) => setTimeout(r, 500));
+      await pushSettled(stack, ghBinding.id, story.id);
+      await pushSettled(stack, rm.binding.id, story.id);
     }
     expect(ghWrites()).toBe(1);
     expect(gh.requests({ method: 'POST' })).toHaveLength(0);

@@ -9,6 +9,7 @@ import { effectiveRules } from '../rules';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { eventually, testLogger } from './support/harness';
 import { startStack, type Stack } from './support/scenario';
+import { pushSettled } from './support/settle';
 
 const REPO = 'octo/push';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -95,7 +96,7 @@ describe('hub → GitHub: push workflows (GitHub double, real Temporal and Postg
       story = (await (await patch(story.id, { version: story.version, title: `Burst ${i}` })).json()) as Json;
     }
     await eventually(async () => gh.getIssue(REPO, number)!.title === 'Burst 20', 15_000);
-    await new Promise((r) => setTimeout(r, 1500));
+    await pushSettled(stack, bound.binding.id, story.id);
     const writes = gh.requests({ method: 'PATCH', path: new RegExp(`/issues/${number}$`) });
     expect(writes.length).toBeGreaterThanOrEqual(1);
     expect(writes.length).toBeLessThanOrEqual(2);
@@ -128,7 +129,7 @@ describe('hub → GitHub: push workflows (GitHub double, real Temporal and Postg
     const hub = (await stack.get(`/stories/${story.id}/comments`)).items as Json[];
     expect(hub.map((c) => c.body)).toEqual(['Fixed in 2.4.1 (verified)']);
     // The edit that came from GitHub is not sent back to it.
-    await new Promise((r) => setTimeout(r, 500));
+    await pushSettled(stack, bound.binding.id, story.id);
     expect(gh.requests({ method: 'PATCH' }).filter((r) => r.path.includes('/issues/comments/'))).toHaveLength(1);
 
     // A comment pulled from GitHub belongs to its author there.
@@ -178,7 +179,7 @@ describe('hub → GitHub: push workflows (GitHub double, real Temporal and Postg
     const number = Number(await remoteNumber(story.id));
     await patch(story.id, { version: story.version, title: 'Echo check, edited', labels: ['b', 'a'] });
     await eventually(async () => gh.getIssue(REPO, number)!.title === 'Echo check, edited');
-    await new Promise((r) => setTimeout(r, 300));
+    await pushSettled(stack, bound.binding.id, story.id);
     const fromPulls = () => stack.database.db.$count(outboxEvents, eq(outboxEvents.origin, bound.binding.id));
     const before = await fromPulls();
     const [{ v } = { v: 0 }] = await queryRows<{ v: number }>(stack.database.db, sql`select version as v from stories where id = ${story.id}`);
