@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startGitHubDouble, type GitHubDouble, type GitHubIssue } from './support/github-double';
 
 const REPO = 'acme/widgets';
@@ -170,7 +170,8 @@ describe('fault injection', () => {
     const hang = gh.hangNext({ path: '/user' });
     let settled = false;
     const pending = call('/user').then((r) => { settled = true; return r.status; });
-    await new Promise((r) => setTimeout(r, 50));
+    // The request has reached the double and is held there: it cannot have been answered.
+    await vi.waitFor(() => expect(hang.hits).toBe(1));
     expect(settled).toBe(false);
     hang.release();
     expect(await pending).toBe(200);
