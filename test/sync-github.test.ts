@@ -117,7 +117,11 @@ describe('GitHub → hub: initial sync and incremental pull (GitHub double, real
       // Two triggers in the same second share a scheduled workflow id, so the buffered one may be
       // dropped: one or two pulls run, and never at the same time.
       await eventually(async () => (await schedule.describe()).info.recentActions.some((a) => !known.has(a.action.workflow.firstExecutionRunId)), 60_000, 200);
-      await new Promise((r) => setTimeout(r, 3000));
+      // Then for the schedule to go quiet: nothing running and nothing buffered (the second trigger ran or was dropped).
+      await eventually(async () => {
+        const d = await schedule.describe();
+        return d.info.runningActions.length === 0 && Number(d.raw.info?.bufferSize ?? 0) === 0;
+      }, 60_000, 200);
       const runs = (await schedule.describe()).info.recentActions.filter((a) => !known.has(a.action.workflow.firstExecutionRunId));
       const described = await Promise.all(runs.map(async (a) => {
         const h = stack.client.workflow.getHandle(a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId);
