@@ -15,6 +15,7 @@ import { signedFileUrl } from '../lib/file-links';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
 import { settleRace } from './push-race';
+import { settlePending } from './push-pending';
 import { openBinding, remoteCall, type BoundClient } from './bindings';
 
 export interface PushInput {
@@ -117,7 +118,7 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
   // Read the remote right before writing: a field changed on both sides is decided by policy (C1), not by who writes last.
   const current = await call(() => client.getItem(binding.scope, remoteId));
   if (!current) throw new PermanentError(`remote item ${link.remoteKey ?? remoteId} is gone`);
-  const pushInput = { hub, snapshot: link.snapshot as Snapshot | null, hubUpdatedAt: story.updatedAt.toISOString() };
+  const pushInput = { hub, snapshot: settlePending(link.snapshot as Snapshot | null, current.fields), hubUpdatedAt: story.updatedAt.toISOString() };
   let decision = decidePush(rules, { ...pushInput, remote: current });
   await recordWarnings(deps.db, binding.id, decision.warnings);
   const written = Object.keys(decision.patch);
