@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { eventually } from './support/harness';
-import { createIssue, createProject, ensureRedmine, getIssue, redmineRequest, type Redmine } from './support/redmine';
+import { createIssue, createProject, ensureRedmine, getIssue, pastIssueUpdateSecond, redmineRequest, type Redmine } from './support/redmine';
 import { startStack, type Stack } from './support/scenario';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -77,8 +77,8 @@ describe('files rule: attachments both ways', { timeout: 240_000 }, () => {
     expect(there.map((f) => f.filename)).toEqual(['customer-trace.bin']);
     expect(sha(await rmDownload(there[0]!))).toBe(sha(trace));
 
-    // Two more pulls bring nothing back and send nothing twice.
-    await new Promise((r) => setTimeout(r, 1100));
+    // Two more pulls bring nothing back and send nothing twice (pulled once Redmine's updated_on can move again).
+    await pastIssueUpdateSecond(redmine, issueId);
     for (let i = 0; i < 2; i++) await stack.pullNow(rm.binding.id);
     expect((await hubFiles(story.id)).map((f) => f.name).sort()).toEqual(['customer-trace.bin', 'internal-notes.txt']);
     expect(await rmFiles(issueId)).toHaveLength(1);
@@ -114,7 +114,7 @@ describe('files rule: attachments both ways', { timeout: 240_000 }, () => {
     // The link comment is the file, not conversation: a GitHub pull imports no comment, and nothing goes back to Redmine.
     await stack.pullNow(ghBinding.id);
     expect((await stack.get(`/stories/${story.id}/comments`)).items).toEqual([]);
-    await new Promise((r) => setTimeout(r, 1100));
+    await pastIssueUpdateSecond(redmine, issue.id);
     await stack.pullNow(rm.binding.id);
     expect(await hubFiles(story.id)).toHaveLength(1);
     expect(await rmFiles(issue.id)).toHaveLength(1);

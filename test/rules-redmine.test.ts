@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './support/harness';
-import { addNote, createCustomField, createIssue, createProject, editIssue, ensureRedmine, getIssue, listStatuses, type Redmine } from './support/redmine';
+import { addNote, createCustomField, createIssue, createProject, editIssue, ensureRedmine, getIssue, listStatuses, pastIssueUpdateSecond, type Redmine } from './support/redmine';
 import { startStack, type Stack } from './support/scenario';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -107,7 +107,7 @@ describe('attribute rules (real Redmine)', { timeout: 240_000 }, () => {
 
   it('messages: journals come in; only tagged hub comments go out, tag stripped', async () => {
     // Redmine's updated_on has whole seconds: a note in the same second as the last sync would not move it (a known limit).
-    await new Promise((r) => setTimeout(r, 1100));
+    await pastIssueUpdateSecond(redmine, issueId);
     await addNote(redmine, issueId, 'Customer note');
     await stack.pullNow(bound.binding.id);
     expect((await comments()).map((c) => c.body)).toContain('Customer note');

@@ -13,3 +13,4 @@ export { RedmineHttpError, redmineRequest, type RequestOptions, type RmResponse 
 export * from './redmine/projects';
 export * from './redmine/issues';
 export * from './redmine/custom-fields';
+export { pastIssueUpdateSecond } from './redmine/clock';
