@@ -5,7 +5,7 @@ import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { connectTestClient, createTestApi, createTestDatabase, eventually } from './support/harness';
 import type { Spawned } from './support/process';
 import { historySummary } from './support/faults-history';
-import { assertAlive, processEnv, startWorkerProcess } from './support/faults-stack';
+import { assertAlive, bootWorkerProcess, processEnv, startWorkerProcess } from './support/faults-stack';
 
 const REPO = 'octo/kills';
 // 300 issues keep the import going across the first kills (at 5 requests/s) while the file stays within
@@ -97,10 +97,19 @@ describe(`${KILLS} SIGKILLs of the worker across an initial sync and pushes (rea
     /** Remote issues imported so far: stories that did not start on the hub. */
     const imported = async () => (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from stories`))[0]!.n - HUB_STORIES;
     const started = Date.now();
+    // Booting a worker takes seconds of CPU here (most of this file's time when done between kills): the
+    // next one boots while the current one lives, and may start polling before the kill.
+    const boot = () => {
+      const booting = bootWorkerProcess(env);
+      workers.push(booting.proc);
+      booting.running.catch(() => undefined); // awaited at its turn; a failure before it is not unhandled
+      return booting.running;
+    };
+    let nextWorker = boot();
     for (let k = 0; k < KILLS; k++) {
       if (k > 0) {
-        worker = await startWorkerProcess(env);
-        workers.push(worker);
+        worker = await nextWorker;
+        nextWorker = boot();
       }
       // A random moment in the worker's life: early (still claiming tasks) to well into its activities. The
       // later lives are longer, so that activities a dead worker held (retried after their 15-20 s heartbeat
@@ -118,8 +127,7 @@ describe(`${KILLS} SIGKILLs of the worker across an initial sync and pushes (rea
     expect(await editor).toBeUndefined();
 
     // A last worker that lives: everything converges.
-    const survivor = await startWorkerProcess(env);
-    workers.push(survivor);
+    const survivor = await nextWorker;
     const result = await client.workflow.getHandle(workflowId as string).result();
     expect(result).toMatchObject({ status: 'completed' });
     await eventually(async () => (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from outbox_events where relayed_at is null`))[0]!.n === 0, 60_000, 200);

@@ -23,6 +23,15 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<S
   return proc;
 }
 
+/**
+ * `npm run worker` as a real process, returned at once (so its caller can stop it whatever happens) with
+ * the promise that it polls: a fault test boots the next worker while the current one lives.
+ */
+export function bootWorkerProcess(env: Record<string, string>): { proc: Spawned; running: Promise<Spawned> } {
+  const proc = spawnScript('scripts/worker.ts', env);
+  return { proc, running: proc.waitFor(/worker running/).then(() => proc) };
+}
+
 /** Throws (with the tail of its output) when a process has exited: inside `eventually`, it names why a wait failed. */
 export function assertAlive(...procs: Spawned[]): true {
   for (const proc of procs) {
