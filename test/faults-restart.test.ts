@@ -84,8 +84,9 @@ describe('a Postgres restart mid-run (private cluster; real API and worker proce
     const duringOutage = await fetch(`${api.url}/projects/${project.id}/stories`, {
       method: 'POST', headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'during the outage' }),
     });
-    await cluster.start();
+    // Taken before the start: the worker's LISTEN may be back before pg_ctl returns.
     const restartedAt = Date.now();
+    await cluster.start();
 
     // No manual step: the same processes take edits again and deliver them.
     await hub.setTitle(stories[0]!, 'a after');
