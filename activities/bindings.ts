@@ -8,7 +8,7 @@ import type { ActivityDeps } from './deps';
 import { notFound, toFailure } from './failures';
 import { connectRow } from './remote';
 import { reportRemoteWait } from './remote-wait';
-import { pullScheduleId } from '../lib/schedules';
+import { pullScheduleId } from '../workflows/contract';
 
 export interface BoundClient {
   binding: Binding;

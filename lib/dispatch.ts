@@ -7,7 +7,6 @@ import { BindingIdKey, ConnectorKey, ProjectIdKey } from './temporal';
 export interface DispatchBinding { id: string; projectId: string; connector: string }
 
 // Ids are built in workflows/contract.ts; re-exported for callers that only dispatch.
-export { backlogWorkflowId, pushWorkflowId };
 
 const attributes = (b: DispatchBinding) => [
   { key: BindingIdKey, value: b.id },

@@ -4,7 +4,6 @@ import { pullScheduleId } from '../workflows/contract';
 import { BindingIdKey, ConnectorKey, ProjectIdKey } from './temporal';
 
 // The id is built in workflows/contract.ts; re-exported for callers that only manage schedules.
-export { pullScheduleId };
 
 export interface ScheduledBinding {
   id: string;

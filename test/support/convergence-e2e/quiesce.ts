@@ -5,8 +5,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../../db/client';
-import { pushWorkflowId } from '../../../lib/dispatch';
-import { pullScheduleId } from '../../../lib/schedules';
+import { pullScheduleId, pushWorkflowId } from '../../../workflows/contract';
 import type { Stack } from '../scenario';
 import type { Remote, Side } from './remotes';
 
