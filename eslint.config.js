@@ -16,18 +16,34 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  {
-    // Workflows are replayed: no I/O, no Node built-ins, no clocks or randomness outside the SDK.
-    files: ['workflows/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['node:*', 'fs', 'path', 'http', 'https', 'crypto', 'child_process', 'net', 'os'], message: 'Workflows must stay deterministic: no Node built-ins.' },
-          { group: ['pg', 'drizzle-orm', 'drizzle-orm/*', 'pino', '../db/*', '../api/*', '../lib/*'], message: 'Workflows see activities only as types.' },
-          { group: ['../connectors/*'], allowTypeImports: true, message: 'Workflows may use connector types, never connector code.' },
-          { group: ['../activities', '../activities/*'], allowTypeImports: true, message: 'Import activities as types only.' },
-        ],
-      }],
-    },
-  },
+  ...layerRules(),
 );
+
+/**
+ * The house has one direction: each folder imports only from the folders below it.
+ *
+ *   lib → connectors → rules → db → workflows (contract) → sync → activities → api → runtime
+ *
+ * lib holds leaf utilities; runtime is the composition root (it may import anything), as may
+ * scripts/, bench/ and test/. Plugins see only the SDK. A back-import fails the lint.
+ */
+function layerRules() {
+  const order = ['lib', 'connectors', 'rules', 'db', 'workflows', 'sync', 'activities', 'api', 'runtime'];
+  // A specifier climbing out of the folder into `name` (same-folder files like './sync' are fine).
+  const into = (names) => `^(\\.\\./)+(${names.join('|')})(/|$)`;
+  return order.slice(0, -1).map((layer, i) => {
+    const above = order.slice(i + 1);
+    const patterns = [{ regex: into(above), message: `${layer}/ sits below these folders and must not import from them (layer order: ${order.join(' → ')}).` }];
+    if (layer === 'workflows') {
+      // Workflows are replayed: no I/O, no Node built-ins, no clocks or randomness outside the SDK.
+      patterns[0] = { regex: into(['sync', 'api', 'runtime', 'lib', 'db']), message: 'Workflows see activities only as types, and nothing else of ours but connector types.' };
+      patterns.push(
+        { group: ['node:*', 'fs', 'path', 'http', 'https', 'crypto', 'child_process', 'net', 'os'], message: 'Workflows must stay deterministic: no Node built-ins.' },
+        { group: ['pg', 'drizzle-orm', 'drizzle-orm/*', 'pino'], message: 'Workflows see activities only as types.' },
+        { regex: into(['connectors']), allowTypeImports: true, message: 'Workflows may use connector types, never connector code.' },
+        { regex: into(['activities']), allowTypeImports: true, message: 'Import activities as types only.' },
+      );
+    }
+    return { files: [`${layer}/**/*.ts`], rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] } };
+  });
+}

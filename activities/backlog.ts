@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { getBindingWithConnector } from '../db/bindings';
 import { bindings } from '../db/schema';
-import { signalBacklog } from '../lib/dispatch';
+import { signalBacklog } from '../sync/dispatch';
 import type { ActivityDeps } from './deps';
 import { notFound } from './failures';
 

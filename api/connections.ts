@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { getConnection, insertConnection, listConnections } from '../db/connections';
-import { ConnectorKey } from '../lib/temporal';
+import { ConnectorKey } from '../workflows/contract';
 import { connectionTest } from '../workflows';
 import { connectionTestWorkflowId } from '../workflows/contract';
 import { refuseConnectionConfig } from '../connectors/http/destination';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, TimeoutFailure, WorkflowFailedError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ScopeGroup } from '../connectors/types';
-import { ConnectorKey } from '../lib/temporal';
+import { ConnectorKey } from '../workflows/contract';
 import { scopeListing } from '../workflows';
 import { scopeListingWorkflowId } from '../workflows/contract';
 import { apiLimits, type ApiLimits } from './limits';

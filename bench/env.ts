@@ -5,8 +5,8 @@ import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { openDatabase, type Database } from '../db/client';
 import { createSecretBox, type SecretBox } from '../lib/crypto';
-import { searchAttributeKeys } from '../lib/temporal';
-import { resolveTemporalCli } from '../lib/temporal-cli';
+import { searchAttributeKeys } from '../workflows/contract';
+import { resolveTemporalCli } from '../runtime/temporal-cli';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
 export interface BenchDatabase extends Database {

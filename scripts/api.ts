@@ -1,7 +1,7 @@
-import { boot, isPostgresUnreachable, isTemporalUnreachable, requireDatabaseUrl, whenReachable } from '../lib/boot';
-import { openCore } from '../lib/context';
-import { ensureFirstToken, onShutdown, startApiServer } from '../lib/runtime';
-import { connectClient } from '../lib/temporal';
+import { boot, isPostgresUnreachable, isTemporalUnreachable, requireDatabaseUrl, whenReachable } from '../runtime/boot';
+import { openCore } from '../runtime/context';
+import { ensureFirstToken, onShutdown, startApiServer } from '../runtime/runtime';
+import { connectClient } from '../runtime/temporal';
 
 /** `npm run api`: the HTTP API alone (production shape). */
 const { config, logger } = boot();

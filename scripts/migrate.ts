@@ -1,4 +1,4 @@
-import { boot } from '../lib/boot';
+import { boot } from '../runtime/boot';
 import { openDatabase } from '../db/client';
 
 /** `npm run migrate`: applies the committed SQL migrations (the app also does this on start). */

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { boot } from '../lib/boot';
+import { boot } from '../runtime/boot';
 import { createLogger } from '../lib/logger';
 import { decodeKey } from '../lib/config';
 import { createSecretBox } from '../lib/crypto';

@@ -1,9 +1,9 @@
-import { boot, isPostgresUnreachable, isTemporalUnreachable, whenReachable } from '../lib/boot';
-import { openCore } from '../lib/context';
-import { startDevServer, type DevServer } from '../lib/dev-server';
-import { ensureFirstToken, onShutdown, startApiServer, startWorker } from '../lib/runtime';
-import { connectClient } from '../lib/temporal';
-import { resolveTemporalCli } from '../lib/temporal-cli';
+import { boot, isPostgresUnreachable, isTemporalUnreachable, whenReachable } from '../runtime/boot';
+import { openCore } from '../runtime/context';
+import { startDevServer, type DevServer } from '../runtime/dev-server';
+import { ensureFirstToken, onShutdown, startApiServer, startWorker } from '../runtime/runtime';
+import { connectClient } from '../runtime/temporal';
+import { resolveTemporalCli } from '../runtime/temporal-cli';
 
 /**
  * `npm start`: everything in one process for a laptop: the Temporal dev server (unless

@@ -1,6 +1,6 @@
-import { boot } from '../lib/boot';
-import { startDevServer } from '../lib/dev-server';
-import { resolveTemporalCli } from '../lib/temporal-cli';
+import { boot } from '../runtime/boot';
+import { startDevServer } from '../runtime/dev-server';
+import { resolveTemporalCli } from '../runtime/temporal-cli';
 
 /**
  * `npm run temporal -- path` prints (and if needed builds) the CLI; `npm run temporal -- dev` runs the

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { boot } from '../lib/boot';
+import { boot } from '../runtime/boot';
 import { createLogger } from '../lib/logger';
 import { openDatabase } from '../db/client';
 import { TOKEN_ROLES, createApiToken, isTokenRole, listApiTokens, revokeApiToken } from '../db/tokens';

@@ -1,6 +1,6 @@
-import { boot, isPostgresUnreachable, requireDatabaseUrl, whenReachable } from '../lib/boot';
-import { openCore } from '../lib/context';
-import { onShutdown, startWorker } from '../lib/runtime';
+import { boot, isPostgresUnreachable, requireDatabaseUrl, whenReachable } from '../runtime/boot';
+import { openCore } from '../runtime/context';
+import { onShutdown, startWorker } from '../runtime/runtime';
 
 /** `npm run worker`: the Temporal worker alone (production shape). */
 const { config, logger } = boot();

@@ -7,7 +7,7 @@ import { allConnectors } from '../connectors/registry';
 import { insertConnection } from '../db/connections';
 import { createApiToken } from '../db/tokens';
 import { loadConfig } from '../lib/config';
-import { startApiServer } from '../lib/runtime';
+import { startApiServer } from '../runtime/runtime';
 import { connectTestClient, createTestDatabase, testLogger, testSecretBox } from './support/harness';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { queryRows } from '../db/client';
 import { Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectorKey } from '../lib/temporal';
+import { ConnectorKey } from '../workflows/contract';
 import { startGitHubDouble } from './support/github-double';
 import { connectTestClient, createTestApi, createTestDatabase, eventually, startTestWorker } from './support/harness';
 

@@ -134,6 +134,12 @@ describe('attribute rules (real Redmine)', { timeout: 240_000 }, () => {
 
   it('reports an unmapped status in the binding status instead of dropping it; preview shows a dry run', async () => {
     const noFallback = { fields: [{ hub: 'status', remote: 'status', kind: 'two_way', map: [{ hub: 'in_progress', remote: 'In Progress' }] }] };
+    { // TEMP-PROBE
+      const { pushWorkflowId, pushStatusQuery } = await import('../workflows/contract');
+      const h = stack.client.workflow.getHandle(pushWorkflowId(bound.binding.id, storyId));
+      const st = await h.query(pushStatusQuery); const d = await h.describe();
+      console.log('PROBE', JSON.stringify(st), 'pendingActivities', d.raw.pendingActivities?.length ?? 0);
+    }
     expect((await stack.api.call('PUT', `/bindings/${bound.binding.id}/rules`, noFallback)).status).toBe(200);
     const statuses = await listStatuses(redmine);
     await editIssue(redmine, issueId, { status_id: statuses.find((s) => !['New', 'In Progress'].includes(s.name))!.id });

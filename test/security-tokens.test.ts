@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApiToken } from '../db/tokens';
-import { FIRST_TOKEN_FILE, ensureFirstToken } from '../lib/runtime';
+import { FIRST_TOKEN_FILE, ensureFirstToken } from '../runtime/runtime';
 import { connectTestClient, createTestApi, createTestDatabase, testLogger, testSecretBox } from './support/harness';
 import { freePort, spawnScript } from './support/process';
 

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveTemporalCli, TemporalCliNotFoundError } from '../lib/temporal-cli';
+import { resolveTemporalCli, TemporalCliNotFoundError } from '../runtime/temporal-cli';
 
 function fakeBinary(dir: string, name = 'temporal'): string {
   mkdirSync(dir, { recursive: true });

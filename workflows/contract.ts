@@ -1,3 +1,4 @@
+import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { SyncProgress } from './syncLoop';
 
@@ -34,3 +35,9 @@ export const backlogWorkflowId = (bindingId: string) => `backlog/${bindingId}`;
 /** Short workflows run once per request; the nonce (random, from the caller) keeps their ids apart. */
 export const connectionTestWorkflowId = (connectionId: string, nonce: string) => `connection-test/${connectionId}/${nonce}`;
 export const scopeListingWorkflowId = (connectionId: string, nonce: string) => `scopes/${connectionId}/${nonce}`;
+
+/** Search attributes the Temporal UI filters by (registered on the dev server at start). */
+export const BindingIdKey = defineSearchAttributeKey('BindingId', 'KEYWORD');
+export const ProjectIdKey = defineSearchAttributeKey('ProjectId', 'KEYWORD');
+export const ConnectorKey = defineSearchAttributeKey('Connector', 'KEYWORD');
+export const searchAttributeKeys = [BindingIdKey, ProjectIdKey, ConnectorKey];

@@ -7,9 +7,9 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../db/client';
-import { resolveTemporalCli } from '../../lib/temporal-cli';
-import { searchAttributeKeys } from '../../lib/temporal';
-import { workflowsPath } from '../../lib/worker';
+import { resolveTemporalCli } from '../../runtime/temporal-cli';
+import { searchAttributeKeys } from '../../workflows/contract';
+import { workflowsPath } from '../../runtime/worker';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -6,13 +6,13 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { openDatabase, type Database } from '../../db/client';
 import { createSecretBox } from '../../lib/crypto';
-import { createWorker } from '../../lib/worker';
+import { createWorker } from '../../runtime/worker';
 import type { ActivityDeps } from '../../activities';
 import { getConnector } from '../../connectors/registry';
 import { track } from './resources';
-import { installTemporalRuntime } from '../../lib/temporal-runtime';
+import { installTemporalRuntime } from '../../runtime/temporal-runtime';
 import { createKeyedMutex } from '../../lib/keyed-mutex';
-import { startOutboxRelay, type OutboxRelay } from '../../lib/outbox-relay';
+import { startOutboxRelay, type OutboxRelay } from '../../sync/outbox-relay';
 import type { ApiLimits } from '../../api/limits';
 
 export const testLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

@@ -1,7 +1,7 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { pullBinding } from '../workflows';
 import { pullScheduleId } from '../workflows/contract';
-import { BindingIdKey, ConnectorKey, ProjectIdKey } from './temporal';
+import { BindingIdKey, ConnectorKey, ProjectIdKey } from '../workflows/contract';
 
 // The id is built in workflows/contract.ts; re-exported for callers that only manage schedules.
 

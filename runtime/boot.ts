@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { ConfigError, loadConfig, type Config } from './config';
-import { isDatabaseUnavailable, summarizeError } from './error-summary';
-import { createLogger } from './logger';
+import { ConfigError, loadConfig, type Config } from '../lib/config';
+import { isDatabaseUnavailable, summarizeError } from '../lib/error-summary';
+import { createLogger } from '../lib/logger';
 
 /** Parses the config or exits with the one message that lists every bad variable. */
 export function boot(): { config: Config; logger: Logger } {

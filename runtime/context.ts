@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { openDatabase, type Database } from '../db/client';
-import { createSecretBox, type SecretBox } from './crypto';
-import type { Config } from './config';
-import { loadSecretKey } from './secret-key';
+import { createSecretBox, type SecretBox } from '../lib/crypto';
+import type { Config } from '../lib/config';
+import { loadSecretKey } from '../lib/secret-key';
 
 export interface Core {
   database: Database;

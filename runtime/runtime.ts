@@ -8,12 +8,12 @@ import { createApp } from '../api/app';
 import { countApiTokens, createApiToken } from '../db/tokens';
 import { allConnectors, getConnector } from '../connectors/registry';
 import { destinationPolicy } from '../connectors/http/destination';
-import type { Config } from './config';
+import type { Config } from '../lib/config';
 import type { Core } from './context';
 import { connectClient, connectWorker } from './temporal';
 import { createWorker } from './worker';
 import { installTemporalRuntime } from './temporal-runtime';
-import { startOutboxRelay } from './outbox-relay';
+import { startOutboxRelay } from '../sync/outbox-relay';
 import { isTemporalUnreachable, whenReachable } from './boot';
 
 /**

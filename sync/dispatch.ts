@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/workflow';
 import { backlog, pushStory } from '../workflows';
 import { backlogWorkflowId, enqueueSignal, pushWorkflowId, storyEventSignal, type StoryEvent } from '../workflows/contract';
-import { BindingIdKey, ConnectorKey, ProjectIdKey } from './temporal';
+import { BindingIdKey, ConnectorKey, ProjectIdKey } from '../workflows/contract';
 
 export interface DispatchBinding { id: string; projectId: string; connector: string }
 

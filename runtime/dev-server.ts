@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { searchAttributeKeys } from './temporal';
+import { searchAttributeKeys } from '../workflows/contract';
 
 export interface DevServer {
   address: string;

@@ -6,7 +6,7 @@ import { OUTBOX_CHANNEL } from '../db/hub';
 import { bindings, connections, outboxEvents } from '../db/schema';
 import { backlogWorkflowId, pushWorkflowId } from '../workflows/contract';
 import { signalBacklog, signalPush, type DispatchBinding } from './dispatch';
-import { summarizeError } from './error-summary';
+import { summarizeError } from '../lib/error-summary';
 
 const BATCH = 200;
 /** Retries after a failed batch back off to this; a LISTEN that comes back wakes the relay sooner. */

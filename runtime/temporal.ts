@@ -1,14 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { defineSearchAttributeKey } from '@temporalio/common';
-import type { Config } from './config';
-
-/** Search attributes the Temporal UI filters by (registered on the dev server at start). */
-export const BindingIdKey = defineSearchAttributeKey('BindingId', 'KEYWORD');
-export const ProjectIdKey = defineSearchAttributeKey('ProjectId', 'KEYWORD');
-export const ConnectorKey = defineSearchAttributeKey('Connector', 'KEYWORD');
-export const searchAttributeKeys = [BindingIdKey, ProjectIdKey, ConnectorKey];
+import type { Config } from '../lib/config';
 
 type TemporalConfig = Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TLS' | 'TEMPORAL_TLS_CERT_PATH' | 'TEMPORAL_TLS_KEY_PATH' | 'TEMPORAL_API_KEY' | 'TEMPORAL_DEV_PORT'>;
 

@@ -1,0 +1,29 @@
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+// The layer order is a lint rule (eslint.config.js); these prove it bites on a back-import and
+// leaves the allowed direction alone.
+const eslint = new ESLint({ cwd: process.cwd() });
+async function restricted(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return result!.messages.filter((m) => m.ruleId === '@typescript-eslint/no-restricted-imports').map((m) => m.message);
+}
+
+describe('layer order', () => {
+  it('rejects an import from a layer above', async () => {
+    expect(await restricted('db/links.ts', "import { createApp } from '../api/app';\nexport const app = createApp;\n"))
+      .toEqual([expect.stringContaining('db/ sits below these folders')]);
+    expect(await restricted('lib/crypto.ts', "import type { Db } from '../db/client';\nexport type X = Db;\n"))
+      .toEqual([expect.stringContaining('lib/ sits below these folders')]);
+    expect(await restricted('connectors/github/client.ts', "import { withTx } from '../../db/client';\nexport const w = withTx;\n"))
+      .toEqual([expect.stringContaining('connectors/ sits below these folders')]);
+    expect(await restricted('workflows/pushStory.ts', "import { signalPush } from '../sync/dispatch';\nexport const s = signalPush;\n"))
+      .toEqual([expect.stringContaining('Workflows see activities only as types')]);
+  });
+
+  it('allows imports from the layers below, and type-only activity imports in workflows', async () => {
+    expect(await restricted('api/links.ts', "import { withTx } from '../db/client';\nexport const w = withTx;\n")).toEqual([]);
+    expect(await restricted('runtime/x.ts', "import { createApp } from '../api/app';\nexport const a = createApp;\n")).toEqual([]);
+    expect(await restricted('workflows/x.ts', "import type { Activities } from '../activities';\nexport type A = Activities;\n")).toEqual([]);
+  });
+});
