@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { PermanentError, isPermanentError } from '../connectors/errors';
+import { capability } from '../connectors/define';
 import { insertDeadLetter, logPush } from '../db/deadletters';
 import { withTx } from '../db/client';
 import { diffFields, storyFields, type Snapshot } from '../db/fields';
@@ -74,6 +75,7 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
   const { story } = read;
   let { link } = read;
   const call = <T>(fn: () => Promise<T>) => remoteCall(deps, binding.id, fn, { throwPermanent: true });
+  const writer = capability(client, 'writer', bound.connector);
   const rules = effectiveRules(binding.rules, bound.connector);
   const hub = hubView(story, await projectKey(deps.db, story.projectId));
   const log = (operation: string, fields: string[]) =>
@@ -85,13 +87,13 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
     link = pending.link;
     const marker = link.marker;
     // A pending link we did not just write means an earlier attempt may have created the item and died (I1).
-    const existing = pending.fresh ? null : await call(() => client.findByMarker!(binding.scope, marker));
+    const existing = pending.fresh ? null : await call(() => writer.findByMarker(binding.scope, marker));
     const created = decideCreate(rules, hub);
     await recordWarnings(deps.db, binding.id, created.warnings);
     // Write-ahead: what the create sends is the snapshot an adoption starts from, so remote edits made
     // to the item before it was linked still count as remote changes.
     if (!existing && !link.snapshot) await setSnapshot(deps.db, link.id, { fields: created.fields });
-    const item = existing ?? (await call(() => client.createItem!(binding.scope, { fields: created.fields, marker })));
+    const item = existing ?? (await call(() => writer.createItem(binding.scope, { fields: created.fields, marker })));
     if (!existing) deps.hooks?.afterRemoteCreate?.();
     await recordRemote(deps.db, link.id, item, { snapshot: existing && link.snapshot ? (link.snapshot as Snapshot) : createdSnapshot(rules, created.fields, item) });
     await log(existing ? 'adopt' : 'create', Object.keys(created.fields));
@@ -106,9 +108,9 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
   const remoteId = link.remoteId!;
 
   if (story.deletedAt) {
-    if (binding.deletePolicy === 'delete') await call(() => client.deleteItem!(binding.scope, remoteId));
+    if (binding.deletePolicy === 'delete') await call(() => writer.deleteItem(binding.scope, remoteId));
     else if (!(link.snapshot as Snapshot | null)?.fields.closed) {
-      const item = await call(() => client.updateItem!(binding.scope, remoteId, { closed: true, status: 'closed' }));
+      const item = await call(() => writer.updateItem(binding.scope, remoteId, { closed: true, status: 'closed' }));
       await recordRemote(deps.db, link.id, item);
     }
     await log(binding.deletePolicy === 'delete' ? 'delete' : 'close', []);
@@ -125,16 +127,16 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
   // Write-ahead: should this process die after the remote write, our values are not mistaken for a remote edit.
   if (written.length) await setSnapshot(deps.db, link.id, decision.writeAhead);
   if (written.length) await deps.hooks?.beforeRemoteWrite?.({ bindingId: binding.id, storyId: story.id, remoteId });
-  let item = written.length ? await call(() => client.updateItem!(binding.scope, remoteId, decision.patch)) : current;
+  let item = written.length ? await call(() => writer.updateItem(binding.scope, remoteId, decision.patch)) : current;
   if (written.length) await log('update', written);
   // The write is not atomic with the read: an edit another actor made in between is decided by policy now (C1).
-  if (written.length && client.editsSince) {
-    const theirs = await call(() => client.editsSince!(binding.scope, remoteId, current, decision.patch));
+  if (written.length) {
+    const theirs = await call(() => writer.editsSince(binding.scope, remoteId, current, decision.patch));
     const race = settleRace({ rules, ...pushInput, current, decision, theirs });
     if (race) {
       decision = race.decision;
       if (Object.keys(race.restore).length) {
-        item = await call(() => client.updateItem!(binding.scope, remoteId, race.restore));
+        item = await call(() => writer.updateItem(binding.scope, remoteId, race.restore));
         await log('restore', Object.keys(race.restore));
       }
     }
@@ -162,7 +164,8 @@ async function writeStory(deps: ActivityDeps, bound: BoundClient, input: PushInp
  */
 async function pushComments(deps: ActivityDeps, bound: BoundClient, rules: EffectiveRules, storyId: string, remoteId: string): Promise<number> {
   const { binding, client } = bound;
-  if (!client.addComment) return 0;
+  const writer = client.comments;
+  if (!writer) return 0;
   const call = <T>(fn: () => Promise<T>) => remoteCall(deps, binding.id, fn, { throwPermanent: true });
   let remoteComments: RemoteComment[] | undefined;
   const current = async () => (remoteComments ??= await call(() => client.listComments(binding.scope, remoteId)));
@@ -179,20 +182,20 @@ async function pushComments(deps: ActivityDeps, bound: BoundClient, rules: Effec
         const taken = await linkedRemoteCommentIds(deps.db, binding.id, all.map((c) => c.remoteId));
         posted = all.find((c) => !taken.has(c.remoteId) && sameBody(c.body, pending.syncedBody));
       }
-      posted ??= await call(() => client.addComment!(binding.scope, remoteId, body));
+      posted ??= await call(() => writer.addComment(binding.scope, remoteId, body));
       if (fresh) deps.hooks?.afterRemoteComment?.();
       await recordCommentSynced(deps.db, pending.id, posted.remoteId, posted.body);
       sent++;
       continue;
     }
-    if (sameBody(body, link.syncedBody) || !client.updateComment) continue;
+    if (sameBody(body, link.syncedBody)) continue;
     const theirs = (await current()).find((c) => c.remoteId === link.remoteCommentId);
     if (!theirs) continue; // deleted on the remote: the hub keeps its copy
     if (!sameBody(theirs.body, link.syncedBody)) {
       await applyRemoteComments(deps.db, binding, storyId, [theirs]);
       continue;
     }
-    const edited = await call(() => client.updateComment!(binding.scope, remoteId, link.remoteCommentId!, body));
+    const edited = await call(() => writer.updateComment(binding.scope, remoteId, link.remoteCommentId!, body));
     await recordCommentSynced(deps.db, link.id, edited.remoteId, edited.body);
     sent++;
   }
@@ -206,7 +209,8 @@ async function pushComments(deps: ActivityDeps, bound: BoundClient, rules: Effec
  */
 async function pushAttachments(deps: ActivityDeps, bound: BoundClient, rules: EffectiveRules, storyId: string, remoteId: string): Promise<number> {
   const { binding, client } = bound;
-  if (!rules.files || !client.addAttachment) return 0;
+  const files = client.attachments;
+  if (!rules.files || !files) return 0;
   const call = <T>(fn: () => Promise<T>) => remoteCall(deps, binding.id, fn, { throwPermanent: true });
   let sent = 0;
   for (const { attachment, link } of await attachmentsForPush(deps.db, binding.id, storyId)) {
@@ -217,8 +221,8 @@ async function pushAttachments(deps: ActivityDeps, bound: BoundClient, rules: Ef
     }
     const { link: pending, fresh } = link ? { link, fresh: false } : await beginAttachmentPost(deps.db, binding.id, attachment.id, attachment.name);
     let added: RemoteAttachment | undefined;
-    if (!fresh && client.listAttachments) {
-      const there = await call(() => client.listAttachments!(binding.scope, remoteId));
+    if (!fresh) {
+      const there = await call(() => files.listAttachments(binding.scope, remoteId));
       const taken = await linkedRemoteAttachmentIds(deps.db, binding.id, there.map((a) => a.remoteId));
       added = there.find((a) => !taken.has(a.remoteId) && a.name === attachment.name);
     }
@@ -226,7 +230,7 @@ async function pushAttachments(deps: ActivityDeps, bound: BoundClient, rules: Ef
       const file = await getAttachment(deps.db, attachment.id);
       if (!file) continue;
       const url = signedFileUrl(deps.publicUrl ?? 'http://localhost:3000', deps.secretBox, attachment.id, { ttlSeconds: deps.fileLinkTtlSeconds, now: deps.now?.() });
-      added = await call(() => client.addAttachment!(binding.scope, remoteId, { name: file.name, contentType: file.contentType, data: file.content, url }));
+      added = await call(() => files.addAttachment(binding.scope, remoteId, { name: file.name, contentType: file.contentType, data: file.content, url }));
     }
     await recordAttachmentSynced(deps.db, pending.id, added.remoteId);
     sent++;

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { connections } from '../db/schema';
+import { connect } from '../connectors/define';
 import type { ConnectorClient, ConnectorDefinition } from '../connectors/types';
 import type { ActivityDeps } from './deps';
 import { notFound } from './failures';
@@ -16,9 +17,9 @@ export async function openConnection(deps: ActivityDeps, connectionId: string): 
 /** A connected client for a connection row already in hand. */
 export function connectRow(deps: ActivityDeps, row: ConnectionRow): { connector: ConnectorDefinition; client: ConnectorClient } {
   const connector = deps.getConnector(row.connector);
-  const client = connector.connect({
-    config: connector.configSchema.parse(row.config),
-    secrets: connector.secretsSchema.parse(deps.secretBox.open(row.secretsSealed)),
+  const client = connect(connector, {
+    config: row.config,
+    secrets: deps.secretBox.open(row.secretsSealed),
     logger: deps.logger.child({ connection: row.id, connector: row.connector }),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.destinations ? { destinations: deps.destinations } : {}),

@@ -1,5 +1,6 @@
 import { and, eq, isNotNull } from 'drizzle-orm';
 import type { Json, PullPage, RemoteItem } from '../connectors/types';
+import { capability } from '../connectors/define';
 import { applyRemoteComments } from '../db/comments';
 import { beginRun, commitPage, finishRun, holdPageCounts, loadCheckpoint, runningRun, type RunKind } from '../db/runs';
 import { bindings, externalLinks } from '../db/schema';
@@ -140,7 +141,7 @@ interface FetchPlan {
 }
 
 function fetchPlan(bound: BoundClient, rules: EffectiveRules): FetchPlan {
-  const files = pullsFiles(rules) && !!bound.client.listAttachments && !!bound.client.downloadAttachment;
+  const files = pullsFiles(rules) && bound.client.attachments !== undefined;
   const comments = (item: { commentCount?: number | undefined }) => pullsComments(rules) && item.commentCount !== 0;
   return { comments, files, settled: (item) => !files && !comments(item) };
 }
@@ -237,9 +238,10 @@ async function syncRelated(deps: ActivityDeps, bound: BoundClient, touched: Touc
 
 /** Remote files the hub has not got are downloaded into it; files over the rule's limit are reported, not fetched. */
 async function pullAttachments(deps: ActivityDeps, bound: BoundClient, rules: EffectiveRules, t: TouchedItem): Promise<number> {
-  const { binding, client } = bound;
+  const { binding } = bound;
+  const store = capability(bound.client, 'attachments', bound.connector);
   const maxBytes = rules.files!.maxBytes;
-  const listed = (await remoteCall(deps, binding.id, () => client.listAttachments!(binding.scope, t.remoteId))).filter((a) => a.downloadable);
+  const listed = (await remoteCall(deps, binding.id, () => store.listAttachments(binding.scope, t.remoteId))).filter((a) => a.downloadable);
   const known = await linkedRemoteAttachmentIds(deps.db, binding.id, listed.map((a) => a.remoteId));
   let written = 0;
   for (const attachment of listed.filter((a) => !known.has(a.remoteId))) {
@@ -247,7 +249,7 @@ async function pullAttachments(deps: ActivityDeps, bound: BoundClient, rules: Ef
       await recordWarnings(deps.db, binding.id, [`file ${attachment.name} (${attachment.size} bytes) on ${t.remoteId} is over the files rule's limit of ${maxBytes} bytes`]);
       continue;
     }
-    const data = await remoteCall(deps, binding.id, () => client.downloadAttachment!(binding.scope, attachment));
+    const data = await remoteCall(deps, binding.id, () => store.downloadAttachment(binding.scope, attachment));
     if (await applyRemoteAttachment(deps.db, binding, t.storyId, attachment, data)) written++;
   }
   return written;

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { capabilitiesOf } from '../connectors/define';
 import type { ApiDeps } from './deps';
 import { newRouter, security } from './router';
 
@@ -8,7 +9,11 @@ const Connector = z
     name: z.string(),
     description: z.string().openapi({ description: 'Markdown' }),
     logoUrl: z.string(),
-    capabilities: z.record(z.string(), z.boolean()),
+    capabilities: z.object({
+      pull: z.boolean(), write: z.boolean(), comments: z.boolean(), attachments: z.boolean(),
+      conditionalRequests: z.boolean(), customFields: z.boolean(),
+      fields: z.array(z.string()).openapi({ description: 'Hub fields the remote has: what a binding with no rules syncs, two-way' }),
+    }).openapi({ description: 'Derived from what the connector implements' }),
     configSchema: z.record(z.string(), z.unknown()).openapi({ description: 'JSON Schema of the connection config' }),
     secretsSchema: z.record(z.string(), z.unknown()).openapi({ description: 'JSON Schema of the secrets (write-only)' }),
   })
@@ -28,7 +33,7 @@ export function connectorRoutes(deps: ApiDeps) {
     name: c.name,
     description: c.description,
     logoUrl: c.logoUrl,
-    capabilities: { ...c.capabilities },
+    capabilities: capabilitiesOf(c),
     configSchema: z.toJSONSchema(c.configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
     secretsSchema: z.toJSONSchema(c.secretsSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
   }));

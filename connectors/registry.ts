@@ -20,6 +20,9 @@ function bySlug(definitions: readonly ConnectorDefinition[]): Readonly<Record<st
 /** Connectors by slug; checked once at import, so a bad slug fails the boot, not a sync. */
 export const connectors = bySlug(allConnectors);
 
+/** The connector for a slug, if installed. */
+export const findConnector = (slug: string): ConnectorDefinition | undefined => (Object.hasOwn(connectors, slug) ? connectors[slug] : undefined);
+
 /** The connector for a slug stored on a connection; an unknown slug is a bug or a removed connector. */
 export function getConnector(slug: string): ConnectorDefinition {
   const connector = Object.hasOwn(connectors, slug) ? connectors[slug] : undefined;

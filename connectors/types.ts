@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from 'pino';
-import type { DestinationPolicy } from './http/destination';
+import type { HttpClient } from './http/client';
 
 /** JSON-serializable value: cursors travel through Temporal payloads and the DB. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -98,15 +98,6 @@ export interface TestResult {
   message: string;
 }
 
-export interface Capabilities {
-  pull: boolean;
-  write: boolean;
-  comments: boolean;
-  attachments: boolean;
-  conditionalRequests: boolean;
-  customFields: boolean;
-}
-
 /** Write operations (push side). */
 export interface NewItem {
   fields: ItemFields;
@@ -114,47 +105,79 @@ export interface NewItem {
   marker: string;
 }
 
-export interface ConnectorClient {
+/** What every connector does: read. The pull, the scope picker and the connection test use it. */
+export interface Reader {
   testConnection(): Promise<TestResult>;
   listScopes(): Promise<ScopeGroup[]>;
   /** Pages of items updated at or after the cursor's watermark, oldest first. */
   pull(scope: string, cursor: Json | null): AsyncIterable<PullPage>;
   getItem(scope: string, remoteId: string): Promise<RemoteItem | null>;
   listComments(scope: string, remoteId: string, since?: string): Promise<RemoteComment[]>;
+}
 
-  // Write side: used by the push workflows.
-  createItem?(scope: string, item: NewItem): Promise<RemoteItem>;
-  findByMarker?(scope: string, marker: string): Promise<RemoteItem | null>;
-  updateItem?(scope: string, remoteId: string, changes: Partial<ItemFields>, version?: string): Promise<RemoteItem>;
+/** Writing items: what the push needs. A connector without it is read-only (bindings pull only). */
+export interface Writer {
+  createItem(scope: string, item: NewItem): Promise<RemoteItem>;
+  findByMarker(scope: string, marker: string): Promise<RemoteItem | null>;
+  updateItem(scope: string, remoteId: string, changes: Partial<ItemFields>, version?: string): Promise<RemoteItem>;
   /**
    * The values other actors gave the fields of `wrote` on the remote's history since `read` (the read a
    * write of ours was based on) and before that write: a write is not atomic with its read, and an
    * edit landing in between would otherwise be overwritten silently (C1). Fields whose edits the
-   * remote's history does not record are not reported.
+   * remote's history does not record are not reported; a remote with no history answers `{}`.
    */
-  editsSince?(scope: string, remoteId: string, read: RemoteItem, wrote: Partial<ItemFields>): Promise<Partial<ItemFields>>;
-  deleteItem?(scope: string, remoteId: string): Promise<void>;
-  addComment?(scope: string, remoteId: string, body: string): Promise<RemoteComment>;
-  updateComment?(scope: string, remoteId: string, commentId: string, body: string): Promise<RemoteComment>;
-
-  // Attachments (the `files` rule).
-  listAttachments?(scope: string, remoteId: string): Promise<RemoteAttachment[]>;
-  downloadAttachment?(scope: string, attachment: RemoteAttachment): Promise<Uint8Array>;
-  addAttachment?(scope: string, remoteId: string, file: NewAttachment): Promise<RemoteAttachment>;
+  editsSince(scope: string, remoteId: string, read: RemoteItem, wrote: Partial<ItemFields>): Promise<Partial<ItemFields>>;
+  deleteItem(scope: string, remoteId: string): Promise<void>;
 }
+
+/** Writing comments (reading them is part of `Reader`). */
+export interface CommentWriter {
+  addComment(scope: string, remoteId: string, body: string): Promise<RemoteComment>;
+  updateComment(scope: string, remoteId: string, commentId: string, body: string): Promise<RemoteComment>;
+}
+
+/** Files (the `files` rule). A remote that only links to files lists them as not downloadable. */
+export interface AttachmentStore {
+  listAttachments(scope: string, remoteId: string): Promise<RemoteAttachment[]>;
+  downloadAttachment(scope: string, attachment: RemoteAttachment): Promise<Uint8Array>;
+  addAttachment(scope: string, remoteId: string, file: NewAttachment): Promise<RemoteAttachment>;
+}
+
+/** A connected connector: the reader, and each capability it implements. */
+export interface ConnectorClient extends Reader {
+  writer?: Writer;
+  comments?: CommentWriter;
+  attachments?: AttachmentStore;
+}
+
+export type Capability = 'writer' | 'comments' | 'attachments';
 
 export interface ConnectorContext<Config, Secrets> {
   config: Config;
   secrets: Secrets;
   logger: Logger;
-  /** Injected so tests and the benchmark can count or redirect requests. */
-  fetch?: typeof fetch;
-  /** Where the connector's requests may go (connectors/http/destination.ts). */
-  destinations?: DestinationPolicy;
+  /** The HTTP client built from the connector's `http` declaration: auth, pacing, retries, errors. */
+  http: HttpClient;
 }
 
-/** A connector declares itself with data plus one factory. */
-export interface ConnectorDefinition<Config = unknown, Secrets = unknown> {
+/** How the platform talks HTTP to the remote, declared as data; `connect` gets the client built from it. */
+export interface HttpDeclaration<Secrets> {
+  /** Prefix of error messages: "GitHub", "Redmine". */
+  service: string;
+  /** The header carrying the credential. Its name is redacted from every log line; its value is scrubbed from errors. */
+  auth: { header: string; value(secrets: Secrets): string };
+  /** Fixed headers sent with every request. */
+  headers?: Record<string, string>;
+  /** Pulls the remote's own explanation out of an error body. */
+  describeError?(body: unknown): string | undefined;
+}
+
+/**
+ * A connector is one declaration: metadata, config and secrets schemas, the fields it syncs (its
+ * default rules), its HTTP behaviour, and factories for what it implements. The platform derives
+ * everything else from it: `GET /connectors`, the default field rules, the log redaction list.
+ */
+export interface ConnectorDefinition<Config = unknown, Secrets = unknown, Session = unknown> {
   /** ≤ 25 chars, [a-z0-9-]. */
   slug: string;
   name: string;
@@ -163,6 +186,15 @@ export interface ConnectorDefinition<Config = unknown, Secrets = unknown> {
   logoUrl: string;
   configSchema: z.ZodType<Config>;
   secretsSchema: z.ZodType<Secrets>;
-  capabilities: Capabilities;
-  connect(ctx: ConnectorContext<Config, Secrets>): ConnectorClient;
+  /** The hub fields this remote has; a binding with no rules syncs these two-way. */
+  fields: readonly (keyof ItemFields)[];
+  /** Whether the pull sends conditional requests (a 304 costs no rate limit). */
+  conditionalRequests: boolean;
+  http: HttpDeclaration<Secrets>;
+  /** What the capabilities share (usually the typed API client); created once per connection use. */
+  session(ctx: ConnectorContext<Config, Secrets>): Session;
+  reader(session: Session, ctx: ConnectorContext<Config, Secrets>): Reader;
+  writer?(session: Session, ctx: ConnectorContext<Config, Secrets>): Writer;
+  comments?(session: Session, ctx: ConnectorContext<Config, Secrets>): CommentWriter;
+  attachments?(session: Session, ctx: ConnectorContext<Config, Secrets>): AttachmentStore;
 }

@@ -3,16 +3,22 @@ import type { Config } from './config';
 import { scrubQueryText, serializeError } from './log-errors';
 import { isErrorSummary } from './error-summary';
 
-/** Keys that must never reach a log line, at any depth pino can redact. */
-const redact = {
-  paths: [
-    'secrets', '*.secrets', 'token', '*.token', 'apiKey', '*.apiKey', 'password', '*.password',
-    'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization',
-    '*.headers["x-redmine-api-key"]', 'headers["x-redmine-api-key"]',
-    'params', '*.params', 'secretsSealed', '*.secretsSealed', 'sig', '*.sig',
-  ],
-  censor: '[redacted]',
-};
+/**
+ * Keys that must never reach a log line, at any depth pino can redact. `secretHeaders` are the
+ * credential headers the installed connectors declare (their `http.auth.header`).
+ */
+function redaction(secretHeaders: readonly string[]) {
+  const headers = [...new Set(['authorization', ...secretHeaders.map((h) => h.toLowerCase())])];
+  return {
+    paths: [
+      'secrets', '*.secrets', 'token', '*.token', 'apiKey', '*.apiKey', 'password', '*.password',
+      'authorization', '*.authorization', 'req.headers.authorization',
+      ...headers.flatMap((h) => [`headers[${JSON.stringify(h)}]`, `*.headers[${JSON.stringify(h)}]`]),
+      'params', '*.params', 'secretsSealed', '*.secretsSealed', 'sig', '*.sig',
+    ],
+    censor: '[redacted]',
+  };
+}
 
 /**
  * Errors lose bound query values and payloads (see log-errors.ts), under either key we log them with.
@@ -31,7 +37,12 @@ const hooks: NonNullable<pino.LoggerOptions['hooks']> = {
 };
 
 /** JSON logs by default; pretty in development when pino-pretty is installed. */
-export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT' | 'NODE_ENV'>, destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  config: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT' | 'NODE_ENV'>,
+  destination?: pino.DestinationStream,
+  secretHeaders: readonly string[] = [],
+): Logger {
+  const redact = redaction(secretHeaders);
   const format = config.LOG_FORMAT ?? (config.NODE_ENV === 'development' && process.stdout.isTTY ? 'pretty' : 'json');
   if (format === 'pretty') {
     return pino({

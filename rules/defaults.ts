@@ -1,15 +1,15 @@
+import { findConnector } from '../connectors/registry';
 import { RuleSetSchema, type EffectiveRules, type FieldRule } from './schema';
 
 const twoWay = (field: string): FieldRule => ({ hub: field, remote: field, kind: 'two_way' });
 
-/** What a binding syncs with no rules written: the fields each connector has, two-way, and comments both ways. */
-const defaultFields: Record<string, FieldRule[]> = {
-  github: ['title', 'description', 'status', 'labels', 'assignee'].map(twoWay),
-  redmine: ['title', 'description', 'status', 'priority', 'assignee', 'customFields'].map(twoWay),
-};
-const anyConnector = ['title', 'description', 'status', 'priority', 'assignee', 'labels', 'customFields'].map(twoWay);
+const anyConnector = ['title', 'description', 'status', 'priority', 'assignee', 'labels', 'customFields'];
 
-export const defaultFieldRules = (connector: string): FieldRule[] => defaultFields[connector] ?? anyConnector;
+/**
+ * What a binding syncs with no rules written: the fields its connector declares (`fields` in its
+ * definition), two-way, and comments both ways. An unknown connector gets every field.
+ */
+export const defaultFieldRules = (connector: string): FieldRule[] => (findConnector(connector)?.fields ?? anyConnector).map(twoWay);
 
 /** The binding's stored rules (null → defaults) with every omitted section filled from the connector's defaults. */
 export function effectiveRules(stored: unknown, connector: string): EffectiveRules {

@@ -2,12 +2,14 @@ import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../lib/config';
 import { isDatabaseUnavailable, summarizeError } from '../lib/error-summary';
 import { createLogger } from '../lib/logger';
+import { secretHeaders } from '../connectors/define';
+import { allConnectors } from '../connectors/registry';
 
 /** Parses the config or exits with the one message that lists every bad variable. */
 export function boot(): { config: Config; logger: Logger } {
   try {
     const config = loadConfig();
-    return { config, logger: createLogger(config) };
+    return { config, logger: createLogger(config, undefined, secretHeaders(allConnectors)) };
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

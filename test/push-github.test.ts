@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../db/client';
+import { connect } from '../connectors/define';
 import { bindings, outboxEvents, stories } from '../db/schema';
 import { github } from '../connectors/github';
 import { takeWriteSeq } from '../db/links';
@@ -67,7 +68,7 @@ describe('hub → GitHub: push workflows (GitHub double, real Temporal and Postg
   it('a pull whose page was fetched before a push wrote the item does not take the page for a remote edit', async () => {
     const story = await stack.post(`/projects/${bound.project.id}/stories`, { title: 'Before the push' });
     const number = await remoteNumber(story.id);
-    const client = github.connect({ config: github.configSchema.parse({ baseUrl: gh.url }), secrets: { token: gh.token }, logger: testLogger });
+    const client = connect(github, { config: github.configSchema.parse({ baseUrl: gh.url }), secrets: { token: gh.token }, logger: testLogger });
     // A pull fetches its page: the item as it is before the push below.
     const fetchedAtSeq = await takeWriteSeq(stack.database.db);
     const page = [(await client.getItem(REPO, number))!];

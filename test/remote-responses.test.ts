@@ -6,6 +6,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { github } from '../connectors/github';
+import { connect as connectDefinition } from '../connectors/define';
 import { redmine } from '../connectors/redmine';
 import { isPermanentError, isRemoteError, type RemoteError } from '../connectors/errors';
 import { MAX_PAGES_WITHOUT_PROGRESS } from '../connectors/http/progress';
@@ -28,7 +29,7 @@ afterEach(async () => {
 });
 
 function connect(config: Record<string, unknown> = {}): ConnectorClient {
-  return github.connect({ config: github.configSchema.parse({ baseUrl: gh.url, ...config }), secrets: { token: gh.token }, logger });
+  return connectDefinition(github, { config: github.configSchema.parse({ baseUrl: gh.url, ...config }), secrets: { token: gh.token }, logger });
 }
 
 async function failure(promise: Promise<unknown>): Promise<RemoteError> {
@@ -176,7 +177,7 @@ describe('a 2xx whose JSON is not the shape the connector reads', () => {
 
   it('Redmine: issues[3].updated_on as a number is a permanent "unexpected response" naming the path', async () => {
     const body = { issues: [1, 2, 3, 4, 5].map((id, i) => redmineIssue(id, i === 3 ? 1717243200 : '2024-05-02T10:00:00Z')), total_count: 5, offset: 0, limit: 100 };
-    const client = redmine.connect({
+    const client = connectDefinition(redmine, {
       config: redmine.configSchema.parse({ baseUrl: 'https://redmine.example.test' }), secrets: { apiKey: 'k'.repeat(40) }, logger, fetch: answering(body),
     });
     const pages: PullPage[] = [];
@@ -190,7 +191,7 @@ describe('a 2xx whose JSON is not the shape the connector reads', () => {
 
   it('keeps fields it does not read, untouched, in raw', async () => {
     const body = { issues: [{ ...redmineIssue(7, '2024-05-02T10:00:00Z'), fixed_version: { id: 3, name: '1.0' } }], total_count: 1, offset: 0, limit: 100 };
-    const client = redmine.connect({
+    const client = connectDefinition(redmine, {
       config: redmine.configSchema.parse({ baseUrl: 'https://redmine.example.test' }), secrets: { apiKey: 'k'.repeat(40) }, logger, fetch: answering(body),
     });
     const [page] = await (async () => {

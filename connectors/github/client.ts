@@ -1,22 +1,10 @@
 import type { z } from 'zod';
 import { PermanentError, isRemoteError } from '../errors';
-import { type HttpClient, type HttpResponse, createHttpClient, followLinks } from '../http';
-import { connectorHttpOptions } from '../http/options';
+import { type HttpResponse, followLinks } from '../http';
 import type { ConnectorContext, Json } from '../types';
+import type { GitHubConfig, GitHubSecrets } from './config';
 import type { GitHubComment, GitHubIssue, RepoRef } from './mapping';
 import { commentListShape, commentShape, issueEventListShape, issueListShape, issueShape, orgListShape, repoListShape, type repoShape, searchShape, userShape } from './shapes';
-
-export interface GitHubConfig {
-  baseUrl: string;
-  overlapSeconds: number;
-  maxRequestsPerSecond: number;
-  maxInlineWaitSeconds: number;
-  timeoutSeconds: number;
-}
-
-export interface GitHubSecrets {
-  token: string;
-}
 
 export type GitHubRepo = z.infer<typeof repoShape>;
 
@@ -28,30 +16,9 @@ export interface IssuePageQuery {
 
 const PER_PAGE = 100;
 
-/** GitHub's error JSON: { message, errors: [{ message | code, field }] }. */
-function describeGitHubError(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
-  const { message, errors } = body as { message?: unknown; errors?: unknown };
-  const details = Array.isArray(errors)
-    ? errors.map((e: { message?: string; code?: string; field?: string }) => e.message ?? [e.field, e.code].filter(Boolean).join(' ')).join('; ')
-    : '';
-  return [typeof message === 'string' ? message : '', details].filter(Boolean).join(': ') || undefined;
-}
-
 /** Typed GitHub REST v3 calls; everything HTTP (errors, retries, pacing) lives in ../http. */
 export function createGitHubApi(ctx: ConnectorContext<GitHubConfig, GitHubSecrets>) {
-  const { secrets } = ctx;
-  const http: HttpClient = createHttpClient({
-    service: 'GitHub',
-    headers: {
-      authorization: `Bearer ${secrets.token}`,
-      accept: 'application/vnd.github+json',
-      'x-github-api-version': '2022-11-28',
-      'user-agent': 'trackbridge',
-    },
-    describeError: describeGitHubError,
-    ...connectorHttpOptions('github', ctx, secrets.token),
-  });
+  const { http } = ctx;
   const repoPath = ({ owner, repo }: RepoRef) => `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;
   let viewer: string | undefined;
 
@@ -66,7 +33,6 @@ export function createGitHubApi(ctx: ConnectorContext<GitHubConfig, GitHubSecret
   }
 
   return {
-    http,
     getUser: () => http.json({ path: '/user' }, userShape),
     /** The authenticated login, asked once per client. */
     async viewerLogin(): Promise<string> {
@@ -123,3 +89,13 @@ export function createGitHubApi(ctx: ConnectorContext<GitHubConfig, GitHubSecret
 }
 
 export type GitHubApi = ReturnType<typeof createGitHubApi>;
+
+/** GitHub's error JSON: { message, errors: [{ message | code, field }] }. */
+export function describeGitHubError(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { message, errors } = body as { message?: unknown; errors?: unknown };
+  const details = Array.isArray(errors)
+    ? errors.map((e: { message?: string; code?: string; field?: string }) => e.message ?? [e.field, e.code].filter(Boolean).join(' ')).join('; ')
+    : '';
+  return [typeof message === 'string' ? message : '', details].filter(Boolean).join(': ') || undefined;
+}

@@ -1,39 +1,17 @@
-import { z } from 'zod';
 import { ConflictError, PermanentError, isRemoteError } from '../errors';
+import { defineConnector } from '../define';
 import { parseLinkHeader, pullIncremental } from '../http';
 import { appendMarker, hasMarker } from '../marker';
-import type { ConnectorClient, ConnectorDefinition, ConnectorContext, ScopeGroup } from '../types';
-import { type GitHubConfig, type GitHubRepo, type GitHubSecrets, createGitHubApi } from './client';
+import type { AttachmentStore, CommentWriter, ConnectorContext, Reader, ScopeGroup, Writer } from '../types';
+import { type GitHubApi, type GitHubRepo, createGitHubApi, describeGitHubError } from './client';
+import { type GitHubConfig, type GitHubSecrets, configSchema, secretsSchema } from './config';
 import { gitHubEditsSince } from './history';
 import { type GitHubIssue, fileLinkBody, isFileLink, isPullRequest, parseRepo, toFileLink, toIssuePatch, toRemoteComment, toRemoteItem } from './mapping';
 
-const configSchema = z.strictObject({
-  baseUrl: z.url({ protocol: /^https?$/ }).default('https://api.github.com')
-    .describe('API root: https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server'),
-  overlapSeconds: z.number().int().min(0).max(3600).default(5)
-    .describe('How far before the newest update seen the next pull starts again'),
-  maxRequestsPerSecond: z.number().positive().max(100).default(10),
-  maxInlineWaitSeconds: z.number().min(0).max(300).default(30)
-    .describe('Rate-limit waits up to this long are slept; longer ones reschedule the activity'),
-  timeoutSeconds: z.number().positive().max(300).default(30),
-});
+type Ctx = ConnectorContext<GitHubConfig, GitHubSecrets>;
+const item = (scope: string, issue: GitHubIssue) => toRemoteItem(issue, scope);
 
-const secretsSchema = z.strictObject({ token: z.string().min(1).describe('Personal access token or app installation token') });
-
-function connect(ctx: ConnectorContext<GitHubConfig, GitHubSecrets>): ConnectorClient {
-  const api = createGitHubApi(ctx);
-  const item = (scope: string, issue: GitHubIssue) => toRemoteItem(issue, scope);
-
-  async function findByMarker(scope: string, marker: string) {
-    const ref = parseRepo(scope);
-    const matches = (issue: GitHubIssue) => !isPullRequest(issue) && hasMarker(issue.body, marker);
-    const found = await api.searchIssues(`repo:${scope} "${marker}" in:body`);
-    let issue = found.items.find(matches);
-    // Search is eventually consistent: an issue created seconds ago may not be indexed yet.
-    issue ??= (await api.listRecentIssuesBy(ref, await api.viewerLogin())).find(matches);
-    return issue ? item(scope, issue) : null;
-  }
-
+function reader(api: GitHubApi, ctx: Ctx): Reader {
   return {
     async testConnection() {
       try {
@@ -87,17 +65,11 @@ function connect(ctx: ConnectorContext<GitHubConfig, GitHubSecrets>): ConnectorC
     async listComments(scope, remoteId, since) {
       return (await api.listComments(parseRepo(scope), remoteId, since)).filter((c) => !isFileLink(c)).map(toRemoteComment);
     },
+  };
+}
 
-    /** Only the links this connector posted: GitHub's API has no attachments to download. */
-    async listAttachments(scope, remoteId) {
-      return (await api.listComments(parseRepo(scope), remoteId)).map(toFileLink).filter((a) => a !== null);
-    },
-
-    async addAttachment(scope, remoteId, file) {
-      const comment = await api.createComment(parseRepo(scope), remoteId, fileLinkBody({ name: file.name, url: file.url, size: file.data.byteLength }));
-      return toFileLink(comment)!;
-    },
-
+function writer(api: GitHubApi): Writer {
+  return {
     async createItem(scope, { fields, marker }) {
       const ref = parseRepo(scope);
       const created = await api.createIssue(ref, {
@@ -111,7 +83,15 @@ function connect(ctx: ConnectorContext<GitHubConfig, GitHubSecrets>): ConnectorC
       return item(scope, await api.updateIssue(ref, String(created.number), toIssuePatch({ closed: true })));
     },
 
-    findByMarker,
+    async findByMarker(scope, marker) {
+      const ref = parseRepo(scope);
+      const matches = (issue: GitHubIssue) => !isPullRequest(issue) && hasMarker(issue.body, marker);
+      const found = await api.searchIssues(`repo:${scope} "${marker}" in:body`);
+      let issue = found.items.find(matches);
+      // Search is eventually consistent: an issue created seconds ago may not be indexed yet.
+      issue ??= (await api.listRecentIssuesBy(ref, await api.viewerLogin())).find(matches);
+      return issue ? item(scope, issue) : null;
+    },
 
     async updateItem(scope, remoteId, changes, version) {
       const ref = parseRepo(scope);
@@ -133,6 +113,11 @@ function connect(ctx: ConnectorContext<GitHubConfig, GitHubSecrets>): ConnectorC
       await api.updateIssue(parseRepo(scope), remoteId, { state: 'closed', state_reason: 'not_planned' });
     },
 
+  };
+}
+
+function comments(api: GitHubApi): CommentWriter {
+  return {
     async addComment(scope, remoteId, body) {
       return toRemoteComment(await api.createComment(parseRepo(scope), remoteId, body));
     },
@@ -143,7 +128,26 @@ function connect(ctx: ConnectorContext<GitHubConfig, GitHubSecrets>): ConnectorC
   };
 }
 
-export const github: ConnectorDefinition<GitHubConfig, GitHubSecrets> = {
+/** GitHub's API has no attachments: a file is a comment linking to the hub's copy, never downloaded back. */
+function attachments(api: GitHubApi): AttachmentStore {
+  return {
+    /** Only the links this connector posted: GitHub's API has no attachments to download. */
+    async listAttachments(scope, remoteId) {
+      return (await api.listComments(parseRepo(scope), remoteId)).map(toFileLink).filter((a) => a !== null);
+    },
+
+    async addAttachment(scope, remoteId, file) {
+      const comment = await api.createComment(parseRepo(scope), remoteId, fileLinkBody({ name: file.name, url: file.url, size: file.data.byteLength }));
+      return toFileLink(comment)!;
+    },
+
+    downloadAttachment(scope, attachment) {
+      return Promise.reject(new PermanentError(`GitHub holds only a link to ${attachment.name} (${scope}): nothing to download`));
+    },
+  };
+}
+
+export const github = defineConnector({
   slug: 'github',
   name: 'GitHub Issues',
   description: 'Issues of a GitHub or GitHub Enterprise Server repository (REST v3). Pull requests are skipped. '
@@ -151,6 +155,17 @@ export const github: ConnectorDefinition<GitHubConfig, GitHubSecrets> = {
   logoUrl: 'https://github.githubassets.com/favicons/favicon.svg',
   configSchema,
   secretsSchema,
-  capabilities: { pull: true, write: true, comments: true, attachments: false, conditionalRequests: true, customFields: false },
-  connect,
-};
+  fields: ['title', 'description', 'status', 'labels', 'assignee'],
+  conditionalRequests: true,
+  http: {
+    service: 'GitHub',
+    auth: { header: 'authorization', value: (secrets) => `Bearer ${secrets.token}` },
+    headers: { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' },
+    describeError: describeGitHubError,
+  },
+  session: createGitHubApi,
+  reader,
+  writer,
+  comments,
+  attachments,
+});

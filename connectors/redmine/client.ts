@@ -1,24 +1,10 @@
 import { z } from 'zod';
 import { isRemoteError } from '../errors';
-import { type HttpClient, type HttpResponse, createHttpClient, paginateOffset } from '../http';
-import { connectorHttpOptions } from '../http/options';
+import { type HttpResponse, paginateOffset } from '../http';
 import type { ConnectorContext, Json } from '../types';
+import type { RedmineConfig, RedmineSecrets } from './config';
 import type { RedmineIssue } from './mapping';
 import { currentUserShape, issueListShape, membershipShape, namedRef, oneIssueShape, projectShape, statusShape } from './shapes';
-
-export interface RedmineConfig {
-  baseUrl: string;
-  overlapSeconds: number;
-  /** Tracker of created issues; the project's default when absent. */
-  trackerName?: string | undefined;
-  maxRequestsPerSecond: number;
-  maxInlineWaitSeconds: number;
-  timeoutSeconds: number;
-}
-
-export interface RedmineSecrets {
-  apiKey: string;
-}
 
 export type RedmineProject = z.infer<typeof projectShape>;
 export type RedmineMembership = z.infer<typeof membershipShape>;
@@ -39,20 +25,14 @@ const projectCustomFieldsShape = z.looseObject({
 });
 
 /** Redmine's error JSON: { errors: ["Subject cannot be blank", ...] }. */
-function describeRedmineError(body: unknown): string | undefined {
+export function describeRedmineError(body: unknown): string | undefined {
   const errors = typeof body === 'object' && body !== null ? (body as { errors?: unknown }).errors : undefined;
   return Array.isArray(errors) && errors.length > 0 ? errors.join('; ') : undefined;
 }
 
 /** Typed Redmine REST calls; everything HTTP (errors, retries, pacing) lives in ../http. */
 export function createRedmineApi(ctx: ConnectorContext<RedmineConfig, RedmineSecrets>) {
-  const { secrets } = ctx;
-  const http: HttpClient = createHttpClient({
-    service: 'Redmine',
-    headers: { 'x-redmine-api-key': secrets.apiKey, 'user-agent': 'trackbridge' },
-    describeError: describeRedmineError,
-    ...connectorHttpOptions('redmine', ctx, secrets.apiKey),
-  });
+  const { http } = ctx;
   const project = (id: string) => `/projects/${encodeURIComponent(id)}`;
   const issue = (id: string) => `/issues/${encodeURIComponent(id)}.json`;
 
@@ -72,7 +52,6 @@ export function createRedmineApi(ctx: ConnectorContext<RedmineConfig, RedmineSec
   }
 
   return {
-    http,
     /** Asked once per client: the push asks it after each write, to tell its own journals (history.ts). */
     currentUser: once(() => http.json({ path: '/users/current.json' }, currentUserShape)),
     listProjects: () => all('/projects.json', 'projects', projectShape),

@@ -1,30 +1,23 @@
-import { z } from 'zod';
 import { ConflictError, PermanentError, isRemoteError } from '../errors';
+import { defineConnector } from '../define';
 import { pullIncremental } from '../http';
 import { appendMarker, hasMarker } from '../marker';
-import type { ConnectorClient, ConnectorContext, ConnectorDefinition, RemoteAttachment, RemoteComment, RemoteItem, ScopeGroup } from '../types';
-import { PAGE_SIZE, type RedmineConfig, type RedmineSecrets, createRedmineApi } from './client';
+import type { AttachmentStore, CommentWriter, ConnectorContext, Reader, RemoteAttachment, RemoteComment, RemoteItem, ScopeGroup, Writer } from '../types';
+import { PAGE_SIZE, type RedmineApi, createRedmineApi, describeRedmineError } from './client';
+import { type RedmineConfig, type RedmineSecrets, configSchema, secretsSchema } from './config';
 import { type RedmineIssue, toRemoteAttachment, toRemoteComments, toRemoteItem } from './mapping';
 import { idByName, toIssueBody } from './resolve';
 import { redmineEditsSince } from './history';
 
-const configSchema = z.strictObject({
-  baseUrl: z.url({ protocol: /^https?$/ }).describe('Root URL of the Redmine instance, e.g. https://redmine.example.com'),
-  overlapSeconds: z.number().int().min(0).max(3600).default(5)
-    .describe('How far before the newest update seen the next pull starts again'),
-  trackerName: z.string().min(1).optional().describe("Tracker of created issues; the project's default when absent"),
-  maxRequestsPerSecond: z.number().positive().max(100).default(10),
-  maxInlineWaitSeconds: z.number().min(0).max(300).default(30),
-  timeoutSeconds: z.number().positive().max(300).default(30),
-});
-
-const secretsSchema = z.strictObject({ apiKey: z.string().min(1).describe('API key (My account → API access key)') });
-
 const TOP_LEVEL = '(top level)';
 
-function connect(ctx: ConnectorContext<RedmineConfig, RedmineSecrets>): ConnectorClient {
-  const api = createRedmineApi(ctx);
-  const baseUrl = api.http.baseUrl;
+type Ctx = ConnectorContext<RedmineConfig, RedmineSecrets>;
+type Session = ReturnType<typeof session>;
+
+/** The typed API and the reads every capability shares. */
+function session(ctx: Ctx) {
+  const api: RedmineApi = createRedmineApi(ctx);
+  const baseUrl = ctx.http.baseUrl;
 
   /** Maps issues, looking statuses up only when the JSON lacks is_closed (Redmine before 4.2). */
   async function toItems(issues: RedmineIssue[]): Promise<RemoteItem[]> {
@@ -53,6 +46,10 @@ function connect(ctx: ConnectorContext<RedmineConfig, RedmineSecrets>): Connecto
     return (issue.attachments ?? []).map(toRemoteAttachment);
   }
 
+  return { api, baseUrl, toItems, readItem, comments, attachments };
+}
+
+function reader({ api, baseUrl, toItems, comments }: Session, ctx: Ctx): Reader {
   return {
     async testConnection() {
       try {
@@ -104,6 +101,11 @@ function connect(ctx: ConnectorContext<RedmineConfig, RedmineSecrets>): Connecto
       return since === undefined ? all : all.filter((c) => Date.parse(c.createdAt) >= Date.parse(since));
     },
 
+  };
+}
+
+function writer({ api, toItems, readItem }: Session, ctx: Ctx): Writer {
+  return {
     async createItem(scope, { fields, marker }) {
       const body = await toIssueBody(api, scope, { ...fields, description: appendMarker(fields.description, marker) }, null);
       body.project_id = scope;
@@ -162,24 +164,16 @@ function connect(ctx: ConnectorContext<RedmineConfig, RedmineSecrets>): Connecto
       }
     },
 
+  };
+}
+
+function commentWriter({ api, comments }: Session): CommentWriter {
+  return {
     async addComment(_scope, remoteId, body) {
       await api.updateIssue(remoteId, { notes: body });
       const text = body.replace(/\r\n/g, '\n');
       const added = (await comments(remoteId)).filter((c) => c.body === text).at(-1);
       if (!added) throw new PermanentError(`Redmine issue #${remoteId}: the note was sent but is not visible (private or filtered?)`);
-      return added;
-    },
-
-    listAttachments: (_scope, remoteId) => attachments(remoteId),
-
-    downloadAttachment: (_scope, attachment) => api.download(attachment.remoteId, attachment.name),
-
-    /** Redmine's two steps: upload the bytes for a token, then attach the token to the issue. */
-    async addAttachment(_scope, remoteId, file) {
-      const { token } = await api.upload(file.name, file.data);
-      await api.updateIssue(remoteId, { uploads: [{ token, filename: file.name, content_type: file.contentType }] });
-      const added = (await attachments(remoteId)).filter((a) => a.name === file.name && a.size === file.data.byteLength).at(-1);
-      if (!added) throw new PermanentError(`Redmine issue #${remoteId}: ${file.name} was uploaded but is not attached`);
       return added;
     },
 
@@ -199,7 +193,25 @@ function connect(ctx: ConnectorContext<RedmineConfig, RedmineSecrets>): Connecto
   };
 }
 
-export const redmine: ConnectorDefinition<RedmineConfig, RedmineSecrets> = {
+function attachmentStore({ api, attachments }: Session): AttachmentStore {
+  return {
+    listAttachments: (_scope, remoteId) => attachments(remoteId),
+
+    downloadAttachment: (_scope, attachment) => api.download(attachment.remoteId, attachment.name),
+
+    /** Redmine's two steps: upload the bytes for a token, then attach the token to the issue. */
+    async addAttachment(_scope, remoteId, file) {
+      const { token } = await api.upload(file.name, file.data);
+      await api.updateIssue(remoteId, { uploads: [{ token, filename: file.name, content_type: file.contentType }] });
+      const added = (await attachments(remoteId)).filter((a) => a.name === file.name && a.size === file.data.byteLength).at(-1);
+      if (!added) throw new PermanentError(`Redmine issue #${remoteId}: ${file.name} was uploaded but is not attached`);
+      return added;
+    },
+
+  };
+}
+
+export const redmine = defineConnector({
   slug: 'redmine',
   name: 'Redmine',
   description: 'Issues of a Redmine project (REST API, Redmine 4.2 or later; editing notes needs 5.0). '
@@ -208,6 +220,16 @@ export const redmine: ConnectorDefinition<RedmineConfig, RedmineSecrets> = {
   logoUrl: 'https://www.redmine.org/favicon.ico',
   configSchema,
   secretsSchema,
-  capabilities: { pull: true, write: true, comments: true, attachments: true, conditionalRequests: true, customFields: true },
-  connect,
-};
+  fields: ['title', 'description', 'status', 'priority', 'assignee', 'customFields'],
+  conditionalRequests: true,
+  http: {
+    service: 'Redmine',
+    auth: { header: 'x-redmine-api-key', value: (secrets) => secrets.apiKey },
+    describeError: describeRedmineError,
+  },
+  session,
+  reader,
+  writer,
+  comments: commentWriter,
+  attachments: attachmentStore,
+});

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { capability, connect as connectDefinition } from '../../connectors/define';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { github } from '../../connectors/github';
 import { type RemoteError, isAuthError, isConflictError, isRemoteError, isTransientError } from '../../connectors/errors';
@@ -18,7 +19,7 @@ afterEach(async () => {
 });
 
 function connect(config: Record<string, unknown> = {}, token = gh.token): ConnectorClient {
-  return github.connect({
+  return connectDefinition(github, {
     config: github.configSchema.parse({ baseUrl: gh.url, ...config }),
     secrets: github.secretsSchema.parse({ token }),
     logger,
@@ -209,7 +210,7 @@ describe('writes', () => {
   it('creates with a hidden marker that reads never show, and finds it again by marker', async () => {
     gh.seedIssues(REPO, 20, { seed: 8 });
     const client = connect();
-    const created = await client.createItem!(REPO, { fields, marker: 'tb-b1-s42' });
+    const created = await capability(client, 'writer').createItem(REPO, { fields, marker: 'tb-b1-s42' });
     const stored = gh.getIssue(REPO, Number(created.remoteId));
     expect(stored?.body).toBe('Body text\n\n\n<!-- trackbridge:tb-b1-s42 -->');
     expect(created.fields).toMatchObject({ title: 'From the hub', description: 'Body text\n', assignee: 'mona', labels: ['bug'] });
@@ -217,30 +218,30 @@ describe('writes', () => {
     const pulled = (await pages(client, null)).flatMap((p) => p.items).find((i) => i.remoteId === created.remoteId);
     expect(pulled?.fields.description).toBe('Body text\n');
 
-    await expect(client.findByMarker!(REPO, 'tb-b1-s42')).resolves.toMatchObject({ remoteId: created.remoteId });
-    await expect(client.findByMarker!(REPO, 'tb-b1-s4')).resolves.toBeNull();
+    await expect(capability(client, 'writer').findByMarker(REPO, 'tb-b1-s42')).resolves.toMatchObject({ remoteId: created.remoteId });
+    await expect(capability(client, 'writer').findByMarker(REPO, 'tb-b1-s4')).resolves.toBeNull();
   });
 
   it('finds a marker that search has not indexed yet', async () => {
     gh.setSearchLag(60_000);
     const client = connect();
-    const created = await client.createItem!(REPO, { fields: { ...fields, closed: true, status: 'closed' }, marker: 'tb-lag' });
+    const created = await capability(client, 'writer').createItem(REPO, { fields: { ...fields, closed: true, status: 'closed' }, marker: 'tb-lag' });
     expect(created.fields.closed).toBe(true);
-    await expect(client.findByMarker!(REPO, 'tb-lag')).resolves.toMatchObject({ remoteId: created.remoteId });
+    await expect(capability(client, 'writer').findByMarker(REPO, 'tb-lag')).resolves.toMatchObject({ remoteId: created.remoteId });
     expect(gh.countRequests({ path: '/search/issues' })).toBe(1);
   });
 
   it('updates fields, refuses a stale version, and closes as not planned on delete', async () => {
     const client = connect();
-    const created = await client.createItem!(REPO, { fields, marker: 'tb-upd' });
-    const updated = await client.updateItem!(REPO, created.remoteId, { title: 'Renamed', closed: true, assignee: null, labels: [] }, created.version);
+    const created = await capability(client, 'writer').createItem(REPO, { fields, marker: 'tb-upd' });
+    const updated = await capability(client, 'writer').updateItem(REPO, created.remoteId, { title: 'Renamed', closed: true, assignee: null, labels: [] }, created.version);
     expect(updated.fields).toMatchObject({ title: 'Renamed', status: 'closed', closed: true, assignee: null, labels: [] });
 
     gh.editIssue(REPO, Number(created.remoteId), { title: 'Edited on GitHub' });
-    expect(isConflictError(await failure(client.updateItem!(REPO, created.remoteId, { title: 'Stale' }, updated.version)))).toBe(true);
+    expect(isConflictError(await failure(capability(client, 'writer').updateItem(REPO, created.remoteId, { title: 'Stale' }, updated.version)))).toBe(true);
     expect(gh.getIssue(REPO, Number(created.remoteId))?.title).toBe('Edited on GitHub');
 
-    await client.deleteItem!(REPO, created.remoteId);
+    await capability(client, 'writer').deleteItem(REPO, created.remoteId);
     expect(gh.getIssue(REPO, Number(created.remoteId))).toMatchObject({ state: 'closed', state_reason: 'not_planned' });
   });
 
@@ -248,9 +249,9 @@ describe('writes', () => {
     const client = connect();
     const issue = gh.addIssue(REPO, { title: 'Talk' });
     gh.addComment(REPO, issue.number, 'first', { user: 'mona' });
-    const added = await client.addComment!(REPO, String(issue.number), 'from the hub');
+    const added = await capability(client, 'comments').addComment(REPO, String(issue.number), 'from the hub');
     expect(added).toMatchObject({ author: 'sync-bot', body: 'from the hub' });
-    const edited = await client.updateComment!(REPO, String(issue.number), added.remoteId, 'edited');
+    const edited = await capability(client, 'comments').updateComment(REPO, String(issue.number), added.remoteId, 'edited');
     expect(edited.body).toBe('edited');
     const comments = await client.listComments(REPO, String(issue.number));
     expect(comments.map((c) => [c.author, c.body])).toEqual([['mona', 'first'], ['sync-bot', 'edited']]);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { capability, connect as connectDefinition } from '../../connectors/define';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type RemoteError, isAuthError, isConflictError, isPermanentError, isRemoteError } from '../../connectors/errors';
@@ -17,7 +18,7 @@ beforeAll(async () => {
 });
 
 function connect(apiKey = r.apiKey, config: Record<string, unknown> = {}): ConnectorClient {
-  return redmine.connect({
+  return connectDefinition(redmine, {
     config: redmine.configSchema.parse({ baseUrl: r.url, ...config }),
     secrets: redmine.secretsSchema.parse({ apiKey }),
     logger,
@@ -163,27 +164,27 @@ describe('writes', () => {
     const client = connect();
     const marker = `tb-${randomBytes(4).toString('hex')}`;
 
-    const created = await client.createItem!(project.identifier, { fields, marker });
+    const created = await capability(client, 'writer').createItem(project.identifier, { fields, marker });
     expect(created.fields).toMatchObject({ title: 'From the hub', description: 'Line one\nline two', status: 'In Progress', priority: 'High' });
     expect((await getIssue(r, Number(created.remoteId))).description).toContain(`<!-- trackbridge:${marker} -->`);
-    await expect(client.findByMarker!(project.identifier, marker)).resolves.toMatchObject({ remoteId: created.remoteId });
-    await expect(client.findByMarker!(project.identifier, `${marker}x`)).resolves.toBeNull();
+    await expect(capability(client, 'writer').findByMarker(project.identifier, marker)).resolves.toMatchObject({ remoteId: created.remoteId });
+    await expect(capability(client, 'writer').findByMarker(project.identifier, `${marker}x`)).resolves.toBeNull();
 
-    const updated = await client.updateItem!(project.identifier, created.remoteId, { title: 'Renamed', closed: true }, created.version);
+    const updated = await capability(client, 'writer').updateItem(project.identifier, created.remoteId, { title: 'Renamed', closed: true }, created.version);
     expect(updated.fields).toMatchObject({ title: 'Renamed', status: 'Closed', closed: true });
 
     await sleep(1_100); // updated_on has one-second resolution
     await editIssue(r, Number(created.remoteId), { subject: 'Edited in Redmine' });
-    expect(isConflictError(await failure(client.updateItem!(project.identifier, created.remoteId, { title: 'Stale' }, updated.version)))).toBe(true);
+    expect(isConflictError(await failure(capability(client, 'writer').updateItem(project.identifier, created.remoteId, { title: 'Stale' }, updated.version)))).toBe(true);
 
-    const comment = await client.addComment!(project.identifier, created.remoteId, 'hello\nfrom the hub');
+    const comment = await capability(client, 'comments').addComment(project.identifier, created.remoteId, 'hello\nfrom the hub');
     expect(comment).toMatchObject({ author: 'Redmine Admin', body: 'hello\nfrom the hub' });
-    const edited = await client.updateComment!(project.identifier, created.remoteId, comment.remoteId, 'edited note');
+    const edited = await capability(client, 'comments').updateComment(project.identifier, created.remoteId, comment.remoteId, 'edited note');
     expect(edited).toMatchObject({ remoteId: comment.remoteId, body: 'edited note' });
 
-    await client.deleteItem!(project.identifier, created.remoteId);
+    await capability(client, 'writer').deleteItem(project.identifier, created.remoteId);
     await expect(client.getItem(project.identifier, created.remoteId)).resolves.toBeNull();
-    await client.deleteItem!(project.identifier, created.remoteId); // already gone: still fine
+    await capability(client, 'writer').deleteItem(project.identifier, created.remoteId); // already gone: still fine
   });
 
   it('maps assignees and custom fields by name', async () => {
@@ -191,15 +192,15 @@ describe('writes', () => {
     const developer = await addDeveloper(project);
     const field = await createCustomField(r, { name: `Severity ${randomBytes(3).toString('hex')}`, format: 'string', project: project.identifier });
     const client = connect();
-    const created = await client.createItem!(project.identifier, {
+    const created = await capability(client, 'writer').createItem(project.identifier, {
       fields: { ...fields, assignee: developer, customFields: { [field.name]: 'major' } },
       marker: `tb-${randomBytes(4).toString('hex')}`,
     });
     expect(created.fields).toMatchObject({ assignee: developer, customFields: { [field.name]: 'major' } });
-    const cleared = await client.updateItem!(project.identifier, created.remoteId, { assignee: null, customFields: { [field.name]: null } });
+    const cleared = await capability(client, 'writer').updateItem(project.identifier, created.remoteId, { assignee: null, customFields: { [field.name]: null } });
     expect(cleared.fields).toMatchObject({ assignee: null, customFields: { [field.name]: null } });
 
-    const error = await failure(client.updateItem!(project.identifier, created.remoteId, { assignee: 'Nobody Here' }));
+    const error = await failure(capability(client, 'writer').updateItem(project.identifier, created.remoteId, { assignee: 'Nobody Here' }));
     expect(isPermanentError(error)).toBe(true);
     expect(error.message).toContain('"Nobody Here"');
   });
@@ -207,7 +208,7 @@ describe('writes', () => {
   it('an unknown status name is a PermanentError that names it', async () => {
     const project = await createProject(r);
     const [issue] = await seedIssues(r, project.identifier, 1);
-    const error = await failure(connect().updateItem!(project.identifier, String(issue!.id), { status: 'Wontfix-ish' }));
+    const error = await failure(capability(connect(), 'writer').updateItem(project.identifier, String(issue!.id), { status: 'Wontfix-ish' }));
     expect(isPermanentError(error)).toBe(true);
     expect(error.message).toContain('"Wontfix-ish"');
     expect((await getIssue(r, issue!.id)).status.name).toBe('New');

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { httpConfigFields } from '../define';
+
+export const configSchema = z.strictObject({
+  baseUrl: z.url({ protocol: /^https?$/ }).describe('Root URL of the Redmine instance, e.g. https://redmine.example.com'),
+  overlapSeconds: z.number().int().min(0).max(3600).default(5)
+    .describe('How far before the newest update seen the next pull starts again'),
+  trackerName: z.string().min(1).optional().describe("Tracker of created issues; the project's default when absent"),
+  ...httpConfigFields,
+});
+
+export const secretsSchema = z.strictObject({ apiKey: z.string().min(1).describe('API key (My account → API access key)') });
+
+export type RedmineConfig = z.output<typeof configSchema>;
+export type RedmineSecrets = z.output<typeof secretsSchema>;
