@@ -3,6 +3,7 @@ import { swaggerUI } from '@hono/swagger-ui';
 import { bearerAuth, type AuthVariables } from './auth';
 import { connectionRoutes } from './connections';
 import { connectorRoutes } from './connectors';
+import { pluginRoutes } from './plugins';
 import type { ApiDeps } from './deps';
 import { ApiError, errorHandler } from './errors';
 import { healthRoutes } from './health';
@@ -36,6 +37,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/health', healthRoutes(deps));
   app.route('/connectors', connectorRoutes(deps));
   app.route('/connections', connectionRoutes(deps));
+  app.route('/plugins', pluginRoutes(deps));
   app.route('/runs', runRoutes(deps));
   app.route('/projects', projectRoutes(deps));
   app.route('/bindings', bindingRoutes(deps));

@@ -5,6 +5,7 @@ import type { SecretBox } from '../lib/crypto';
 import type { ConnectorDefinition } from '../connectors/types';
 import type { DestinationPolicy } from '../connectors/http/destination';
 import type { ApiLimits } from './limits';
+import type { LoadedPlugin } from '../plugins/registry';
 
 export interface ApiDeps {
   db: Db;
@@ -13,6 +14,8 @@ export interface ApiDeps {
   /** Where a connection's baseUrl may point; without one only link-local and metadata addresses are refused. */
   destinations?: DestinationPolicy;
   connectors: readonly ConnectorDefinition[];
+  /** Loaded plugins (the core's own first) for `GET /plugins` and the action routes; the process's own when omitted. */
+  plugins?: readonly LoadedPlugin[];
   secretBox: SecretBox;
   logger: Logger;
   /** Probes for /health; each throws when its dependency is down. */

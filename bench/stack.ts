@@ -1,6 +1,6 @@
 import { and, count, eq, isNull } from 'drizzle-orm';
 import { createApp } from '../api/app';
-import { allConnectors } from '../connectors/registry';
+import { installedConnectors } from '../plugins/registry';
 import { createApiToken } from '../db/tokens';
 import { stories } from '../db/schema';
 import type { SyncSummary } from '../workflows/syncLoop';
@@ -58,7 +58,7 @@ export async function openStack(env: BenchEnv, warmup: GitHubDouble): Promise<St
       db: database.db,
       temporal: env.client,
       taskQueue: running.taskQueue,
-      connectors: allConnectors,
+      connectors: installedConnectors(),
       secretBox: env.secretBox,
       logger: env.logger,
       checks: { database: () => database.ping(), temporal: async () => undefined },

@@ -5,7 +5,11 @@
  */
 export type RemoteErrorKind = 'transient' | 'permanent' | 'auth' | 'conflict';
 
+/** Marks remote errors across copies of this module (a plugin may bundle its own copy of the SDK). */
+const REMOTE_ERROR = Symbol.for('trackbridge.RemoteError');
+
 export class RemoteError extends Error {
+  readonly [REMOTE_ERROR] = true;
   constructor(
     readonly kind: RemoteErrorKind,
     message: string,
@@ -57,7 +61,8 @@ export class ConflictError extends RemoteError {
   }
 }
 
-export const isRemoteError = (e: unknown): e is RemoteError => e instanceof RemoteError;
+export const isRemoteError = (e: unknown): e is RemoteError =>
+  e instanceof RemoteError || (e instanceof Error && (e as unknown as Record<symbol, unknown>)[REMOTE_ERROR] === true);
 export const isTransientError = (e: unknown): e is TransientError => isRemoteError(e) && e.kind === 'transient';
 export const isPermanentError = (e: unknown): e is PermanentError => isRemoteError(e) && e.kind === 'permanent';
 export const isAuthError = (e: unknown): e is AuthError => isRemoteError(e) && e.kind === 'auth';

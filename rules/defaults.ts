@@ -1,4 +1,4 @@
-import { findConnector } from '../connectors/registry';
+import { findConnector } from '../plugins/registry';
 import { RuleSetSchema, type EffectiveRules, type FieldRule } from './schema';
 
 const twoWay = (field: string): FieldRule => ({ hub: field, remote: field, kind: 'two_way' });

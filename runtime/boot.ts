@@ -3,15 +3,22 @@ import { ConfigError, loadConfig, type Config } from '../lib/config';
 import { isDatabaseUnavailable, summarizeError } from '../lib/error-summary';
 import { createLogger } from '../lib/logger';
 import { secretHeaders } from '../connectors/define';
-import { allConnectors } from '../connectors/registry';
+import { installedConnectors } from '../plugins/registry';
+import { loadPlugins, parsePluginList } from '../plugins/load';
+import { PluginError } from '../plugins/validate';
 
-/** Parses the config or exits with the one message that lists every bad variable. */
-export function boot(): { config: Config; logger: Logger } {
+/**
+ * Parses the config and loads the plugins it names, or exits with the one message that lists every
+ * bad variable, or names the plugin and the field at fault. The logger is made after the plugins,
+ * so it redacts their connectors' credential headers too.
+ */
+export async function boot(): Promise<{ config: Config; logger: Logger }> {
   try {
     const config = loadConfig();
-    return { config, logger: createLogger(config, undefined, secretHeaders(allConnectors)) };
+    await loadPlugins(parsePluginList(config.TRACKBRIDGE_PLUGINS));
+    return { config, logger: createLogger(config, undefined, secretHeaders(installedConnectors())) };
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof PluginError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(2);
     }

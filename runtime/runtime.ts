@@ -6,7 +6,7 @@ import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app';
 import { countApiTokens, createApiToken } from '../db/tokens';
-import { allConnectors, getConnector } from '../connectors/registry';
+import { installedConnectors, getConnector } from '../plugins/registry';
 import { destinationPolicy } from '../connectors/http/destination';
 import type { Config } from '../lib/config';
 import type { Core } from './context';
@@ -53,7 +53,7 @@ export async function startApiServer(config: Config, core: Core, temporal: Clien
     db: core.database.db,
     temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    connectors: allConnectors,
+    connectors: installedConnectors(),
     secretBox: core.secretBox,
     logger,
     destinations: destinationPolicy(config),

@@ -4,7 +4,7 @@ import { ensureFirstToken, onShutdown, startApiServer } from '../runtime/runtime
 import { connectClient } from '../runtime/temporal';
 
 /** `npm run api`: the HTTP API alone (production shape). */
-const { config, logger } = boot();
+const { config, logger } = await boot();
 requireDatabaseUrl(config, 'The API');
 const core = await whenReachable('Postgres', () => openCore(config, logger), { logger, unreachable: isPostgresUnreachable });
 await ensureFirstToken(core, { dataDir: config.DATA_DIR, logger });

@@ -12,7 +12,7 @@ import { resealConnectionSecrets } from '../db/secret-rotation';
  * TRACKBRIDGE_SECRET_KEY, reading the old key from stdin (never from arguments, which `ps` shows).
  * Stop the API and the worker first; signed file links made under the old key stop working.
  */
-const { config } = boot();
+const { config } = await boot();
 const logger = createLogger(config, pino.destination(2));
 const chunks: Buffer[] = [];
 for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

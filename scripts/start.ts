@@ -9,7 +9,7 @@ import { resolveTemporalCli } from '../runtime/temporal-cli';
  * `npm start`: everything in one process for a laptop: the Temporal dev server (unless
  * TEMPORAL_ADDRESS is set), the database (embedded unless DATABASE_URL is set), the worker and the API.
  */
-const { config, logger } = boot();
+const { config, logger } = await boot();
 let dev: DevServer | undefined;
 if (config.temporalManaged) {
   const cli = await resolveTemporalCli({ logger });

@@ -6,7 +6,7 @@ import { resolveTemporalCli } from '../runtime/temporal-cli';
  * `npm run temporal -- path` prints (and if needed builds) the CLI; `npm run temporal -- dev` runs the
  * dev server alone, for running `npm run api` and `npm run worker` as separate processes on a laptop.
  */
-const { config, logger } = boot();
+const { config, logger } = await boot();
 const cli = await resolveTemporalCli({ logger });
 if (process.argv[2] === 'dev') {
   const dev = await startDevServer({ cli, dataDir: config.DATA_DIR, port: config.TEMPORAL_DEV_PORT, uiPort: config.TEMPORAL_UI_PORT, logger });

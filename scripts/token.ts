@@ -12,7 +12,7 @@ const USAGE = 'usage: npm run -s token -- create <name> [--role admin|read] | li
  * stdout, so `TOKEN=$(npm run -s token -- create ci)` captures it (-s keeps npm's banner out);
  * logs and notes go to stderr.
  */
-const { config } = boot();
+const { config } = await boot();
 const logger = createLogger(config, pino.destination(2));
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { role: { type: 'string', default: 'admin' } } });
 const [command, arg, ...extra] = positionals;

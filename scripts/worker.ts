@@ -3,7 +3,7 @@ import { openCore } from '../runtime/context';
 import { onShutdown, startWorker } from '../runtime/runtime';
 
 /** `npm run worker`: the Temporal worker alone (production shape). */
-const { config, logger } = boot();
+const { config, logger } = await boot();
 requireDatabaseUrl(config, 'The worker');
 const core = await whenReachable('Postgres', () => openCore(config, logger), { logger, unreachable: isPostgresUnreachable });
 const { worker, done } = await startWorker(config, core, logger);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowCounts, startFixedRemote } from './support/api-hostile';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { createApp } from '../api/app';
-import { allConnectors } from '../connectors/registry';
+import { installedConnectors } from '../plugins/registry';
 import { openDatabase } from '../db/client';
 import { createTestApi, testLogger, testSecretBox } from './support/harness';
 import { startStack, type Stack } from './support/scenario';
@@ -150,7 +150,7 @@ describe('hostile input: 4xx naming the field, never a 5xx or a half-written row
     const gone = await openDatabase({ url: 'postgres://postgres@127.0.0.1:1/none', dataDir: '.data', poolSize: 1 });
     try {
       const app = createApp({
-        db: gone.db, temporal: stack.client, taskQueue: stack.worker.taskQueue, connectors: allConnectors, secretBox: testSecretBox, logger: testLogger,
+        db: gone.db, temporal: stack.client, taskQueue: stack.worker.taskQueue, connectors: installedConnectors(), secretBox: testSecretBox, logger: testLogger,
         checks: { database: () => gone.ping(), temporal: async () => undefined }, limits: { ratePerMinute: 0 },
       });
       const res = await app.request('/projects', { headers: { authorization: `Bearer ${stack.api.token}` } });

@@ -3,7 +3,7 @@ import type { ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createApp } from '../api/app';
-import { allConnectors } from '../connectors/registry';
+import { installedConnectors } from '../plugins/registry';
 import { insertConnection } from '../db/connections';
 import { createApiToken } from '../db/tokens';
 import { loadConfig } from '../lib/config';
@@ -71,7 +71,7 @@ describe('resource limits (issue 10 §3)', () => {
   let token: string;
 
   const appWith = (limits: Json) => createApp({
-    db: database.db, temporal: client, taskQueue: 'api-limits-no-worker', connectors: allConnectors, secretBox: testSecretBox, logger: testLogger,
+    db: database.db, temporal: client, taskQueue: 'api-limits-no-worker', connectors: installedConnectors(), secretBox: testSecretBox, logger: testLogger,
     checks: { database: () => database.ping(), temporal: async () => undefined }, limits,
   });
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLockLostError, queryRows, withTx, type Database } from '../db/client';
 import { toFailure } from '../activities/failures';
 import { createApp } from '../api/app';
-import { allConnectors } from '../connectors/registry';
+import { installedConnectors } from '../plugins/registry';
 import { summarizeError } from '../lib/error-summary';
 import { createTestDatabase, eventually, testLogger, testSecretBox } from './support/harness';
 import { advisoryLockHolders, terminateBackends } from './support/faults-postgres';
@@ -75,7 +75,7 @@ describe('database connections lost under the engine (real Postgres, pg_terminat
     try {
       expect(database.listeners()).toMatchObject([{ channel: 'tb_faults_channel', listening: true }]);
       const app = createApp({
-        db: database.db, temporal: undefined as never, taskQueue: 'unused', connectors: allConnectors, secretBox: testSecretBox, logger: testLogger,
+        db: database.db, temporal: undefined as never, taskQueue: 'unused', connectors: installedConnectors(), secretBox: testSecretBox, logger: testLogger,
         checks: { database: () => database.ping(), temporal: async () => undefined, listeners: () => database.listeners() },
       });
       const before = notified;
@@ -103,7 +103,7 @@ describe('database connections lost under the engine (real Postgres, pg_terminat
     const listener = await listenWithReconnect({ url: url.toString(), channel: 'tb_faults_unreachable', onNotify: () => undefined });
     try {
       const app = createApp({
-        db: database.db, temporal: undefined as never, taskQueue: 'unused', connectors: allConnectors, secretBox: testSecretBox, logger: testLogger,
+        db: database.db, temporal: undefined as never, taskQueue: 'unused', connectors: installedConnectors(), secretBox: testSecretBox, logger: testLogger,
         checks: { database: () => database.ping(), temporal: async () => undefined, listeners: () => [listener.status()] },
       });
       const res = await app.request('/health');

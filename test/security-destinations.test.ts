@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app';
-import { allConnectors } from '../connectors/registry';
+import { installedConnectors } from '../plugins/registry';
 import { DestinationRefusedError, type DestinationPolicy, guardedFetch, openDestinations, refuseAddress, refuseBaseUrl } from '../connectors/http/destination';
 import { queryRows } from '../db/client';
 import { createApiToken } from '../db/tokens';
@@ -119,7 +119,7 @@ describe('destination policy through the API and the worker', { timeout: 120_000
 
   const apiWith = (destinations: DestinationPolicy) => {
     const app = createApp({
-      db: database.db, temporal: client, taskQueue: worker.taskQueue, connectors: allConnectors, secretBox: testSecretBox, logger: testLogger, destinations,
+      db: database.db, temporal: client, taskQueue: worker.taskQueue, connectors: installedConnectors(), secretBox: testSecretBox, logger: testLogger, destinations,
       checks: { database: () => database.ping(), temporal: async () => undefined },
     });
     return (method: string, path: string, body?: unknown) =>

@@ -5,14 +5,14 @@ import { toFailure } from '../activities/failures';
 import { connections } from '../db/schema';
 import { createLogger } from '../lib/logger';
 import { secretHeaders } from '../connectors/define';
-import { allConnectors } from '../connectors/registry';
+import { installedConnectors } from '../plugins/registry';
 import { createTestDatabase, testSecretBox } from './support/harness';
 
 /** A logger exactly as boot makes it, writing its JSON lines into memory. */
 function capturedLogger() {
   const lines: string[] = [];
   const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });
-  const logger = createLogger({ LOG_LEVEL: 'info', LOG_FORMAT: 'json', NODE_ENV: 'production' }, sink, secretHeaders(allConnectors));
+  const logger = createLogger({ LOG_LEVEL: 'info', LOG_FORMAT: 'json', NODE_ENV: 'production' }, sink, secretHeaders(installedConnectors()));
   return { logger, text: () => lines.join('') };
 }
 
@@ -34,7 +34,7 @@ describe('no secret or user content in logs', () => {
 
   it("redacts each installed connector's credential header, as its definition declares it", () => {
     const { logger, text } = capturedLogger();
-    expect(secretHeaders(allConnectors)).toEqual(expect.arrayContaining(['authorization', 'x-redmine-api-key']));
+    expect(secretHeaders(installedConnectors())).toEqual(expect.arrayContaining(['authorization', 'x-redmine-api-key']));
     logger.info({ request: { headers: { 'x-redmine-api-key': 'rm-key-5550123', authorization: 'Bearer ghp_5550123', accept: 'application/json' } } }, 'request');
     logger.info({ headers: { 'x-redmine-api-key': 'rm-key-5550124' } }, 'request');
     const out = text();

@@ -1,5 +1,5 @@
 import { createActivities } from '../../activities';
-import { getConnector } from '../../connectors/registry';
+import { getConnector } from '../../plugins/registry';
 import type { Json } from '../../connectors/types';
 import { beginRun } from '../../db/runs';
 import { bindings, connections, projects } from '../../db/schema';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { z } from 'zod';
-import { allConnectors, connectors, getConnector } from '../../connectors/registry';
+import { installedConnectors, getConnector } from '../../plugins/registry';
 import { capabilitiesOf, capability, connect, defineConnector, httpConfigFields, secretHeaders } from '../../connectors/define';
 import { isPermanentError } from '../../connectors/errors';
 import { defaultFieldRules } from '../../rules';
@@ -10,7 +10,7 @@ describe('connector registry', () => {
   it('finds connectors by slug', () => {
     expect(getConnector('github').name).toBe('GitHub Issues');
     expect(getConnector('redmine').slug).toBe('redmine');
-    expect(Object.keys(connectors)).toEqual(allConnectors.map((c) => c.slug));
+    expect(installedConnectors().map((c) => c.slug)).toEqual(['github', 'redmine']);
   });
 
   it('rejects an unknown slug, including inherited property names', () => {
@@ -19,7 +19,7 @@ describe('connector registry', () => {
   });
 
   it('has valid slugs and config schemas that parse their defaults', () => {
-    for (const connector of allConnectors) expect(connector.slug).toMatch(/^[a-z0-9-]{1,25}$/);
+    for (const connector of installedConnectors()) expect(connector.slug).toMatch(/^[a-z0-9-]{1,25}$/);
     expect(getConnector('github').configSchema.parse({})).toMatchObject({ baseUrl: 'https://api.github.com', overlapSeconds: 5 });
     expect(() => getConnector('redmine').configSchema.parse({})).toThrow();
     expect(() => getConnector('github').secretsSchema.parse({ token: 'x', extra: 1 })).toThrow();
@@ -64,6 +64,6 @@ describe('a connector is one declaration', () => {
   it("derives the default field rules and the log redaction from the definition's declarations", () => {
     expect(defaultFieldRules('github').map((r) => r.hub)).toEqual(['title', 'description', 'status', 'labels', 'assignee']);
     expect(defaultFieldRules('redmine').map((r) => r.hub)).toContain('customFields');
-    expect(secretHeaders([...allConnectors, readOnly])).toEqual(['authorization', 'x-redmine-api-key', 'x-api-key']);
+    expect(secretHeaders([...installedConnectors(), readOnly])).toEqual(['authorization', 'x-redmine-api-key', 'x-api-key']);
   });
 });

@@ -8,7 +8,7 @@ import { openDatabase, type Database } from '../../db/client';
 import { createSecretBox } from '../../lib/crypto';
 import { createWorker } from '../../runtime/worker';
 import type { ActivityDeps } from '../../activities';
-import { getConnector } from '../../connectors/registry';
+import { getConnector } from '../../plugins/registry';
 import { track } from './resources';
 import { installTemporalRuntime } from '../../runtime/temporal-runtime';
 import { createKeyedMutex } from '../../lib/keyed-mutex';
@@ -104,12 +104,12 @@ export async function startTestWorker(deps: Partial<ActivityDeps> & Pick<Activit
 export async function createTestApi(opts: { database: Database; client: Client; taskQueue: string; temporalCheck?: () => Promise<void>; limits?: Partial<ApiLimits> }) {
   const { createApp } = await import('../../api/app');
   const { createApiToken } = await import('../../db/tokens');
-  const { allConnectors } = await import('../../connectors/registry');
+  const { installedConnectors } = await import('../../plugins/registry');
   const app = createApp({
     db: opts.database.db,
     temporal: opts.client,
     taskQueue: opts.taskQueue,
-    connectors: allConnectors,
+    connectors: installedConnectors(),
     secretBox: testSecretBox,
     logger: testLogger,
     checks: {

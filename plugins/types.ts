@@ -1,0 +1,105 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { ConnectorDefinition, ItemFields, Json } from '../connectors/types';
+
+/** The plugin contract's version. A plugin declares the one it was built against; a mismatch stops the boot. */
+export const PLUGIN_API_VERSION = 1;
+
+/** What a plugin package's default export declares. Everything but the name, version and apiVersion is optional. */
+export interface PluginDefinition {
+  /** The plugin's name, usually its npm package name. Actions are addressed by it. */
+  name: string;
+  /** Semver of the plugin itself, shown by `GET /plugins`. */
+  version: string;
+  /** `PLUGIN_API_VERSION` as the plugin knows it. */
+  apiVersion: number;
+  connectors?: ConnectorDefinition[];
+  actions?: ActionDefinition[];
+  hooks?: HookDefinition[];
+  /** Event sinks (see the events issue): declared here so the contract is stable. */
+  sinks?: SinkDefinition[];
+}
+
+// ── Actions ─────────────────────────────────────────────────────────────────
+
+/** What an action gets while it runs (as an activity: retried on a transient failure, heartbeating). */
+export interface ActionContext {
+  jobId: string;
+  logger: Logger;
+  /**
+   * Appends an entry to the job's log and sets its progress (0..1 when known), as Elita's
+   * `NewJobData` does. Entries are what `GET /jobs/{id}` lists; keep them small and free of secrets.
+   */
+  progress(entry: { message: string; progress?: number; data?: Json }): Promise<void>;
+  /** Aborted when the job is cancelled or the worker shuts down. */
+  signal: AbortSignal;
+}
+
+export interface ActionDefinition<Params extends z.ZodType = z.ZodType> {
+  /** [a-z0-9-]; the route is `POST /plugins/{plugin}/actions/{name}`. */
+  name: string;
+  description: string;
+  /** The request body, validated before the job starts: a missing or bad param answers 400 naming it. */
+  params: Params;
+  /** Runs the job; its return value (JSON) is the job's result. Throw to fail it. */
+  run(ctx: ActionContext, params: z.output<Params>): Promise<Json | void>;
+}
+
+// ── Hooks ───────────────────────────────────────────────────────────────────
+
+/** The points the engine fires, with their payloads. Payloads hold ids and field values, never secrets. */
+export interface HookPayloads {
+  'story.created': { projectId: string; storyId: string; fields: Partial<ItemFields> };
+  'story.updated': { projectId: string; storyId: string; changed: string[] };
+  'story.deleted': { projectId: string; storyId: string };
+  'item.pulled': { bindingId: string; storyId: string; remoteId: string; outcome: 'created' | 'updated' };
+  'push.succeeded': { bindingId: string; storyId: string; remoteId: string | null; outcome: string; fields: string[] };
+  'push.failed': { bindingId: string; storyId: string; error: string; permanent: boolean };
+  'deadletter.created': { bindingId: string; storyId: string; deadLetterId: string; error: string };
+  'sync.completed': { bindingId: string; runId: string; kind: 'initial' | 'pull'; created: number; updated: number; unchanged: number; failed: number };
+  'binding.paused': { bindingId: string; reason: string };
+}
+export type HookPoint = keyof HookPayloads;
+export const hookPoints: readonly HookPoint[] = [
+  'story.created', 'story.updated', 'story.deleted', 'item.pulled', 'push.succeeded', 'push.failed', 'deadletter.created', 'sync.completed', 'binding.paused',
+];
+
+export interface HookContext {
+  logger: Logger;
+  point: HookPoint;
+  /** Unique per firing: a retried hook sees the same id, so it can dedupe its own side effects. */
+  firingId: string;
+}
+
+export interface HookDefinition<P extends HookPoint = HookPoint> {
+  /** [a-z0-9-], unique within the plugin. */
+  name: string;
+  on: P;
+  /** Runs as an activity, after the operation committed; a failure is recorded and retried, never fails the sync. */
+  run(ctx: HookContext, payload: HookPayloads[P]): Promise<void>;
+}
+
+// ── Sinks (the events issue builds on this) ─────────────────────────────────
+
+/** The change message every sink receives: bmo's shape, with a schema version. */
+export interface ChangeMessage {
+  schemaVersion: 1;
+  eventId: number;
+  event: {
+    action: 'create' | 'modify' | 'delete' | 'comment';
+    target: 'story' | 'comment';
+    time: string;
+    user: string | null;
+    changes: { field: string; added: Json; removed: Json }[];
+  };
+  story: Json;
+}
+
+export interface SinkDefinition<Config = unknown> {
+  /** The sink kind, [a-z0-9-]. */
+  kind: string;
+  description: string;
+  configSchema: z.ZodType<Config>;
+  /** Opens a publisher; `publish` resolves once the message is durably accepted. Throw a transient error to be retried. */
+  open(config: Config, ctx: { logger: Logger }): Promise<{ publish(message: ChangeMessage): Promise<void>; close(): Promise<void> }>;
+}

@@ -1,0 +1,43 @@
+/**
+ * trackbridge's plugin SDK: everything a plugin imports, from one place (`trackbridge/sdk`).
+ *
+ * Versioned by `SDK_VERSION` (semver): a minor version adds, a major version breaks. A plugin declares
+ * the plugin API it was built against (`apiVersion: PLUGIN_API_VERSION`); a trackbridge that speaks
+ * another refuses it at boot with a message naming it.
+ */
+export const SDK_VERSION = '1.0.0';
+
+// The zod the platform validates with: use it for config, secrets and action params.
+export { z } from 'zod';
+
+// Declaring plugins, connectors, actions, hooks and sinks.
+export { PLUGIN_API_VERSION, hookPoints } from '../plugins/types';
+export type {
+  ActionContext, ActionDefinition, ChangeMessage, HookContext, HookDefinition, HookPayloads, HookPoint, PluginDefinition, SinkDefinition,
+} from '../plugins/types';
+export { defineAction, defineHook, definePlugin, defineSink } from '../plugins/define';
+export { capability, defineConnector, httpConfigFields } from '../connectors/define';
+export type {
+  AttachmentStore, Capability, CommentWriter, ConnectorClient, ConnectorContext, ConnectorDefinition, HttpDeclaration, ItemFields, Json,
+  NewAttachment, NewItem, PullPage, Reader, RemoteAttachment, RemoteComment, RemoteItem, Scope, ScopeGroup, TestResult, Writer,
+} from '../connectors/types';
+
+// Errors, classified where they are born: transient → retried with backoff, permanent → recorded, auth → binding paused.
+export {
+  AuthError, ConflictError, PermanentError, RateLimitedError, RemoteError, TransientError,
+  isAuthError, isConflictError, isPermanentError, isRateLimitedError, isRemoteError, isTransientError,
+} from '../connectors/errors';
+export type { RemoteErrorKind } from '../connectors/errors';
+
+// The shared HTTP helpers: classification, pacing, paginators and the incremental cursor.
+export { classifyNetworkError, classifyResponse, isRateLimited, parseRetryAfter } from '../connectors/http/classify';
+export { Pacer, defaultPacing } from '../connectors/http/pacer';
+export type { PacingPolicy } from '../connectors/http/pacer';
+export { followLinks, paginateOffset, parseLinkHeader } from '../connectors/http/paginate';
+export type { LinkPage, OffsetOptions, OffsetPage } from '../connectors/http/paginate';
+export { isoSeconds, pullIncremental } from '../connectors/http/incremental';
+export type { IncrementalSource, ListingCursor, SourcePage, WatermarkCursor } from '../connectors/http/incremental';
+export type { HttpClient, HttpMethod, HttpRequest, HttpResponse } from '../connectors/http/client';
+
+// The I1 marker a connector places in created items so a retried create finds them.
+export { appendMarker, hasMarker, markerComment, stripMarker } from '../connectors/marker';
