@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', 'db/migrations/', 'eslint.config.js'] },
+  // bin/ holds the JS launcher only (it starts tsx); it is outside the TypeScript project.
+  { ignores: ['node_modules/', '.data/', 'db/migrations/', 'eslint.config.js', 'bin/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
