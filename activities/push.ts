@@ -17,6 +17,7 @@ import { withHeartbeat } from './heartbeat';
 import { settleRace } from './push-race';
 import { settlePending } from './push-pending';
 import { openBinding, remoteCall, type BoundClient } from './bindings';
+import { routeEvent } from '../workflows/route';
 
 export interface PushInput {
   bindingId: string;
@@ -45,9 +46,9 @@ export function createPushActivities(deps: ActivityDeps) {
     async writeRemote(input: PushInput): Promise<PushOutcome> {
       const bound = await openBinding(deps, input.bindingId);
       const { binding } = bound;
-      if (binding.state === 'deleted') return { outcome: 'skipped', reason: 'binding deleted' };
-      if (binding.state === 'paused') return { outcome: 'deferred', reason: 'paused' };
-      if (input.mode === 'direct' && binding.backlogged) return { outcome: 'deferred', reason: 'backlogged' };
+      const route = routeEvent(binding, input.mode);
+      if (route.to === 'skip') return { outcome: 'skipped', reason: route.reason };
+      if (route.to === 'backlog') return { outcome: 'deferred', reason: route.reason };
       return withHeartbeat(() => deps.withLock(`push:${binding.id}:${input.storyId}`, async () => {
         try {
           return await writeStory(deps, bound, input);
