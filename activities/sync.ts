@@ -1,12 +1,14 @@
 import { and, eq, isNotNull } from 'drizzle-orm';
 import type { Json, PullPage, RemoteItem } from '../connectors/types';
-import { applyRemoteComments } from '../db/comments';
 import { beginRun, commitPage, finishRun, holdPageCounts, loadCheckpoint, runningRun, type RunKind } from '../db/runs';
 import { bindings, externalLinks } from '../db/schema';
 import { takeWriteSeq } from '../db/links';
-import { applyRemotePage, markCommentsSynced, softDeleteFromRemote, unlistedLinks, type PageCounts, type TouchedItem } from '../db/sync';
+import { markCommentsSynced, softDeleteFromRemote, unlistedLinks } from '../db/pulled';
+import { applyRemotePage, type PageCounts, type TouchedItem } from '../sync/pull';
+import { applyRemoteComments } from '../sync/pull-comments';
+import { applyRemoteAttachment } from '../sync/pull-files';
 import { effectiveRules, pullsComments, pullsFiles, sameJson, type EffectiveRules } from '../rules';
-import { applyRemoteAttachment, linkedRemoteAttachmentIds } from '../db/attachments';
+import { linkedRemoteAttachmentIds } from '../db/attachments';
 import { recordWarnings } from '../db/rules';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';

@@ -4,7 +4,7 @@ import { queryRows } from '../db/client';
 import { bindings, outboxEvents, stories } from '../db/schema';
 import { github } from '../connectors/github';
 import { takeWriteSeq } from '../db/links';
-import { applyRemotePage } from '../db/sync';
+import { applyRemotePage } from '../sync/pull';
 import { effectiveRules } from '../rules';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { eventually, testLogger } from './support/harness';
