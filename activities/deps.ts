@@ -4,6 +4,7 @@ import type { Db } from '../db/client';
 import type { SecretBox } from '../lib/crypto';
 import type { ConnectorDefinition } from '../connectors/types';
 import type { DestinationPolicy } from '../connectors/http/destination';
+import type { PushHooks } from '../sync/ports';
 
 /** Everything activities need, handed in by the worker (or a test) through createActivities. */
 export interface ActivityDeps {
@@ -25,10 +26,5 @@ export interface ActivityDeps {
   /** How long such a link stays valid (FILE_LINK_TTL_SECONDS); a week when unset. */
   fileLinkTtlSeconds?: number;
   /** Test hooks, e.g. to kill the process between a remote create and the link write. */
-  hooks?: {
-    afterRemoteCreate?: () => void;
-    afterRemoteComment?: () => void;
-    /** Between a push's read of the remote item and its write (tests inject a remote edit here, C1). */
-    beforeRemoteWrite?: (at: { bindingId: string; storyId: string; remoteId: string }) => Promise<void> | void;
-  };
+  hooks?: PushHooks;
 }

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { getBinding } from '../db/bindings';
-import { dismissInboxEntry, importInboxEntry, listInbox } from '../db/inbox';
+import { dismissInboxEntry, listInbox } from '../db/inbox';
+import { importInboxEntry } from '../sync/pull-create';
 import type { ApiDeps } from './deps';
 import { ErrorBody, notFound } from './errors';
 import { newRouter, security } from './router';

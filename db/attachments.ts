@@ -46,36 +46,30 @@ export async function getAttachment(db: Db, id: string): Promise<(Attachment & {
   return row;
 }
 
+/** A binding's link to this remote file, if it has one. */
+export async function attachmentLinkByRemoteId(db: Db, bindingId: string, remoteId: string): Promise<AttachmentLink | undefined> {
+  const [row] = await db.select().from(attachmentLinks).where(and(eq(attachmentLinks.bindingId, bindingId), eq(attachmentLinks.remoteAttachmentId, remoteId)));
+  return row;
+}
+
 /**
- * Brings a remote file into the hub (origin: the binding, so it fans out to the other bindings but
- * never back). A file this binding was uploading when it died (a pending link with the same name) is
- * that upload, adopted rather than imported. Returns whether a hub file was written.
+ * A remote file the hub has not got comes in, linked to it (origin: the binding, so it fans out to the
+ * other bindings but never back). `storyVersion` is the story's version its outbox event carries.
  */
-export async function applyRemoteAttachment(
-  db: Db, binding: { id: string; projectId: string }, storyId: string, remote: RemoteAttachment, data: Uint8Array,
-): Promise<boolean> {
-  return withTx(db, async (tx) => {
-    const [known] = await tx.select().from(attachmentLinks).where(and(eq(attachmentLinks.bindingId, binding.id), eq(attachmentLinks.remoteAttachmentId, remote.remoteId)));
-    if (known) return false;
-    const [pending] = await pendingLinks(tx, binding.id, storyId, remote.name);
-    if (pending) {
-      await tx.update(attachmentLinks).set({ remoteAttachmentId: remote.remoteId }).where(eq(attachmentLinks.id, pending.id));
-      return false;
-    }
-    const [story] = await tx.select({ version: stories.version }).from(stories).where(eq(stories.id, storyId));
-    const [row] = await tx
-      .insert(attachments)
-      .values({
-        storyId, name: remote.name, contentType: remote.contentType, size: data.byteLength, sha256: sha256(data), content: Buffer.from(data),
-        origin: binding.id, author: remote.author, createdAt: new Date(remote.createdAt),
-      })
-      .returning({ id: attachments.id });
-    await tx.insert(attachmentLinks).values({ bindingId: binding.id, attachmentId: row!.id, remoteAttachmentId: remote.remoteId, name: remote.name });
-    await insertOutboxEvent(tx, {
-      projectId: binding.projectId, storyId, action: 'attach', target: `attachment:${row!.id}`, actor: remote.author, origin: binding.id,
-      changes: [{ field: 'attachment', added: remote.name, removed: null }], storyVersion: story?.version ?? 0,
-    });
-    return true;
+export async function insertAttachmentFromRemote(
+  db: Db, binding: { id: string; projectId: string }, storyId: string, remote: RemoteAttachment, data: Uint8Array, storyVersion: number,
+): Promise<void> {
+  const [row] = await db
+    .insert(attachments)
+    .values({
+      storyId, name: remote.name, contentType: remote.contentType, size: data.byteLength, sha256: sha256(data), content: Buffer.from(data),
+      origin: binding.id, author: remote.author, createdAt: new Date(remote.createdAt),
+    })
+    .returning({ id: attachments.id });
+  await db.insert(attachmentLinks).values({ bindingId: binding.id, attachmentId: row!.id, remoteAttachmentId: remote.remoteId, name: remote.name });
+  await insertOutboxEvent(db, {
+    projectId: binding.projectId, storyId, action: 'attach', target: `attachment:${row!.id}`, actor: remote.author, origin: binding.id,
+    changes: [{ field: 'attachment', added: remote.name, removed: null }], storyVersion,
   });
 }
 
@@ -89,7 +83,8 @@ export async function linkedRemoteAttachmentIds(db: Db, bindingId: string, remot
   return new Set(rows.map((r) => r.id!));
 }
 
-async function pendingLinks(db: Db, bindingId: string, storyId: string, name: string): Promise<AttachmentLink[]> {
+/** A story's uploads of this name to a binding whose remote id has not been recorded, oldest first. */
+export async function pendingAttachmentLinks(db: Db, bindingId: string, storyId: string, name: string): Promise<AttachmentLink[]> {
   const rows = await db
     .select({ link: attachmentLinks })
     .from(attachmentLinks)
@@ -109,7 +104,7 @@ export async function attachmentsForPush(db: Db, bindingId: string, storyId: str
     .orderBy(asc(attachments.createdAt));
 }
 
-/** Announces an upload before it happens; an existing pending link means an earlier attempt may have uploaded it. */
+/** Announces an upload before it happens (the `begin` of its write-ahead, sync/pending.ts); an existing pending link means an earlier attempt may have uploaded it. */
 export async function beginAttachmentPost(db: Db, bindingId: string, attachmentId: string, name: string): Promise<{ link: AttachmentLink; fresh: boolean }> {
   const [inserted] = await db.insert(attachmentLinks).values({ bindingId, attachmentId, name }).onConflictDoNothing().returning();
   if (inserted) return { link: inserted, fresh: true };

@@ -1,70 +1,48 @@
 import { and, asc, eq, inArray, isNull, ne } from 'drizzle-orm';
 import type { RemoteComment } from '../connectors/types';
-import { withTx, type Db } from './client';
+import type { Db } from './client';
 import { insertOutboxEvent } from './outbox';
-import { commentLinks, comments, stories } from './schema';
-
-/** Remotes may normalise line endings and trailing space; a body is the same comment if only that differs. */
-export const sameBody = (a: string, b: string): boolean => a.replace(/\r\n?/g, '\n').trim() === b.replace(/\r\n?/g, '\n').trim();
+import { commentLinks, comments } from './schema';
 
 export type CommentLink = typeof commentLinks.$inferSelect;
 
+/** A binding's links to these remote comments. */
+export async function commentLinksByRemoteIds(db: Db, bindingId: string, remoteIds: string[]): Promise<CommentLink[]> {
+  return db.select().from(commentLinks).where(and(eq(commentLinks.bindingId, bindingId), inArray(commentLinks.remoteCommentId, remoteIds)));
+}
+
 /**
- * Upserts a story's remote comments through the comment map: new ones are created, edited ones
- * updated, known and unchanged ones untouched. A remote comment whose body matches a comment this
- * binding was posting when it died (a pending link) is that comment, adopted rather than imported.
- * Returns how many hub comments were written.
+ * A remote edit of a comment the binding already has comes into the hub (origin: the binding).
+ * `storyVersion` is the story's version its outbox event carries.
  */
-export async function applyRemoteComments(
-  db: Db,
-  binding: { id: string; projectId: string },
-  storyId: string,
-  remote: RemoteComment[],
-  opts: { edits?: boolean } = {},
-): Promise<number> {
-  if (!remote.length) return 0;
-  return withTx(db, async (tx) => {
-    const links = await tx
-      .select()
-      .from(commentLinks)
-      .where(and(eq(commentLinks.bindingId, binding.id), inArray(commentLinks.remoteCommentId, remote.map((c) => c.remoteId))));
-    const known = new Map(links.map((l) => [l.remoteCommentId, l]));
-    const pending = await pendingLinks(tx, binding.id, storyId);
-    const [story] = await tx.select({ version: stories.version }).from(stories).where(eq(stories.id, storyId));
-    let written = 0;
-    for (const c of remote) {
-      const link = known.get(c.remoteId);
-      if (!link) {
-        const posted = pending.findIndex((p) => sameBody(p.syncedBody, c.body));
-        if (posted >= 0) {
-          const [adopted] = pending.splice(posted, 1);
-          await tx.update(commentLinks).set({ remoteCommentId: c.remoteId, syncedBody: c.body }).where(eq(commentLinks.id, adopted!.id));
-          continue;
-        }
-      }
-      if (link && (link.syncedBody === c.body || opts.edits === false)) continue;
-      if (link) {
-        await tx.update(comments).set({ body: c.body, updatedAt: new Date() }).where(eq(comments.id, link.commentId));
-        await tx.update(commentLinks).set({ syncedBody: c.body }).where(eq(commentLinks.id, link.id));
-      } else {
-        const [row] = await tx
-          .insert(comments)
-          .values({ storyId, author: c.author, body: c.body, origin: binding.id, createdAt: new Date(c.createdAt), updatedAt: new Date(c.updatedAt) })
-          .returning({ id: comments.id });
-        await tx.insert(commentLinks).values({ bindingId: binding.id, commentId: row!.id, remoteCommentId: c.remoteId, syncedBody: c.body });
-      }
-      await insertOutboxEvent(tx, {
-        projectId: binding.projectId, storyId, action: 'comment', target: link ? `comment:${link.commentId}` : 'comment', actor: c.author,
-        origin: binding.id, changes: [{ field: 'comment', added: c.body, removed: link?.syncedBody ?? null }], storyVersion: story?.version ?? 0,
-      });
-      written++;
-    }
-    return written;
+export async function updateCommentFromRemote(
+  db: Db, binding: { id: string; projectId: string }, storyId: string, link: CommentLink, remote: RemoteComment, storyVersion: number,
+): Promise<void> {
+  await db.update(comments).set({ body: remote.body, updatedAt: new Date() }).where(eq(comments.id, link.commentId));
+  await db.update(commentLinks).set({ syncedBody: remote.body }).where(eq(commentLinks.id, link.id));
+  await insertOutboxEvent(db, {
+    projectId: binding.projectId, storyId, action: 'comment', target: `comment:${link.commentId}`, actor: remote.author,
+    origin: binding.id, changes: [{ field: 'comment', added: remote.body, removed: link.syncedBody }], storyVersion,
+  });
+}
+
+/** A remote comment the hub has not got comes in, linked to it (origin: the binding, so it is never pushed back there). */
+export async function insertCommentFromRemote(
+  db: Db, binding: { id: string; projectId: string }, storyId: string, remote: RemoteComment, storyVersion: number,
+): Promise<void> {
+  const [row] = await db
+    .insert(comments)
+    .values({ storyId, author: remote.author, body: remote.body, origin: binding.id, createdAt: new Date(remote.createdAt), updatedAt: new Date(remote.updatedAt) })
+    .returning({ id: comments.id });
+  await db.insert(commentLinks).values({ bindingId: binding.id, commentId: row!.id, remoteCommentId: remote.remoteId, syncedBody: remote.body });
+  await insertOutboxEvent(db, {
+    projectId: binding.projectId, storyId, action: 'comment', target: 'comment', actor: remote.author,
+    origin: binding.id, changes: [{ field: 'comment', added: remote.body, removed: null }], storyVersion,
   });
 }
 
 /** Comment links of a story on a binding whose remote post has not been confirmed. */
-async function pendingLinks(db: Db, bindingId: string, storyId: string): Promise<CommentLink[]> {
+export async function pendingCommentLinks(db: Db, bindingId: string, storyId: string): Promise<CommentLink[]> {
   const rows = await db
     .select({ link: commentLinks })
     .from(commentLinks)
@@ -85,8 +63,8 @@ export async function commentsForPush(db: Db, bindingId: string, storyId: string
 }
 
 /**
- * Records that a comment is about to be posted (write-ahead, like a pending item link). Returns the
- * link and whether it is new; an existing pending link means an earlier attempt may have posted it.
+ * Records that a comment is about to be posted (the `begin` of its write-ahead, sync/pending.ts). Returns
+ * the link and whether it is new; an existing pending link means an earlier attempt may have posted it.
  */
 export async function beginCommentPost(db: Db, bindingId: string, commentId: string, body: string): Promise<{ link: CommentLink; fresh: boolean }> {
   const [inserted] = await db.insert(commentLinks).values({ bindingId, commentId, remoteCommentId: null, syncedBody: body }).onConflictDoNothing().returning();

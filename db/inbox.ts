@@ -1,8 +1,7 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { RemoteItem } from '../connectors/types';
-import { withTx, type Db } from './client';
+import type { Db } from './client';
 import { inbox } from './schema';
-import { createStoryFromRemote, type SyncBinding } from './sync';
 
 export type InboxEntry = typeof inbox.$inferSelect;
 
@@ -10,15 +9,20 @@ export async function listInbox(db: Db, bindingId: string, state = 'pending'): P
   return db.select().from(inbox).where(and(eq(inbox.bindingId, bindingId), eq(inbox.state, state))).orderBy(asc(inbox.receivedAt));
 }
 
-/** Imports a pending entry as a story, linked like any pulled item. Returns the story id, or null when not pending. */
-export async function importInboxEntry(db: Db, binding: SyncBinding, entryId: string): Promise<string | null> {
-  return withTx(db, async (tx) => {
-    const [entry] = await tx.select().from(inbox).where(and(eq(inbox.id, entryId), eq(inbox.bindingId, binding.id), eq(inbox.state, 'pending'))).for('update');
-    if (!entry) return null;
-    const storyId = await createStoryFromRemote(tx, binding, entry.item as unknown as RemoteItem);
-    await tx.update(inbox).set({ state: 'imported' }).where(eq(inbox.id, entryId));
-    return storyId;
-  });
+/** Holds a remote item for review (a binding whose import policy asks for it); a later pull replaces it. */
+export async function upsertInboxItem(db: Db, bindingId: string, item: RemoteItem): Promise<void> {
+  const values = { bindingId, remoteId: item.remoteId, remoteKey: item.key, item: item as unknown as Record<string, unknown> };
+  await db.insert(inbox).values(values).onConflictDoUpdate({ target: [inbox.bindingId, inbox.remoteId], set: { item: values.item, remoteKey: item.key } });
+}
+
+/** A pending entry of the binding, locked for the transaction; undefined when it is not pending. */
+export async function lockPendingEntry(db: Db, bindingId: string, entryId: string): Promise<InboxEntry | undefined> {
+  const [entry] = await db.select().from(inbox).where(and(eq(inbox.id, entryId), eq(inbox.bindingId, bindingId), eq(inbox.state, 'pending'))).for('update');
+  return entry;
+}
+
+export async function markImported(db: Db, entryId: string): Promise<void> {
+  await db.update(inbox).set({ state: 'imported' }).where(eq(inbox.id, entryId));
 }
 
 export async function dismissInboxEntry(db: Db, bindingId: string, entryId: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { RemoteItem } from '../connectors/types';
 import { queryRows, type Db } from './client';
 import type { Snapshot } from './fields';
@@ -13,7 +13,8 @@ export async function getLink(db: Db, bindingId: string, storyId: string): Promi
 
 /**
  * I1: the pending link (with its marker) is committed before the remote create, so a retry after a
- * crash finds it and searches the remote for the marker instead of creating a second item.
+ * crash finds it and searches the remote for the marker instead of creating a second item. The `begin`
+ * of an item's write-ahead (sync/pending.ts).
  */
 export async function ensurePendingLink(db: Db, bindingId: string, storyId: string, marker: string): Promise<{ link: ExternalLink; fresh: boolean }> {
   const inserted = await db
@@ -51,4 +52,37 @@ export async function setSnapshot(db: Db, linkId: string, snapshot: Snapshot): P
 export async function takeWriteSeq(db: Db): Promise<number> {
   const [row] = await queryRows<{ seq: string }>(db, sql`select nextval('link_write_seq') as seq`);
   return Number(row!.seq);
+}
+
+/** A binding's links to these remote items. */
+export async function linksByRemoteIds(db: Db, bindingId: string, remoteIds: string[]): Promise<ExternalLink[]> {
+  return db.select().from(externalLinks).where(and(eq(externalLinks.bindingId, bindingId), inArray(externalLinks.remoteId, remoteIds)));
+}
+
+/** A binding's links whose remote create has not been recorded (a push died between its create and the link write). */
+export async function pendingItemLinks(db: Db, bindingId: string): Promise<ExternalLink[]> {
+  return db.select().from(externalLinks).where(and(eq(externalLinks.bindingId, bindingId), isNull(externalLinks.remoteId)));
+}
+
+/** Gives a pending link the remote item it stands for, unless another writer did first. */
+export async function adoptPendingLink(db: Db, linkId: string, item: RemoteItem, snapshot: Snapshot): Promise<void> {
+  await db
+    .update(externalLinks)
+    .set({ remoteId: item.remoteId, remoteKey: item.key, remoteUrl: item.url, snapshot, remoteVersion: item.version ?? null, syncedAt: new Date() })
+    .where(and(eq(externalLinks.id, linkId), isNull(externalLinks.remoteId)));
+}
+
+/** Records what a pull saw of a linked item: the snapshot it settled on and the item's timestamp and version. */
+export async function recordPulled(
+  db: Db, linkId: string, item: RemoteItem, snapshot: Snapshot, opts: { commentsSyncedAt?: string } = {},
+): Promise<void> {
+  await db
+    .update(externalLinks)
+    .set({ snapshot, remoteUpdatedAt: item.updatedAt, remoteVersion: item.version ?? null, syncedAt: new Date(), ...opts })
+    .where(eq(externalLinks.id, linkId));
+}
+
+/** Stamps the links a full listing returned (see unlistedLinks). */
+export async function markListed(db: Db, bindingId: string, remoteIds: string[], listedAt: Date): Promise<void> {
+  await db.update(externalLinks).set({ listedAt }).where(and(eq(externalLinks.bindingId, bindingId), inArray(externalLinks.remoteId, remoteIds)));
 }

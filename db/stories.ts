@@ -1,4 +1,4 @@
-import { and, asc, count, eq, isNull } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNull } from 'drizzle-orm';
 import type { Db } from './client';
 import { externalLinks, stories } from './schema';
 
@@ -16,6 +16,10 @@ export async function listStories(db: Db, projectId: string, opts: { limit: numb
 export async function getStory(db: Db, id: string): Promise<Story | undefined> {
   const [row] = await db.select().from(stories).where(eq(stories.id, id));
   return row;
+}
+
+export async function getStories(db: Db, ids: string[]): Promise<Story[]> {
+  return ids.length ? db.select().from(stories).where(inArray(stories.id, ids)) : [];
 }
 
 export async function storyLinks(db: Db, storyId: string) {

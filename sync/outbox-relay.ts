@@ -5,6 +5,7 @@ import { withTx, type Database, type Db } from '../db/client';
 import { OUTBOX_CHANNEL } from '../db/hub';
 import { bindings, connections, outboxEvents } from '../db/schema';
 import { backlogWorkflowId, pushWorkflowId } from '../workflows/contract';
+import { routeEvent } from '../workflows/route';
 import { signalBacklog, signalPush, type DispatchBinding } from './dispatch';
 import { summarizeError } from '../lib/error-summary';
 
@@ -89,7 +90,9 @@ async function relayBatch(db: Db, opts: { temporal: Client; taskQueue: string })
       for (const b of targets) {
         if (b.projectId !== event.projectId || b.id === event.origin) continue;
         const binding: DispatchBinding = { id: b.id, projectId: b.projectId, connector: b.connector };
-        const queued = b.backlogged || b.state === 'paused';
+        const route = routeEvent(b, 'direct');
+        if (route.to === 'skip') continue;
+        const queued = route.to === 'backlog';
         const key = queued ? backlogWorkflowId(b.id) : pushWorkflowId(b.id, event.storyId);
         const send = queued
           ? () => signalBacklog(opts.temporal, opts.taskQueue, binding, event.storyId, event.id)

@@ -88,6 +88,8 @@ describe(`${KILLS} SIGKILLs of the worker across an initial sync and pushes (rea
         const title = `h${hubStories.indexOf(id)} v${++edits}`;
         await call('PATCH', `/stories/${id}`, { version: story.version, title });
         titles.set(id, title);
+        // Fixed sleep, kept: the pace of the edits (~150 ms apart) is the load. Pacing by an event (the relay
+        // or a push) would stop the edits while a worker is dead, and edits arriving then are the case tested.
         await new Promise((r) => setTimeout(r, 100 + next() * 100));
       }
     })().then(() => undefined, (err: unknown) => err);
@@ -115,6 +117,8 @@ describe(`${KILLS} SIGKILLs of the worker across an initial sync and pushes (rea
       // later lives are longer, so that activities a dead worker held (retried after their 15-20 s heartbeat
       // timeout) are picked up and killed in turn, and the import moves on through its pages between kills.
       const lifeMs = k < KILLS * 0.6 ? 200 + Math.floor(next() * 1800) : 2000 + Math.floor(next() * 3000);
+      // Fixed sleep, kept: the kill lands at a random moment of the worker's life (seeded, replayable), not
+      // after an event; a kill timed on an observable step would hit only that step.
       await new Promise((r) => setTimeout(r, lifeMs));
       assertAlive(worker);
       const atKill = await imported();

@@ -5,12 +5,12 @@ import { connect } from '../connectors/define';
 import { bindings, outboxEvents, stories } from '../db/schema';
 import { github } from '../connectors/github';
 import { takeWriteSeq } from '../db/links';
-import { applyRemotePage } from '../db/sync';
+import { applyRemotePage } from '../sync/pull';
 import { effectiveRules } from '../rules';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { eventually, testLogger } from './support/harness';
 import { startStack, type Stack } from './support/scenario';
-import { pushSettled } from './support/settle';
+import { pushBurstWindowOver, pushSettled } from './support/settle';
 
 const REPO = 'octo/push';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -90,9 +90,8 @@ describe('hub → GitHub: push workflows (GitHub double, real Temporal and Postg
   it('coalesces a burst of 20 edits within a second into at most 2 remote writes', async () => {
     let story = await stack.post(`/projects/${bound.project.id}/stories`, { title: 'Burst 0' });
     const number = Number(await remoteNumber(story.id));
-    // Fixed sleep, kept: the burst window runs on the workflow's clock from the create's write and
-    // nothing marks its end; waiting it out makes the burst below start a fresh window (the case measured).
-    await new Promise((r) => setTimeout(r, 1200));
+    // The burst below starts after the create's burst window (the case measured): its first edit is written at once.
+    await pushBurstWindowOver(stack, bound.binding.id, story.id);
     gh.resetRequests();
     for (let i = 1; i <= 20; i++) {
       // Back to back, so the burst stays within a second even on a loaded machine.

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './support/harness';
 import { addNote, createCustomField, createIssue, createProject, editIssue, ensureRedmine, getIssue, listStatuses, pastIssueUpdateSecond, type Redmine } from './support/redmine';
 import { startStack, type Stack } from './support/scenario';
+import { pushSettled } from './support/settle';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -133,13 +134,12 @@ describe('attribute rules (real Redmine)', { timeout: 240_000 }, () => {
   });
 
   it('reports an unmapped status in the binding status instead of dropping it; preview shows a dry run', async () => {
+    // The comment edits above can leave this story's push pending (in its burst window) or running. A push
+    // reads the rules when it starts and the issue a moment later: one that started before the PUT below and
+    // read the issue after the status edit took the unmapped status into the hub by the old rules' fallback
+    // ('triage'). So nothing of this story is on its way when the rules change.
+    await pushSettled(stack, bound.binding.id, storyId);
     const noFallback = { fields: [{ hub: 'status', remote: 'status', kind: 'two_way', map: [{ hub: 'in_progress', remote: 'In Progress' }] }] };
-    { // TEMP-PROBE
-      const { pushWorkflowId, pushStatusQuery } = await import('../workflows/contract');
-      const h = stack.client.workflow.getHandle(pushWorkflowId(bound.binding.id, storyId));
-      const st = await h.query(pushStatusQuery); const d = await h.describe();
-      console.log('PROBE', JSON.stringify(st), 'pendingActivities', d.raw.pendingActivities?.length ?? 0);
-    }
     expect((await stack.api.call('PUT', `/bindings/${bound.binding.id}/rules`, noFallback)).status).toBe(200);
     const statuses = await listStatuses(redmine);
     await editIssue(redmine, issueId, { status_id: statuses.find((s) => !['New', 'In Progress'].includes(s.name))!.id });

@@ -1,9 +1,8 @@
-import {
-  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, sleep, workflowInfo,
-} from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { Failure, controlOptions, directWriteOptions } from './activity-options';
+import { controlOptions, directWriteOptions } from './activity-options';
 import { pushStatusQuery, retrySignal, storyEventSignal } from './contract';
+import { routeFailedPush } from './route';
 
 // Its messages are declared in the contract, where clients find them; re-exported to sit beside it.
 export { pushStatusQuery, retrySignal, storyEventSignal, type StoryEvent } from './contract';
@@ -86,16 +85,10 @@ async function pushOnce(bindingId: string, storyId: string, eventId: number): Pr
     const result = await writeRemote({ bindingId, storyId, eventId, mode: 'direct' });
     if (result.outcome === 'deferred') await control.deferToBacklog({ bindingId, storyId, eventId });
   } catch (err) {
-    const type = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
-    if (type === Failure.auth) {
-      // The activity paused the binding; the event waits in the backlog until it is resumed.
-      await control.deferToBacklog({ bindingId, storyId, eventId });
-    } else if (err instanceof ActivityFailure && type !== Failure.notFound) {
-      // The remote failed transiently (or retries ran out): the binding is backlogged and order is kept there.
-      await control.markBacklogged({ bindingId });
-      await control.deferToBacklog({ bindingId, storyId, eventId });
-    } else {
-      throw err;
-    }
+    // Where the event goes now is decided in route.ts, with the relay's and the activity's routing.
+    const route = routeFailedPush(err);
+    if (route === 'throw') throw err;
+    if (route === 'backlog-binding') await control.markBacklogged({ bindingId });
+    await control.deferToBacklog({ bindingId, storyId, eventId });
   }
 }

@@ -4,7 +4,7 @@ import { toRemoteItem, type GitHubIssue } from '../../connectors/github/mapping'
 import { parseLinkHeader } from '../../connectors/http/paginate';
 import type { RemoteItem } from '../../connectors/types';
 import { diffFields } from '../../db/fields';
-import { applyRemotePage } from '../../db/sync';
+import { applyRemotePage } from '../../sync/pull';
 import { bindings, connections, projects } from '../../db/schema';
 import type { BenchDatabase } from '../env';
 

@@ -8,9 +8,9 @@ import type { ConnectorClient, Json, PullPage, RemoteItem } from '../../connecto
 import {
   type Redmine, type RmProject, addNote, createCustomField, createProject, editIssue, ensureRedmine, getIssue, redmineRequest, runRails, seedIssues,
 } from '../support/redmine';
+import { writeStampedAtOrAfter } from '../support/redmine/clock';
 
 const logger = pino({ level: 'silent' });
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 let r: Redmine;
 
 beforeAll(async () => {
@@ -77,10 +77,12 @@ describe('pull', () => {
   it('an incremental pull returns only what changed (plus the overlap window), then one 304', async () => {
     const project = await createProject(r);
     const seeded = await seedIssues(r, project.identifier, 12);
-    // Let the seeded issues fall out of the overlap window (5 s, plus Redmine's extra second).
-    await sleep(7_000);
+    // The seeded issues must fall out of the overlap window: the watermark starts 5 s before the newest
+    // update seen (the sentinel's), and Redmine returns one second more, so the sentinel is stamped 7 s
+    // after the last seeded issue. Redmine's own stamps decide, however long seeding took.
+    const lastSeeded = Math.max(...seeded.map((i) => Date.parse(i.updated_on)));
     const sentinel = seeded[0]!.id;
-    await editIssue(r, sentinel, { subject: 'sentinel' });
+    await writeStampedAtOrAfter(r, sentinel, lastSeeded + 7_000, (n) => editIssue(r, sentinel, { subject: `sentinel ${n}` }));
     const watermark = (await pages(connect(), project.identifier, null)).at(-1)?.watermark ?? null;
 
     const edited = seeded[5]!.id;
@@ -173,8 +175,9 @@ describe('writes', () => {
     const updated = await capability(client, 'writer').updateItem(project.identifier, created.remoteId, { title: 'Renamed', closed: true }, created.version);
     expect(updated.fields).toMatchObject({ title: 'Renamed', status: 'Closed', closed: true });
 
-    await sleep(1_100); // updated_on has one-second resolution
-    await editIssue(r, Number(created.remoteId), { subject: 'Edited in Redmine' });
+    // The version is updated_on, in whole seconds: the edit counts as a change once stamped in a later second.
+    const versioned = Date.parse(updated.version!);
+    await writeStampedAtOrAfter(r, Number(created.remoteId), versioned + 1_000, (n) => editIssue(r, Number(created.remoteId), { subject: `Edited in Redmine ${n}` }));
     expect(isConflictError(await failure(capability(client, 'writer').updateItem(project.identifier, created.remoteId, { title: 'Stale' }, updated.version)))).toBe(true);
 
     const comment = await capability(client, 'comments').addComment(project.identifier, created.remoteId, 'hello\nfrom the hub');

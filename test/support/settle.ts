@@ -30,3 +30,24 @@ export async function pushSettled(stack: Stack, bindingId: string, storyId: stri
     }
   }, timeoutMs, 100);
 }
+
+/** pushStory's BURST_WINDOW_MS (workflows/pushStory.ts): events within this long after a write wait for quiet. */
+const PUSH_BURST_WINDOW_MS = 1000;
+
+/**
+ * Waits until the story's push is settled and its burst window is over, so the next event is written at
+ * once, as the first of a new burst. The window runs on the workflow's clock from its last write: the
+ * workflow task that took the write's result dates it, in the push's history, on the Temporal server's
+ * clock (this machine's). Its completion is taken, a few milliseconds late at most, never early.
+ */
+export async function pushBurstWindowOver(stack: Stack, bindingId: string, storyId: string): Promise<void> {
+  await pushSettled(stack, bindingId, storyId);
+  const handle = stack.client.workflow.getHandle(pushWorkflowId(bindingId, storyId));
+  const wroteAt = await eventually(async () => {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const write = events.findLastIndex((e) => e.activityTaskCompletedEventAttributes);
+    const taken = events.slice(write + 1).find((e) => e.workflowTaskCompletedEventAttributes)?.eventTime;
+    return write >= 0 && taken ? Number(taken.seconds ?? 0) * 1000 + Math.ceil((taken.nanos ?? 0) / 1e6) : undefined;
+  }, 30_000, 20);
+  await eventually(async () => Date.now() > wroteAt + PUSH_BURST_WINDOW_MS, PUSH_BURST_WINDOW_MS + 10_000, 20);
+}

@@ -81,7 +81,7 @@ export function createModel(rulesA: EffectiveRules, rulesB: EffectiveRules) {
     const listed = [...b.items.values()].filter((i) => i.updatedAt >= b.watermark).sort((x, y) => x.updatedAt - y.updatedAt);
     for (const item of listed) {
       let storyId = [...b.links.entries()].find(([, l]) => l.remoteId === item.id)?.[0];
-      // A create whose push died before the link write: the pull adopts it by its marker (as db/sync does).
+      // A create whose push died before the link write: the pull adopts it by its marker (as sync/pull.ts does).
       const orphanOf = item.marker?.slice(`m-${b.name}-`.length);
       if (!storyId && orphanOf && !b.links.has(orphanOf)) {
         b.links.set(orphanOf, { remoteId: item.id, snapshot: { fields: item.sent } });
@@ -130,7 +130,7 @@ export function createModel(rulesA: EffectiveRules, rulesB: EffectiveRules) {
       if (crash) return;
       link = { remoteId: item.id, snapshot: adopted ? { fields: adopted.sent } : snapshotOf(b.rules, remoteView(item)) };
       b.links.set(storyId, link);
-      // An adopted item holds the story as it was at the crashed create: go on to update it (as activities/push does).
+      // An adopted item holds the story as it was at the crashed create: go on to update it (as sync/push.ts does).
       if (adopted) pushStory(b, storyId);
     } else {
       const item = b.items.get(link.remoteId)!;

@@ -1,0 +1,171 @@
+import type { RemoteItem } from '../connectors/types';
+import { markerComment } from '../connectors/marker';
+import { decidePull, effectiveRules, sameJson, snapshotOf, type EffectiveRules } from '../rules';
+import { withTx, type Db } from '../db/client';
+import { addRunCounts } from '../db/runs';
+import { diffFields, storyFields, type Snapshot } from '../db/fields';
+import { upsertInboxItem } from '../db/inbox';
+import { adoptPendingLink, linksByRemoteIds, markListed, pendingItemLinks, recordPulled } from '../db/links';
+import { updateStoryFromRemote } from '../db/pulled';
+import { addRuleMessages, hubView, projectKey, recordWarnings } from '../db/rules';
+import { getStories, getStory } from '../db/stories';
+import { createStoriesFromRemote } from './pull-create';
+
+/** `rules` is the binding's stored rule set (null: the defaults). */
+export interface SyncBinding { id: string; projectId: string; importPolicy: string; rules?: unknown }
+
+export interface ApplyOptions {
+  full: boolean;
+  listedAt: Date;
+  /** The binding's effective rules; without them, every field syncs two-way. */
+  rules?: EffectiveRules;
+  /**
+   * The run whose counts this page adds to. They are added in the page's own transaction, so an
+   * attempt that dies after committing still counts, and a retry cannot make its items vanish.
+   */
+  runId?: string;
+  /**
+   * Items with nothing to fetch besides themselves (no comments, no files): their comment mark is set
+   * with the item, and they are not handed back as touched.
+   */
+  settled?: (item: RemoteItem) => boolean;
+  /**
+   * The checkpoint to store with the page's counts when no item is left for a later phase: then the
+   * page is done when its transaction commits. Not used when items are applied one by one.
+   */
+  checkpoint?: (result: PageResult) => Record<string, unknown>;
+  /**
+   * The links' write sequence as taken before the page was fetched: a link a push wrote after that may
+   * hold something newer than the page, so the item is left for the next pull rather than applied.
+   */
+  fetchedAtSeq?: number;
+}
+
+export interface PageCounts { created: number; updated: number; unchanged: number; failed: number; inboxed: number }
+
+/** An item whose comments need pulling: new, or its remote timestamp moved past the comments last pulled. */
+export interface TouchedItem { remoteId: string; storyId: string; since: string | null; updatedAt: string; commentCount: number | undefined }
+
+export interface PageResult {
+  counts: PageCounts;
+  /** Items whose remote timestamp moved: their comments may have changed too. */
+  touched: TouchedItem[];
+  errors: { remoteId: string; error: string }[];
+  /** Whether the checkpoint was stored with the page. */
+  checkpointed?: boolean;
+}
+
+const zero = (): PageCounts => ({ created: 0, updated: 0, unchanged: 0, failed: 0, inboxed: 0 });
+
+/**
+ * Applies one page of remote items to the hub. Idempotent: re-applying a page (an activity retry,
+ * the overlap window of an incremental pull) changes nothing. Unchanged items write nothing.
+ * One transaction per page; if it fails, items are applied one by one so a bad item only fails itself.
+ */
+export async function applyRemotePage(db: Db, binding: SyncBinding, items: RemoteItem[], opts: ApplyOptions): Promise<PageResult> {
+  const counted = async (tx: Db, page: RemoteItem[], whole: boolean) => {
+    const result = await applyItems(tx, binding, page, opts);
+    const checkpoint = whole && !result.touched.length && opts.checkpoint ? { checkpoint: opts.checkpoint(result) } : undefined;
+    if (opts.runId) await addRunCounts(tx, opts.runId, result.counts, checkpoint);
+    return checkpoint ? { ...result, checkpointed: true } : result;
+  };
+  try {
+    return await withTx(db, (tx) => counted(tx, items, true));
+  } catch {
+    const result: PageResult = { counts: zero(), touched: [], errors: [] };
+    for (const item of items) {
+      try {
+        const one = await withTx(db, (tx) => counted(tx, [item], false));
+        for (const k of Object.keys(result.counts) as (keyof PageCounts)[]) result.counts[k] += one.counts[k];
+        result.touched.push(...one.touched);
+      } catch (err) {
+        result.counts.failed++;
+        result.errors.push({ remoteId: item.remoteId, error: (err as Error).message });
+        if (opts.runId) await addRunCounts(db, opts.runId, { ...zero(), failed: 1 });
+      }
+    }
+    return result;
+  }
+}
+
+async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opts: ApplyOptions): Promise<PageResult> {
+  const result: PageResult = { counts: zero(), touched: [], errors: [] };
+  if (!items.length) return result;
+  const rules = opts.rules ?? effectiveRules(binding.rules ?? null, '');
+  const ids = items.map((i) => i.remoteId);
+  const links = await linksByRemoteIds(db, binding.id, ids);
+  const byRemote = new Map(links.map((l) => [l.remoteId, l]));
+  const storyRows = await getStories(db, links.map((l) => l.storyId));
+  const byStory = new Map(storyRows.map((s) => [s.id, s]));
+  const key = await projectKey(db, binding.projectId);
+  const warnings: string[] = [];
+  const pending = await pendingItemLinks(db, binding.id);
+  // New items are created together: three set-based inserts per page instead of three per item.
+  const toCreate = new Map<string, RemoteItem>();
+  for (const item of items) {
+    let link = byRemote.get(item.remoteId);
+    // An item a push created but had not linked yet (it died in between): adopt it, never import it as a new story (I1).
+    const adopt = link ? undefined : pending.find((p) => JSON.stringify(item.raw).includes(JSON.stringify(markerComment(p.marker)).slice(1, -1)));
+    if (adopt) {
+      // The create's write-ahead snapshot (what it sent), so edits made remotely since then are applied below.
+      const snapshot = (adopt.snapshot as Snapshot | null) ?? snapshotOf(rules, item);
+      await adoptPendingLink(db, adopt.id, item, snapshot);
+      link = { ...adopt, remoteId: item.remoteId, snapshot };
+      const story = await getStory(db, adopt.storyId);
+      if (story) byStory.set(story.id, story);
+    }
+    if (link && opts.fetchedAtSeq !== undefined && link.writeSeq > opts.fetchedAtSeq) {
+      // A push wrote this item while the page was on its way: the page may show it as it was before.
+      // Its write moved the item's timestamp, so the next pull lists it again.
+      result.counts.unchanged++;
+      continue;
+    }
+    if (!link) {
+      if (binding.importPolicy === 'review') {
+        await upsertInboxItem(db, binding.id, item);
+        result.counts.inboxed++;
+        continue;
+      }
+      toCreate.set(item.remoteId, item);
+      continue;
+    }
+    const moved = link.remoteUpdatedAt !== item.updatedAt;
+    const story = byStory.get(link.storyId);
+    const snapshot = link.snapshot as Snapshot | null;
+    const decision = decidePull(rules, {
+      hub: story ? hubView(story, key) : null, remote: item, snapshot, hubUpdatedAt: story?.updatedAt.toISOString(),
+    });
+    warnings.push(...decision.warnings);
+    const before = story ? storyFields(story) : undefined;
+    const changes = before ? diffFields(before, { ...before, ...decision.set }) : [];
+    if (changes.length) {
+      await updateStoryFromRemote(db, binding, link.storyId, changes);
+      result.counts.updated++;
+    } else {
+      result.counts.unchanged++;
+    }
+    if (decision.messages.length) await addRuleMessages(db, binding, link.storyId, decision.messages);
+    const settled = link.commentsSyncedAt !== item.updatedAt && opts.settled?.(item) === true;
+    if (moved || settled || !sameSnapshot(snapshot, decision.snapshot)) {
+      await recordPulled(db, link.id, item, decision.snapshot, settled ? { commentsSyncedAt: item.updatedAt } : {});
+    }
+    if (link.commentsSyncedAt !== item.updatedAt && !settled) {
+      result.touched.push({ remoteId: item.remoteId, storyId: link.storyId, since: link.commentsSyncedAt, updatedAt: item.updatedAt, commentCount: item.commentCount });
+    }
+  }
+  const created = await createStoriesFromRemote(db, binding, [...toCreate.values()], rules, warnings, { listedAt: opts.full ? opts.listedAt : null, settled: opts.settled });
+  for (const [i, item] of [...toCreate.values()].entries()) {
+    result.counts.created++;
+    if (opts.settled?.(item)) continue;
+    result.touched.push({ remoteId: item.remoteId, storyId: created[i]!, since: null, updatedAt: item.updatedAt, commentCount: item.commentCount });
+  }
+  await recordWarnings(db, binding.id, warnings);
+  // New links were stamped as they were inserted; the others are stamped here.
+  const listed = ids.filter((id) => !toCreate.has(id));
+  if (opts.full && listed.length) {
+    await markListed(db, binding.id, listed, opts.listedAt);
+  }
+  return result;
+}
+
+const sameSnapshot = (a: Snapshot | null, b: Snapshot) => sameJson(a, b);
