@@ -9,7 +9,7 @@ async function restricted(filePath: string, code: string): Promise<string[]> {
   return result!.messages.filter((m) => m.ruleId === '@typescript-eslint/no-restricted-imports').map((m) => m.message);
 }
 
-describe('layer order', () => {
+describe('layer order', { timeout: 120_000 }, () => {
   it('rejects an import from a layer above', async () => {
     expect(await restricted('db/links.ts', "import { createApp } from '../api/app';\nexport const app = createApp;\n"))
       .toEqual([expect.stringContaining('db/ sits below these folders')]);
