@@ -52,6 +52,11 @@ export interface ConformanceEnv {
   client(): ConnectorClient;
   /** The scope for one check (a fresh one when the remote can reset). */
   scope(): Promise<string>;
+  /**
+   * A scope seeded once with more than a page of items that no check changes: pagination and
+   * resume share it, since seeding a page's worth is the slowest thing a real remote does here.
+   */
+  listingScope(): Promise<{ scope: string; seeded: string[] }>;
   /** Waits until the remote stamps changes at or after `instant`. */
   waitUntil(instant: number): Promise<void>;
   newItem(title: string, description: string): ItemFields;
@@ -76,6 +81,14 @@ export async function startConformanceEnv(options: ConformanceOptions): Promise<
   const proxy = await startFaultProxy(await options.remote.url());
   const definition = options.definition as ConnectorDefinition;
   const traits = { conditionalRequests: definition.conditionalRequests, ...options.traits };
+  let listing: Promise<{ scope: string; seeded: string[] }> | undefined;
+  const scope = async () => {
+    proxy.clearFaults();
+    const fresh = await options.remote.reset?.();
+    const found = fresh ?? options.scope;
+    if (found === undefined) throw new Error('conformance kit: give options.scope, or a remote.reset() that returns one');
+    return found;
+  };
   return {
     options,
     traits,
@@ -84,12 +97,12 @@ export async function startConformanceEnv(options: ConformanceOptions): Promise<
       const made = options.connect(proxy.url);
       return isClient(made) ? made : connectDefinition(definition, { ...made, logger });
     },
-    async scope() {
-      proxy.clearFaults();
-      const fresh = await options.remote.reset?.();
-      const scope = fresh ?? options.scope;
-      if (scope === undefined) throw new Error('conformance kit: give options.scope, or a remote.reset() that returns one');
-      return scope;
+    scope,
+    listingScope() {
+      listing ??= scope().then(async (id) => ({ scope: id, seeded: await options.remote.seed(id, traits.pageSize + 5) }));
+      // A failed seeding is not cached: the next check tries again and reports its own error.
+      listing.catch(() => { listing = undefined; });
+      return listing;
     },
     waitUntil: (instant) => (options.remote.waitUntil ?? waitForLocalClock)(instant),
     newItem: (title, description) => ({

@@ -4,14 +4,12 @@ import type { ConformanceEnv } from '../env';
 
 const missing = (expected: readonly string[], got: readonly string[]) => expected.filter((id) => !got.includes(id));
 const pageBound = (env: ConformanceEnv, items: number) => Math.ceil(items / env.traits.pageSize) + 3;
-/** Seeding this many gives at least two pages. */
-const twoPages = (env: ConformanceEnv) => env.traits.pageSize + 5;
 
 /** Pagination to the end: more than a page of items, each listed exactly once, the watermark on the last page only. */
 export async function pagination(env: ConformanceEnv): Promise<void> {
   const check = 'pagination';
-  const scope = await env.scope();
-  const seeded = await env.options.remote.seed(scope, twoPages(env));
+  const { scope, seeded } = await env.listingScope();
+  env.proxy.clearFaults();
   const pages = await allPages(check, env.client().pull(scope, null), pageBound(env, seeded.length));
   const ids = idsOf(pages);
   expectThat(check, pages.length >= 2, `${seeded.length} items (page size ${env.traits.pageSize}) came in ${pages.length} page(s); is traits.pageSize right?`);
@@ -26,8 +24,8 @@ export async function pagination(env: ConformanceEnv): Promise<void> {
 /** Resuming mid-listing: stop after page 1, resume from its `next` (as JSON) with a new client; nothing lost or repeated. */
 export async function resume(env: ConformanceEnv): Promise<void> {
   const check = 'resume';
-  const scope = await env.scope();
-  const seeded = await env.options.remote.seed(scope, twoPages(env));
+  const { scope, seeded } = await env.listingScope();
+  env.proxy.clearFaults();
   const first = await firstPage(env.client().pull(scope, null));
   expectThat(check, first !== undefined && first.next !== null, 'the first page of a listing longer than a page must carry `next`');
   const rest = await allPages(check, env.client().pull(scope, throughJson(first.next)), pageBound(env, seeded.length));
