@@ -32,7 +32,7 @@ export interface ConnectorTraits {
 }
 
 export interface ConformanceOptions {
-  definition: ConnectorDefinition<never, never, never> | ConnectorDefinition;
+  definition: ConnectorDefinition;
   /** Config and secrets of a connection to `baseUrl` (the kit's proxy), or a connected client. */
   connect(baseUrl: string): { config: unknown; secrets: unknown } | ConnectorClient;
   /** The scope the checks work in, when `remote.reset` does not give a fresh one. */
@@ -79,7 +79,7 @@ async function waitForLocalClock(instant: number): Promise<void> {
 /** Starts the proxy in front of the author's server; `close()` when done. */
 export async function startConformanceEnv(options: ConformanceOptions): Promise<ConformanceEnv> {
   const proxy = await startFaultProxy(await options.remote.url());
-  const definition = options.definition as ConnectorDefinition;
+  const definition = options.definition;
   const traits = { conditionalRequests: definition.conditionalRequests, ...options.traits };
   let listing: Promise<{ scope: string; seeded: string[] }> | undefined;
   const scope = async () => {

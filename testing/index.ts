@@ -3,7 +3,6 @@
  * against the author's own test server through a fault-injecting proxy.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { ConnectorDefinition } from '../connectors/types';
 import { type CheckName, checkInfo, checks } from './checks';
 import { type ConformanceEnv, type ConformanceOptions, startConformanceEnv } from './env';
 
@@ -14,7 +13,7 @@ export { startFaultProxy, type FaultProxy, type FaultRule, type ProxiedRequest }
 
 /** Why a check cannot run for this connector, or null when it can. */
 export function skipReason(options: Pick<ConformanceOptions, 'definition' | 'traits'>, name: CheckName): string | null {
-  const definition = options.definition as ConnectorDefinition;
+  const definition = options.definition;
   const needs = checkInfo[name].needs;
   if (needs === 'writer' && !definition.writer) return 'the connector has no writer';
   if (needs === 'comments' && !definition.comments) return 'the connector has no comment writer';
@@ -27,7 +26,7 @@ export function skipReason(options: Pick<ConformanceOptions, 'definition' | 'tra
  * title) for each check the connector's capabilities rule out. `only` narrows the run.
  */
 export function describeConnectorConformance(options: ConformanceOptions & { only?: readonly CheckName[]; timeoutMs?: number }): void {
-  const definition = options.definition as ConnectorDefinition;
+  const definition = options.definition;
   describe(`${definition.name} (${definition.slug}) conformance`, () => {
     let env: ConformanceEnv | undefined;
     beforeAll(async () => {
