@@ -15,6 +15,8 @@ export interface ProxiedRequest {
   /** Milliseconds on this machine's clock, when the request arrived. */
   at: number;
   injected: boolean;
+  /** For a request cut after forwarding: what the remote answered, which the connector never saw. */
+  forwardedStatus?: number;
 }
 
 /** What the next matching requests meet instead of (or after) the remote. */
@@ -89,13 +91,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     }
     const headers = { ...req.headers, 'x-forwarded-host': req.headers.host ?? '' };
     const forwarded = send({ protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method, path: req.url, headers }, (answer) => {
-      if (fault) {
+      const acted = (answer.statusCode ?? 500) < 300;
+      if (fault && acted) {
         // The remote did its work; the connector never hears of it.
         entry.injected = true;
+        entry.forwardedStatus = answer.statusCode ?? 0;
         answer.resume();
         answer.on('end', () => req.socket.destroy());
         return;
       }
+      // The remote refused (a 500 from a busy server): nothing to lose yet, so the fault waits for the next write.
+      if (fault) faults.push({ ...fault, left: 1 });
       entry.status = answer.statusCode ?? 502;
       res.writeHead(entry.status, answer.headers);
       answer.pipe(res);
