@@ -97,8 +97,10 @@ function progressed<Raw>(source: IncrementalSource<Raw>, since: string | null, f
   return fresh.some((item) => Date.parse(source.updatedAt(item)) >= from);
 }
 
+/** The items of `raws` that the query from `since` shows again, the remote's slack included. */
 function itemsSince<Raw>(source: IncrementalSource<Raw>, raws: Raw[], since: string | null): Array<[string, string]> {
-  const from = since === null ? -Infinity : Date.parse(since);
+  // Redmine answers `>= since` with everything after since minus one second: those come back too.
+  const from = since === null ? -Infinity : Date.parse(since) - (source.sinceSlackMs ?? 0);
   return raws
     .filter((item) => Date.parse(source.updatedAt(item)) >= from)
     .slice(-PAGE_MEMORY)

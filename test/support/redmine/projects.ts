@@ -38,7 +38,9 @@ export async function createProject(
     if (!t) throw new Error(`no Redmine tracker ${String(w)} (have ${all.map((x) => x.name).join(', ')})`);
     return t.id;
   });
-  await redmineRequest(r, 'POST', '/projects.json', {
+  // A POST retried after a 500 (sqlite busy) may find that its first attempt committed: with an
+  // identifier of our own making, "already taken" then means the project is ours.
+  const created = await redmineRequest<unknown>(r, 'POST', '/projects.json', {
     project: {
       identifier,
       name: options.name ?? identifier,
@@ -47,7 +49,10 @@ export async function createProject(
       tracker_ids: trackerIds,
       enabled_module_names: ['issue_tracking'],
     },
-  });
+  }, { accept: options.identifier === undefined ? [422] : [] });
+  if (created.status === 422 && !JSON.stringify(created.body).includes('already been taken')) {
+    throw new Error(`Redmine POST /projects.json -> 422: ${JSON.stringify(created.body)}`);
+  }
   return getProject(r, identifier);
 }
 

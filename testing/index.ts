@@ -1,0 +1,51 @@
+/**
+ * The connector conformance kit (`trackbridge/testing`): the contract every connector passes, run
+ * against the author's own test server through a fault-injecting proxy.
+ */
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { type CheckName, checkInfo, checks } from './checks';
+import { type ConformanceEnv, type ConformanceOptions, startConformanceEnv } from './env';
+
+export { checks, checkInfo, type Check, type CheckName } from './checks';
+export { ConformanceFailure } from './assert';
+export { startConformanceEnv, type ConformanceEnv, type ConformanceOptions, type ConformanceRemote, type ConnectorTraits } from './env';
+export { startFaultProxy, type FaultProxy, type FaultRule, type ProxiedRequest } from './proxy';
+
+/** Why a check cannot run for this connector, or null when it can. */
+export function skipReason(options: Pick<ConformanceOptions, 'definition' | 'traits'>, name: CheckName): string | null {
+  const definition = options.definition;
+  const needs = checkInfo[name].needs;
+  if (needs === 'writer' && !definition.writer) return 'the connector has no writer';
+  if (needs === 'comments' && !definition.comments) return 'the connector has no comment writer';
+  if (needs === 'conditionalRequests' && !(options.traits.conditionalRequests ?? definition.conditionalRequests)) return 'the connector declares no conditional requests';
+  return null;
+}
+
+/**
+ * Registers the kit as a vitest suite: one `it` per check, and `it.skip` (with the reason in its
+ * title) for each check the connector's capabilities rule out. `only` narrows the run.
+ */
+export function describeConnectorConformance(options: ConformanceOptions & { only?: readonly CheckName[]; timeoutMs?: number }): void {
+  const definition = options.definition;
+  describe(`${definition.name} (${definition.slug}) conformance`, () => {
+    let env: ConformanceEnv | undefined;
+    beforeAll(async () => {
+      env = await startConformanceEnv(options);
+    });
+    afterAll(async () => {
+      await env?.close();
+    });
+    for (const name of Object.keys(checks) as CheckName[]) {
+      if (options.only && !options.only.includes(name)) continue;
+      const reason = skipReason(options, name);
+      if (reason) {
+        it.skip(`${checkInfo[name].title} — skipped: ${reason}`, () => undefined);
+        continue;
+      }
+      it(checkInfo[name].title, async () => {
+        if (!env) throw new Error('the conformance kit did not start');
+        await checks[name](env);
+      }, options.timeoutMs ?? 60_000);
+    }
+  });
+}
