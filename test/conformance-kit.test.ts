@@ -26,11 +26,13 @@ interface Breakage {
 
 /** The GitHub connector with some of its methods replaced by broken ones. */
 function broken(breakage: Breakage): ConnectorDefinition {
+  const { writer, comments } = github;
+  if (!writer || !comments) throw new Error('the GitHub connector writes items and comments');
   const definition: typeof github = {
     ...github,
     reader: (session, ctx) => { const honest = github.reader(session, ctx); return { ...honest, ...breakage.reader?.(honest) }; },
-    writer: (session, ctx) => { const honest = github.writer!(session, ctx); return { ...honest, ...breakage.writer?.(honest) }; },
-    comments: (session, ctx) => { const honest = github.comments!(session, ctx); return { ...honest, ...breakage.comments?.(honest) }; },
+    writer: (session, ctx) => { const honest = writer(session, ctx); return { ...honest, ...breakage.writer?.(honest) }; },
+    comments: (session, ctx) => { const honest = comments(session, ctx); return { ...honest, ...breakage.comments?.(honest) }; },
   };
   return definition as ConnectorDefinition;
 }
