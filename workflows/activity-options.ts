@@ -58,13 +58,14 @@ export const scopeListingOptions: ActivityOptions = { startToCloseTimeout: '1 mi
 export const connectionTestOptions: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 3, initialInterval: '1 second' } };
 
 /**
- * A plugin action: it heartbeats (a dead worker is noticed in 30 s, a cancellation reaches it), and
+ * A plugin action: it heartbeats (a dead worker is noticed in 10 s; a cancellation rides on the next
+ * heartbeat the SDK sends, throttled to 80% of the timeout, so it reaches the action within ~8 s), and
  * a failure is retried twice; a PermanentError (or a param the worker's copy of the action refuses)
  * is not. Waiting for the cancellation to complete lets the activity record how the job ended.
  */
 export const pluginActionOptions: ActivityOptions = {
   startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '10 seconds',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: nonRetryable() },
 };
