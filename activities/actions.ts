@@ -93,6 +93,9 @@ export function createActionActivities(deps: ActivityDeps) {
       }
       // Cancelled while it finished: the user asked first, so the job says so and its result is dropped.
       if (cancelRequested(context)) return cancelled(jobId);
+      // Aborted for another reason (the worker stopping, a timeout): the action may have returned early
+      // on its signal, so its result is not a success; the attempt is retried.
+      if (context.cancellationSignal.aborted) throw ApplicationFailure.retryable(`interrupted (${String((context.cancellationSignal.reason as Error | undefined)?.message)})`, 'Interrupted');
       await transitionJob(db, jobId, 'succeeded', { result: result ?? null });
       return { status: 'succeeded' };
     },
