@@ -1,3 +1,4 @@
+import { createActionActivities } from './actions';
 import { createConnectionActivities } from './connections';
 import type { ActivityDeps } from './deps';
 import { createSyncActivities } from './sync';
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSyncActivities(deps),
     ...createPushActivities(deps),
     ...createBacklogActivities(deps),
+    ...createActionActivities(deps),
   };
 }
 

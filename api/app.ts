@@ -4,6 +4,8 @@ import { bearerAuth, type AuthVariables } from './auth';
 import { connectionRoutes } from './connections';
 import { connectorRoutes } from './connectors';
 import { pluginRoutes } from './plugins';
+import { actionRoutes } from './actions';
+import { jobRoutes } from './jobs';
 import type { ApiDeps } from './deps';
 import { ApiError, errorHandler } from './errors';
 import { healthRoutes } from './health';
@@ -38,6 +40,8 @@ export function createApp(deps: ApiDeps) {
   app.route('/connectors', connectorRoutes(deps));
   app.route('/connections', connectionRoutes(deps));
   app.route('/plugins', pluginRoutes(deps));
+  app.route('/plugins', actionRoutes(deps));
+  app.route('/jobs', jobRoutes(deps));
   app.route('/runs', runRoutes(deps));
   app.route('/projects', projectRoutes(deps));
   app.route('/bindings', bindingRoutes(deps));

@@ -4,6 +4,7 @@ import type { Db } from '../db/client';
 import { ApiError } from './errors';
 
 export interface AuthVariables {
+  tokenId: string;
   tokenName: string;
   tokenRole: TokenRole;
 }
@@ -34,6 +35,7 @@ export function bearerAuth(db: Db): MiddlewareHandler<{ Variables: AuthVariables
     if (found.role !== 'admin' && !READ_METHODS.has(c.req.method)) {
       throw new ApiError(403, 'forbidden', `This token (${found.name}) is read-only; writes need an admin token`);
     }
+    c.set('tokenId', found.id);
     c.set('tokenName', found.name);
     c.set('tokenRole', found.role);
     return next();

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, bigserial, boolean, check, customType, index, integer, jsonb, pgSequence, pgTable, text, timestamp, uniqueIndex, uuid,
+  bigint, bigserial, boolean, check, customType, doublePrecision, index, integer, jsonb, pgSequence, pgTable, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -260,3 +260,39 @@ export const pushLog = pgTable('push_log', {
   error: text('error'),
   at: createdAt(),
 }, (t) => [index('push_log_story_idx').on(t.storyId, t.at)]);
+
+/** A plugin action's run (see activities/actions.ts): queued by the API, run by the `runAction` workflow. */
+export const jobs = pgTable('jobs', {
+  id: uuid('id').primaryKey(),
+  plugin: text('plugin').notNull(),
+  action: text('action').notNull(),
+  /** The validated request body. Params hold no secrets by contract; they are still never logged. */
+  params: jsonb('params').$type<Record<string, unknown>>().notNull(),
+  status: text('status').notNull().default('queued'),
+  /** 0..1, as the action last reported it; null until it reports one. */
+  progress: doublePrecision('progress'),
+  result: jsonb('result'),
+  /** One secret-free line (lib/error-summary.ts safeMessage). */
+  error: text('error'),
+  /** The API token that queued it; kept when the token is revoked, unset when it is deleted. */
+  createdBy: uuid('created_by').references(() => apiTokens.id, { onDelete: 'set null' }),
+  /** Milliseconds, as a JavaScript Date holds them: `GET /jobs` pages on (createdAt, id). */
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  startedAt: timestamp('started_at', { withTimezone: true }),
+  finishedAt: timestamp('finished_at', { withTimezone: true }),
+}, (t) => [
+  check('jobs_status_ck', sql`${t.status} in ('queued', 'running', 'succeeded', 'failed', 'cancelled')`),
+  check('jobs_progress_ck', sql`${t.progress} is null or (${t.progress} >= 0 and ${t.progress} <= 1)`),
+  index('jobs_created_idx').on(t.createdAt, t.id),
+  index('jobs_plugin_idx').on(t.plugin, t.status, t.createdAt),
+]);
+
+/** What an action reported while it ran (`ctx.progress`), in order: a row each, so a long job pages. */
+export const jobEntries = pgTable('job_entries', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  jobId: uuid('job_id').notNull().references(() => jobs.id, { onDelete: 'cascade' }),
+  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  message: text('message').notNull(),
+  progress: doublePrecision('progress'),
+  data: jsonb('data'),
+}, (t) => [index('job_entries_job_idx').on(t.jobId, t.id)]);

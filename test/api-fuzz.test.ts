@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../db/client';
+import { loadPlugins } from '../plugins/load';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { connectTestClient, createTestApi, createTestDatabase, startTestWorker } from './support/harness';
 
@@ -37,6 +38,8 @@ describe('API fuzz from /openapi.json: no 5xx, 4xx names the field, rejected req
   const counts = async () => JSON.stringify(await queryRows(database.db, countQuery));
 
   beforeAll(async () => {
+    // A plugin action, so its route and the job routes are fuzzed too (loaded before the app is made).
+    await loadPlugins(['./test/fixtures/plugins/hello.ts']);
     database = await createTestDatabase();
     client = await connectTestClient();
     // A worker without the outbox relay: remote calls work, and nothing writes behind the test's back.
@@ -50,7 +53,9 @@ describe('API fuzz from /openapi.json: no 5xx, 4xx names the field, rejected req
     const comment = await post(`/stories/${story.id}/comments`, { body: 'hello' });
     const connection = await post('/connections', { connector: 'github', name: 'fuzz', config: { baseUrl: gh.url }, secrets: { token: gh.token } });
     const binding = await post('/bindings', { projectId: project.id, connectionId: connection.id, scope: 'octocat/empty', pullIntervalSeconds: 3600 });
-    Object.assign(ids, { project: [project.id], story: [story.id], comment: [comment.id], connection: [connection.id], binding: [binding.id] });
+    const job = await post('/plugins/hello-plugin/actions/greet', { who: 'fuzz' });
+    await settle(job);
+    Object.assign(ids, { project: [project.id], story: [story.id], comment: [comment.id], connection: [connection.id], binding: [binding.id], job: [job.jobId] });
     spec = (await (await api.app.request('/openapi.json')).json()) as Json;
     const tables = await queryRows<{ name: string }>(database.db, sql`select tablename as name from pg_tables where schemaname = 'public' order by tablename`);
     countQuery = sql.raw(tables.map((t) => `select '${t.name}' as t, count(*)::int as n from "${t.name}"`).join(' union all '));

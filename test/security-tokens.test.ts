@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApiToken } from '../db/tokens';
+import { loadPlugins } from '../plugins/load';
 import { FIRST_TOKEN_FILE, ensureFirstToken } from '../runtime/runtime';
 import { connectTestClient, createTestApi, createTestDatabase, testLogger, testSecretBox } from './support/harness';
 import { freePort, spawnScript } from './support/process';
@@ -21,6 +22,8 @@ describe('token roles', () => {
   let readToken: string;
 
   beforeAll(async () => {
+    // Its action is a write route like any other.
+    await loadPlugins(['./test/fixtures/plugins/hello.ts']);
     database = await createTestDatabase();
     client = await connectTestClient();
     api = await createTestApi({ database, client, taskQueue: 'unused-security-tokens' });

@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 import type { FailureType } from '../activities/failures';
 
 /**
@@ -56,3 +56,16 @@ export const scopeListingOptions: ActivityOptions = { startToCloseTimeout: '1 mi
 
 /** A connection test reports refused credentials in its result, not as a failure: a few attempts for the rest. */
 export const connectionTestOptions: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 3, initialInterval: '1 second' } };
+
+/**
+ * A plugin action: it heartbeats (a dead worker is noticed in 10 s; a cancellation rides on the next
+ * heartbeat the SDK sends, throttled to 80% of the timeout, so it reaches the action within ~8 s), and
+ * a failure is retried twice; a PermanentError (or a param the worker's copy of the action refuses)
+ * is not. Waiting for the cancellation to complete lets the activity record how the job ended.
+ */
+export const pluginActionOptions: ActivityOptions = {
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '10 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: nonRetryable() },
+};

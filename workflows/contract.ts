@@ -35,6 +35,8 @@ export const backlogWorkflowId = (bindingId: string) => `backlog/${bindingId}`;
 /** Short workflows run once per request; the nonce (random, from the caller) keeps their ids apart. */
 export const connectionTestWorkflowId = (connectionId: string, nonce: string) => `connection-test/${connectionId}/${nonce}`;
 export const scopeListingWorkflowId = (connectionId: string, nonce: string) => `scopes/${connectionId}/${nonce}`;
+/** A plugin action's job; the job id is made by the API before the start, so the row and the workflow share it. */
+export const actionWorkflowId = (jobId: string) => `action/${jobId}`;
 
 /** Search attributes the Temporal UI filters by (registered on the dev server at start). */
 export const BindingIdKey = defineSearchAttributeKey('BindingId', 'KEYWORD');

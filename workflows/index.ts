@@ -4,3 +4,4 @@ export { pullBinding } from './pullBinding';
 export { scopeListing } from './scopeListing';
 export { pushStory } from './pushStory';
 export { backlog } from './backlog';
+export { runAction } from './runAction';
