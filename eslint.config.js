@@ -18,7 +18,21 @@ export default tseslint.config(
     },
   },
   ...layerRules(),
+  ...exampleRules(),
 );
+
+/**
+ * An example plugin is a third-party package in miniature: it imports trackbridge only by its public
+ * entries (`trackbridge/sdk`, `trackbridge/testing`), never by a path climbing out of its own folder.
+ */
+function exampleRules() {
+  const message = 'An example plugin imports trackbridge only from \'trackbridge/sdk\' (tests: \'trackbridge/testing\'), never by a relative path out of its package.';
+  const onlyPublic = { regex: '^trackbridge/(?!sdk$|testing$)', message: 'trackbridge exports only ./sdk and ./testing to plugins.' };
+  return [
+    { files: ['examples/*/*.ts'], rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./', message }, onlyPublic] }] } },
+    { files: ['examples/*/*/**/*.ts'], rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./){2,}', message }, onlyPublic] }] } },
+  ];
+}
 
 /**
  * The house has one direction: each folder imports only from the folders below it.

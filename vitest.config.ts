@@ -1,8 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The example plugin imports trackbridge by its package name. It has its own package.json, so Node's
+  // self-reference (which looks at the nearest one) does not reach this package: map the entries here.
+  resolve: {
+    alias: {
+      'trackbridge/sdk': fileURLToPath(new URL('./sdk/index.ts', import.meta.url)),
+      'trackbridge/testing': fileURLToPath(new URL('./testing/index.ts', import.meta.url)),
+    },
+  },
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'examples/**/test/**/*.test.ts'],
     globalSetup: ['test/setup/global.ts'],
     setupFiles: ['test/setup/leaks.ts'],
     testTimeout: 60_000,

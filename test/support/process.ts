@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { track } from './resources';
 
 export async function freePort(): Promise<number> {
@@ -23,9 +25,18 @@ export interface Spawned {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs one of our scripts with tsx, capturing its output. */
-export function spawnScript(script: string, env: Record<string, string | undefined>): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Runs one of our scripts with tsx, capturing its output. With `cwd` (another directory, e.g. a project
+ * that installed a plugin), the script and tsx are still taken from this checkout.
+ */
+export function spawnScript(script: string, env: Record<string, string | undefined>, options: { cwd?: string } = {}): Spawned {
+  const args = options.cwd
+    ? ['--import', pathToFileURL(resolve(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href, resolve(repoRoot, script)]
+    : ['--import', 'tsx', script];
+  const child = spawn(process.execPath, args, {
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,208 @@
+/** The TinyTracker connector: built only on `trackbridge/sdk`, as any third-party connector is. */
+import {
+  type CommentWriter, type ConnectorContext, type ItemFields, type Reader, type RemoteComment, type RemoteItem, type Writer,
+  PermanentError, appendMarker, defineConnector, hasMarker, httpConfigFields, isRemoteError, paginateOffset, pullIncremental, stripMarker, z,
+} from 'trackbridge/sdk';
+
+export const configSchema = z.strictObject({
+  baseUrl: z.url({ protocol: /^https?$/ }).describe('The TinyTracker root, e.g. http://localhost:4010'),
+  overlapSeconds: z.number().int().min(0).max(3600).default(2)
+    .describe('How far before the newest update seen the next pull starts again'),
+  pageSize: z.number().int().min(1).max(100).default(50).describe('Items per listing page'),
+  ...httpConfigFields,
+});
+export const secretsSchema = z.strictObject({ token: z.string().min(1).describe('The x-tiny-token of the tracker') });
+
+type Config = z.output<typeof configSchema>;
+type Secrets = z.output<typeof secretsSchema>;
+type Ctx = ConnectorContext<Config, Secrets>;
+
+const itemShape = z.looseObject({
+  id: z.number().int(),
+  project: z.string(),
+  title: z.string(),
+  description: z.string(),
+  status: z.enum(['open', 'closed']),
+  version: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+type TinyItem = z.output<typeof itemShape>;
+const listShape = z.looseObject({ items: z.array(itemShape), total: z.number().int().nonnegative() });
+const commentShape = z.looseObject({ id: z.number().int(), author: z.string(), body: z.string(), createdAt: z.string(), updatedAt: z.string() });
+const projectShape = z.looseObject({ key: z.string(), name: z.string() });
+
+const toComment = (c: z.output<typeof commentShape>): RemoteComment => ({
+  remoteId: String(c.id), author: c.author, body: c.body, createdAt: c.createdAt, updatedAt: c.updatedAt,
+});
+
+/** The typed API the capabilities share. */
+function session(ctx: Ctx) {
+  const { http } = ctx;
+  const baseUrl = http.baseUrl;
+  const toItem = (item: TinyItem): RemoteItem => ({
+    remoteId: String(item.id),
+    key: `${item.project}-${item.id}`,
+    url: `${baseUrl}/items/${item.id}`,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    fields: {
+      title: item.title,
+      description: stripMarker(item.description),
+      status: item.status,
+      closed: item.status === 'closed',
+      priority: null,
+      assignee: null,
+      labels: [],
+      customFields: {},
+    },
+    version: String(item.version),
+    raw: { ...item, description: stripMarker(item.description) },
+  });
+  const inScope = (scope: string, item: TinyItem | null): TinyItem | null => (item && item.project === scope ? item : null);
+
+  async function getItem(id: string): Promise<TinyItem | null> {
+    try {
+      return await http.json({ path: `/items/${encodeURIComponent(id)}` }, itemShape);
+    } catch (error) {
+      if (isRemoteError(error) && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  return { http, toItem, inScope, getItem };
+}
+type Session = ReturnType<typeof session>;
+
+/** Hub fields → the tracker's PATCH body. `status` wins over `closed` when both are given. */
+function toPatch(changes: Partial<ItemFields>): Record<string, string> {
+  const patch: Record<string, string> = {};
+  if (changes.title !== undefined) patch.title = changes.title;
+  if (changes.description !== undefined) patch.description = changes.description;
+  if (changes.status === 'open' || changes.status === 'closed') patch.status = changes.status;
+  else if (changes.closed !== undefined) patch.status = changes.closed ? 'closed' : 'open';
+  return patch;
+}
+
+function reader({ http, toItem, inScope, getItem }: Session, ctx: Ctx): Reader {
+  return {
+    async testConnection() {
+      try {
+        const me = await http.json({ path: '/me' }, z.looseObject({ login: z.string() }));
+        return { ok: true, account: me.login, message: `Authenticated to ${http.baseUrl} as ${me.login}` };
+      } catch (error) {
+        if (isRemoteError(error)) return { ok: false, message: error.message };
+        throw error;
+      }
+    },
+
+    async listScopes() {
+      const scopes = [];
+      for await (const page of paginateOffset(http, { path: '/projects' }, { itemsKey: 'projects', itemShape: projectShape, limit: 100 })) {
+        for (const project of page.items) scopes.push({ id: project.key, name: project.name });
+      }
+      return [{ group: 'TinyTracker', scopes }];
+    },
+
+    pull(scope, cursor) {
+      const limit = ctx.config.pageSize;
+      return pullIncremental<TinyItem>({
+        // Offset paging within one `since` query; pullIncremental restarts `since` as it goes.
+        async fetchPage({ since, page, ifNoneMatch }) {
+          const offset = page * limit;
+          const res = await http.send({ path: '/items', query: { project: scope, since, offset, limit }, ifNoneMatch }, listShape);
+          if (res.notModified) return { notModified: true };
+          const hasNext = res.data.items.length > 0 && offset + res.data.items.length < res.data.total;
+          return { notModified: false, items: res.data.items, hasNext, etag: res.etag, total: res.data.total };
+        },
+        id: (item) => String(item.id),
+        updatedAt: (item) => item.updatedAt,
+        toItems: (raws) => raws.map(toItem),
+        overlapMs: ctx.config.overlapSeconds * 1000,
+        onInvalidCursor: (bad) => ctx.logger.warn({ scope, cursor: bad }, 'TinyTracker: unreadable pull cursor, starting a full listing'),
+        label: `TinyTracker items of ${scope}`,
+      }, cursor);
+    },
+
+    async getItem(scope, remoteId) {
+      const item = inScope(scope, await getItem(remoteId));
+      return item ? toItem(item) : null;
+    },
+
+    async listComments(_scope, remoteId, since) {
+      const { comments } = await http.json({ path: `/items/${encodeURIComponent(remoteId)}/comments` }, z.looseObject({ comments: z.array(commentShape) }));
+      const from = since ? Date.parse(since) : -Infinity;
+      return comments.filter((c) => Date.parse(c.updatedAt) >= from).map(toComment);
+    },
+  };
+}
+
+function writer({ http, toItem, inScope, getItem }: Session): Writer {
+  return {
+    async createItem(scope, { fields, marker }) {
+      const created = await http.json({
+        method: 'POST',
+        path: '/items',
+        body: { project: scope, title: fields.title, description: appendMarker(fields.description, marker), status: toPatch(fields).status ?? 'open' },
+      }, itemShape);
+      return toItem(created);
+    },
+
+    async findByMarker(scope, marker) {
+      const { items } = await http.json({ path: '/items', query: { project: scope, q: marker, limit: 100 } }, listShape);
+      const found = items.find((item) => hasMarker(item.description, marker));
+      return found ? toItem(found) : null;
+    },
+
+    async updateItem(scope, remoteId, changes, version) {
+      if (!inScope(scope, await getItem(remoteId))) throw new PermanentError(`TinyTracker item ${remoteId} is not in ${scope}`, 404);
+      // A stale version answers 409, which the platform's HTTP client raises as a ConflictError.
+      const body = { ...toPatch(changes), ...(version === undefined ? {} : { version: Number(version) }) };
+      return toItem(await http.json({ method: 'PATCH', path: `/items/${encodeURIComponent(remoteId)}`, body }, itemShape));
+    },
+
+    // TinyTracker keeps no history of edits: nothing to report.
+    editsSince: () => Promise.resolve({}),
+
+    async deleteItem(_scope, remoteId) {
+      try {
+        await http.send({ method: 'DELETE', path: `/items/${encodeURIComponent(remoteId)}` });
+      } catch (error) {
+        if (isRemoteError(error) && error.status === 404) return;
+        throw error;
+      }
+    },
+  };
+}
+
+function comments({ http }: Session): CommentWriter {
+  return {
+    async addComment(_scope, remoteId, body) {
+      return toComment(await http.json({ method: 'POST', path: `/items/${encodeURIComponent(remoteId)}/comments`, body: { body } }, commentShape));
+    },
+    async updateComment(_scope, remoteId, commentId, body) {
+      const path = `/items/${encodeURIComponent(remoteId)}/comments/${encodeURIComponent(commentId)}`;
+      return toComment(await http.json({ method: 'PATCH', path, body: { body } }, commentShape));
+    },
+  };
+}
+
+export const tinytracker = defineConnector({
+  slug: 'tinytracker',
+  name: 'TinyTracker',
+  description: 'Items of a TinyTracker project (the example tracker shipped with trackbridge-plugin-tinytracker).',
+  logoUrl: 'https://example.com/tinytracker.svg',
+  configSchema,
+  secretsSchema,
+  fields: ['title', 'description', 'status'],
+  conditionalRequests: true,
+  http: {
+    service: 'TinyTracker',
+    auth: { header: 'x-tiny-token', value: (secrets) => secrets.token },
+    describeError: (body) => (typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string' ? (body as { error: string }).error : undefined),
+  },
+  session,
+  reader,
+  writer,
+  comments,
+});
