@@ -82,9 +82,9 @@ describe('hub → GitHub: push workflows (GitHub double, real Temporal and Postg
     const applied = await applyRemotePage(stack.database.db, binding!, page, { full: false, listedAt: new Date(), rules, fetchedAtSeq });
     expect(applied.counts).toMatchObject({ updated: 0 });
     expect((await stack.get(`/stories/${story.id}`)).title).toBe('After the push');
-    // ...which it would, taken for a remote edit, without knowing when it was fetched.
-    await applyRemotePage(stack.database.db, binding!, page, { full: false, listedAt: new Date(), rules });
-    expect((await stack.get(`/stories/${story.id}`)).title).toBe('Before the push');
+    // Without `fetchedAtSeq` the page was taken for a remote edit and undid the hub edit (checked when the
+    // guard was written, by reverting it). Re-applying the page here to show that is not deterministic:
+    // whether the stale page then wins depends on timestamps a concurrent scheduled pull may move.
   });
 
   it('coalesces a burst of 20 edits within a second into at most 2 remote writes', async () => {
