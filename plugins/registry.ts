@@ -16,17 +16,18 @@ export interface LoadedPlugin {
  * through `installPlugin`, the built-in GitHub and Redmine connectors included.
  */
 const loaded: LoadedPlugin[] = [];
-const connectorsBySlug = new Map<string, ConnectorDefinition>();
+/** Each installed connector with the name of the plugin that provides it. */
+const connectorsBySlug = new Map<string, { connector: ConnectorDefinition; plugin: string }>();
 
 export function installPlugin(value: unknown, source: string, builtin = false): LoadedPlugin {
   const definition = validatePlugin(value, source);
   const clash = loaded.find((p) => p.definition.name === definition.name);
   if (clash) throw new PluginError(`plugin ${source}: name: "${definition.name}" is already loaded (from ${clash.source})`);
   (definition.connectors ?? []).forEach((connector, i) => {
-    const owner = connectorsBySlug.has(connector.slug) ? loaded.find((p) => p.definition.connectors?.some((c) => c.slug === connector.slug)) : undefined;
-    if (owner) throw new PluginError(`plugin ${source}: connectors[${i}].slug: "${connector.slug}" is already provided by ${owner.definition.name}`);
+    const owner = connectorsBySlug.get(connector.slug)?.plugin;
+    if (owner) throw new PluginError(`plugin ${source}: connectors[${i}].slug: "${connector.slug}" is already provided by ${owner}`);
   });
-  for (const connector of definition.connectors ?? []) connectorsBySlug.set(connector.slug, connector);
+  for (const connector of definition.connectors ?? []) connectorsBySlug.set(connector.slug, { connector, plugin: definition.name });
   const plugin = { definition, source, builtin };
   loaded.push(plugin);
   return plugin;
@@ -35,10 +36,10 @@ export function installPlugin(value: unknown, source: string, builtin = false): 
 export const loadedPlugins = (): readonly LoadedPlugin[] => loaded;
 
 /** Every installed connector, built-in ones first, in the order the UI lists them. */
-export const installedConnectors = (): ConnectorDefinition[] => [...connectorsBySlug.values()];
+export const installedConnectors = (): ConnectorDefinition[] => [...connectorsBySlug.values()].map((c) => c.connector);
 
 /** The connector for a slug, if installed. */
-export const findConnector = (slug: string): ConnectorDefinition | undefined => connectorsBySlug.get(slug);
+export const findConnector = (slug: string): ConnectorDefinition | undefined => connectorsBySlug.get(slug)?.connector;
 
 /** The connector for a slug stored on a connection; an unknown slug is a removed plugin or a bug. */
 export function getConnector(slug: string): ConnectorDefinition {
