@@ -4,6 +4,7 @@ import type { ActivityDeps } from './deps';
 import { createSyncActivities } from './sync';
 import { createPushActivities } from './push';
 import { createBacklogActivities } from './backlog';
+import { createHookActivities } from './hooks';
 
 export type { ActivityDeps } from './deps';
 
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPushActivities(deps),
     ...createBacklogActivities(deps),
     ...createActionActivities(deps),
+    ...createHookActivities(deps),
   };
 }
 

@@ -1,4 +1,8 @@
-import { isPermanentError } from '../connectors/errors';
+import { ApplicationFailure } from '@temporalio/activity';
+import { isPermanentError, isTransientError } from '../connectors/errors';
+import { FailureType } from './failures';
+import { fireHook } from '../db/hooks';
+import { getLink } from '../db/links';
 import { insertDeadLetter, logPush } from '../db/deadletters';
 import { signedFileUrl } from '../lib/file-links';
 import type { PushPorts } from '../sync/ports';
@@ -32,13 +36,26 @@ export function createPushActivities(deps: ActivityDeps) {
       const route = routeEvent(binding, input.mode);
       if (route.to === 'skip') return { outcome: 'skipped', reason: route.reason };
       if (route.to === 'backlog') return { outcome: 'deferred', reason: route.reason };
+      const event = { bindingId: binding.id, storyId: input.storyId, eventId: input.eventId };
       return withHeartbeat(() => deps.withLock(`push:${binding.id}:${input.storyId}`, async () => {
         try {
-          return await writeStory(pushPorts(deps, bound), input.storyId);
+          const result = await writeStory(pushPorts(deps, bound), input.storyId);
+          if (result.outcome === 'created' || result.outcome === 'updated' || result.outcome === 'deleted') {
+            const remoteId = (await getLink(deps.db, binding.id, input.storyId))?.remoteId ?? null;
+            await fireHook(deps.db, 'push.succeeded', { ...event, remoteId, outcome: result.outcome, fields: result.fields });
+          }
+          return result;
         } catch (err) {
-          if (!isPermanentError(err)) throw err;
-          await insertDeadLetter(deps.db, { bindingId: binding.id, storyId: input.storyId, eventId: input.eventId, error: err.message });
+          if (!isPermanentError(err)) {
+            // A direct push hands a transient failure to the backlog (workflows/pushStory.ts): say so once, not per backlog retry.
+            // remoteCall has made the remote's error a Temporal failure by now.
+            const transient = isTransientError(err) || (err instanceof ApplicationFailure && err.type === FailureType.transient);
+            if (input.mode === 'direct' && transient) await fireHook(deps.db, 'push.failed', { ...event, error: (err as Error).message, permanent: false });
+            throw err;
+          }
+          await insertDeadLetter(deps.db, { ...event, error: err.message });
           await logPush(deps.db, { bindingId: binding.id, storyId: input.storyId, storyVersion: 0, operation: 'write', outcome: 'dead-letter', error: err.message });
+          await fireHook(deps.db, 'push.failed', { ...event, error: err.message, permanent: true });
           return { outcome: 'dead-letter', error: err.message };
         }
       }));

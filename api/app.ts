@@ -6,6 +6,7 @@ import { connectorRoutes } from './connectors';
 import { pluginRoutes } from './plugins';
 import { actionRoutes } from './actions';
 import { jobRoutes } from './jobs';
+import { hookRoutes } from './hooks';
 import type { ApiDeps } from './deps';
 import { ApiError, errorHandler } from './errors';
 import { healthRoutes } from './health';
@@ -42,6 +43,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/plugins', pluginRoutes(deps));
   app.route('/plugins', actionRoutes(deps));
   app.route('/jobs', jobRoutes(deps));
+  app.route('/hooks', hookRoutes(deps));
   app.route('/runs', runRoutes(deps));
   app.route('/projects', projectRoutes(deps));
   app.route('/bindings', bindingRoutes(deps));

@@ -1,5 +1,6 @@
 import { and, desc, eq, ne } from 'drizzle-orm';
 import type { Db } from './client';
+import { fireHook } from './hooks';
 import { bindings, connections, runs } from './schema';
 
 export type Binding = typeof bindings.$inferSelect;
@@ -72,6 +73,7 @@ export async function transitionBinding(db: Db, id: string, to: BindingState, re
       .set({ state: to, pausedReason: to === 'paused' ? reason : null, updatedAt: new Date() })
       .where(eq(bindings.id, id))
       .returning();
+    if (to === 'paused') await fireHook(tx, 'binding.paused', { bindingId: id, projectId: current.projectId, reason: reason ?? 'by an operator' });
     return row!;
   });
 }

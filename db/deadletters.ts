@@ -1,12 +1,20 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
-import type { Db } from './client';
+import { withTx, type Db } from './client';
+import { fireHook } from './hooks';
 import { deadLetters, pushLog } from './schema';
 
 export type DeadLetter = typeof deadLetters.$inferSelect;
 
-/** A write the remote rejected for good: stored, visible and retryable; it no longer blocks the binding. */
-export async function insertDeadLetter(db: Db, values: { bindingId: string; storyId: string; eventId: number; error: string }): Promise<void> {
-  await db.insert(deadLetters).values(values);
+/**
+ * A write the remote rejected for good: stored, visible and retryable; it no longer blocks the binding.
+ * Fires `deadletter.created` in the same transaction.
+ */
+export async function insertDeadLetter(db: Db, values: { bindingId: string; storyId: string; eventId: number; error: string }): Promise<string> {
+  return withTx(db, async (tx) => {
+    const [row] = await tx.insert(deadLetters).values(values).returning({ id: deadLetters.id });
+    await fireHook(tx, 'deadletter.created', { bindingId: values.bindingId, storyId: values.storyId, deadLetterId: row!.id, eventId: values.eventId, error: values.error });
+    return row!.id;
+  });
 }
 
 export async function listDeadLetters(db: Db, bindingId: string, state = 'open'): Promise<DeadLetter[]> {

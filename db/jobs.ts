@@ -92,3 +92,9 @@ export async function listJobs(db: Db, opts: { plugin?: string | undefined; stat
   }
   return db.select().from(jobs).where(and(...conditions)).orderBy(desc(jobs.createdAt), desc(jobs.id)).limit(opts.limit);
 }
+
+/** Deletes jobs that ended before `olderThan` (their entries go with them); returns how many. */
+export async function pruneJobs(db: Db, olderThan: Date): Promise<number> {
+  const rows = await db.delete(jobs).where(and(inArray(jobs.status, ['succeeded', 'failed', 'cancelled']), lt(jobs.finishedAt, olderThan))).returning({ id: jobs.id });
+  return rows.length;
+}

@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { sameJson } from '../rules/values';
-import type { Db } from './client';
+import { withTx, type Db } from './client';
+import { fireHook } from './hooks';
 import { runs, type RunCounts } from './schema';
 
 export type Run = typeof runs.$inferSelect;
@@ -102,8 +103,21 @@ export async function loadCheckpoint<T>(db: Db, runId: string): Promise<T | unde
 
 /** Closes a run; returns its counts and progress, which every page added with its checkpoint (the authoritative tally). */
 export async function finishRun(db: Db, runId: string, status: 'completed' | 'failed' | 'skipped', error: string | null = null): Promise<{ counts: RunCounts; items: number } | undefined> {
-  const [row] = await db.update(runs).set({ status, error, finishedAt: new Date() }).where(eq(runs.id, runId)).returning({ counts: runs.counts, progress: runs.progress });
-  return row ? { counts: row.counts, items: (row.progress as Partial<RunProgress> | null)?.items ?? 0 } : undefined;
+  return withTx(db, async (tx) => {
+    const [before] = await tx.select({ status: runs.status }).from(runs).where(eq(runs.id, runId)).for('update');
+    const [row] = await tx.update(runs).set({ status, error, finishedAt: new Date() }).where(eq(runs.id, runId))
+      .returning({ counts: runs.counts, progress: runs.progress, kind: runs.kind, bindingId: runs.bindingId });
+    if (!row) return undefined;
+    const closed = { counts: row.counts, items: (row.progress as Partial<RunProgress> | null)?.items ?? 0 };
+    // Once per run: a retried close finds it completed already.
+    if (status === 'completed' && before?.status !== 'completed' && row.bindingId && (row.kind === 'initial-sync' || row.kind === 'pull')) {
+      const { created, updated, unchanged, failed } = row.counts;
+      await fireHook(tx, 'sync.completed', {
+        bindingId: row.bindingId, runId, kind: row.kind === 'initial-sync' ? 'initial' : 'pull', created, updated, unchanged, failed, items: closed.items,
+      });
+    }
+    return closed;
+  });
 }
 
 export async function getRunByWorkflow(db: Db, workflowId: string): Promise<Run | undefined> {

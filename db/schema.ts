@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, bigserial, boolean, check, customType, doublePrecision, index, integer, jsonb, pgSequence, pgTable, text, timestamp, uniqueIndex, uuid,
+  bigint, bigserial, boolean, check, customType, doublePrecision, index, integer, jsonb, pgSequence, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -296,3 +296,35 @@ export const jobEntries = pgTable('job_entries', {
   progress: doublePrecision('progress'),
   data: jsonb('data'),
 }, (t) => [index('job_entries_job_idx').on(t.jobId, t.id)]);
+
+/**
+ * Hook points fired and not yet handed to Temporal: written in the transaction of the change that
+ * fired them (or right after it), moved to a `hook/<id>` workflow by the outbox relay, then deleted.
+ * Written only when some loaded plugin listens on the point.
+ */
+export const hookFirings = pgTable('hook_firings', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  point: text('point').notNull(),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** One hook's run on one firing: what `GET /hooks/runs` shows. Kept for HOOK_RUN_RETENTION_DAYS. */
+export const hookRuns = pgTable('hook_runs', {
+  firingId: bigint('firing_id', { mode: 'number' }).notNull(),
+  plugin: text('plugin').notNull(),
+  hook: text('hook').notNull(),
+  point: text('point').notNull(),
+  /** `retrying` after a failed attempt with attempts left; `failed` once they are spent. */
+  status: text('status').notNull(),
+  attempts: integer('attempts').notNull(),
+  /** One secret-free line (lib/error-summary.ts safeMessage). */
+  error: text('error'),
+  firedAt: timestamp('fired_at', { withTimezone: true }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+}, (t) => [
+  primaryKey({ columns: [t.firingId, t.plugin, t.hook] }),
+  check('hook_runs_status_ck', sql`${t.status} in ('succeeded', 'retrying', 'failed')`),
+  index('hook_runs_updated_idx').on(t.updatedAt),
+  index('hook_runs_status_idx').on(t.status, t.updatedAt),
+]);

@@ -38,6 +38,10 @@ export const envSchema = z.object({
   /** Where users reach the API; links to hub files posted on remotes (GitHub) start with it. Default http://localhost:PORT. */
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),
+  /** Days a plugin hook's run stays listed by GET /hooks/runs. */
+  HOOK_RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
+  /** Days a finished plugin job (and its entries) stays readable by GET /jobs/{id}; running jobs are kept. */
+  JOB_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Largest JSON (or other non-upload) request body, in bytes. */
   API_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   /** Largest file upload, in bytes, counted while the body streams in. */

@@ -47,17 +47,33 @@ export interface ActionDefinition<Params extends z.ZodType = z.ZodType> {
 
 // ── Hooks ───────────────────────────────────────────────────────────────────
 
+/** What every story point carries: the outbox event, and where the change came from. */
+export interface StoryChange {
+  projectId: string;
+  storyId: string;
+  /** The outbox event's id: one per change, the same on every firing of it. */
+  eventId: number;
+  /** `hub` for a change made through the API; the binding id when a pull from that binding made it. */
+  origin: string;
+  /** Who made it: the API token's name, or the remote user a pull reports. */
+  actor: string;
+}
+
 /** The points the engine fires, with their payloads. Payloads hold ids and field values, never secrets. */
 export interface HookPayloads {
-  'story.created': { projectId: string; storyId: string; fields: Partial<ItemFields> };
-  'story.updated': { projectId: string; storyId: string; changed: string[] };
-  'story.deleted': { projectId: string; storyId: string };
+  'story.created': StoryChange & { fields: Partial<ItemFields> };
+  'story.updated': StoryChange & { changed: string[] };
+  'story.deleted': StoryChange;
   'item.pulled': { bindingId: string; storyId: string; remoteId: string; outcome: 'created' | 'updated' };
-  'push.succeeded': { bindingId: string; storyId: string; remoteId: string | null; outcome: string; fields: string[] };
-  'push.failed': { bindingId: string; storyId: string; error: string; permanent: boolean };
-  'deadletter.created': { bindingId: string; storyId: string; deadLetterId: string; error: string };
-  'sync.completed': { bindingId: string; runId: string; kind: 'initial' | 'pull'; created: number; updated: number; unchanged: number; failed: number };
-  'binding.paused': { bindingId: string; reason: string };
+  /** A remote write: `fields` are the ones written (empty for a delete). */
+  'push.succeeded': { bindingId: string; storyId: string; eventId: number; remoteId: string | null; outcome: 'created' | 'updated' | 'deleted'; fields: string[] };
+  /** `permanent`: the write became a dead letter; otherwise the remote failed transiently and the story went to the binding's backlog. */
+  'push.failed': { bindingId: string; storyId: string; eventId: number; error: string; permanent: boolean };
+  'deadletter.created': { bindingId: string; storyId: string; eventId: number; deadLetterId: string; error: string };
+  /** An initial sync or a pull finished its listing; the counts are the run's (items: listed in all). */
+  'sync.completed': { bindingId: string; runId: string; kind: 'initial' | 'pull'; created: number; updated: number; unchanged: number; failed: number; items: number };
+  /** Paused by a user, or by the engine after the remote refused its credentials (the reason says which). */
+  'binding.paused': { bindingId: string; projectId: string; reason: string };
 }
 export type HookPoint = keyof HookPayloads;
 export const hookPoints: readonly HookPoint[] = [

@@ -1,7 +1,8 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/workflow';
-import { backlog, pushStory } from '../workflows';
-import { backlogWorkflowId, enqueueSignal, pushWorkflowId, storyEventSignal, type StoryEvent } from '../workflows/contract';
+import { backlog, hookFiring, pushStory } from '../workflows';
+import type { HookFiringInput } from '../workflows/hookFiring';
+import { backlogWorkflowId, enqueueSignal, hookWorkflowId, pushWorkflowId, storyEventSignal, type StoryEvent } from '../workflows/contract';
 import { BindingIdKey, ConnectorKey, ProjectIdKey } from '../workflows/contract';
 
 export interface DispatchBinding { id: string; projectId: string; connector: string }
@@ -39,4 +40,16 @@ export async function signalBacklog(client: Client, taskQueue: string, binding: 
     signalArgs: [{ storyId, eventId }],
     typedSearchAttributes: attributes(binding),
   });
+}
+
+/**
+ * Starts a hook point's firing workflow. Its id is the firing's, so starting it twice (a relay that
+ * died before deleting the firing) runs it once.
+ */
+export async function startHookFiring(client: Client, taskQueue: string, input: HookFiringInput): Promise<void> {
+  try {
+    await client.workflow.start(hookFiring, { workflowId: hookWorkflowId(input.firingId), taskQueue, args: [input] });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
 }

@@ -6,10 +6,26 @@ import { OUTBOX_CHANNEL } from '../db/hub';
 import { bindings, connections, outboxEvents } from '../db/schema';
 import { backlogWorkflowId, pushWorkflowId } from '../workflows/contract';
 import { routeEvent } from '../workflows/route';
-import { signalBacklog, signalPush, type DispatchBinding } from './dispatch';
+import { signalBacklog, signalPush, startHookFiring, type DispatchBinding } from './dispatch';
+import { deleteFirings, fireHook, lockFirings, pruneHookRuns } from '../db/hooks';
+import { pruneJobs } from '../db/jobs';
+import { hooksFor } from '../plugins/registry';
+import type { HookPoint } from '../plugins/types';
 import { summarizeError } from '../lib/error-summary';
 
 const BATCH = 200;
+const PRUNE_EVERY_MS = 3600_000;
+const DAY_MS = 86_400_000;
+
+export interface RetentionDays { hookRuns: number; jobs: number }
+
+/** Deletes hook runs and finished jobs older than their retention. */
+export async function pruneHistory(db: Db, days: RetentionDays, now = new Date()): Promise<{ hookRuns: number; jobs: number }> {
+  return {
+    hookRuns: await pruneHookRuns(db, new Date(now.getTime() - days.hookRuns * DAY_MS)),
+    jobs: await pruneJobs(db, new Date(now.getTime() - days.jobs * DAY_MS)),
+  };
+}
 /** Retries after a failed batch back off to this; a LISTEN that comes back wakes the relay sooner. */
 const MAX_RETRY_DELAY_MS = 5_000;
 
@@ -27,8 +43,11 @@ export interface OutboxRelay {
  * duplicate by event id. Woken by LISTEN/NOTIFY, with polling as the fallback; the LISTEN reconnects by
  * itself after a lost connection and wakes the relay when it is back (see Database.listen).
  */
-export async function startOutboxRelay(opts: { database: Database; temporal: Client; taskQueue: string; logger: Logger; pollMs: number }): Promise<OutboxRelay> {
+export async function startOutboxRelay(opts: {
+  database: Database; temporal: Client; taskQueue: string; logger: Logger; pollMs: number; retention?: RetentionDays;
+}): Promise<OutboxRelay> {
   const { database, logger } = opts;
+  let prunedAt = 0;
   let running = true;
   let wake: (() => void) | undefined;
   // A notification that arrives mid-batch must not be lost until the next poll.
@@ -49,6 +68,12 @@ export async function startOutboxRelay(opts: { database: Database; temporal: Cli
       dirty = false;
       try {
         relayed = await relayBatch(database.db, opts);
+        relayed = Math.max(relayed, await dispatchHookFirings(database.db, opts));
+        if (opts.retention && Date.now() - prunedAt > PRUNE_EVERY_MS) {
+          prunedAt = Date.now();
+          const pruned = await pruneHistory(database.db, opts.retention);
+          if (pruned.hookRuns || pruned.jobs) logger.info(pruned, 'pruned hook runs and jobs past their retention');
+        }
         failures = 0;
       } catch (err) {
         failures++;
@@ -65,7 +90,7 @@ export async function startOutboxRelay(opts: { database: Database; temporal: Cli
   })();
 
   return {
-    flush: () => relayBatch(database.db, opts),
+    flush: async () => (await relayBatch(database.db, opts)) + (await dispatchHookFirings(database.db, opts)),
     async stop() {
       running = false;
       kick();
@@ -103,7 +128,40 @@ async function relayBatch(db: Db, opts: { temporal: Client; taskQueue: string })
     await Promise.all([...perWorkflow.values()].map(async (sends) => {
       for (const send of sends) await send();
     }));
+    await fireStoryHooks(tx, events);
     await tx.update(outboxEvents).set({ relayedAt: new Date() }).where(inArray(outboxEvents.id, events.map((e) => e.id)));
     return events.length;
+  });
+}
+
+type OutboxEvent = typeof outboxEvents.$inferSelect;
+
+/** The hub's story changes as hook points, fired as their events are relayed (in the relay's transaction). */
+async function fireStoryHooks(tx: Db, events: OutboxEvent[]): Promise<void> {
+  for (const e of events) {
+    if (e.target !== 'story') continue;
+    const base = { projectId: e.projectId, storyId: e.storyId, eventId: e.id, origin: e.origin, actor: e.actor };
+    if (e.action === 'create') await fireHook(tx, 'story.created', { ...base, fields: Object.fromEntries(e.changes.map((c) => [c.field, c.added])) });
+    else if (e.action === 'modify') await fireHook(tx, 'story.updated', { ...base, changed: e.changes.map((c) => c.field) });
+    else if (e.action === 'delete') await fireHook(tx, 'story.deleted', base);
+  }
+}
+
+/**
+ * Moves queued hook firings to their `hook/<id>` workflows, oldest first, then deletes them, in one
+ * transaction: a relay that dies in between starts them again, and the workflow id makes that a no-op.
+ */
+async function dispatchHookFirings(db: Db, opts: { temporal: Client; taskQueue: string }): Promise<number> {
+  return withTx(db, async (tx) => {
+    const firings = await lockFirings(tx, BATCH);
+    for (const f of firings) {
+      const hooks = hooksFor(f.point as HookPoint).map(({ plugin, hook }) => ({ plugin, hook: hook.name }));
+      if (!hooks.length) continue;
+      await startHookFiring(opts.temporal, opts.taskQueue, {
+        firingId: f.id, point: f.point as HookPoint, payload: f.payload as never, firedAt: f.createdAt.toISOString(), hooks,
+      });
+    }
+    await deleteFirings(tx, firings.map((f) => f.id));
+    return firings.length;
   });
 }

@@ -10,6 +10,8 @@ import { updateStoryFromRemote } from '../db/pulled';
 import { addRuleMessages, hubView, projectKey, recordWarnings } from '../db/rules';
 import { getStories, getStory } from '../db/stories';
 import { createStoriesFromRemote } from './pull-create';
+import { fireHooks } from '../db/hooks';
+import type { HookPayloads } from '../plugins/types';
 
 /** `rules` is the binding's stored rule set (null: the defaults). */
 export interface SyncBinding { id: string; projectId: string; importPolicy: string; rules?: unknown }
@@ -102,6 +104,7 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
   const pending = await pendingItemLinks(db, binding.id);
   // New items are created together: three set-based inserts per page instead of three per item.
   const toCreate = new Map<string, RemoteItem>();
+  const pulled: HookPayloads['item.pulled'][] = [];
   for (const item of items) {
     let link = byRemote.get(item.remoteId);
     // An item a push created but had not linked yet (it died in between): adopt it, never import it as a new story (I1).
@@ -141,6 +144,7 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
     if (changes.length) {
       await updateStoryFromRemote(db, binding, link.storyId, changes);
       result.counts.updated++;
+      pulled.push({ bindingId: binding.id, storyId: link.storyId, remoteId: item.remoteId, outcome: 'updated' });
     } else {
       result.counts.unchanged++;
     }
@@ -156,10 +160,13 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
   const created = await createStoriesFromRemote(db, binding, [...toCreate.values()], rules, warnings, { listedAt: opts.full ? opts.listedAt : null, settled: opts.settled });
   for (const [i, item] of [...toCreate.values()].entries()) {
     result.counts.created++;
+    pulled.push({ bindingId: binding.id, storyId: created[i]!, remoteId: item.remoteId, outcome: 'created' });
     if (opts.settled?.(item)) continue;
     result.touched.push({ remoteId: item.remoteId, storyId: created[i]!, since: null, updatedAt: item.updatedAt, commentCount: item.commentCount });
   }
   await recordWarnings(db, binding.id, warnings);
+  // In the page's transaction: a page that rolls back fires nothing, a re-applied one finds nothing new.
+  await fireHooks(db, 'item.pulled', pulled);
   // New links were stamped as they were inserted; the others are stamped here.
   const listed = ids.filter((id) => !toCreate.has(id));
   if (opts.full && listed.length) {

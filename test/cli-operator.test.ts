@@ -132,6 +132,21 @@ describe('trackbridge pull --dry-run and the operator commands (real Redmine, Po
     expect((await runCli(['deadletters', 'list', bound.binding.id], apiEnv)).stdout).toBe('no open dead letters\n');
   });
 
+  it('deadletters retry re-pushes one letter, or every open one with --all, and they leave the list', async () => {
+    const [a, b] = [await storyOf(seeded[0]!.id), await storyOf(seeded[1]!.id)];
+    for (const story of [a, b]) {
+      await insertDeadLetter(stack.database.db, { bindingId: bound.binding.id, storyId: story.id, eventId: 1, error: 'Redmine PUT → 422: refused' });
+    }
+    const open = async () => stack.database.db.select().from(deadLetters).where(and(eq(deadLetters.bindingId, bound.binding.id), eq(deadLetters.state, 'open')));
+    const [first] = (await open()).filter((d) => d.storyId === a.id);
+    expect(await runCli(['deadletters', 'retry', bound.binding.id], apiEnv)).toMatchObject({ code: 2 });
+    expect(await runCli(['deadletters', 'retry', bound.binding.id, first!.id], apiEnv)).toMatchObject({ code: 0, stdout: 'retried 1\n' });
+    expect((await open()).map((d) => d.storyId)).toEqual([b.id]);
+    expect(await runCli(['deadletters', 'retry', bound.binding.id, '--all'], apiEnv)).toMatchObject({ code: 0, stdout: 'retried 1\n' });
+    expect(await open()).toEqual([]);
+    expect((await runCli(['deadletters', 'list', bound.binding.id], apiEnv)).stdout).toBe('no open dead letters\n');
+  });
+
   it('operator commands fail with one line: no token, a bad token, an unknown binding', async () => {
     const none = await runCli(['bindings', 'list'], { TRACKBRIDGE_API_URL: apiEnv.TRACKBRIDGE_API_URL });
     expect(none.code).toBe(2);

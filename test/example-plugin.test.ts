@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,12 +21,14 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
  * Issue 12.6, the proof that a third party can write a plugin: the example is packed with `npm pack`,
  * installed from the tarball into a project of its own (trackbridge next to it, as its peer), and
  * trackbridge's API and worker boot there with TRACKBRIDGE_PLUGINS naming it. Then a project syncs
- * both ways with a TinyTracker, and the plugin's action runs as a job until it succeeds.
- * Not checked: that the plugin's hook fired. The engine does not fire hooks yet (README, Plugins).
+ * both ways with a TinyTracker, the plugin's hook fires on each push, and its action runs as a job
+ * until it succeeds.
  */
 describe('the example plugin, packed and installed like a third-party package', { timeout: 300_000 }, () => {
   const work = mkdtempSync(join(tmpdir(), 'tb-example-'));
   const project = join(work, 'host');
+  const hookLog = join(work, 'push-log.ndjson');
+  const hookLines = (): Json[] => (existsSync(hookLog) ? readFileSync(hookLog, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Json) : []);
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let tiny: TinyTracker;
   let worker: Spawned | undefined;
@@ -48,7 +50,7 @@ describe('the example plugin, packed and installed like a third-party package', 
     tiny = await startTinyTracker();
     tiny.seed(3);
     const env = processEnv(database.url, `example-${Math.random().toString(36).slice(2, 8)}`, {
-      TRACKBRIDGE_PLUGINS: PLUGIN, TINYTRACKER_TOKEN: tiny.token, OUTBOX_POLL_MS: '500',
+      TRACKBRIDGE_PLUGINS: PLUGIN, TINYTRACKER_TOKEN: tiny.token, OUTBOX_POLL_MS: '500', TINYTRACKER_HOOK_LOG: hookLog,
     });
     const port = await freePort();
     // The scripts come from this checkout; the working directory is the host project, where the plugin resolves.
@@ -114,6 +116,14 @@ describe('the example plugin, packed and installed like a third-party package', 
     expect(created.description).toMatch(/^Hello, tiny\n\n<!-- trackbridge:.+ -->$/);
     await eventually(async () => ((await hub.call('GET', `/stories/${born.id}`)).links as Json[])[0]?.remoteId === String(created.id), 60_000, 200);
     expect(tiny.items('demo')).toHaveLength(4);
+
+    // The plugin's push-log hook ran in the worker on each push: the edit, and the create.
+    const lines = await eventually(async () => {
+      const l = hookLines();
+      return l.some((x) => x.storyId === born.id && x.outcome === 'created') && l.some((x) => x.storyId === story.id && x.outcome === 'updated') ? l : undefined;
+    }, 60_000, 200);
+    expect(lines.find((x) => x.storyId === born.id)).toMatchObject({ point: 'push.succeeded', bindingId: binding.id, remoteId: String(created.id), firingId: expect.any(String) });
+    expect(lines.find((x) => x.storyId === story.id && x.outcome === 'updated')?.fields).toContain('title');
   });
 
   it('runs the stats action as a job until it succeeds, with its progress entries', async () => {

@@ -69,3 +69,12 @@ export const pluginActionOptions: ActivityOptions = {
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: nonRetryable() },
 };
+
+/** How often a failing plugin hook is tried: five attempts over about a minute, then it is recorded as failed. */
+export const HOOK_MAX_ATTEMPTS = 5;
+
+/** A plugin hook: a minute per attempt (hooks are meant to be quick), retried with backoff. */
+export const hookOptions: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: HOOK_MAX_ATTEMPTS, nonRetryableErrorTypes: ['HookNotLoaded'] },
+};

@@ -37,6 +37,8 @@ export const connectionTestWorkflowId = (connectionId: string, nonce: string) =>
 export const scopeListingWorkflowId = (connectionId: string, nonce: string) => `scopes/${connectionId}/${nonce}`;
 /** A plugin action's job; the job id is made by the API before the start, so the row and the workflow share it. */
 export const actionWorkflowId = (jobId: string) => `action/${jobId}`;
+/** One firing of a plugin hook point (see workflows/hookFiring.ts). */
+export const hookWorkflowId = (firingId: number) => `hook/${firingId}`;
 
 /** Search attributes the Temporal UI filters by (registered on the dev server at start). */
 export const BindingIdKey = defineSearchAttributeKey('BindingId', 'KEYWORD');

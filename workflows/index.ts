@@ -5,3 +5,4 @@ export { scopeListing } from './scopeListing';
 export { pushStory } from './pushStory';
 export { backlog } from './backlog';
 export { runAction } from './runAction';
+export { hookFiring } from './hookFiring';
