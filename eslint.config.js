@@ -43,7 +43,7 @@ function exampleRules() {
  * scripts/, bench/ and test/. Plugins see only the SDK. A back-import fails the lint.
  */
 function layerRules() {
-  const order = ['lib', 'connectors', 'plugins', 'rules', 'db', 'workflows', 'sync', 'activities', 'api', 'runtime'];
+  const order = ['lib', 'connectors', 'sinks', 'plugins', 'rules', 'db', 'workflows', 'sync', 'activities', 'api', 'runtime'];
   // A specifier climbing out of the folder into `name` (same-folder files like './sync' are fine).
   const into = (names) => `^(\\.\\./)+(${names.join('|')})(/|$)`;
   return order.slice(0, -1).map((layer, i) => {

@@ -7,6 +7,7 @@ import { pluginRoutes } from './plugins';
 import { actionRoutes } from './actions';
 import { jobRoutes } from './jobs';
 import { hookRoutes } from './hooks';
+import { sinkRoutes } from './sinks';
 import type { ApiDeps } from './deps';
 import { ApiError, errorHandler } from './errors';
 import { healthRoutes } from './health';
@@ -44,6 +45,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/plugins', actionRoutes(deps));
   app.route('/jobs', jobRoutes(deps));
   app.route('/hooks', hookRoutes(deps));
+  app.route('/sinks', sinkRoutes(deps));
   app.route('/runs', runRoutes(deps));
   app.route('/projects', projectRoutes(deps));
   app.route('/bindings', bindingRoutes(deps));

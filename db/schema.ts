@@ -328,3 +328,44 @@ export const hookRuns = pgTable('hook_runs', {
   index('hook_runs_updated_idx').on(t.updatedAt),
   index('hook_runs_status_idx').on(t.status, t.updatedAt),
 ]);
+
+/**
+ * Event sinks: where hub changes are published (AMQP, signed webhooks, plugin kinds), for one project
+ * or (projectId null) for all. Secrets (an AMQP URL with its password, a webhook signing secret) are
+ * sealed like a connection's.
+ */
+export const sinks = pgTable('sinks', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  kind: text('kind').notNull(),
+  projectId: uuid('project_id').references(() => projects.id, { onDelete: 'cascade' }),
+  config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+  secretsSealed: text('secrets_sealed').notNull(),
+  /** active | paused: a paused sink keeps queueing events and delivers them, in order, on resume. */
+  state: text('state').notNull().default('active'),
+  delivered: bigint('delivered', { mode: 'number' }).notNull().default(0),
+  failed: bigint('failed', { mode: 'number' }).notNull().default(0),
+  lastDeliveredAt: timestamp('last_delivered_at', { withTimezone: true }),
+  /** The last transient failure while the queue's head waits for a retry; null once it delivers. */
+  lastError: text('last_error'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [check('sinks_state_ck', sql`${t.state} in ('active', 'paused')`)]);
+
+/** Each sink's backlog: the outbox events it has still to publish, delivered in event id order. */
+export const sinkQueue = pgTable('sink_queue', {
+  sinkId: uuid('sink_id').notNull().references(() => sinks.id, { onDelete: 'cascade' }),
+  eventId: bigint('event_id', { mode: 'number' }).notNull(),
+  queuedAt: timestamp('queued_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.sinkId, t.eventId] })]);
+
+/** Events a sink refused for good: listed, retryable and droppable; the sink went on with the rest. */
+export const sinkDeadLetters = pgTable('sink_dead_letters', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  sinkId: uuid('sink_id').notNull().references(() => sinks.id, { onDelete: 'cascade' }),
+  eventId: bigint('event_id', { mode: 'number' }).notNull(),
+  error: text('error').notNull(),
+  state: text('state').notNull().default('open'),
+  createdAt: createdAt(),
+  resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+}, (t) => [index('sink_dead_letters_sink_idx').on(t.sinkId, t.state, t.createdAt)]);

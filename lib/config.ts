@@ -40,6 +40,11 @@ export const envSchema = z.object({
   OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),
   /** Days a plugin hook's run stays listed by GET /hooks/runs. */
   HOOK_RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
+  /**
+   * Days outbox events are kept once relayed and delivered to every sink: how far back a sink can be
+   * replayed (POST /sinks/{id}/replay).
+   */
+  OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Days a finished plugin job (and its entries) stays readable by GET /jobs/{id}; running jobs are kept. */
   JOB_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Largest JSON (or other non-upload) request body, in bytes. */

@@ -7,4 +7,4 @@ import type { ActionDefinition, HookDefinition, HookPoint, PluginDefinition, Sin
 export const definePlugin = (plugin: PluginDefinition): PluginDefinition => plugin;
 export const defineAction = <Params extends z.ZodType>(action: ActionDefinition<Params>): ActionDefinition<Params> => action;
 export const defineHook = <P extends HookPoint>(hook: HookDefinition<P>): HookDefinition<P> => hook;
-export const defineSink = <Config>(sink: SinkDefinition<Config>): SinkDefinition<Config> => sink;
+export const defineSink = <Config, Secrets = Record<string, never>>(sink: SinkDefinition<Config, Secrets>): SinkDefinition<Config, Secrets> => sink;

@@ -2,6 +2,7 @@ import { github } from '../connectors/github';
 import { redmine } from '../connectors/redmine';
 import type { ConnectorDefinition } from '../connectors/types';
 import { PluginError, validatePlugin } from './validate';
+import { amqpSink, webhookSink } from '../sinks';
 import { PLUGIN_API_VERSION, type ActionDefinition, type HookDefinition, type HookPoint, type PluginDefinition, type SinkDefinition } from './types';
 
 export interface LoadedPlugin {
@@ -62,6 +63,7 @@ export function findHook(pluginName: string, hookName: string): HookDefinition |
 }
 
 export const installedSinks = (): SinkDefinition[] => loaded.flatMap((p) => p.definition.sinks ?? []);
+export const findSink = (kind: string): SinkDefinition | undefined => installedSinks().find((s) => s.kind === kind);
 
 /** The core's own plugin: how the built-in connectors come in. */
 export const corePlugin: PluginDefinition = {
@@ -69,5 +71,6 @@ export const corePlugin: PluginDefinition = {
   version: '0.1.0',
   apiVersion: PLUGIN_API_VERSION,
   connectors: [github, redmine] as ConnectorDefinition[],
+  sinks: [amqpSink, webhookSink] as SinkDefinition[],
 };
 installPlugin(corePlugin, 'built in', true);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { ConnectorDefinition, ItemFields, Json } from '../connectors/types';
+import type { SinkDefinition } from '../sinks/types';
 
 /** The plugin contract's version. A plugin declares the one it was built against; a mismatch stops the boot. */
 export const PLUGIN_API_VERSION = 1;
@@ -95,27 +96,6 @@ export interface HookDefinition<P extends HookPoint = HookPoint> {
   run(ctx: HookContext, payload: HookPayloads[P]): Promise<void>;
 }
 
-// ── Sinks (the events issue builds on this) ─────────────────────────────────
+// ── Sinks ───────────────────────────────────────────────────────────────────
 
-/** The change message every sink receives: bmo's shape, with a schema version. */
-export interface ChangeMessage {
-  schemaVersion: 1;
-  eventId: number;
-  event: {
-    action: 'create' | 'modify' | 'delete' | 'comment';
-    target: 'story' | 'comment';
-    time: string;
-    user: string | null;
-    changes: { field: string; added: Json; removed: Json }[];
-  };
-  story: Json;
-}
-
-export interface SinkDefinition<Config = unknown> {
-  /** The sink kind, [a-z0-9-]. */
-  kind: string;
-  description: string;
-  configSchema: z.ZodType<Config>;
-  /** Opens a publisher; `publish` resolves once the message is durably accepted. Throw a transient error to be retried. */
-  open(config: Config, ctx: { logger: Logger }): Promise<{ publish(message: ChangeMessage): Promise<void>; close(): Promise<void> }>;
-}
+export type { ChangeMessage, ChangeStory, SinkDefinition, SinkPublisher } from '../sinks/types';

@@ -40,7 +40,7 @@ const connector = z.looseObject({
 
 const action = z.looseObject({ name: slug, description: z.string(), params: objectSchema, run: fn });
 const hook = z.looseObject({ name: slug, on: z.enum(hookPoints as [string, ...string[]]), run: fn });
-const sink = z.looseObject({ kind: slug, description: z.string(), configSchema: schema, open: fn });
+const sink = z.looseObject({ kind: slug, description: z.string(), configSchema: schema, secretsSchema: schema.optional(), open: fn });
 
 const unique = <T>(key: (t: T) => string, what: string) => (list: T[], ctx: z.RefinementCtx) => {
   const seen = new Set<string>();

@@ -13,9 +13,11 @@ export { z } from 'zod';
 // Declaring plugins, connectors, actions, hooks and sinks.
 export { PLUGIN_API_VERSION, hookPoints } from '../plugins/types';
 export type {
-  ActionContext, ActionDefinition, ChangeMessage, HookContext, HookDefinition, HookPayloads, HookPoint, PluginDefinition, SinkDefinition,
+  ActionContext, ActionDefinition, ChangeMessage, ChangeStory, HookContext, HookDefinition, HookPayloads, HookPoint, PluginDefinition, SinkDefinition, SinkPublisher,
 } from '../plugins/types';
 export { defineAction, defineHook, definePlugin, defineSink } from '../plugins/define';
+// Receiving trackbridge's signed webhooks (README, Events).
+export { SIGNATURE_HEADER, signPayload, verifySignature, type SignatureCheck } from '../sinks/signature';
 export { capability, defineConnector, httpConfigFields } from '../connectors/define';
 export type {
   AttachmentStore, Capability, CommentWriter, ConnectorClient, ConnectorContext, ConnectorDefinition, HttpDeclaration, ItemFields, Json,

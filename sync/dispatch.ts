@@ -1,8 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/workflow';
-import { backlog, hookFiring, pushStory } from '../workflows';
+import { backlog, hookFiring, pushStory, sinkDelivery } from '../workflows';
 import type { HookFiringInput } from '../workflows/hookFiring';
-import { backlogWorkflowId, enqueueSignal, hookWorkflowId, pushWorkflowId, storyEventSignal, type StoryEvent } from '../workflows/contract';
+import { backlogWorkflowId, enqueueSignal, hookWorkflowId, sinkWorkflowId, wakeSignal, pushWorkflowId, storyEventSignal, type StoryEvent } from '../workflows/contract';
 import { BindingIdKey, ConnectorKey, ProjectIdKey } from '../workflows/contract';
 
 export interface DispatchBinding { id: string; projectId: string; connector: string }
@@ -52,4 +52,9 @@ export async function startHookFiring(client: Client, taskQueue: string, input: 
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
+}
+
+/** Wakes a sink's delivery loop, starting it when none runs. */
+export async function wakeSink(client: Client, taskQueue: string, sinkId: string): Promise<void> {
+  await client.workflow.signalWithStart(sinkDelivery, { workflowId: sinkWorkflowId(sinkId), taskQueue, args: [{ sinkId }], signal: wakeSignal });
 }

@@ -6,7 +6,8 @@ import { OUTBOX_CHANNEL } from '../db/hub';
 import { bindings, connections, outboxEvents } from '../db/schema';
 import { backlogWorkflowId, pushWorkflowId } from '../workflows/contract';
 import { routeEvent } from '../workflows/route';
-import { signalBacklog, signalPush, startHookFiring, type DispatchBinding } from './dispatch';
+import { signalBacklog, signalPush, startHookFiring, wakeSink, type DispatchBinding } from './dispatch';
+import { enqueueForSinks, pruneOutbox } from '../db/sinks';
 import { deleteFirings, fireHook, lockFirings, pruneHookRuns } from '../db/hooks';
 import { pruneJobs } from '../db/jobs';
 import { hooksFor } from '../plugins/registry';
@@ -17,13 +18,15 @@ const BATCH = 200;
 const PRUNE_EVERY_MS = 3600_000;
 const DAY_MS = 86_400_000;
 
-export interface RetentionDays { hookRuns: number; jobs: number }
+export interface RetentionDays { hookRuns: number; jobs: number; outbox: number }
 
-/** Deletes hook runs and finished jobs older than their retention. */
-export async function pruneHistory(db: Db, days: RetentionDays, now = new Date()): Promise<{ hookRuns: number; jobs: number }> {
+/** Deletes hook runs, finished jobs and outbox events (relayed, waiting on no sink) older than their retention. */
+export async function pruneHistory(db: Db, days: RetentionDays, now = new Date()): Promise<{ hookRuns: number; jobs: number; outboxEvents: number }> {
+  const before = (d: number) => new Date(now.getTime() - d * DAY_MS);
   return {
-    hookRuns: await pruneHookRuns(db, new Date(now.getTime() - days.hookRuns * DAY_MS)),
-    jobs: await pruneJobs(db, new Date(now.getTime() - days.jobs * DAY_MS)),
+    hookRuns: await pruneHookRuns(db, before(days.hookRuns)),
+    jobs: await pruneJobs(db, before(days.jobs)),
+    outboxEvents: await pruneOutbox(db, before(days.outbox)),
   };
 }
 /** Retries after a failed batch back off to this; a LISTEN that comes back wakes the relay sooner. */
@@ -72,7 +75,7 @@ export async function startOutboxRelay(opts: {
         if (opts.retention && Date.now() - prunedAt > PRUNE_EVERY_MS) {
           prunedAt = Date.now();
           const pruned = await pruneHistory(database.db, opts.retention);
-          if (pruned.hookRuns || pruned.jobs) logger.info(pruned, 'pruned hook runs and jobs past their retention');
+          if (pruned.hookRuns || pruned.jobs || pruned.outboxEvents) logger.info(pruned, 'pruned history past its retention');
         }
         failures = 0;
       } catch (err) {
@@ -101,9 +104,9 @@ export async function startOutboxRelay(opts: {
 }
 
 async function relayBatch(db: Db, opts: { temporal: Client; taskQueue: string }): Promise<number> {
-  return withTx(db, async (tx) => {
+  const relayed = await withTx(db, async (tx) => {
     const events = await tx.select().from(outboxEvents).where(isNull(outboxEvents.relayedAt)).orderBy(asc(outboxEvents.id)).limit(BATCH).for('update', { skipLocked: true });
-    if (!events.length) return 0;
+    if (!events.length) return { count: 0, sinks: [] as string[] };
     const targets = await tx
       .select({ id: bindings.id, projectId: bindings.projectId, connector: connections.connector, state: bindings.state, backlogged: bindings.backlogged })
       .from(bindings)
@@ -129,9 +132,13 @@ async function relayBatch(db: Db, opts: { temporal: Client; taskQueue: string })
       for (const send of sends) await send();
     }));
     await fireStoryHooks(tx, events);
+    const sinkIds = await enqueueForSinks(tx, events);
     await tx.update(outboxEvents).set({ relayedAt: new Date() }).where(inArray(outboxEvents.id, events.map((e) => e.id)));
-    return events.length;
+    return { count: events.length, sinks: sinkIds };
   });
+  // After the commit, so the sink's delivery sees what was queued; a lost wake is caught by its minute's poll.
+  await Promise.all(relayed.sinks.map((id) => wakeSink(opts.temporal, opts.taskQueue, id)));
+  return relayed.count;
 }
 
 type OutboxEvent = typeof outboxEvents.$inferSelect;

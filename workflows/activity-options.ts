@@ -78,3 +78,13 @@ export const hookOptions: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: HOOK_MAX_ATTEMPTS, nonRetryableErrorTypes: ['HookNotLoaded'] },
 };
+
+/**
+ * A sink's delivery: a failing head is retried for as long as the sink stays down, backing off to
+ * 30 s (a broker or receiver that comes back is found within that), honouring Retry-After. Heartbeats per event.
+ */
+export const sinkDeliveryOptions: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: nonRetryable() },
+};

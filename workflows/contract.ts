@@ -39,6 +39,8 @@ export const scopeListingWorkflowId = (connectionId: string, nonce: string) => `
 export const actionWorkflowId = (jobId: string) => `action/${jobId}`;
 /** One firing of a plugin hook point (see workflows/hookFiring.ts). */
 export const hookWorkflowId = (firingId: number) => `hook/${firingId}`;
+/** A sink's delivery loop (see workflows/sinkDelivery.ts). */
+export const sinkWorkflowId = (sinkId: string) => `sink/${sinkId}`;
 
 /** Search attributes the Temporal UI filters by (registered on the dev server at start). */
 export const BindingIdKey = defineSearchAttributeKey('BindingId', 'KEYWORD');
