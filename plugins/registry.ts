@@ -1,4 +1,5 @@
 import { github } from '../connectors/github';
+import { jira } from '../connectors/jira';
 import { redmine } from '../connectors/redmine';
 import type { ConnectorDefinition } from '../connectors/types';
 import { PluginError, validatePlugin } from './validate';
@@ -68,6 +69,6 @@ export const corePlugin: PluginDefinition = {
   name: 'trackbridge',
   version: '0.1.0',
   apiVersion: PLUGIN_API_VERSION,
-  connectors: [github, redmine] as ConnectorDefinition[],
+  connectors: [github, redmine, jira] as ConnectorDefinition[],
 };
 installPlugin(corePlugin, 'built in', true);
