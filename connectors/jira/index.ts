@@ -190,6 +190,8 @@ export const jira = defineConnector({
     service: 'Jira',
     auth: { header: 'authorization', value: authorization },
     describeError: describeJiraError,
+    // Jira's 429 without Retry-After asks for exponential backoff with jitter, not a fixed wait.
+    rateLimitBackoff: { baseMs: 1000, maxMs: 30_000 },
   },
   session,
   reader,

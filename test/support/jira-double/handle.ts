@@ -67,7 +67,7 @@ export async function startJiraDouble(opts: JiraDoubleOptions): Promise<JiraDoub
     requests: (filter) => filterRequests(log, filter),
     resetRequests: () => { log.length = 0; },
     inject: (rule) => faults.inject(rule),
-    rateLimit: ({ times, retryAfter = 5, reason = 'jira-burst-based', resetInMs = 60_000, ...where } = {}) => faults.inject({
+    rateLimit: ({ times, retryAfter = 5, reason = 'jira-burst-based', resetInMs = retryAfter === null ? 60_000 : retryAfter * 1000, ...where } = {}) => faults.inject({
       ...where,
       times: times ?? 1,
       fault: {

@@ -53,7 +53,8 @@ export function createServe({ deployment, credential, faults, route, now, log, o
     } else if (bad) reply = errorReply(400, ['Unexpected character: the body is not valid JSON.']);
     else reply = await route({ method, url, base: url.origin, body, raw, headers: req.headers });
     const headers: Record<string, string> = {
-      'x-arequestid': `${entry.seq}x${now()}`, ...(deployment === 'cloud' ? { 'atl-traceid': entry.seq.toString(16).padStart(16, '0') } : {}), ...reply.headers,
+      // The double's own clock, which may be frozen: reset instants are read against it.
+      date: new Date(now()).toUTCString(), 'x-arequestid': `${entry.seq}x${now()}`, ...(deployment === 'cloud' ? { 'atl-traceid': entry.seq.toString(16).padStart(16, '0') } : {}), ...reply.headers,
     };
     for (const observe of observers) observe({ method, path: url.pathname, status: reply.status, body: reply.body, injected: fault !== undefined });
     entry.status = reply.status;

@@ -79,7 +79,10 @@ export interface JiraDouble {
   requests(filter?: RequestFilter): RequestRecord[];
   resetRequests(): void;
   inject(rule: FaultRule): FaultHandle;
-  /** The next `times` matching requests answer 429, with `Retry-After: retryAfter` seconds unless it is null. */
+  /**
+   * The next `times` matching requests answer 429, with `Retry-After: retryAfter` seconds unless it is null, and
+   * `X-RateLimit-Reset` `resetInMs` ahead (default: the Retry-After, else a minute).
+   */
   rateLimit(opts?: { times?: number; retryAfter?: number | null; reason?: string; resetInMs?: number } & FaultMatch): FaultHandle;
   clearFaults(): void;
   /** Calls `fn` with every answer the double sends (the contract check listens here). */
