@@ -3,7 +3,7 @@ import { isRemoteError } from '../errors';
 import type { ConnectorContext, Json } from '../types';
 import type { JiraConfig, JiraSecrets } from './config';
 import {
-  attachmentShape, cloudSearchShape, commentPageShape, commentShape, createdShape, fieldShape, idSearchShape, issueShape, offsetSearchShape,
+  attachmentShape, cloudSearchShape, commentPageShape, commentShape, createdShape, fieldShape, issueShape, offsetSearchShape,
   projectPageShape, projectShape, transitionsShape, userShape, type JiraIssue,
 } from './shapes';
 
@@ -43,10 +43,10 @@ export function createJiraApi(ctx: ConnectorContext<JiraConfig, JiraSecrets>) {
   const fieldList = async () => [...SYSTEM_FIELDS, ...(await customFields()).map((f) => f.id)].join(',');
 
   /** One page of a JQL search: Cloud's /search/jql by nextPageToken, Data Center's /search by startAt. */
-  async function search(jql: string, page: number, opts: { fields?: string; properties?: string } = {}): Promise<SearchPage> {
-    const query = { jql, maxResults: PAGE_SIZE, fields: opts.fields ?? (await fieldList()), properties: opts.properties };
+  async function search(jql: string, page: number, opts: { max?: number; properties?: string } = {}): Promise<SearchPage> {
+    const query = { jql, maxResults: opts.max ?? PAGE_SIZE, fields: await fieldList(), properties: opts.properties };
     if (!cloud) {
-      const res = await http.json({ path: `${api}/search`, query: { ...query, startAt: page * PAGE_SIZE } }, offsetSearchShape);
+      const res = await http.json({ path: `${api}/search`, query: { ...query, startAt: page * (opts.max ?? PAGE_SIZE) } }, offsetSearchShape);
       return { issues: res.issues, hasNext: res.startAt + res.issues.length < res.total, total: res.total };
     }
     // A page past the first needs the token of the one before; a resumed pull walks up to it.
@@ -66,20 +66,6 @@ export function createJiraApi(ctx: ConnectorContext<JiraConfig, JiraSecrets>) {
     customFields,
     fieldList,
     search,
-    /** Every id a JQL query matches, id-only pages (up to 5000 a page on Cloud). */
-    async searchIds(jql: string): Promise<string[]> {
-      const ids: string[] = [];
-      for (let startAt = 0, token: string | undefined; ;) {
-        const res = await http.json({
-          path: `${api}/${cloud ? 'search/jql' : 'search'}`,
-          query: { jql, fields: 'id', maxResults: cloud ? 5000 : 1000, ...(cloud ? { nextPageToken: token } : { startAt }) },
-        }, idSearchShape);
-        ids.push(...res.issues.map((i) => i.id));
-        if (cloud ? !res.nextPageToken : res.issues.length === 0 || ids.length >= (res.total ?? 0)) return ids;
-        token = res.nextPageToken ?? undefined;
-        startAt = ids.length;
-      }
-    },
     myself: () => http.json({ path: `${api}/myself` }, userShape),
     async projects() {
       if (!cloud) return http.json({ path: `${api}/project` }, projectShape.array());
@@ -92,9 +78,9 @@ export function createJiraApi(ctx: ConnectorContext<JiraConfig, JiraSecrets>) {
       }
     },
     /** null when the issue does not exist (or is not visible). */
-    async getIssue(id: string, extra: string[] = []): Promise<JiraIssue | null> {
+    async getIssue(id: string, properties?: string): Promise<JiraIssue | null> {
       try {
-        return await http.json({ path: issuePath(id), query: { fields: [await fieldList(), ...extra].join(',') } }, issueShape);
+        return await http.json({ path: issuePath(id), query: { fields: await fieldList(), properties } }, issueShape);
       } catch (error) {
         if (isRemoteError(error) && error.status === 404) return null;
         throw error;

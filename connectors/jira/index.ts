@@ -34,6 +34,21 @@ function session(ctx: Ctx) {
   return { api, mapping, toItems, readItem };
 }
 
+const markerOf = (issue: JiraIssue): unknown => {
+  const value = issue.properties?.[MARKER_PROPERTY];
+  return typeof value === 'object' && value !== null ? (value as { marker?: unknown }).marker : undefined;
+};
+
+/** Issues a project's search does not show yet: the keys after `last`, read one by one until a few in a row are missing. */
+async function probeAfter(api: JiraApi, scope: string, last: number, marker: string): Promise<JiraIssue | undefined> {
+  for (let n = last + 1, misses = 0; misses < 3 && n <= last + 50; n++) {
+    const issue = await api.getIssue(`${scope}-${n}`, MARKER_PROPERTY);
+    misses = issue ? 0 : misses + 1;
+    if (issue && markerOf(issue) === marker) return issue;
+  }
+  return undefined;
+}
+
 function reader({ api, mapping, toItems }: Session, ctx: Ctx): Reader {
   return {
     async testConnection() {
@@ -113,12 +128,21 @@ function writer({ api, mapping, readItem }: Session, ctx: Ctx): Writer {
       return toRemoteItem(m, issue);
     },
 
-    /** JQL on the entity property: consistent with the index, which may lag a create by a moment. */
+    /**
+     * JQL on the entity property. Search lags a create by a moment, so when it finds nothing, the keys
+     * after the newest one search knows are read directly (reads by key are consistent): a crashed create
+     * is usually the project's newest issue.
+     */
     async findByMarker(scope, marker) {
       if (!/^[A-Za-z0-9._:-]{1,100}$/.test(marker)) throw new PermanentError(`invalid marker ${JSON.stringify(marker)}`);
-      const res = await api.search(`${projectClause(scope)} AND issue.property[${MARKER_PROPERTY}].marker = "${marker}" ORDER BY key ASC`, 0);
-      const [issue] = res.issues;
-      return issue ? toRemoteItem(await mapping(), issue) : null;
+      const project = projectClause(scope);
+      const res = await api.search(`${project} AND issue.property[${MARKER_PROPERTY}].marker = "${marker}" ORDER BY key ASC`, 0, { properties: MARKER_PROPERTY });
+      let found = res.issues.find((issue) => markerOf(issue) === marker);
+      if (!found) {
+        const [newest] = (await api.search(`${project} ORDER BY key DESC`, 0, { max: 1 })).issues;
+        found = await probeAfter(api, scope, newest ? Number(newest.key.split('-').at(-1)) : 0, marker);
+      }
+      return found ? toRemoteItem(await mapping(), found) : null;
     },
 
     async updateItem(_scope, remoteId, changes, version) {

@@ -30,7 +30,6 @@ export const issueShape = z.looseObject({
 
 export const cloudSearchShape = z.looseObject({ issues: z.array(issueShape), nextPageToken: z.string().nullish(), isLast: z.boolean().optional() });
 export const offsetSearchShape = z.looseObject({ issues: z.array(issueShape), startAt: z.number().int(), maxResults: z.number().int(), total: z.number().int() });
-export const idSearchShape = z.looseObject({ issues: z.array(z.looseObject({ id: z.string() })), nextPageToken: z.string().nullish(), total: z.number().int().optional() });
 
 export const fieldShape = z.looseObject({ id: z.string(), name: z.string(), custom: z.boolean().optional() });
 export const projectShape = z.looseObject({ id: z.string(), key: z.string(), name: z.string(), projectCategory: z.looseObject({ name: z.string() }).optional() });

@@ -92,6 +92,18 @@ describe.each(['cloud', 'datacenter'] as const)('Jira connector (%s)', (deployme
 });
 
 describe('Jira search lag', () => {
+  it('finds a just-created issue by its marker while search does not show it yet, by reading the keys after the newest it shows', async () => {
+    const d = await start('cloud', { lag: 5000 });
+    d.seed('WEB', 2);
+    d.advanceTime(5000);
+    const made = await connectTo(d).writer!.createItem('WEB', { marker: 'hub-7', fields: { title: 'Lagging', description: '', status: 'To Do', closed: false, priority: null, assignee: null, labels: [], customFields: {} } });
+    d.seed('WEB', 1); // a later issue, not indexed either
+    const c = connectTo(d);
+    expect((await c.writer!.findByMarker('WEB', 'hub-7'))?.remoteId).toBe(made.remoteId);
+    expect(await c.writer!.findByMarker('WEB', 'hub-never')).toBeNull();
+  });
+
+
   it('never moves the watermark past what search returned: a write search has not shown yet comes in the next pull', async () => {
     const d = await start('cloud', { lag: 3000 });
     const [first = ''] = d.seed('WEB', 1);
