@@ -45,7 +45,7 @@ export function connect<Config, Secrets, Session>(definition: ConnectorDefinitio
     service: definition.http.service,
     headers: { 'user-agent': 'trackbridge', ...definition.http.headers, [definition.http.auth.header]: credential },
     ...(definition.http.describeError ? { describeError: definition.http.describeError } : {}),
-    ...connectorHttpOptions(definition.slug, { ...options, config: config as HttpConfig }, credential),
+    ...withBackoff(connectorHttpOptions(definition.slug, { ...options, config: config as HttpConfig }, credential), definition.http.rateLimitBackoff),
   });
   const ctx: ConnectorContext<Config, Secrets> = { config, secrets, logger: options.logger, http };
   const session = definition.session(ctx);
@@ -55,6 +55,11 @@ export function connect<Config, Secrets, Session>(definition: ConnectorDefinitio
     ...(definition.comments ? { comments: definition.comments(session, ctx) } : {}),
     ...(definition.attachments ? { attachments: definition.attachments(session, ctx) } : {}),
   };
+}
+
+/** The declared backoff for rate limits that say not how long, next to the config's retry knobs. */
+function withBackoff<T extends { retry: object }>(options: T, backoff: { baseMs: number; maxMs: number } | undefined): T {
+  return backoff ? { ...options, retry: { ...options.retry, rateLimitBackoff: backoff } } : options;
 }
 
 const capabilityNames: Record<Capability, string> = { writer: 'write items', comments: 'write comments', attachments: 'sync files' };

@@ -170,6 +170,8 @@ export interface HttpDeclaration<Secrets> {
   headers?: Record<string, string>;
   /** Pulls the remote's own explanation out of an error body. */
   describeError?(body: unknown): string | undefined;
+  /** A rate-limited answer that says not how long is retried after base·2^n ms with full jitter, at most max (Jira). */
+  rateLimitBackoff?: { baseMs: number; maxMs: number };
 }
 
 /**

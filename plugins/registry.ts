@@ -1,4 +1,5 @@
 import { github } from '../connectors/github';
+import { jira } from '../connectors/jira';
 import { redmine } from '../connectors/redmine';
 import type { ConnectorDefinition } from '../connectors/types';
 import { PluginError, validatePlugin } from './validate';
@@ -70,7 +71,7 @@ export const corePlugin: PluginDefinition = {
   name: 'trackbridge',
   version: '0.1.0',
   apiVersion: PLUGIN_API_VERSION,
-  connectors: [github, redmine] as ConnectorDefinition[],
+  connectors: [github, redmine, jira] as ConnectorDefinition[],
   sinks: [amqpSink, webhookSink] as SinkDefinition[],
 };
 installPlugin(corePlugin, 'built in', true);

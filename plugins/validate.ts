@@ -30,6 +30,7 @@ const connector = z.looseObject({
     auth: z.looseObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name'), value: fn }),
     headers: z.record(z.string(), z.string()).optional(),
     describeError: fn.optional(),
+    rateLimitBackoff: z.strictObject({ baseMs: z.number().positive(), maxMs: z.number().positive() }).optional(),
   }),
   session: fn,
   reader: fn,

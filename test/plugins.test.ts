@@ -51,7 +51,7 @@ describe('loading plugins', () => {
     const res = await pluginRoutes({}).request('/');
     const body = (await res.json()) as { items: { name: string; version: string; builtin: boolean; connectors: string[]; actions: { path: string }[]; hooks: { on: string }[] }[] };
     expect(body.items.map((p) => [p.name, p.version, p.builtin])).toEqual([['trackbridge', '0.1.0', true], ['hello-plugin', '2.3.4', false]]);
-    expect(body.items[0]!.connectors).toEqual(['github', 'redmine']);
+    expect(body.items[0]!.connectors).toEqual(['github', 'redmine', 'jira']);
     expect(body.items[1]!.actions.map((a) => a.path)).toEqual(['/plugins/hello-plugin/actions/greet']);
     expect(body.items[1]!.hooks.map((h) => h.on)).toEqual(['binding.paused']);
   });

@@ -52,11 +52,16 @@ export function parseRetryAfter(headers: Headers, now: number): number | undefin
 
 /**
  * x-ratelimit-reset as epoch milliseconds on the remote's clock. GitHub sends epoch seconds; a value
- * too large for seconds was sent in milliseconds (some proxies and GitHub-compatible servers do).
+ * too large for seconds was sent in milliseconds (some proxies and GitHub-compatible servers do);
+ * Jira Cloud sends an ISO 8601 instant.
  */
 export function parseResetEpoch(headers: Headers): number | undefined {
   const reset = headers.get('x-ratelimit-reset')?.trim();
-  if (!reset || !/^\d+$/.test(reset)) return undefined;
+  if (!reset) return undefined;
+  if (!/^\d+$/.test(reset)) {
+    const at = /^\d{4}-\d\d-\d\dT/.test(reset) ? Date.parse(reset) : Number.NaN;
+    return Number.isNaN(at) ? undefined : at;
+  }
   const value = Number(reset);
   return value > EPOCH_MS_THRESHOLD ? value : value * 1000;
 }

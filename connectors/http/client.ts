@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { PermanentError, type RemoteError } from '../errors';
-import { classifyNetworkError, classifyResponse, isRateLimited, redact } from './classify';
+import { classifyNetworkError, classifyResponse, isRateLimited, parseRetryAfter, redact } from './classify';
 import { budgetExhausted, defaultPacing, type PacingPolicy, pacerFor } from './pacer';
 import { type DestinationPolicy, guardedFetch } from './destination';
 import { readShape } from './shape';
@@ -16,6 +16,12 @@ export interface RetryPolicy {
   backoffMaxMs: number;
   /** Wait assumed when a rate-limited answer does not say how long (GitHub: "at least a minute"). */
   defaultRateLimitWaitMs: number;
+  /**
+   * When set, a rate-limited answer that does not say how long is retried after an exponential backoff
+   * with full jitter (a random wait up to base·2^n, at most max) instead of `defaultRateLimitWaitMs`,
+   * as Jira documents for its 429s without Retry-After.
+   */
+  rateLimitBackoff?: { baseMs: number; maxMs: number };
 }
 
 export const defaultRetry: RetryPolicy = {
@@ -157,7 +163,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   type Outcome<T> =
     | { response: HttpResponse<T> }
     /** `retryable`: worth an in-process retry for an idempotent method (not a timeout: it already cost a full timeout). */
-    | { failure: RemoteError; rateLimited: boolean; retryable: boolean };
+    | { failure: RemoteError; rateLimited: boolean; retryable: boolean; announced?: boolean };
 
   /** One request on the wire, its answer parsed or classified. */
   async function attemptOnce<T>(req: HttpRequest, url: URL, label: string, attempt: number, shape: z.ZodType<T> | undefined): Promise<Outcome<T>> {
@@ -211,7 +217,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       retry.defaultRateLimitWaitMs,
     );
     const rateLimited = isRateLimited(res.status, res.headers, bodyText);
-    return { failure, rateLimited, retryable: !rateLimited && RETRIED_STATUSES.has(res.status) };
+    return { failure, rateLimited, retryable: !rateLimited && RETRIED_STATUSES.has(res.status), announced: parseRetryAfter(res.headers, now()) !== undefined };
   }
 
   async function send<T>(req: HttpRequest, shape?: z.ZodType<T>): Promise<HttpResponse<T>> {
@@ -231,15 +237,18 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
       const outcome = await attemptOnce<T>(req, url, label, attempt, shape);
       if ('response' in outcome) return outcome.response;
-      const { failure, rateLimited, retryable } = outcome;
+      const { failure, rateLimited, retryable, announced } = outcome;
 
       if (rateLimited) {
-        const retryAfterMs = failure.retryAfterMs ?? retry.defaultRateLimitWaitMs;
+        const backoffMs = !announced && retry.rateLimitBackoff
+          ? random() * Math.min(retry.rateLimitBackoff.maxMs, retry.rateLimitBackoff.baseMs * 2 ** rateLimitRetries)
+          : undefined;
+        const retryAfterMs = backoffMs ?? failure.retryAfterMs ?? retry.defaultRateLimitWaitMs;
         if (retryAfterMs > retry.maxInlineWaitMs || rateLimitRetries >= retry.maxRateLimitRetries) throw failure;
         rateLimitRetries++;
         options.logger?.warn({ status: failure.status, retryAfterMs, attempt }, `${label}: rate limited, waiting`);
-        // A little jitter so that parallel workers do not come back in the same instant.
-        await sleep(retryAfterMs + random() * 250);
+        // A little jitter so that parallel workers do not come back in the same instant (a backoff is jittered already).
+        await sleep(backoffMs ?? retryAfterMs + random() * 250);
         continue;
       }
       // Only bursts of 5xx and network errors are retried here, and never a POST (or a request

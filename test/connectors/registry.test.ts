@@ -10,11 +10,11 @@ describe('connector registry', () => {
   it('finds connectors by slug', () => {
     expect(getConnector('github').name).toBe('GitHub Issues');
     expect(getConnector('redmine').slug).toBe('redmine');
-    expect(installedConnectors().map((c) => c.slug)).toEqual(['github', 'redmine']);
+    expect(installedConnectors().map((c) => c.slug)).toEqual(['github', 'redmine', 'jira']);
   });
 
   it('rejects an unknown slug, including inherited property names', () => {
-    expect(() => getConnector('jira')).toThrow(/unknown connector "jira"/);
+    expect(() => getConnector('youtrack')).toThrow(/unknown connector "youtrack"/);
     expect(() => getConnector('constructor')).toThrow(/unknown connector/);
   });
 

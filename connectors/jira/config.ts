@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { httpConfigFields } from '../define';
+
+export const configSchema = z.strictObject({
+  baseUrl: z.url({ protocol: /^https?$/ }).describe('Site root: https://your-site.atlassian.net (Cloud) or https://jira.example.com (Data Center)'),
+  deployment: z.enum(['cloud', 'datacenter']).describe('cloud: REST v3, email + API token; datacenter: REST v2, personal access token'),
+  issueType: z.string().min(1).default('Task').describe('Issue type of issues created from the hub'),
+  overlapSeconds: z.number().int().min(0).max(3600).default(60)
+    .describe("How far before the newest update seen the next pull starts again; covers Jira's search index lag"),
+  ...httpConfigFields,
+});
+
+const cloudSecrets = z.strictObject({
+  email: z.email().describe('Atlassian account email (Cloud)'),
+  apiToken: z.string().min(1).describe('API token from id.atlassian.com → Security → API tokens (Cloud)'),
+});
+const dataCenterSecrets = z.strictObject({ personalAccessToken: z.string().min(1).describe('Personal access token (Data Center: Profile → Personal Access Tokens)') });
+
+export const secretsSchema = z.union([cloudSecrets, dataCenterSecrets]);
+
+export type JiraConfig = z.output<typeof configSchema>;
+export type JiraSecrets = z.output<typeof secretsSchema>;
+
+/**
+ * The credential must fit the deployment: Cloud takes HTTP basic with email and API token, Data
+ * Center a bearer personal access token. Config and secrets are parsed apart, so this is checked
+ * once both are known, with the fields named.
+ */
+export const connectionSchema = z.object({ deployment: configSchema.shape.deployment, secrets: secretsSchema }).superRefine(({ deployment, secrets }, ctx) => {
+  if (deployment === 'cloud' && !('apiToken' in secrets)) {
+    ctx.addIssue({ code: 'custom', path: ['secrets', 'apiToken'], message: 'Jira Cloud needs email and apiToken (HTTP basic); a personal access token is for Data Center' });
+  }
+  if (deployment === 'datacenter' && !('personalAccessToken' in secrets)) {
+    ctx.addIssue({ code: 'custom', path: ['secrets', 'personalAccessToken'], message: 'Jira Data Center needs a personalAccessToken (bearer); email and API token are for Cloud' });
+  }
+});
+
+export const authorization = (secrets: JiraSecrets): string =>
+  ('apiToken' in secrets ? `Basic ${Buffer.from(`${secrets.email}:${secrets.apiToken}`).toString('base64')}` : `Bearer ${secrets.personalAccessToken}`);

@@ -1,0 +1,225 @@
+import { ConflictError, PermanentError, isRemoteError } from '../errors';
+import { defineConnector } from '../define';
+import { pullIncremental } from '../http';
+import type { AttachmentStore, CommentWriter, ConnectorContext, Json, Reader, RemoteItem, ScopeGroup, Writer } from '../types';
+import { MARKER_PROPERTY, createJiraApi, describeJiraError, type JiraApi } from './client';
+import { type JiraConfig, type JiraSecrets, authorization, configSchema, connectionSchema, secretsSchema } from './config';
+import { type MappingContext, toIssueFields, toRemoteAttachment, toRemoteComment, toRemoteItem, userRef, writeText } from './mapping';
+import type { JiraIssue } from './shapes';
+import { moveStatus } from './transitions';
+
+type Ctx = ConnectorContext<JiraConfig, JiraSecrets>;
+type Session = ReturnType<typeof session>;
+
+/** A project key as JQL takes it, quoted: keys are [A-Z][A-Z0-9_]+, anything else is a misconfigured binding. */
+function projectClause(scope: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9_]{0,254}$/.test(scope)) throw new PermanentError(`Jira scope must be a project key, got ${JSON.stringify(scope)}`);
+  return `project = "${scope}"`;
+}
+
+function session(ctx: Ctx) {
+  const checked = connectionSchema.safeParse({ deployment: ctx.config.deployment, secrets: ctx.secrets });
+  if (!checked.success) throw new PermanentError(`Jira connection: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const api: JiraApi = createJiraApi(ctx);
+  const mapping = async (): Promise<MappingContext> => ({ cloud: api.cloud, baseUrl: ctx.http.baseUrl, customFields: await api.customFields() });
+  const toItems = async (issues: JiraIssue[]): Promise<RemoteItem[]> => {
+    const m = await mapping();
+    return issues.map((issue) => toRemoteItem(m, issue));
+  };
+  async function readItem(remoteId: string): Promise<RemoteItem> {
+    const issue = await api.getIssue(remoteId);
+    if (!issue) throw new PermanentError(`Jira issue ${remoteId} no longer exists`, 404);
+    return toRemoteItem(await mapping(), issue);
+  }
+  return { api, mapping, toItems, readItem };
+}
+
+const markerOf = (issue: JiraIssue): unknown => {
+  const value = issue.properties?.[MARKER_PROPERTY];
+  return typeof value === 'object' && value !== null ? (value as { marker?: unknown }).marker : undefined;
+};
+
+/** Issues a project's search does not show yet: the keys after `last`, read one by one until a few in a row are missing. */
+async function probeAfter(api: JiraApi, scope: string, last: number, marker: string): Promise<JiraIssue | undefined> {
+  for (let n = last + 1, misses = 0; misses < 3 && n <= last + 50; n++) {
+    const issue = await api.getIssue(`${scope}-${n}`, MARKER_PROPERTY);
+    misses = issue ? 0 : misses + 1;
+    if (issue && markerOf(issue) === marker) return issue;
+  }
+  return undefined;
+}
+
+function reader({ api, mapping, toItems }: Session, ctx: Ctx): Reader {
+  return {
+    async testConnection() {
+      try {
+        const me = await api.myself();
+        const who = me.displayName ?? me.accountId ?? me.name ?? 'unknown';
+        return { ok: true, account: who, message: `Authenticated to ${ctx.config.baseUrl} (${ctx.config.deployment}) as ${who}` };
+      } catch (error) {
+        if (isRemoteError(error)) return { ok: false, message: error.message };
+        throw error;
+      }
+    },
+
+    async listScopes() {
+      const groups = new Map<string, ScopeGroup>();
+      for (const project of await api.projects()) {
+        const name = project.projectCategory?.name ?? 'Projects';
+        const group = groups.get(name) ?? { group: name, scopes: [] };
+        group.scopes.push({ id: project.key, name: project.name, url: `${ctx.http.baseUrl}/browse/${project.key}` });
+        groups.set(name, group);
+      }
+      return [...groups.values()].sort((a, b) => a.group.localeCompare(b.group));
+    },
+
+    /**
+     * JQL by `updated >= <epoch ms>` (a date literal would be read in the user's time zone, to the minute),
+     * oldest first. The watermark comes from the `updated` of what search returned, never from a clock:
+     * search lags writes, and an item it has not shown yet is still ahead of the watermark's overlap.
+     */
+    pull(scope, cursor) {
+      const project = projectClause(scope);
+      return pullIncremental<JiraIssue>({
+        async fetchPage({ since, page }) {
+          const jql = `${project}${since === null ? '' : ` AND updated >= ${Date.parse(since)}`} ORDER BY updated ASC, key ASC`;
+          const res = await api.search(jql, page);
+          return { notModified: false, items: res.issues, hasNext: res.hasNext, etag: null, ...(res.total === undefined ? {} : { total: res.total }) };
+        },
+        id: (issue) => issue.id,
+        updatedAt: (issue) => new Date(Date.parse(issue.fields.updated.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'))).toISOString(),
+        toItems,
+        overlapMs: ctx.config.overlapSeconds * 1000,
+        onInvalidCursor: (bad) => ctx.logger.warn({ scope, cursor: bad }, 'Jira: unreadable pull cursor, starting a full listing'),
+        label: `Jira issues of ${scope}`,
+      }, cursor);
+    },
+
+    async getItem(_scope, remoteId) {
+      const issue = await api.getIssue(remoteId);
+      return issue ? toRemoteItem(await mapping(), issue) : null;
+    },
+
+    async listComments(_scope, remoteId, since) {
+      const m = await mapping();
+      const all = (await api.comments(remoteId)).map((c) => toRemoteComment(m, c));
+      return since === undefined ? all : all.filter((c) => Date.parse(c.updatedAt) >= Date.parse(since));
+    },
+  };
+}
+
+function writer({ api, mapping, readItem }: Session, ctx: Ctx): Writer {
+  return {
+    /** The marker rides in the create itself, as an entity property: one request, nothing a user sees. */
+    async createItem(scope, { fields, marker }) {
+      const m = await mapping();
+      const issueFields: Record<string, Json> = {
+        project: { key: scope }, issuetype: { name: ctx.config.issueType },
+        ...toIssueFields(m, { title: fields.title, description: fields.description, labels: fields.labels, customFields: fields.customFields }),
+        ...(fields.priority === null ? {} : { priority: { name: fields.priority } }),
+        ...(fields.assignee === null ? {} : { assignee: userRef(m, fields.assignee) }),
+      };
+      if (issueFields.description === null) delete issueFields.description;
+      const body = { fields: issueFields, properties: [{ key: MARKER_PROPERTY, value: { marker } }] };
+      const created = await api.createIssue(body);
+      const issue = await api.getIssue(created.id);
+      if (!issue) throw new PermanentError(`Jira issue ${created.key} vanished right after its create`, 404);
+      if (await moveStatus(api, issue, { status: fields.status, closed: fields.closed })) return readItem(created.id);
+      return toRemoteItem(m, issue);
+    },
+
+    /**
+     * JQL on the entity property. Search lags a create by a moment, so when it finds nothing, the keys
+     * after the newest one search knows are read directly (reads by key are consistent): a crashed create
+     * is usually the project's newest issue.
+     */
+    async findByMarker(scope, marker) {
+      if (!/^[A-Za-z0-9._:-]{1,100}$/.test(marker)) throw new PermanentError(`invalid marker ${JSON.stringify(marker)}`);
+      const project = projectClause(scope);
+      const res = await api.search(`${project} AND issue.property[${MARKER_PROPERTY}].marker = "${marker}" ORDER BY key ASC`, 0, { properties: MARKER_PROPERTY });
+      let found = res.issues.find((issue) => markerOf(issue) === marker);
+      if (!found) {
+        const [newest] = (await api.search(`${project} ORDER BY key DESC`, 0, { max: 1 })).issues;
+        found = await probeAfter(api, scope, newest ? Number(newest.key.split('-').at(-1)) : 0, marker);
+      }
+      return found ? toRemoteItem(await mapping(), found) : null;
+    },
+
+    async updateItem(_scope, remoteId, changes, version) {
+      const current = await api.getIssue(remoteId);
+      if (!current) throw new PermanentError(`Jira issue ${remoteId} no longer exists`, 404);
+      // Jira has no conditional edit; comparing `updated` first narrows the race to one round trip.
+      if (version !== undefined && current.fields.updated !== version) {
+        throw new ConflictError(`Jira issue ${current.key} changed at ${current.fields.updated}, expected ${version}`);
+      }
+      const fields = toIssueFields(await mapping(), changes);
+      if (Object.keys(fields).length > 0) await api.editIssue(remoteId, fields);
+      await moveStatus(api, current, changes);
+      return readItem(remoteId);
+    },
+
+    // Jira's changelog records every field edit; reading it for C1 is not wired yet.
+    editsSince: async () => ({}),
+
+    async deleteItem(_scope, remoteId) {
+      try {
+        await api.deleteIssue(remoteId);
+      } catch (error) {
+        if (!(isRemoteError(error) && error.status === 404)) throw error; // already gone: done
+      }
+    },
+  };
+}
+
+function commentWriter({ api, mapping }: Session): CommentWriter {
+  return {
+    async addComment(_scope, remoteId, body) {
+      const m = await mapping();
+      return toRemoteComment(m, await api.addComment(remoteId, writeText(m, body)));
+    },
+    async updateComment(_scope, remoteId, commentId, body) {
+      const m = await mapping();
+      return toRemoteComment(m, await api.updateComment(remoteId, commentId, writeText(m, body)));
+    },
+  };
+}
+
+function attachmentStore({ api, mapping }: Session): AttachmentStore {
+  return {
+    async listAttachments(_scope, remoteId) {
+      const m = await mapping();
+      return (await api.attachments(remoteId)).map((a) => toRemoteAttachment(m, a));
+    },
+    downloadAttachment: (_scope, attachment) => api.download(attachment.remoteId),
+    /** A file over the site's limit answers 413: permanent, as any 4xx. */
+    async addAttachment(_scope, remoteId, file) {
+      const [added] = await api.upload(remoteId, { name: file.name, contentType: file.contentType, data: file.data });
+      if (!added) throw new PermanentError(`Jira issue ${remoteId}: ${file.name} was uploaded but is not attached`);
+      return toRemoteAttachment(await mapping(), added);
+    },
+  };
+}
+
+export const jira = defineConnector({
+  slug: 'jira',
+  name: 'Jira',
+  description: 'Issues of a Jira project: Jira Cloud (REST v3, email + API token) or Jira Data Center (REST v2, personal access token). '
+    + 'Status moves through workflow transitions; a transition whose screen requires fields is refused as a dead letter naming them.',
+  logoUrl: 'https://www.atlassian.com/favicon.ico',
+  configSchema,
+  secretsSchema,
+  fields: ['title', 'description', 'status', 'priority', 'assignee', 'labels', 'customFields'],
+  conditionalRequests: false,
+  http: {
+    service: 'Jira',
+    auth: { header: 'authorization', value: authorization },
+    describeError: describeJiraError,
+    // Jira's 429 without Retry-After asks for exponential backoff with jitter, not a fixed wait.
+    rateLimitBackoff: { baseMs: 1000, maxMs: 30_000 },
+  },
+  session,
+  reader,
+  writer,
+  comments: commentWriter,
+  attachments: attachmentStore,
+});

@@ -1,0 +1,162 @@
+/**
+ * Jira's published response model, to hold the double to it. The model is jira.js (npm, pinned in
+ * package.json): its runtime zod schemas are generated from Atlassian's OpenAPI document of the Jira
+ * Cloud platform REST API. With AUDIT_SCHEMAS=true it builds them strict, so a key the spec does not
+ * document fails as surely as a missing or retyped one does.
+ *
+ * What the spec leaves open is closed here from Atlassian's own documentation: an issue's `fields` are a
+ * free map in the OpenAPI document, so each system field is checked against the component its field
+ * schema names (status → StatusDetails, assignee → UserDetails, …). Data Center's REST v2 is checked
+ * against the same components with its documented differences: rich text is a wiki string, not ADF;
+ * users carry `name` and `key` instead of `accountId`; search pages by startAt/total (SearchResults).
+ */
+import { z } from 'zod';
+import type { Deployment, Exchange } from './jira-double';
+
+// jira.js builds its schemas when its module is evaluated: the switch must be set before the import.
+process.env.AUDIT_SCHEMAS = 'true';
+const m = await import('jira.js/cloud');
+
+/** The source of the model, as the report names it. */
+export const CONTRACT_SOURCE = 'jira.js@6.2.0 (zod models generated from Atlassian\'s Jira Cloud platform OpenAPI document), strict audit mode';
+
+const jiraDate = z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}$/, 'a Jira datetime (2024-06-01T12:00:00.000+0000)');
+
+interface Models {
+  user: z.ZodType;
+  myself: z.ZodType;
+  richText: z.ZodType;
+  comment: z.ZodType;
+  comments: z.ZodType;
+  attachment: z.ZodType;
+}
+
+function models(deployment: Deployment): Models {
+  if (deployment === 'cloud') {
+    return { user: m.UserDetailsSchema, myself: m.DashboardUserSchema, richText: m.DocumentSchema, comment: m.CommentSchema, comments: m.PageOfCommentsSchema, attachment: m.AttachmentSchema };
+  }
+  // Jira Data Center REST v2 (docs.atlassian.com/software/jira/docs/api/REST/latest): users by name and key.
+  const { accountId: _a, accountType: _t, ...userShape } = m.UserDetailsSchema.shape;
+  const user = z.strictObject({ ...userShape, name: z.string(), key: z.string() });
+  const { accountId: _da, accountType: _dt, ...myselfShape } = m.DashboardUserSchema.shape;
+  const comment = z.strictObject({ ...m.CommentSchema.shape, body: z.string(), author: user, updateAuthor: user });
+  return {
+    user,
+    myself: z.strictObject({ ...myselfShape, name: z.string(), key: z.string() }),
+    richText: z.string(),
+    comment,
+    comments: z.strictObject({ ...m.PageOfCommentsSchema.shape, comments: z.array(comment) }),
+    attachment: z.strictObject({ ...m.AttachmentSchema.shape, author: user }),
+  };
+}
+
+/** The component each system field's value is documented as (GET /field gives its schema type). */
+function fieldModels(deployment: Deployment): Record<string, z.ZodType> {
+  const x = models(deployment);
+  return {
+    summary: z.string(),
+    description: x.richText.nullable(),
+    status: m.StatusDetailsSchema,
+    priority: m.PrioritySchema.nullable(),
+    assignee: x.user.nullable(),
+    reporter: x.user.nullable(),
+    creator: x.user.nullable(),
+    labels: z.array(z.string()),
+    issuetype: m.IssueTypeDetailsSchema,
+    project: m.ProjectSchema,
+    resolution: m.ResolutionSchema.nullable(),
+    created: jiraDate,
+    updated: jiraDate,
+    attachment: z.array(x.attachment),
+    comment: z.strictObject({ ...(x.comments as z.ZodObject).shape, self: z.string() }),
+  };
+}
+
+const issueModel = (deployment: Deployment): z.ZodType => {
+  const fields = fieldModels(deployment);
+  const known = z.strictObject(Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.optional()])));
+  // Custom fields are typed by GET /field; the double's are text fields.
+  const custom = z.record(z.string().regex(/^customfield_\d+$/), z.string().nullable());
+  return m.IssueSchema.extend({
+    fields: z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+      const [system, extra] = [{} as Record<string, unknown>, {} as Record<string, unknown>];
+      for (const [k, v] of Object.entries(value)) (k.startsWith('customfield_') ? extra : system)[k] = v;
+      for (const [schema, part] of [[known, system], [custom, extra]] as const) {
+        const result = schema.safeParse(part);
+        if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+      }
+    }).optional(),
+  });
+};
+
+/** The documented 2xx model of each operation the double serves, by method and path (after /rest/api/{v}). */
+function operations(deployment: Deployment): Array<[string, RegExp, z.ZodType | null]> {
+  const x = models(deployment);
+  const issue = issueModel(deployment);
+  const transitions = m.TransitionsSchema.extend({
+    transitions: z.array(m.IssueTransitionSchema.extend({ fields: z.record(z.string(), m.FieldMetadataSchema).optional() })).optional(),
+  });
+  return [
+    ['GET', /^\/myself$/, x.myself],
+    ['GET', /^\/project\/search$/, m.PageProjectSchema],
+    ['GET', /^\/project$/, z.array(m.ProjectSchema)],
+    ['GET', /^\/field$/, z.array(m.FieldDetailsSchema)],
+    ['GET', /^\/search\/jql$/, m.SearchAndReconcileResultsSchema.extend({ issues: z.array(issue).optional() })],
+    ['POST', /^\/search\/jql$/, m.SearchAndReconcileResultsSchema.extend({ issues: z.array(issue).optional() })],
+    ['GET', /^\/search$/, m.SearchResultsSchema.extend({ issues: z.array(issue).optional() })],
+    ['POST', /^\/search$/, m.SearchResultsSchema.extend({ issues: z.array(issue).optional() })],
+    ['POST', /^\/issue$/, m.CreatedIssueSchema],
+    ['GET', /^\/issue\/[^/]+$/, issue],
+    ['PUT', /^\/issue\/[^/]+$/, null],
+    ['DELETE', /^\/issue\/[^/]+$/, null],
+    ['GET', /^\/issue\/[^/]+\/transitions$/, transitions],
+    ['POST', /^\/issue\/[^/]+\/transitions$/, null],
+    ['GET', /^\/issue\/[^/]+\/comment$/, x.comments],
+    ['POST', /^\/issue\/[^/]+\/comment$/, x.comment],
+    ['GET', /^\/issue\/[^/]+\/comment\/\d+$/, x.comment],
+    ['PUT', /^\/issue\/[^/]+\/comment\/\d+$/, x.comment],
+    ['GET', /^\/issue\/[^/]+\/properties\/[^/]+$/, m.EntityPropertySchema],
+    ['PUT', /^\/issue\/[^/]+\/properties\/[^/]+$/, null],
+    ['POST', /^\/issue\/[^/]+\/attachments$/, z.array(x.attachment)],
+  ];
+}
+
+export interface ContractCheck {
+  /** Violations so far, one line each: the operation, the path in the body, what is wrong. */
+  readonly violations: string[];
+  /** Operations answered 2xx so far, as "METHOD /path-pattern". */
+  readonly covered: Set<string>;
+  check(exchange: Exchange): void;
+}
+
+/** Checks each exchange of a double of `deployment` against the model; a 4xx must be Jira's ErrorCollection. */
+export function contractCheck(deployment: Deployment): ContractCheck {
+  const ops = operations(deployment);
+  const violations: string[] = [];
+  const covered = new Set<string>();
+  return {
+    violations,
+    covered,
+    check(exchange) {
+      const path = exchange.path.replace(/^\/rest\/api\/(2|3|latest)/, '');
+      const label = `${exchange.method} ${exchange.path} → ${exchange.status}`;
+      if (exchange.status === 429 || exchange.status >= 500) return; // fault replies: the kit injects arbitrary bodies
+      let schema: z.ZodType | null | undefined;
+      if (exchange.status >= 400) schema = m.ErrorCollectionSchema;
+      else {
+        const op = ops.find(([method, pattern]) => method === exchange.method && pattern.test(path));
+        if (!op) { violations.push(`${label}: an operation the contract map does not know`); return; }
+        covered.add(`${op[0]} ${op[1].source}`);
+        schema = op[2];
+      }
+      if (schema === null) {
+        if (exchange.body !== undefined) violations.push(`${label}: Jira answers this operation with no content`);
+        return;
+      }
+      const result = schema.safeParse(exchange.body);
+      if (!result.success) for (const issue of result.error.issues.slice(0, 5)) violations.push(`${label}: ${issue.path.join('.') || '(body)'}: ${issue.message}`);
+    },
+  };
+}
+
+export const contractOperations = (deployment: Deployment): string[] => operations(deployment).map(([method, pattern]) => `${method} ${pattern.source}`);

@@ -1,0 +1,165 @@
+/** The double's data: projects, users, a workflow, issues with comments, properties and attachments, and a lagging search index. */
+import { randomBytes } from 'node:crypto';
+import type { AdfNode, Deployment, IssueEdit, RichText } from './types';
+
+export interface UserRecord { accountId: string; name: string; key: string; displayName: string; email: string }
+export interface StatusRecord { id: string; name: string; category: 'new' | 'indeterminate' | 'done' }
+export interface TransitionRecord { id: string; name: string; to: string; requires: string[] }
+export interface CommentRecord { id: string; body: RichText; author: UserRecord; created: number; updated: number; updateAuthor: UserRecord }
+export interface AttachmentRecord { id: string; filename: string; mimeType: string; data: Buffer; author: UserRecord; created: number }
+export interface CustomFieldRecord { id: string; name: string }
+
+export interface IssueRecord {
+  id: string;
+  key: string;
+  project: string;
+  summary: string;
+  description: RichText | null;
+  status: string;
+  priority: string | null;
+  assignee: UserRecord | null;
+  reporter: UserRecord;
+  labels: string[];
+  issueType: string;
+  custom: Record<string, string | null>;
+  created: number;
+  updated: number;
+  properties: Map<string, unknown>;
+  comments: CommentRecord[];
+  attachments: AttachmentRecord[];
+}
+
+export const STATUSES: StatusRecord[] = [
+  { id: '10000', name: 'To Do', category: 'new' },
+  { id: '3', name: 'In Progress', category: 'indeterminate' },
+  { id: '10001', name: 'Done', category: 'done' },
+];
+export const PRIORITIES = ['Highest', 'High', 'Medium', 'Low', 'Lowest'];
+export const ISSUE_TYPES = [{ id: '10002', name: 'Task' }, { id: '10004', name: 'Bug' }];
+
+/** Plain text as ADF: one paragraph per line, as Jira's editor stores typed lines. */
+export function textToAdf(text: string): AdfNode {
+  return { type: 'doc', version: 1, content: text.split('\n').map((line) => ({ type: 'paragraph', content: line === '' ? [] : [{ type: 'text', text: line }] })) };
+}
+export function adfToText(doc: AdfNode): string {
+  return (doc.content ?? []).map((block) => (block.content ?? []).map((n) => n.text ?? '').join('')).join('\n');
+}
+
+export function createStore(deployment: Deployment, now: () => number, initialLag: number) {
+  let lagMs = initialLag;
+  let nextIssueId = 10_000;
+  let nextCommentId = 10_000;
+  let lastStamp = 0;
+  const projects = new Map<string, { id: string; key: string; name: string; counter: number }>();
+  const users = new Map<string, UserRecord>();
+  const issues = new Map<string, IssueRecord>();
+  const byKey = new Map<string, IssueRecord>();
+  const deleted = new Set<string>();
+  /** What search sees of each issue: snapshots, each visible from `at` (the write time plus the lag). */
+  const index = new Map<string, Array<{ at: number; view: IssueRecord | null }>>();
+  const transitions: TransitionRecord[] = [
+    { id: '11', name: 'Back to backlog', to: 'To Do', requires: [] },
+    { id: '21', name: 'Start work', to: 'In Progress', requires: [] },
+    { id: '31', name: 'Resolve', to: 'Done', requires: [] },
+  ];
+  const customFields: CustomFieldRecord[] = [{ id: 'customfield_10050', name: 'Team' }];
+
+  /** Every change gets a later millisecond than any before, as Jira's `updated` does. */
+  const stamp = (): number => (lastStamp = Math.max(now(), lastStamp + 1));
+  const copy = (rec: IssueRecord): IssueRecord => ({ ...rec, labels: [...rec.labels], custom: { ...rec.custom }, properties: new Map(rec.properties), comments: [...rec.comments], attachments: [...rec.attachments] });
+  const reindex = (rec: IssueRecord, view: IssueRecord | null): void => {
+    const list = index.get(rec.id) ?? [];
+    list.push({ at: now() + lagMs, view });
+    index.set(rec.id, list);
+  };
+  const richText = (text: string | null | undefined): RichText | null => (text === null || text === undefined ? null : deployment === 'cloud' ? textToAdf(text) : text);
+
+  function user(seed: { displayName: string; accountId?: string; name?: string; email?: string }): UserRecord {
+    const name = seed.name ?? seed.displayName.toLowerCase().replace(/\s+/g, '.');
+    const rec: UserRecord = {
+      accountId: seed.accountId ?? `5b10ac8d82e05b22cc7d${randomBytes(2).toString('hex')}`, name, key: `JIRAUSER${10_000 + users.size}`,
+      displayName: seed.displayName, email: seed.email ?? `${name}@example.com`,
+    };
+    users.set(rec.accountId, rec);
+    return rec;
+  }
+  const viewer = user({ displayName: 'Sync Bot', name: 'sync-bot', accountId: '5b10ac8d82e05b22cc7d4ef5' });
+  const other = user({ displayName: 'Alice Example', name: 'alice', accountId: '5b10a2844c20165700ede21g' });
+
+  function touch(rec: IssueRecord, change: (r: IssueRecord) => void): void {
+    change(rec);
+    rec.updated = stamp();
+    reindex(rec, copy(rec));
+  }
+
+  return {
+    viewer,
+    other,
+    projects,
+    users,
+    transitions,
+    customFields,
+    stamp,
+    richText,
+    setLag: (ms: number): void => { lagMs = ms; },
+    createProject(key: string, name = key): void {
+      if (!projects.has(key)) projects.set(key, { id: String(10_000 + projects.size), key, name, counter: 0 });
+    },
+    user,
+    userBy: (ref: { accountId?: unknown; name?: unknown; key?: unknown }): UserRecord | undefined =>
+      [...users.values()].find((u) => (deployment === 'cloud' ? u.accountId === ref.accountId : u.name === ref.name || u.key === ref.key)),
+    issue(idOrKey: string): IssueRecord | undefined {
+      return issues.get(idOrKey) ?? byKey.get(idOrKey.toUpperCase());
+    },
+    isDeleted: (idOrKey: string): boolean => deleted.has(idOrKey),
+    all: (): IssueRecord[] => [...issues.values()],
+    create(project: string, fields: Partial<Omit<IssueRecord, 'id' | 'key' | 'project' | 'created' | 'updated'>> & { summary: string }, reporter: UserRecord): IssueRecord {
+      const p = projects.get(project);
+      if (!p) throw new Error(`Jira double has no project ${project}`);
+      const at = stamp();
+      const rec: IssueRecord = {
+        id: String(nextIssueId++), key: `${project}-${++p.counter}`, project, description: null, status: 'To Do', priority: 'Medium', assignee: null,
+        reporter, labels: [], issueType: 'Task', custom: {}, properties: new Map(), comments: [], attachments: [], ...fields, created: at, updated: at,
+      };
+      issues.set(rec.id, rec);
+      byKey.set(rec.key, rec);
+      reindex(rec, copy(rec));
+      return rec;
+    },
+    touch,
+    /** An edit as another user would make it: always moves `updated`. */
+    edit(rec: IssueRecord, change: IssueEdit): void {
+      touch(rec, (r) => {
+        if (change.summary !== undefined) r.summary = change.summary;
+        if (change.description !== undefined) r.description = richText(change.description);
+        if (change.labels !== undefined) r.labels = [...change.labels];
+        if (change.priority !== undefined) r.priority = change.priority;
+        if (change.status !== undefined) r.status = change.status;
+        if (change.custom !== undefined) Object.assign(r.custom, change.custom);
+      });
+    },
+    addComment(rec: IssueRecord, body: RichText, author: UserRecord): CommentRecord {
+      const at = stamp();
+      const comment: CommentRecord = { id: String(nextCommentId++), body, author, created: at, updated: at, updateAuthor: author };
+      // A comment moves the issue's `updated`, as in Jira.
+      touch(rec, (r) => r.comments.push(comment));
+      return comment;
+    },
+    remove(rec: IssueRecord): void {
+      issues.delete(rec.id);
+      byKey.delete(rec.key);
+      deleted.add(rec.id).add(rec.key);
+      reindex(rec, null);
+    },
+    /** The issues search can see now, as it sees them. */
+    searchable(): IssueRecord[] {
+      const out: IssueRecord[] = [];
+      for (const versions of index.values()) {
+        const visible = versions.filter((v) => v.at <= now()).at(-1);
+        if (visible?.view) out.push(visible.view);
+      }
+      return out;
+    },
+  };
+}
+export type Store = ReturnType<typeof createStore>;
