@@ -5,7 +5,7 @@ import { beginRun, commitPage, finishRun, holdPageCounts, loadCheckpoint, runnin
 import { bindings, externalLinks } from '../db/schema';
 import { takeWriteSeq } from '../db/links';
 import { markCommentsSynced, softDeleteFromRemote, unlistedLinks } from '../db/pulled';
-import { applyRemotePage, type PageCounts, type TouchedItem } from '../sync/pull';
+import { applyRemotePage, type ApplyOptions, type PageCounts, type PageResult, type TouchedItem } from '../sync/pull';
 import { applyRemoteComments } from '../sync/pull-comments';
 import { applyRemoteAttachment } from '../sync/pull-files';
 import { effectiveRules, pullsComments, pullsFiles, sameJson, type EffectiveRules } from '../rules';
@@ -148,6 +148,36 @@ function fetchPlan(bound: BoundClient, rules: EffectiveRules): FetchPlan {
   return { comments, files, settled: (item) => !files && !comments(item) };
 }
 
+/** Rounds of reading stale items again (a push writing the same item each time) before leaving them to a later pull. */
+const STALE_REREADS = 3;
+
+/**
+ * Items a page left alone because a push wrote them after its fetch was stamped (PageResult.stale) are
+ * read again, each read stamped anew, and applied. The next pull is no safety net: when the push wrote
+ * before the fetch, the page already showed the item as the push left it, so the listing's watermark
+ * (and its ETag) covers it and no later pull lists it again; what the push left to the next pull (a
+ * value the remote filled in on create, snapshot.filled) or an edit made after its write would be lost.
+ */
+async function rereadStale(deps: ActivityDeps, bound: BoundClient, applied: PageResult, opts: Omit<ApplyOptions, 'fetchedAtSeq'>): Promise<PageResult> {
+  const result: PageResult = { ...applied, counts: { ...applied.counts }, touched: [...applied.touched], errors: [...applied.errors] };
+  for (let round = 0; result.stale.length && round < STALE_REREADS; round++) {
+    const fetchedAtSeq = await takeWriteSeq(deps.db);
+    const items: RemoteItem[] = [];
+    for (const remoteId of result.stale) {
+      const item = await remoteCall(deps, bound.binding.id, () => bound.client.getItem(bound.binding.scope, remoteId));
+      if (item) items.push(item);
+    }
+    const again = await applyRemotePage(deps.db, bound.binding, items, { ...opts, fetchedAtSeq });
+    // They were counted unchanged on the page; the read that applies them counts them now.
+    result.counts.unchanged -= items.length;
+    for (const k of Object.keys(result.counts) as (keyof PageCounts)[]) result.counts[k] += again.counts[k];
+    result.touched.push(...again.touched);
+    result.errors.push(...again.errors);
+    result.stale = again.stale;
+  }
+  return result;
+}
+
 /** Pages from `progress.cursor`: fetch, apply, fetch what hangs off the items that moved. Only counts go back to the workflow. */
 async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Progress): Promise<SyncPagesResult> {
   let progress = from;
@@ -178,9 +208,8 @@ async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Pr
         fetching = fetchNext();
         fetching.catch(() => undefined); // awaited on the next turn; not an unhandled rejection if this page fails first
       }
-      const applied = await applyRemotePage(deps.db, bound.binding, page.items, {
-        full: input.full, listedAt: new Date(input.listedAt), rules, settled: plan.settled, fetchedAtSeq,
-      });
+      const applyOpts = { full: input.full, listedAt: new Date(input.listedAt), rules, settled: plan.settled };
+      const applied = await rereadStale(deps, bound, await applyRemotePage(deps.db, bound.binding, page.items, { ...applyOpts, fetchedAtSeq }), applyOpts);
       const counts = applied.touched.length ? { ...applied.counts, ...(await holdPageCounts(deps.db, input.runId, progress.cursor, applied.counts)) } : applied.counts;
       const comments = await syncRelated(deps, bound, applied.touched, rules, plan);
       for (const e of applied.errors) deps.logger.warn({ bindingId: input.bindingId, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');

@@ -38,7 +38,8 @@ export interface ApplyOptions {
   checkpoint?: (result: PageResult) => Record<string, unknown>;
   /**
    * The links' write sequence as taken before the page was fetched: a link a push wrote after that may
-   * hold something newer than the page, so the item is left for the next pull rather than applied.
+   * hold something newer than the page, so the item is not applied from the page but handed back in
+   * `PageResult.stale`, to be read again.
    */
   fetchedAtSeq?: number;
 }
@@ -53,6 +54,11 @@ export interface PageResult {
   /** Items whose remote timestamp moved: their comments may have changed too. */
   touched: TouchedItem[];
   errors: { remoteId: string; error: string }[];
+  /**
+   * Items left alone because a push wrote them after the page's fetch was stamped (counted unchanged):
+   * the caller reads them again (see `fetchedAtSeq`).
+   */
+  stale: string[];
   /** Whether the checkpoint was stored with the page. */
   checkpointed?: boolean;
 }
@@ -67,19 +73,20 @@ const zero = (): PageCounts => ({ created: 0, updated: 0, unchanged: 0, failed: 
 export async function applyRemotePage(db: Db, binding: SyncBinding, items: RemoteItem[], opts: ApplyOptions): Promise<PageResult> {
   const counted = async (tx: Db, page: RemoteItem[], whole: boolean) => {
     const result = await applyItems(tx, binding, page, opts);
-    const checkpoint = whole && !result.touched.length && opts.checkpoint ? { checkpoint: opts.checkpoint(result) } : undefined;
+    const checkpoint = whole && !result.touched.length && !result.stale.length && opts.checkpoint ? { checkpoint: opts.checkpoint(result) } : undefined;
     if (opts.runId) await addRunCounts(tx, opts.runId, result.counts, checkpoint);
     return checkpoint ? { ...result, checkpointed: true } : result;
   };
   try {
     return await withTx(db, (tx) => counted(tx, items, true));
   } catch {
-    const result: PageResult = { counts: zero(), touched: [], errors: [] };
+    const result: PageResult = { counts: zero(), touched: [], errors: [], stale: [] };
     for (const item of items) {
       try {
         const one = await withTx(db, (tx) => counted(tx, [item], false));
         for (const k of Object.keys(result.counts) as (keyof PageCounts)[]) result.counts[k] += one.counts[k];
         result.touched.push(...one.touched);
+        result.stale.push(...one.stale);
       } catch (err) {
         result.counts.failed++;
         result.errors.push({ remoteId: item.remoteId, error: (err as Error).message });
@@ -91,7 +98,7 @@ export async function applyRemotePage(db: Db, binding: SyncBinding, items: Remot
 }
 
 async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opts: ApplyOptions): Promise<PageResult> {
-  const result: PageResult = { counts: zero(), touched: [], errors: [] };
+  const result: PageResult = { counts: zero(), touched: [], errors: [], stale: [] };
   if (!items.length) return result;
   const rules = opts.rules ?? effectiveRules(binding.rules ?? null, '');
   const ids = items.map((i) => i.remoteId);
@@ -119,8 +126,10 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
     }
     if (link && opts.fetchedAtSeq !== undefined && link.writeSeq > opts.fetchedAtSeq) {
       // A push wrote this item while the page was on its way: the page may show it as it was before.
-      // Its write moved the item's timestamp, so the next pull lists it again.
+      // Not left to the next pull: if the push wrote before the fetch, the page already shows its write
+      // and the listing's watermark covers the item, so no later pull lists it again. Read it again.
       result.counts.unchanged++;
+      result.stale.push(item.remoteId);
       continue;
     }
     if (!link) {
