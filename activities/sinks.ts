@@ -7,7 +7,7 @@ import type { ActivityDeps } from './deps';
 import { toFailure } from './failures';
 import { PermanentError } from '../connectors/errors';
 
-const BATCH = 100;
+const BATCH = 500;
 
 export interface SinkDeliveryOutcome { state: 'active' | 'paused' | 'gone'; delivered: number; deadLettered: number; more: boolean }
 

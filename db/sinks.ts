@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, inArray, isNull, min, or, sql } from 'drizzle-orm';
-import { queryRows, type Db } from './client';
+import { queryRows, withTx, type Db } from './client';
 import { outboxEvents, projects, sinkDeadLetters, sinkQueue, sinks, stories } from './schema';
 
 export type Sink = typeof sinks.$inferSelect;
@@ -73,16 +73,21 @@ export async function dropOrphanedQueueRows(db: Db, sinkId: string): Promise<num
   return rows.length;
 }
 
-export async function markDelivered(db: Db, sinkId: string, eventId: number): Promise<void> {
-  await db.delete(sinkQueue).where(and(eq(sinkQueue.sinkId, sinkId), eq(sinkQueue.eventId, eventId)));
-  await db.update(sinks).set({ delivered: sql`${sinks.delivered} + 1`, lastDeliveredAt: new Date(), lastError: null }).where(eq(sinks.id, sinkId));
+/** Takes delivered events off the sink's queue and counts them, in one transaction. */
+export async function markDelivered(db: Db, sinkId: string, eventIds: number[]): Promise<void> {
+  await withTx(db, async (tx) => {
+    await tx.delete(sinkQueue).where(and(eq(sinkQueue.sinkId, sinkId), inArray(sinkQueue.eventId, eventIds)));
+    await tx.update(sinks).set({ delivered: sql`${sinks.delivered} + ${eventIds.length}`, lastDeliveredAt: new Date(), lastError: null }).where(eq(sinks.id, sinkId));
+  });
 }
 
 /** A permanent refusal: the event leaves the queue for the sink's dead letters, and the sink goes on. */
 export async function deadLetterSinkEvent(db: Db, sinkId: string, eventId: number, error: string): Promise<void> {
-  await db.insert(sinkDeadLetters).values({ sinkId, eventId, error });
-  await db.delete(sinkQueue).where(and(eq(sinkQueue.sinkId, sinkId), eq(sinkQueue.eventId, eventId)));
-  await db.update(sinks).set({ failed: sql`${sinks.failed} + 1` }).where(eq(sinks.id, sinkId));
+  await withTx(db, async (tx) => {
+    await tx.insert(sinkDeadLetters).values({ sinkId, eventId, error });
+    await tx.delete(sinkQueue).where(and(eq(sinkQueue.sinkId, sinkId), eq(sinkQueue.eventId, eventId)));
+    await tx.update(sinks).set({ failed: sql`${sinks.failed} + 1` }).where(eq(sinks.id, sinkId));
+  });
 }
 
 export async function recordSinkError(db: Db, sinkId: string, error: string): Promise<void> {

@@ -56,23 +56,31 @@ export const amqpSink: SinkDefinition<z.output<typeof configSchema>, z.output<ty
     }
     logger.debug({ exchange: config.exchange }, 'AMQP sink connected');
 
+    /** Publishes on the confirm channel; the promise settles with the broker's ack or nack. */
+    const send = (message: ChangeMessage) => new Promise<void>((resolve, reject) => {
+      channel.publish(config.exchange, fillTemplate(config.routingKey, message), Buffer.from(JSON.stringify(message)), {
+        persistent: true, contentType: 'application/json', messageId: String(message.eventId), type: `${message.event.target}.${message.event.action}`,
+        timestamp: Math.floor(Date.parse(message.event.time) / 1000), headers: { 'x-schema-version': message.schemaVersion },
+      }, (err) => (err ? reject(new TransientError(`AMQP broker refused the message: ${(err as Error).message ?? String(err)}`)) : resolve()));
+    });
+    /** All of them confirmed, or the first failure; a broker that goes quiet fails the wait after 10 s. */
+    const confirmed = async (messages: ChangeMessage[]) => {
+      if (broken) throw new TransientError(`AMQP connection lost: ${broken.message}`);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new TransientError('AMQP broker did not confirm within 10 s')), PUBLISH_TIMEOUT_MS);
+      });
+      try {
+        // Publishes go out on the channel in call order, so the broker routes them in event order.
+        await Promise.race([Promise.all(messages.map(send)), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+
     return {
-      async publish(message: ChangeMessage) {
-        if (broken) throw new TransientError(`AMQP connection lost: ${broken.message}`);
-        const body = Buffer.from(JSON.stringify(message));
-        const key = fillTemplate(config.routingKey, message);
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new TransientError('AMQP broker did not confirm within 10 s')), PUBLISH_TIMEOUT_MS);
-          channel.publish(config.exchange, key, body, {
-            persistent: true, contentType: 'application/json', messageId: String(message.eventId), type: `${message.event.target}.${message.event.action}`,
-            timestamp: Math.floor(Date.parse(message.event.time) / 1000), headers: { 'x-schema-version': message.schemaVersion },
-          }, (err) => {
-            clearTimeout(timer);
-            if (err) reject(new TransientError(`AMQP broker refused the message: ${(err as Error).message ?? String(err)}`));
-            else resolve();
-          });
-        });
-      },
+      publish: (message: ChangeMessage) => confirmed([message]),
+      publishMany: (messages: ChangeMessage[]) => confirmed(messages),
       async close() {
         await channel.close().catch(() => undefined);
         await model.close().catch(() => undefined);

@@ -55,6 +55,12 @@ export interface SinkPublisher {
    * event a dead letter and the sink goes on with the next one.
    */
   publish(message: ChangeMessage): Promise<void>;
+  /**
+   * Optional: publishes several in order and resolves once all are accepted (a broker that confirms
+   * a pipeline of messages). On a failure the whole batch is sent again, one by one: a consumer
+   * dedupes on `eventId`.
+   */
+  publishMany?(messages: ChangeMessage[]): Promise<void>;
   close(): Promise<void>;
 }
 

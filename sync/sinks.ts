@@ -51,22 +51,38 @@ export async function deliverSinkBatch(
   await dropOrphanedQueueRows(db, sinkId);
   const head = await sinkQueueHead(db, sinkId, opts.limit);
   const result: SinkBatchResult = { delivered: 0, deadLettered: 0, more: head.length === opts.limit };
+  if (!head.length) return result;
+  if (publisher.publishMany && head.length > 1) {
+    try {
+      await publisher.publishMany(head.map(toChangeMessage));
+      await markDelivered(db, sinkId, head.map((r) => r.event.id));
+      opts.onProgress?.();
+      return { ...result, delivered: head.length };
+    } catch (err) {
+      // One at a time from here, so a permanent refusal is pinned on its event and the rest go past it.
+      if (!isPermanentError(err)) return fail(db, sinkId, err);
+    }
+  }
   for (const row of head) {
     try {
       await publisher.publish(toChangeMessage(row));
     } catch (err) {
-      const message = safeMessage(summarizeError(err).message);
-      if (isPermanentError(err)) {
-        await deadLetterSinkEvent(db, sinkId, row.event.id, message);
-        result.deadLettered++;
-        continue;
-      }
-      await recordSinkError(db, sinkId, message);
-      throw err;
+      if (!isPermanentError(err)) return fail(db, sinkId, err);
+      await deadLetterSinkEvent(db, sinkId, row.event.id, oneLine(err));
+      result.deadLettered++;
+      continue;
     }
-    await markDelivered(db, sinkId, row.event.id);
+    await markDelivered(db, sinkId, [row.event.id]);
     result.delivered++;
     opts.onProgress?.();
   }
   return result;
+}
+
+const oneLine = (err: unknown) => safeMessage(summarizeError(err).message);
+
+/** Any failure but a permanent one holds the queue: recorded on the sink and thrown, to be retried oldest first. */
+async function fail(db: Db, sinkId: string, err: unknown): Promise<never> {
+  await recordSinkError(db, sinkId, oneLine(err));
+  throw err;
 }
