@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { isPermanentError, isTransientError } from '../connectors/errors';
 import { FailureType } from './failures';
+import { pushes } from '../lib/metrics';
 import { fireHook } from '../db/hooks';
 import { getLink } from '../db/links';
 import { insertDeadLetter, logPush } from '../db/deadletters';
@@ -37,7 +38,7 @@ export function createPushActivities(deps: ActivityDeps) {
       if (route.to === 'skip') return { outcome: 'skipped', reason: route.reason };
       if (route.to === 'backlog') return { outcome: 'deferred', reason: route.reason };
       const event = { bindingId: binding.id, storyId: input.storyId, eventId: input.eventId };
-      return withHeartbeat(() => deps.withLock(`push:${binding.id}:${input.storyId}`, async () => {
+      const outcome = await withHeartbeat(() => deps.withLock(`push:${binding.id}:${input.storyId}`, async (): Promise<PushOutcome> => {
         try {
           const result = await writeStory(pushPorts(deps, bound), input.storyId);
           if (result.outcome === 'created' || result.outcome === 'updated' || result.outcome === 'deleted') {
@@ -58,7 +59,12 @@ export function createPushActivities(deps: ActivityDeps) {
           await fireHook(deps.db, 'push.failed', { ...event, error: err.message, permanent: true });
           return { outcome: 'dead-letter', error: err.message };
         }
-      }));
+      })).catch((err: unknown) => {
+        pushes.inc({ outcome: 'failed' });
+        throw err;
+      });
+      pushes.inc({ outcome: outcome.outcome });
+      return outcome;
     },
   };
 }

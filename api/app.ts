@@ -8,6 +8,7 @@ import { actionRoutes } from './actions';
 import { jobRoutes } from './jobs';
 import { hookRoutes } from './hooks';
 import { sinkRoutes } from './sinks';
+import { metricsRoutes } from './metrics';
 import type { ApiDeps } from './deps';
 import { ApiError, errorHandler } from './errors';
 import { healthRoutes } from './health';
@@ -39,6 +40,7 @@ export function createApp(deps: ApiDeps) {
   app.use('*', bodyLimits(limits));
 
   app.route('/health', healthRoutes(deps));
+  app.route('/metrics', metricsRoutes(deps));
   app.route('/connectors', connectorRoutes(deps));
   app.route('/connections', connectionRoutes(deps));
   app.route('/plugins', pluginRoutes(deps));

@@ -12,7 +12,8 @@ export interface AuthVariables {
 /** Methods that only read. Every other one (POST, PUT, PATCH, DELETE, and any we do not know) is a write. */
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-const PUBLIC = new Set(['/health', '/openapi.json', '/docs']);
+/** `/metrics` checks its own token (METRICS_TOKEN), never an API token. */
+const PUBLIC = new Set(['/health', '/openapi.json', '/docs', '/metrics']);
 /** A file link posted on a remote carries a signature instead of a token; the route checks it. */
 const SIGNED_FILE = /^\/attachments\/[0-9a-f-]{36}\/content$/;
 

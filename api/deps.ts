@@ -20,6 +20,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Probes for /health; each throws when its dependency is down. */
   checks: { database(): Promise<void>; temporal(): Promise<void>; listeners?(): ListenStatus[] };
+  /** Enables `GET /metrics` behind this bearer token (not an API token). */
+  metricsToken?: string;
   /** Body, upload, rate and time limits; each omitted one takes its configuration default. */
   limits?: Partial<ApiLimits>;
 }

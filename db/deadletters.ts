@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { withTx, type Db } from './client';
 import { fireHook } from './hooks';
+import { deadLettersCreated } from '../lib/metrics';
 import { deadLetters, pushLog } from './schema';
 
 export type DeadLetter = typeof deadLetters.$inferSelect;
@@ -13,6 +14,7 @@ export async function insertDeadLetter(db: Db, values: { bindingId: string; stor
   return withTx(db, async (tx) => {
     const [row] = await tx.insert(deadLetters).values(values).returning({ id: deadLetters.id });
     await fireHook(tx, 'deadletter.created', { bindingId: values.bindingId, storyId: values.storyId, deadLetterId: row!.id, eventId: values.eventId, error: values.error });
+    deadLettersCreated.inc({ kind: 'binding' });
     return row!.id;
   });
 }

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, inArray, isNull, min, or, sql } from 'drizzle-orm';
 import { queryRows, withTx, type Db } from './client';
+import { deadLettersCreated } from '../lib/metrics';
 import { outboxEvents, projects, sinkDeadLetters, sinkQueue, sinks, stories } from './schema';
 
 export type Sink = typeof sinks.$inferSelect;
@@ -88,6 +89,7 @@ export async function deadLetterSinkEvent(db: Db, sinkId: string, eventId: numbe
     await tx.delete(sinkQueue).where(and(eq(sinkQueue.sinkId, sinkId), eq(sinkQueue.eventId, eventId)));
     await tx.update(sinks).set({ failed: sql`${sinks.failed} + 1` }).where(eq(sinks.id, sinkId));
   });
+  deadLettersCreated.inc({ kind: 'sink' });
 }
 
 export async function recordSinkError(db: Db, sinkId: string, error: string): Promise<void> {

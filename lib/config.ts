@@ -38,6 +38,11 @@ export const envSchema = z.object({
   /** Where users reach the API; links to hub files posted on remotes (GitHub) start with it. Default http://localhost:PORT. */
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),
+  /** Enables GET /metrics on the API behind this bearer token (Prometheus `authorization` credentials). */
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').max(200).optional(),
+  /** A worker running on its own serves /metrics on this port (no token: bind it to a private address). */
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Days a plugin hook's run stays listed by GET /hooks/runs. */
   HOOK_RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
   /**

@@ -1,4 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
@@ -14,6 +15,9 @@ import { connectClient, connectWorker } from './temporal';
 import { createWorker } from './worker';
 import { installTemporalRuntime } from './temporal-runtime';
 import { startOutboxRelay } from '../sync/outbox-relay';
+import { databaseReadings } from '../db/metrics';
+import { registerDatabaseGauges, registry } from '../lib/metrics';
+import { summarizeError } from '../lib/error-summary';
 import { isTemporalUnreachable, whenReachable } from './boot';
 
 /**
@@ -57,6 +61,7 @@ export async function startApiServer(config: Config, core: Core, temporal: Clien
     secretBox: core.secretBox,
     logger,
     destinations: destinationPolicy(config),
+    ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
     checks: {
       database: () => core.database.ping(),
       temporal: async () => void (await temporal.workflowService.getSystemInfo({})),
@@ -102,7 +107,9 @@ export async function startWorker(config: Config, core: Core, logger: Logger): P
   const relay = await startOutboxRelay({ database: core.database, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger, pollMs: config.OUTBOX_POLL_MS,
     retention: { hookRuns: config.HOOK_RUN_RETENTION_DAYS, jobs: config.JOB_RETENTION_DAYS, outbox: config.OUTBOX_RETENTION_DAYS },
   });
+  const metrics = config.METRICS_PORT ? await serveMetrics(core, config.METRICS_HOST, config.METRICS_PORT, logger) : undefined;
   const done = worker.run().finally(async () => {
+    await new Promise<void>((resolve) => (metrics ? metrics.close(() => resolve()) : resolve()));
     await relay.stop();
     await temporal.connection.close();
     await connection.close();
@@ -114,6 +121,27 @@ export async function startWorker(config: Config, core: Core, logger: Logger): P
   };
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
   return { worker, done };
+}
+
+/**
+ * A worker on its own serves its metrics (remote requests, pulls, pushes: counted in this process)
+ * on a port of its own, without a token: bind it to an address only Prometheus reaches.
+ */
+async function serveMetrics(core: Core, host: string, port: number, logger: Logger): Promise<Server> {
+  registerDatabaseGauges(databaseReadings(core.database.db));
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') return void res.writeHead(404).end();
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (err: unknown) => {
+        logger.warn({ err: summarizeError(err) }, 'metrics collection failed');
+        res.writeHead(503).end();
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
+  logger.info({ host, port }, 'worker metrics on /metrics');
+  return server;
 }
 
 /** Runs `stop` once on SIGINT/SIGTERM; a second signal exits at once. */

@@ -11,6 +11,7 @@ import { addRuleMessages, hubView, projectKey, recordWarnings } from '../db/rule
 import { getStories, getStory } from '../db/stories';
 import { createStoriesFromRemote } from './pull-create';
 import { fireHooks } from '../db/hooks';
+import { itemsPulled } from '../lib/metrics';
 import type { HookPayloads } from '../plugins/types';
 
 /** `rules` is the binding's stored rule set (null: the defaults). */
@@ -71,6 +72,12 @@ const zero = (): PageCounts => ({ created: 0, updated: 0, unchanged: 0, failed: 
  * One transaction per page; if it fails, items are applied one by one so a bad item only fails itself.
  */
 export async function applyRemotePage(db: Db, binding: SyncBinding, items: RemoteItem[], opts: ApplyOptions): Promise<PageResult> {
+  const result = await applyPage(db, binding, items, opts);
+  for (const [outcome, n] of Object.entries(result.counts)) if (n) itemsPulled.inc({ outcome }, n);
+  return result;
+}
+
+async function applyPage(db: Db, binding: SyncBinding, items: RemoteItem[], opts: ApplyOptions): Promise<PageResult> {
   const counted = async (tx: Db, page: RemoteItem[], whole: boolean) => {
     const result = await applyItems(tx, binding, page, opts);
     const checkpoint = whole && !result.touched.length && !result.stale.length && opts.checkpoint ? { checkpoint: opts.checkpoint(result) } : undefined;

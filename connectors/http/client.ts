@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { PermanentError, type RemoteError } from '../errors';
 import { classifyNetworkError, classifyResponse, isRateLimited, parseRetryAfter, redact } from './classify';
+import { rateLimitWaitSeconds, rateLimitWaits, remoteRequests } from '../../lib/metrics';
 import { budgetExhausted, defaultPacing, type PacingPolicy, pacerFor } from './pacer';
 import { type DestinationPolicy, guardedFetch } from './destination';
 import { readShape } from './shape';
@@ -183,8 +184,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     } catch (error) {
       if (error instanceof PermanentError) throw error;
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      remoteRequests.inc({ service: options.service, status: 'error' });
       return { failure: classifyNetworkError(error, label, timeout), rateLimited: false, retryable: !timedOut };
     }
+    remoteRequests.inc({ service: options.service, status: String(res.status) });
     options.hooks?.onResponse?.({ method, url: url.toString(), status: res.status, durationMs: now() - startedAt, attempt });
     pacer.observe(req.budget ?? 'core', res.headers);
     const meta = { status: res.status, headers: res.headers, url: url.toString(), etag: res.headers.get('etag') };
@@ -231,6 +234,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const wait = pacer.reserve(req.budget ?? 'core');
       if (wait > retry.maxInlineWaitMs) {
         pacer.release();
+        rateLimitWaits.inc({ service: options.service });
         throw budgetExhausted(options.service, label, wait);
       }
       if (wait > 0) await sleep(wait);
@@ -246,6 +250,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const retryAfterMs = backoffMs ?? failure.retryAfterMs ?? retry.defaultRateLimitWaitMs;
         if (retryAfterMs > retry.maxInlineWaitMs || rateLimitRetries >= retry.maxRateLimitRetries) throw failure;
         rateLimitRetries++;
+        rateLimitWaits.inc({ service: options.service });
+        rateLimitWaitSeconds.inc({ service: options.service }, retryAfterMs / 1000);
         options.logger?.warn({ status: failure.status, retryAfterMs, attempt }, `${label}: rate limited, waiting`);
         // A little jitter so that parallel workers do not come back in the same instant (a backoff is jittered already).
         await sleep(backoffMs ?? retryAfterMs + random() * 250);
