@@ -108,7 +108,8 @@ function phrasing(node: PhrasingContent, before: string, nextChar: string): stri
     case 'inlineCode': return SAFE_CODE.test(node.value) && !fenced ? `@${node.value}@` : `<code>${escapeHtml(node.value).replace(/[|{[]/g, entity)}</code>`;
     case 'break': return '\n';
     case 'link': {
-      const text = node.children.length ? inline(node.children) : escapeText(node.url, {});
+      // A link's text may open with Textile attributes (`"(class)…`, `".…`): such a first character is an entity.
+      const text = (node.children.length ? inline(node.children) : escapeText(node.url, {})).replace(/^[.(=]/, entity);
       const title = node.title ? `(${escapeText(node.title, {})})` : '';
       return wrap('"', `${text}${title}`, `":${node.url}`);
     }

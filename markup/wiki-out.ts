@@ -53,28 +53,29 @@ function table(node: Table): string {
   }).join('\n');
 }
 
-function inline(nodes: PhrasingContent[]): string {
+function inline(nodes: PhrasingContent[], inLink = false): string {
   let out = '';
-  for (const node of nodes) out += phrasing(node, out === '' || out.endsWith('\n'));
+  for (const node of nodes) out += phrasing(node, out === '' || out.endsWith('\n'), inLink);
   return out;
 }
 
-function phrasing(node: PhrasingContent, lineStart: boolean): string {
+function phrasing(node: PhrasingContent, lineStart: boolean, inLink: boolean): string {
   switch (node.type) {
-    case 'text': return mentions(node.value, lineStart);
-    case 'emphasis': return `_${inline(node.children)}_`;
-    case 'strong': return `*${inline(node.children)}*`;
-    case 'delete': return `-${inline(node.children)}-`;
+    // A mention is a link of its own, so inside a link's text `@name` stays text.
+    case 'text': return inLink ? escapeWiki(node.value, lineStart) : mentions(node.value, lineStart);
+    case 'emphasis': return `_${inline(node.children, inLink)}_`;
+    case 'strong': return `*${inline(node.children, inLink)}*`;
+    case 'delete': return `-${inline(node.children, inLink)}-`;
     case 'inlineCode': return `{{${escapeWiki(node.value, false, true)}}}`;
     case 'break': return '\n';
     case 'link': {
-      const text = inline(node.children);
+      const text = inline(node.children, true);
       return text && text !== escapeWiki(node.url, false) ? `[${text}|${node.url}]` : `[${node.url}]`;
     }
     case 'image': return `!${node.url}${node.alt ? `|alt=${node.alt.replace(/[,!|]/g, ' ')}` : ''}!`;
     case 'html': return escapeWiki(node.value, lineStart);
     case 'footnoteReference': return escapeWiki(`[^${node.label ?? node.identifier}]`, lineStart);
-    default: return 'children' in node ? inline(node.children as PhrasingContent[]) : '';
+    default: return 'children' in node ? inline(node.children as PhrasingContent[], inLink) : '';
   }
 }
 
