@@ -42,6 +42,8 @@ const corpus: Record<string, string> = {
   orderedStart: '3. three\n4. four',
   looseList: '- one\n\n- two',
   rawHtml: 'Text with <b>raw</b> html.',
+  quoteWithList: '> - a\n> - b',
+  markedCode: 'A **`strong code`** span.',
   large: Array.from({ length: 60 }, () => LARGE_SECTION).join('\n\n'),
 };
 
@@ -64,6 +66,7 @@ const lossy: Record<Format, Record<string, string>> = {
     looseList: 'Textile lists are always tight',
     orderedStart: 'a Textile list starts at 1',
     rawHtml: 'Redmine shows HTML other than pre/code/kbd/notextile as text',
+    quoteWithList: 'a Textile quote holds paragraphs only: its list flattens',
   },
   redmineMarkdown: {},
   commonMark: {},
@@ -72,6 +75,7 @@ const lossy: Record<Format, Record<string, string>> = {
     looseList: 'ADF lists have no loose form',
     inlineImage: 'ADF has no inline external image: it becomes a link to the image',
     rawHtml: 'ADF has no HTML: it travels as text',
+    markedCode: 'ADF allows only a link mark beside a code mark',
   },
   jiraWiki: {
     alignedTable: 'Jira wiki tables have no column alignment',
