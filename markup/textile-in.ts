@@ -1,7 +1,7 @@
 import type { Element, Root as HastRoot, RootContent as HastContent } from 'hast';
 import { fromHtml } from 'hast-util-from-html';
 import { toMdast } from 'hast-util-to-mdast';
-import type { Nodes, Root } from 'mdast';
+import type { Nodes, Parents, PhrasingContent, Root } from 'mdast';
 import textile from 'textile-js';
 import { stringifyGfm } from './gfm';
 
@@ -14,7 +14,9 @@ export function fromTextile(source: string): string {
   const html = undoGlyphs(textile.convert(asRedmineReads(source.replace(/\r\n?/g, '\n')), { breaks: true }));
   const hast = fromHtml(html, { fragment: true });
   adaptForMdast(hast);
-  return stringifyGfm(tightTaskLists(toMdast(hast) as Root));
+  const tree = tightTaskLists(toMdast(hast) as Root);
+  tagsAsHtml(tree);
+  return stringifyGfm(tree);
 }
 
 /** Redmine shows HTML tags other than pre, code, kbd and notextile as text. */
@@ -69,4 +71,33 @@ export function tightTaskLists(node: Nodes): Root {
   }
   if ('children' in node) for (const child of node.children) tightTaskLists(child);
   return node as Root;
+}
+
+const TAG = /<\/?[A-Za-z][^<>\n]*>/g;
+
+/**
+ * Redmine shows a tag such as `<tag>` as typed, and so does the hub when it is written unescaped
+ * (inline HTML that GitHub leaves alone or drops): text that looks like a tag becomes inline HTML,
+ * so `<tag>` goes to Redmine and comes back as it was rather than as `\<tag>`.
+ */
+function tagsAsHtml(node: Nodes): void {
+  if (!('children' in node)) return;
+  const children: Nodes[] = [];
+  for (const child of node.children as Nodes[]) {
+    if (child.type !== 'text' || !TAG.test(child.value)) {
+      TAG.lastIndex = 0;
+      tagsAsHtml(child);
+      children.push(child);
+      continue;
+    }
+    TAG.lastIndex = 0;
+    let last = 0;
+    for (const m of child.value.matchAll(TAG)) {
+      if (m.index > last) children.push({ type: 'text', value: child.value.slice(last, m.index) });
+      children.push({ type: 'html', value: m[0] } satisfies PhrasingContent);
+      last = m.index + m[0].length;
+    }
+    if (last < child.value.length) children.push({ type: 'text', value: child.value.slice(last) });
+  }
+  (node as Parents).children = children as Parents['children'];
 }
