@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, TimeoutFailure, WorkflowFailedError, type Client } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { ScopeGroup } from '../connectors/types';
 import { ConnectorKey } from '../workflows/contract';
@@ -53,7 +54,7 @@ export function remoteFailure(err: WorkflowFailedError, logger: Logger, context:
 }
 
 /** Lists a connection's scopes through the short scope-listing workflow (the API never calls a remote itself). */
-export async function listRemoteScopes(caller: TemporalCaller, taskQueue: string, logger: Logger, connection: { id: string; connector: string }, timeout = '30 seconds'): Promise<ScopeGroup[]> {
+export async function listRemoteScopes(caller: TemporalCaller, taskQueue: string, logger: Logger, connection: { id: string; connector: string }, timeout: Duration = '30 seconds'): Promise<ScopeGroup[]> {
   const { temporal } = caller;
   const handle = await bounded(caller, () => temporal.workflow.start(scopeListing, {
     workflowId: scopeListingWorkflowId(connection.id, randomUUID().slice(0, 8)),

@@ -2,7 +2,7 @@ import type { ItemFields, Json } from '../connectors/types';
 import { translate } from './maps';
 import { fieldMessages } from './messages';
 import { customFieldName, isConnectorField, type EffectiveRules, type FieldRule } from './schema';
-import { isGenericStatus, isStatus, isUnset, jsonToValue, readFields, readHub, readPath, readRemote, sameValue, writeFields, type HubView, type Value } from './values';
+import { isGenericStatus, isStatus, isUnset, jsonToValue, readFields, readHub, readPath, readRemote, sameFieldValue, sameValue, writeFields, type HubView, type Value } from './values';
 
 /** What an external link remembers of the remote as last synced: connector fields, plus the raw paths rules read. */
 // A type alias, not an interface, so it fits the jsonb column's Record<string, unknown>.
@@ -208,7 +208,7 @@ export function decidePush(rules: EffectiveRules, input: PushInput): PushDecisio
     const h = readHub(hub, rule.hub);
     const mapped = translate(rule, h, 'remote');
     // Already in sync (whoever changed what): nothing to write, and the snapshot takes the remote value.
-    if (mapped.ok && sameValue(mapped.value, r)) continue;
+    if (mapped.ok && sameFieldValue(rule.remote, mapped.value, r)) continue;
     if (rule.kind === 'two_way') {
       const s = snapshotValue(rule, snapshot, r, hub.fields);
       const remoteChanged = s === undefined || !unchanged(r, s);
@@ -280,7 +280,7 @@ function afterWrite(rules: EffectiveRules, before: ItemFields, patch: Partial<It
     if (!isConnectorField(rule.remote) || !writes(patch, rule.remote)) continue;
     const ours = readFields({ ...before, ...patch, customFields: { ...before.customFields, ...patch.customFields } }, rule.remote);
     const theirs = readFields(echoed, rule.remote);
-    writeFields(fields, rule.remote, sameValue(ours, theirs) ? theirs : ours, fields.customFields);
+    writeFields(fields, rule.remote, sameFieldValue(rule.remote, ours, theirs) ? theirs : ours, fields.customFields);
   }
   return fields;
 }

@@ -1,4 +1,5 @@
 import type { ItemFields, Json } from '../connectors/types';
+import { normalize } from '../markup';
 import { customFieldName, isConnectorField, type FieldRule } from './schema';
 
 /** A field's value as a rule compares it. Status travels with its closed flag. */
@@ -49,6 +50,16 @@ export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
   }
   if (Array.isArray(a) && Array.isArray(b)) return sameJson([...a].sort(), [...b].sort());
   return sameJson(withoutEmpty(a), withoutEmpty(b));
+}
+
+/**
+ * Equality of one connector field's values. A description is markup, which a remote may store in its
+ * own format and read back in hub form (`markup/`): two descriptions are equal when their hub forms
+ * are, so text we wrote that comes back reformatted is not a remote edit (E1).
+ */
+export function sameFieldValue(ref: string, a: Value | undefined, b: Value | undefined): boolean {
+  if (ref === 'description' && typeof a === 'string' && typeof b === 'string' && a !== b) return normalize(a) === normalize(b);
+  return sameValue(a, b);
 }
 
 /** "status.name", "custom_fields.3.value" or "/custom_fields/3/value" into a JSON value. */

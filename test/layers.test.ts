@@ -17,12 +17,15 @@ describe('layer order', { timeout: 120_000 }, () => {
       .toEqual([expect.stringContaining('lib/ sits below these folders')]);
     expect(await restricted('connectors/github/client.ts', "import { withTx } from '../../db/client';\nexport const w = withTx;\n"))
       .toEqual([expect.stringContaining('connectors/ sits below these folders')]);
+    expect(await restricted('markup/textile-out.ts', "import { redmine } from '../connectors/redmine';\nexport const r = redmine;\n"))
+      .toEqual([expect.stringContaining('markup/ sits below these folders')]);
     expect(await restricted('workflows/pushStory.ts', "import { signalPush } from '../sync/dispatch';\nexport const s = signalPush;\n"))
       .toEqual([expect.stringContaining('Workflows see activities only as types')]);
   });
 
   it('allows imports from the layers below, and type-only activity imports in workflows', async () => {
     expect(await restricted('api/links.ts', "import { withTx } from '../db/client';\nexport const w = withTx;\n")).toEqual([]);
+    expect(await restricted('connectors/redmine/mapping.ts', "import { fromTextile } from '../../markup';\nexport const f = fromTextile;\n")).toEqual([]);
     expect(await restricted('runtime/x.ts', "import { createApp } from '../api/app';\nexport const a = createApp;\n")).toEqual([]);
     expect(await restricted('workflows/x.ts', "import type { Activities } from '../activities';\nexport type A = Activities;\n")).toEqual([]);
   });

@@ -64,6 +64,21 @@ describe('two_way conflict matrix (C1)', () => {
     expect(pull.set).toEqual({});
   });
 
+  it('a description the remote stores in its own markup and reads back reformatted is no remote edit on the next pull (E1)', () => {
+    const rules = rulesWith(null);
+    const snapshot = { fields: { ...base } };
+    const hub = hubOf({ description: '* item\n\n__bold__' });
+    const push = decidePush(rules, { hub, remote: remoteOf({}), snapshot, hubUpdatedAt: at(1) });
+    expect(push.patch).toEqual({ description: '* item\n\n__bold__' });
+    // What Redmine (Textile) gives back, read through fromTextile: the same text in hub form.
+    const written = remoteOf({ description: '- item\n\n**bold**' }, at(6));
+    const next = push.nextSnapshot(written, true);
+    expect(next.fields.description).toBe('- item\n\n**bold**');
+    expect(decidePull(rules, { hub, remote: written, snapshot: next, hubUpdatedAt: at(1) }).set).toEqual({});
+    // And a later push has nothing to write: the hub text and the remote's mean the same.
+    expect(decidePush(rules, { hub, remote: written, snapshot: next, hubUpdatedAt: at(7) }).patch).toEqual({});
+  });
+
   it('takes a remote-only change into the hub at push time; if the hub moved meanwhile, the snapshot keeps it for the next pull', () => {
     const rules = rulesWith(null);
     const snapshot = { fields: { ...base } };

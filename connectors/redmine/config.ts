@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REDMINE_TEXT_FORMATS } from '../../markup';
 import { httpConfigFields } from '../define';
 
 export const configSchema = z.strictObject({
@@ -6,6 +7,9 @@ export const configSchema = z.strictObject({
   overlapSeconds: z.number().int().min(0).max(3600).default(5)
     .describe('How far before the newest update seen the next pull starts again'),
   trackerName: z.string().min(1).optional().describe("Tracker of created issues; the project's default when absent"),
+  // Redmine's REST API does not show the instance's text formatting (an administrator's setting), so it is said here.
+  textFormatting: z.enum(REDMINE_TEXT_FORMATS).default('textile')
+    .describe("The instance's text formatting (Administration → Settings → General): descriptions and notes are converted between it and the hub's markdown"),
   ...httpConfigFields,
 });
 

@@ -1,3 +1,4 @@
+import { fromRedmine, toRedmine } from '../../markup';
 import { ConflictError, PermanentError, isRemoteError } from '../errors';
 import { defineConnector } from '../define';
 import { pullIncremental } from '../http';
@@ -18,13 +19,14 @@ type Session = ReturnType<typeof session>;
 function session(ctx: Ctx) {
   const api: RedmineApi = createRedmineApi(ctx);
   const baseUrl = ctx.http.baseUrl;
+  const format = ctx.config.textFormatting;
 
   /** Maps issues, looking statuses up only when the JSON lacks is_closed (Redmine before 4.2). */
   async function toItems(issues: RedmineIssue[]): Promise<RemoteItem[]> {
     const closedIds = issues.some((issue) => issue.status.is_closed === undefined)
       ? new Set((await api.statuses()).filter((s) => s.is_closed).map((s) => s.id))
       : new Set<number>();
-    return issues.map((issue) => toRemoteItem(issue, baseUrl, (id) => closedIds.has(id)));
+    return issues.map((issue) => toRemoteItem(issue, baseUrl, (id) => closedIds.has(id), format));
   }
 
   async function readItem(remoteId: string): Promise<RemoteItem> {
@@ -37,7 +39,7 @@ function session(ctx: Ctx) {
   async function comments(remoteId: string): Promise<RemoteComment[]> {
     const issue = await api.getIssue(remoteId, 'journals');
     if (!issue) throw new PermanentError(`Redmine issue #${remoteId} no longer exists`, 404);
-    return toRemoteComments(issue.journals ?? []);
+    return toRemoteComments(issue.journals ?? [], format);
   }
 
   async function attachments(remoteId: string): Promise<RemoteAttachment[]> {
@@ -46,7 +48,12 @@ function session(ctx: Ctx) {
     return (issue.attachments ?? []).map(toRemoteAttachment);
   }
 
-  return { api, baseUrl, toItems, readItem, comments, attachments };
+  /** Hub markup → the instance's formatting, for descriptions and notes on their way out. */
+  const toText = (md: string): string => toRedmine(md, format);
+  /** What a text sent now reads back as: the note to look for after adding it. */
+  const echoOf = (md: string): string => fromRedmine(toText(md), format);
+
+  return { api, baseUrl, format, toText, echoOf, toItems, readItem, comments, attachments };
 }
 
 function reader({ api, baseUrl, toItems, comments }: Session, ctx: Ctx): Reader {
@@ -104,10 +111,10 @@ function reader({ api, baseUrl, toItems, comments }: Session, ctx: Ctx): Reader 
   };
 }
 
-function writer({ api, toItems, readItem }: Session, ctx: Ctx): Writer {
+function writer({ api, format, toText, toItems, readItem }: Session, ctx: Ctx): Writer {
   return {
     async createItem(scope, { fields, marker }) {
-      const body = await toIssueBody(api, scope, { ...fields, description: appendMarker(fields.description, marker) }, null);
+      const body = await toIssueBody(api, scope, { ...fields, description: appendMarker(toText(fields.description), marker) }, null);
       body.project_id = scope;
       if (ctx.config.trackerName) body.tracker_id = idByName(await api.trackers(), ctx.config.trackerName, 'tracker', scope);
       const created = await api.createIssue(body);
@@ -143,7 +150,8 @@ function writer({ api, toItems, readItem }: Session, ctx: Ctx): Writer {
       if (version !== undefined && current && current.updated_on !== version) {
         throw new ConflictError(`Redmine issue #${remoteId} changed at ${current.updated_on}, expected ${version}`);
       }
-      const body = await toIssueBody(api, scope, changes, current);
+      const remoteChanges = changes.description === undefined ? changes : { ...changes, description: toText(changes.description) };
+      const body = await toIssueBody(api, scope, remoteChanges, current);
       if (Object.keys(body).length > 0) await api.updateIssue(remoteId, body);
       const after = await readItem(remoteId);
       // Redmine silently ignores a status its workflow does not allow for this user and tracker.
@@ -154,7 +162,7 @@ function writer({ api, toItems, readItem }: Session, ctx: Ctx): Writer {
       return after;
     },
 
-    editsSince: (scope, remoteId, read, wrote) => redmineEditsSince(api, scope, remoteId, read, wrote),
+    editsSince: (scope, remoteId, read, wrote) => redmineEditsSince(api, scope, remoteId, read, wrote, format),
 
     async deleteItem(_scope, remoteId) {
       try {
@@ -167,11 +175,11 @@ function writer({ api, toItems, readItem }: Session, ctx: Ctx): Writer {
   };
 }
 
-function commentWriter({ api, comments }: Session): CommentWriter {
+function commentWriter({ api, toText, echoOf, comments }: Session): CommentWriter {
   return {
     async addComment(_scope, remoteId, body) {
-      await api.updateIssue(remoteId, { notes: body });
-      const text = body.replace(/\r\n/g, '\n');
+      await api.updateIssue(remoteId, { notes: toText(body) });
+      const text = echoOf(body);
       const added = (await comments(remoteId)).filter((c) => c.body === text).at(-1);
       if (!added) throw new PermanentError(`Redmine issue #${remoteId}: the note was sent but is not visible (private or filtered?)`);
       return added;
@@ -179,7 +187,7 @@ function commentWriter({ api, comments }: Session): CommentWriter {
 
     async updateComment(_scope, remoteId, commentId, body) {
       try {
-        await api.updateJournal(commentId, body);
+        await api.updateJournal(commentId, toText(body));
       } catch (error) {
         if (isRemoteError(error) && error.status === 404) {
           throw new PermanentError(`Redmine journal ${commentId} not found, or this Redmine (before 5.0) cannot edit notes through the API`, 404);

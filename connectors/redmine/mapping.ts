@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { fromRedmine, type RedmineTextFormat } from '../../markup';
 import { stripMarker } from '../marker';
 import type { ItemFields, Json, RemoteAttachment, RemoteComment, RemoteItem } from '../types';
 import type { attachmentShape, customValueShape, issueShape, journalDetailShape, journalShape, namedRef, statusShape } from './shapes';
@@ -28,14 +29,22 @@ function customValue(value: string | string[] | null): string | null {
   return text === null || text === '' ? null : text;
 }
 
+/**
+ * A Redmine text field as the hub holds it: LF line ends, the create marker stripped, then converted
+ * from the instance's formatting to hub markup. The conversion is a pure function of the text, so an
+ * unchanged issue reads the same on every pull (E1).
+ */
+export const textFromRedmine = (text: string | null | undefined, format: RedmineTextFormat): string =>
+  fromRedmine(stripMarker((text ?? '').replace(/\r\n/g, '\n')), format);
+
 /** `isClosed` answers for a status whose JSON lacks is_closed (Redmine before 4.2). */
-export function toFields(issue: RedmineIssue, isClosed: (statusId: number) => boolean): ItemFields {
+export function toFields(issue: RedmineIssue, isClosed: (statusId: number) => boolean, format: RedmineTextFormat): ItemFields {
   const customFields: Record<string, string | null> = {};
   for (const field of issue.custom_fields ?? []) customFields[field.name] = customValue(field.value);
   return {
     title: issue.subject,
     // Redmine stores descriptions with CRLF line ends whatever it was sent; the hub keeps LF.
-    description: stripMarker((issue.description ?? '').replace(/\r\n/g, '\n')),
+    description: textFromRedmine(issue.description, format),
     status: issue.status.name,
     closed: issue.status.is_closed ?? isClosed(issue.status.id),
     priority: issue.priority?.name ?? null,
@@ -46,7 +55,7 @@ export function toFields(issue: RedmineIssue, isClosed: (statusId: number) => bo
   };
 }
 
-export function toRemoteItem(issue: RedmineIssue, baseUrl: string, isClosed: (statusId: number) => boolean): RemoteItem {
+export function toRemoteItem(issue: RedmineIssue, baseUrl: string, isClosed: (statusId: number) => boolean, format: RedmineTextFormat): RemoteItem {
   const { journals: _journals, ...rest } = issue;
   return {
     remoteId: String(issue.id),
@@ -54,7 +63,7 @@ export function toRemoteItem(issue: RedmineIssue, baseUrl: string, isClosed: (st
     url: `${baseUrl}/issues/${issue.id}`,
     createdAt: issue.created_on,
     updatedAt: issue.updated_on,
-    fields: toFields(issue, isClosed),
+    fields: toFields(issue, isClosed, format),
     // Redmine 5 does not expose lock_version; updated_on is the token updateItem checks.
     version: issue.updated_on,
     raw: rest as unknown as Json,
@@ -62,14 +71,14 @@ export function toRemoteItem(issue: RedmineIssue, baseUrl: string, isClosed: (st
 }
 
 /** Journals with notes are comments; private notes are not synced anywhere. */
-export function toRemoteComments(journals: RedmineJournal[]): RemoteComment[] {
+export function toRemoteComments(journals: RedmineJournal[], format: RedmineTextFormat): RemoteComment[] {
   return journals
     .filter((journal) => !journal.private_notes && (journal.notes ?? '').trim() !== '')
     .sort((a, b) => a.id - b.id)
     .map((journal) => ({
       remoteId: String(journal.id),
       author: journal.user?.name ?? '',
-      body: (journal.notes ?? '').replace(/\r\n/g, '\n'),
+      body: fromRedmine((journal.notes ?? '').replace(/\r\n/g, '\n'), format),
       createdAt: journal.created_on,
       // Journals carry no edit time in the API: an edited note keeps its created_on.
       updatedAt: journal.created_on,

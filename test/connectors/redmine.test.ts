@@ -9,6 +9,7 @@ import {
   type Redmine, type RmProject, addNote, createCustomField, createProject, editIssue, ensureRedmine, getIssue, redmineRequest, runRails, seedIssues,
 } from '../support/redmine';
 import { writeStampedAtOrAfter } from '../support/redmine/clock';
+import { normalize } from '../../markup';
 
 const logger = pino({ level: 'silent' });
 let r: Redmine;
@@ -50,6 +51,53 @@ async function addDeveloper(project: RmProject): Promise<string> {
   await redmineRequest(r, 'POST', `/projects/${project.identifier}/memberships.json`, { membership: { user_id: body.user.id, role_ids: [developer?.id] } });
   return `Dana ${login}`;
 }
+
+describe('markup at the edge', () => {
+  const fields = { title: 'Markup', description: '', status: 'New', closed: false, priority: 'Normal', assignee: null, labels: [], customFields: {} };
+  const markdown = '## Steps\n\n- open *the* page\n  1. click `a|b`\n- ping @alice\n\n```ts\nconst x = a * b;\n```\n\nSee [docs](https://example.com/d).';
+
+  it('writes hub markdown as Textile (the default) and reads it back as the same markdown, on every read', async () => {
+    const project = await createProject(r);
+    const client = connect();
+    const writer = capability(client, 'writer');
+    const created = await writer.createItem(project.identifier, { fields: { ...fields, description: markdown }, marker: `tb-${randomBytes(4).toString('hex')}` });
+    const stored = (await getIssue(r, Number(created.remoteId))).description ?? '';
+    expect(stored).toContain('h2. Steps');
+    expect(stored).toContain('*# click <code>a&#124;b</code>');
+    expect(stored).toContain('<pre><code class="ts">const x = a * b;</code></pre>');
+    expect(stored).toContain('"docs":https://example.com/d');
+    expect(created.fields.description).toBe(normalize(markdown));
+    // Read again (a pull): the same text, so an unchanged issue never looks edited (E1).
+    expect((await client.getItem(project.identifier, created.remoteId))?.fields.description).toBe(normalize(markdown));
+
+    const updated = await writer.updateItem(project.identifier, created.remoteId, { description: '**bold** and ~~gone~~' });
+    expect((await getIssue(r, Number(created.remoteId))).description).toBe('*bold* and -gone-');
+    expect(updated.fields.description).toBe('**bold** and ~~gone~~');
+
+    const note = await capability(client, 'comments').addComment(project.identifier, created.remoteId, 'a *note* with `code`');
+    expect(note.body).toBe('a *note* with `code`');
+    const journals = (await getIssue(r, Number(created.remoteId), { include: 'journals' })).journals ?? [];
+    expect(journals.map((j) => j.notes)).toContain('a _note_ with @code@');
+  });
+
+  it('reads Textile typed in Redmine as hub markdown', async () => {
+    const project = await createProject(r);
+    const issue = await seedIssues(r, project.identifier, 1);
+    await editIssue(r, issue[0]!.id, { description: 'h3. Typed in Redmine\r\n\r\n* one\r\n*# two\r\n\r\nIt\'s "quoted" - fine.' });
+    await addNote(r, issue[0]!.id, 'a _note_');
+    const client = connect();
+    expect((await client.getItem(project.identifier, String(issue[0]!.id)))?.fields.description).toBe('### Typed in Redmine\n\n- one\n  1. two\n\nIt\'s "quoted" - fine.');
+    expect((await client.listComments(project.identifier, String(issue[0]!.id))).map((c) => c.body)).toEqual(['a *note*']);
+  });
+
+  it('sends markdown as it is to a CommonMark Redmine', async () => {
+    const project = await createProject(r);
+    const client = connect(r.apiKey, { textFormatting: 'common_mark' });
+    const created = await capability(client, 'writer').createItem(project.identifier, { fields: { ...fields, description: markdown }, marker: `tb-${randomBytes(4).toString('hex')}` });
+    expect((await getIssue(r, Number(created.remoteId))).description).toContain(normalize(markdown).replace(/\n/g, '\r\n'));
+    expect(created.fields.description).toBe(normalize(markdown));
+  });
+});
 
 describe('pull', () => {
   it('lists a seeded project with its total, leaving subprojects to their own binding', async () => {
