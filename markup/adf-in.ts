@@ -1,6 +1,7 @@
 import type { BlockContent, ListItem, PhrasingContent, Root, RootContent, TableCell, TableRow } from 'mdast';
 import type { AdfDoc, AdfMark, AdfNode } from './adf-types';
 import { stringifyGfm } from './gfm';
+import { tagsAsHtml } from './textile-in';
 
 /**
  * ADF → hub markup. Nodes with no markup counterpart (panels, expands, status lozenges, cards)
@@ -8,6 +9,8 @@ import { stringifyGfm } from './gfm';
  */
 export function fromAdf(doc: AdfDoc | AdfNode): string {
   const tree: Root = { type: 'root', children: blocks(doc.content ?? []) as RootContent[] };
+  // Jira shows a tag as typed, as Redmine does: the same reading keeps `<tag>` from turning into `\<tag>`.
+  tagsAsHtml(tree);
   return stringifyGfm(tree);
 }
 

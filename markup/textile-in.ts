@@ -80,7 +80,7 @@ const TAG = /<\/?[A-Za-z][^<>\n]*>/g;
  * (inline HTML that GitHub leaves alone or drops): text that looks like a tag becomes inline HTML,
  * so `<tag>` goes to Redmine and comes back as it was rather than as `\<tag>`.
  */
-function tagsAsHtml(node: Nodes): void {
+export function tagsAsHtml(node: Nodes): void {
   if (!('children' in node)) return;
   const children: Nodes[] = [];
   for (const child of node.children as Nodes[]) {

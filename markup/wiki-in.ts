@@ -1,6 +1,6 @@
 import type { BlockContent, List, ListItem, PhrasingContent, Root, TableRow } from 'mdast';
 import { stringifyGfm } from './gfm';
-import { tightTaskLists } from './textile-in';
+import { tagsAsHtml, tightTaskLists } from './textile-in';
 
 /**
  * Jira wiki markup → hub markup: a line-based block parser and a recursive inline parser, the
@@ -8,6 +8,8 @@ import { tightTaskLists } from './textile-in';
  */
 export function fromJiraWiki(wiki: string): string {
   const tree: Root = { type: 'root', children: parseBlocks(wiki.replace(/\r\n?/g, '\n').split('\n')) };
+  // Jira shows a tag as typed: read it as inline HTML so `<tag>` does not come back as `\<tag>`.
+  tagsAsHtml(tree);
   return stringifyGfm(tightTaskLists(tree));
 }
 

@@ -75,7 +75,7 @@ const lossy: Record<Format, Record<string, string>> = {
     alignedTable: 'ADF table cells have no column alignment',
     looseList: 'ADF lists have no loose form',
     inlineImage: 'ADF has no inline external image: it becomes a link to the image',
-    rawHtml: 'ADF has no HTML: it travels as text',
+    escapedTag: 'Jira shows a tag as typed, which the hub reads as inline HTML (so unescaped <tag> survives instead)',
     markedCode: 'ADF allows only a link mark beside a code mark',
   },
   jiraWiki: {
@@ -84,7 +84,7 @@ const lossy: Record<Format, Record<string, string>> = {
     orderedStart: 'a Jira wiki list starts at 1',
     links: 'a link title has no place in Jira wiki',
     intraword: 'Jira wiki reads phrase marks only at word edges: emphasis inside a word becomes text',
-    rawHtml: 'Jira wiki has no HTML: it travels as text',
+    escapedTag: 'Jira shows a tag as typed, which the hub reads as inline HTML (so unescaped <tag> survives instead)',
   },
 };
 
