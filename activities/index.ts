@@ -5,6 +5,7 @@ import { createSyncActivities } from './sync';
 import { createPushActivities } from './push';
 import { createBacklogActivities } from './backlog';
 import { createHookActivities } from './hooks';
+import { createPullItemActivities } from './pull-item';
 
 export type { ActivityDeps } from './deps';
 
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createBacklogActivities(deps),
     ...createActionActivities(deps),
     ...createHookActivities(deps),
+    ...createPullItemActivities(deps),
   };
 }
 

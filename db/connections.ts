@@ -28,3 +28,14 @@ export async function getConnection(db: Db, id: string): Promise<ConnectionView 
 export async function listConnections(db: Db): Promise<ConnectionView[]> {
   return db.select(publicColumns).from(connections).orderBy(desc(connections.createdAt));
 }
+
+/** A connection's connector and sealed secrets, for the few places that open them (webhook checks, secret changes). */
+export async function getSealedSecrets(db: Db, id: string): Promise<{ connector: string; secretsSealed: string } | undefined> {
+  const [row] = await db.select({ connector: connections.connector, secretsSealed: connections.secretsSealed }).from(connections).where(eq(connections.id, id));
+  return row;
+}
+
+export async function setSealedSecrets(db: Db, id: string, secretsSealed: string): Promise<boolean> {
+  const rows = await db.update(connections).set({ secretsSealed, updatedAt: new Date() }).where(eq(connections.id, id)).returning({ id: connections.id });
+  return rows.length > 0;
+}

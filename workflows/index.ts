@@ -6,3 +6,4 @@ export { pushStory } from './pushStory';
 export { backlog } from './backlog';
 export { runAction } from './runAction';
 export { hookFiring } from './hookFiring';
+export { pullItem } from './pullItem';
