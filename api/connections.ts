@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { getConnection, getSealedSecrets, insertConnection, listConnections, setSealedSecrets } from '../db/connections';
+import { changeSealedSecrets, getConnection, insertConnection, listConnections } from '../db/connections';
 import { WEBHOOK_SECRET_KEY, WEBHOOK_SECRET_MAX, WEBHOOK_SECRET_MIN, connectorSecretsOf, withWebhookSecret } from '../lib/connection-secrets';
 import { ConnectorKey } from '../workflows/contract';
 import { connectionTest } from '../workflows';
@@ -117,10 +117,9 @@ export function connectionRoutes(deps: ApiDeps) {
     })
     .openapi(webhookSecret, async (c) => {
       const { id } = c.req.valid('param');
-      const row = await getSealedSecrets(deps.db, id);
-      if (!row) throw notFound('connection');
       const secret = randomBytes(32).toString('hex');
-      if (!(await setSealedSecrets(deps.db, id, deps.secretBox.seal(withWebhookSecret(deps.secretBox.open(row.secretsSealed), secret))))) throw notFound('connection');
+      const changed = await changeSealedSecrets(deps.db, id, (sealed) => deps.secretBox.seal(withWebhookSecret(deps.secretBox.open(sealed), secret)));
+      if (!changed) throw notFound('connection');
       deps.logger.info({ connection: id }, 'webhook secret replaced');
       const urls = { github: `/webhooks/github/${id}`, jira: `/webhooks/jira/${id}`, poke: `/webhooks/poke/${id}` };
       return c.json({ webhookSecret: secret, urls }, 201);
