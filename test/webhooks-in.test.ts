@@ -3,7 +3,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { comments, connections, externalLinks, outboxEvents, runs, stories } from '../db/schema';
+import { bindings, comments, connections, externalLinks, outboxEvents, runs, stories } from '../db/schema';
+import { applyRemotePage } from '../sync/pull';
 import { webhookDeliveryCounts } from '../api/webhook-deliveries';
 import { webhookReaders } from '../api/webhook-targets';
 import { verifyHubSignature, verifyPokeSignature } from '../lib/webhook-signature';
@@ -156,6 +157,20 @@ describe('webhooks in: a signed hint fetches the item through the pull path (Git
     expect(gh.countRequests({ method: 'GET', path: `/repos/${REPO}/issues/4` })).toBeGreaterThanOrEqual(3);
     expect(gh.requests().filter((r) => r.method !== 'GET')).toEqual([]);
     expect(await pullRuns(bound.binding.id)).toBe(0);
+  });
+
+  it('a read older than the one the link recorded is not applied (a scheduled page crossing a webhook\'s fetch)', async () => {
+    const [binding] = await stack.database.db.select().from(bindings).where(eq(bindings.id, bound.binding.id));
+    const [link] = await stack.database.db.select().from(externalLinks).where(and(eq(externalLinks.bindingId, bound.binding.id), eq(externalLinks.remoteId, '4')));
+    const current = gh.getIssue(REPO, 4)!;
+    const older = new Date(Date.parse(link!.remoteUpdatedAt!) - 5_000).toISOString();
+    const stale = {
+      remoteId: '4', key: `${REPO}#4`, url: current.html_url, createdAt: current.created_at, updatedAt: older, raw: {},
+      fields: { title: 'First title', description: 'Body 4', status: 'open', closed: false, priority: null, assignee: null, labels: [], customFields: {} },
+    };
+    const applied = await applyRemotePage(stack.database.db, binding!, [stale], { full: false, listedAt: new Date() });
+    expect(applied.counts).toMatchObject({ unchanged: 1, updated: 0 });
+    expect((await storyOf(bound.binding.id, '4'))?.title).toBe('Second title');
   });
 
   it('takes no bearer token and refuses a body over the limit with 413 before checking anything', async () => {
