@@ -6,6 +6,7 @@ import { createPushActivities } from './push';
 import { createBacklogActivities } from './backlog';
 import { createHookActivities } from './hooks';
 import { createSinkActivities } from './sinks';
+import { createPullItemActivities } from './pull-item';
 
 export type { ActivityDeps } from './deps';
 
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createActionActivities(deps),
     ...createHookActivities(deps),
     ...createSinkActivities(deps),
+    ...createPullItemActivities(deps),
   };
 }
 

@@ -4,6 +4,7 @@ import { connect } from '../connectors/define';
 import type { ConnectorClient, ConnectorDefinition } from '../connectors/types';
 import type { ActivityDeps } from './deps';
 import { notFound } from './failures';
+import { connectorSecretsOf } from '../lib/connection-secrets';
 
 type ConnectionRow = typeof connections.$inferSelect;
 
@@ -19,7 +20,8 @@ export function connectRow(deps: ActivityDeps, row: ConnectionRow): { connector:
   const connector = deps.getConnector(row.connector);
   const client = connect(connector, {
     config: row.config,
-    secrets: deps.secretBox.open(row.secretsSealed),
+    // The webhook secret is the platform's; the connector sees only its own secrets.
+    secrets: connectorSecretsOf(deps.secretBox.open(row.secretsSealed)),
     logger: deps.logger.child({ connection: row.id, connector: row.connector }),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.destinations ? { destinations: deps.destinations } : {}),

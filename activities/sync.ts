@@ -133,7 +133,7 @@ function advance(progress: Progress, page: PullPage, counts: PageCounts, comment
 }
 
 /** What a pull fetches for an item besides the listing, decided once per activity. */
-interface FetchPlan {
+export interface FetchPlan {
   /** Its comments, when the message rule pulls them and the listing does not say there are none. */
   comments(item: { commentCount?: number | undefined }): boolean;
   /** Its files, when the files rule pulls them and the remote can list and download them. */
@@ -142,7 +142,7 @@ interface FetchPlan {
   settled(item: RemoteItem): boolean;
 }
 
-function fetchPlan(bound: BoundClient, rules: EffectiveRules): FetchPlan {
+export function fetchPlan(bound: BoundClient, rules: EffectiveRules): FetchPlan {
   const files = pullsFiles(rules) && bound.client.attachments !== undefined;
   const comments = (item: { commentCount?: number | undefined }) => pullsComments(rules) && item.commentCount !== 0;
   return { comments, files, settled: (item) => !files && !comments(item) };
@@ -249,7 +249,7 @@ async function reconcile(deps: ActivityDeps, input: { bindingId: string; listedA
  * their files. Each item's comment mark is set once what was fetched for it is applied. Returns how
  * many hub comments and files were written.
  */
-async function syncRelated(deps: ActivityDeps, bound: BoundClient, touched: TouchedItem[], rules: EffectiveRules, plan: FetchPlan): Promise<number> {
+export async function syncRelated(deps: ActivityDeps, bound: BoundClient, touched: TouchedItem[], rules: EffectiveRules, plan: FetchPlan): Promise<number> {
   const { binding, client } = bound;
   const queue = [...touched];
   let written = 0;

@@ -22,6 +22,7 @@ import { backlogRoutes } from './backlog';
 import { ruleRoutes } from './rules';
 import { attachmentRoutes } from './attachments';
 import { apiLimits, bodyLimits, rateLimit, requestTimeout } from './limits';
+import { countWebhookOutcomes, webhookRoutes } from './webhooks';
 
 export type { ApiDeps } from './deps';
 
@@ -34,6 +35,8 @@ export function createApp(deps: ApiDeps) {
   });
   const limits = apiLimits(deps.limits);
   app.use('*', requestTimeout(limits.requestTimeoutMs));
+  // Before the limits: a webhook refused for its size or its rate is counted too.
+  app.use('/webhooks/*', countWebhookOutcomes);
   // Counted before authentication, so a flood of bad tokens is limited too.
   app.use('*', rateLimit(limits));
   app.use('*', bearerAuth(deps.db));
@@ -57,6 +60,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/', storyReadRoutes(deps));
   app.route('/', hubRoutes(deps));
   app.route('/', attachmentRoutes(deps));
+  app.route('/webhooks', webhookRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

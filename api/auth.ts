@@ -16,6 +16,8 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const PUBLIC = new Set(['/health', '/openapi.json', '/docs', '/metrics']);
 /** A file link posted on a remote carries a signature instead of a token; the route checks it. */
 const SIGNED_FILE = /^\/attachments\/[0-9a-f-]{36}\/content$/;
+/** Remotes' webhooks carry an HMAC signature under the connection's webhook secret instead; the route checks it. */
+const SIGNED_WEBHOOK = /^\/webhooks\//;
 
 /**
  * Every route but the public ones needs `Authorization: Bearer <token>`, and every write needs an
@@ -24,6 +26,7 @@ const SIGNED_FILE = /^\/attachments\/[0-9a-f-]{36}\/content$/;
 export function bearerAuth(db: Db): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
     if (PUBLIC.has(c.req.path)) return next();
+    if (c.req.method === 'POST' && SIGNED_WEBHOOK.test(c.req.path)) return next();
     const header = c.req.header('authorization') ?? '';
     if (!header && c.req.method === 'GET' && SIGNED_FILE.test(c.req.path) && c.req.query('sig')) return next();
     const match = /^Bearer\s+(\S+)$/i.exec(header);

@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { getConnection, insertConnection, listConnections } from '../db/connections';
+import { changeSealedSecrets, getConnection, insertConnection, listConnections } from '../db/connections';
+import { WEBHOOK_SECRET_KEY, WEBHOOK_SECRET_MAX, WEBHOOK_SECRET_MIN, connectorSecretsOf, withWebhookSecret } from '../lib/connection-secrets';
 import { ConnectorKey } from '../workflows/contract';
 import { connectionTest } from '../workflows';
 import { connectionTestWorkflowId } from '../workflows/contract';
@@ -27,9 +28,14 @@ const CreateConnection = z
     connector: z.string().min(1).openapi({ example: 'redmine' }),
     name: z.string().min(1).max(200).openapi({ example: 'Customer Redmine' }),
     config: z.record(z.string(), z.unknown()).openapi({ example: { baseUrl: 'https://redmine.example.com' } }),
-    secrets: z.record(z.string(), z.unknown()).openapi({ description: 'Write-only; stored encrypted, never returned', example: { apiKey: '…' } }),
+    secrets: z.record(z.string(), z.unknown()).openapi({
+      description: `Write-only; stored encrypted, never returned. Besides the connector's own secrets, an optional \`${WEBHOOK_SECRET_KEY}\` (${WEBHOOK_SECRET_MIN}-${WEBHOOK_SECRET_MAX} characters) checks incoming webhooks`,
+      example: { apiKey: '…' },
+    }),
   })
   .openapi('CreateConnection');
+
+const WebhookSecretInput = z.string().min(WEBHOOK_SECRET_MIN).max(WEBHOOK_SECRET_MAX).optional();
 
 const view = (row: { createdAt: Date; updatedAt: Date } & Omit<z.infer<typeof Connection>, 'createdAt' | 'updatedAt'>) => ({
   ...row,
@@ -60,6 +66,17 @@ const scopes = createRoute({
     503: json(ErrorBody, 'Temporal is unavailable (see Retry-After)'), 504: json(ErrorBody, 'The remote did not answer in time'),
   },
 });
+const WebhookSecret = z
+  .object({
+    webhookSecret: z.string().openapi({ description: 'Shown this once: store it in the remote\'s webhook settings' }),
+    urls: z.object({ github: z.string(), jira: z.string(), poke: z.string() }).openapi({ description: 'Paths to append to the API\'s public URL' }),
+  })
+  .openapi('WebhookSecret');
+const webhookSecret = createRoute({
+  method: 'post', path: '/{id}/webhook-secret', security, request: { params: IdParam },
+  summary: 'Generate (or replace) the connection\'s webhook secret; it is returned this once',
+  responses: { 201: json(WebhookSecret, 'The new secret'), 404: json(ErrorBody, 'Not found') },
+});
 const test = createRoute({
   method: 'post', path: '/{id}/test', summary: 'Test the connection in a workflow; poll the returned run', security, request: { params: IdParam },
   responses: { 202: json(StartedRun, 'Test started'), 404: json(ErrorBody, 'Not found'), 503: json(ErrorBody, 'Temporal is unavailable (see Retry-After)') },
@@ -80,13 +97,15 @@ export function connectionRoutes(deps: ApiDeps) {
       if (!config.success) throw invalid(config.error, ['config']);
       const refused = await refuseConnectionConfig(deps.destinations, config.data);
       if (refused) throw new ApiError(400, 'invalid_request', 'Invalid config.baseUrl', [{ path: 'config.baseUrl', message: refused }]);
-      const secrets = connector.secretsSchema.safeParse(body.secrets);
+      const webhook = WebhookSecretInput.safeParse(body.secrets[WEBHOOK_SECRET_KEY]);
+      if (!webhook.success) throw invalid(webhook.error, ['secrets', WEBHOOK_SECRET_KEY]);
+      const secrets = connector.secretsSchema.safeParse(connectorSecretsOf(body.secrets));
       if (!secrets.success) throw invalid(secrets.error, ['secrets']);
       const row = await insertConnection(deps.db, {
         connector: connector.slug,
         name: body.name,
         config: config.data as Record<string, unknown>,
-        secretsSealed: deps.secretBox.seal(secrets.data),
+        secretsSealed: deps.secretBox.seal(withWebhookSecret(secrets.data, webhook.data)),
       });
       return c.json(view(row), 201);
     })
@@ -95,6 +114,15 @@ export function connectionRoutes(deps: ApiDeps) {
       const row = await getConnection(deps.db, c.req.valid('param').id);
       if (!row) throw notFound('connection');
       return c.json(view(row), 200);
+    })
+    .openapi(webhookSecret, async (c) => {
+      const { id } = c.req.valid('param');
+      const secret = randomBytes(32).toString('hex');
+      const changed = await changeSealedSecrets(deps.db, id, (sealed) => deps.secretBox.seal(withWebhookSecret(deps.secretBox.open(sealed), secret)));
+      if (!changed) throw notFound('connection');
+      deps.logger.info({ connection: id }, 'webhook secret replaced');
+      const urls = { github: `/webhooks/github/${id}`, jira: `/webhooks/jira/${id}`, poke: `/webhooks/poke/${id}` };
+      return c.json({ webhookSecret: secret, urls }, 201);
     })
     .openapi(test, async (c) => {
       const row = await getConnection(deps.db, c.req.valid('param').id);

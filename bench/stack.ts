@@ -30,6 +30,8 @@ export interface Stack {
   database: BenchDatabase;
   worker: WorkerProcess;
   call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<Json>;
+  /** The API itself, for a scenario that serves it on a port (remotes' webhooks need a URL). */
+  app: { fetch(request: Request): Response | Promise<Response> };
   bind(connector: string, config: Json, secrets: Json, scope: string): Promise<Bound>;
   /** Fails if the worker process dies or the sync outlives `timeoutMs` (default 30 minutes). */
   initialSync(bindingId: string, timeoutMs?: number): Promise<SyncRun>;
@@ -98,6 +100,7 @@ export async function openStack(env: BenchEnv, warmup: GitHubDouble): Promise<St
       database,
       worker: running,
       call,
+      app,
       async bind(connector, config, secrets, scope) {
         const key = `B${++projects}${Math.random().toString(36).slice(2, 6).toUpperCase()}`;
         const project = await call('POST', '/projects', { key, name: `bench ${scope}` });

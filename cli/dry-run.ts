@@ -16,6 +16,7 @@ import type { Value } from '../rules/values';
 import { cliLogger, connectStandalone, installedConnector } from './connect';
 import { explainPull, type FieldExplanation } from './explain';
 import { CliError, note, printLine, table } from './output';
+import { connectorSecretsOf } from '../lib/connection-secrets';
 
 export interface DryRunOptions {
   /** The connector named on the command line (`connector <slug> pull`), checked against the binding's. */
@@ -72,7 +73,7 @@ export async function dryRunPull(bindingId: string, opts: DryRunOptions): Promis
     if (!connection) throw new CliError(`the connection of binding ${bindingId} is gone`, 'permanent');
     let secrets: unknown;
     try {
-      secrets = secretBox(config).open(connection.secretsSealed);
+      secrets = connectorSecretsOf(secretBox(config).open(connection.secretsSealed));
     } catch (err) {
       if (err instanceof CliError) throw err;
       throw new CliError("cannot open the connection's secrets with this key: is TRACKBRIDGE_SECRET_KEY the server's?", 'usage');

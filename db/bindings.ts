@@ -82,3 +82,9 @@ export async function lastRun(db: Db, bindingId: string) {
   const [row] = await db.select().from(runs).where(eq(runs.bindingId, bindingId)).orderBy(desc(runs.startedAt)).limit(1);
   return row;
 }
+
+/** A connection's active bindings: where a webhook for that connection may point. */
+export async function activeBindingsOfConnection(db: Db, connectionId: string): Promise<Pick<Binding, 'id' | 'projectId' | 'scope'>[]> {
+  return db.select({ id: bindings.id, projectId: bindings.projectId, scope: bindings.scope }).from(bindings)
+    .where(and(eq(bindings.connectionId, connectionId), eq(bindings.state, 'active')));
+}

@@ -1,5 +1,5 @@
 import { desc, eq } from 'drizzle-orm';
-import type { Db } from './client';
+import { withTx, type Db } from './client';
 import { connections } from './schema';
 
 /** The columns safe to show: everything but the sealed secrets. */
@@ -27,4 +27,23 @@ export async function getConnection(db: Db, id: string): Promise<ConnectionView 
 
 export async function listConnections(db: Db): Promise<ConnectionView[]> {
   return db.select(publicColumns).from(connections).orderBy(desc(connections.createdAt));
+}
+
+/** A connection's connector and sealed secrets, for the few places that open them (webhook checks, secret changes). */
+export async function getSealedSecrets(db: Db, id: string): Promise<{ connector: string; secretsSealed: string } | undefined> {
+  const [row] = await db.select({ connector: connections.connector, secretsSealed: connections.secretsSealed }).from(connections).where(eq(connections.id, id));
+  return row;
+}
+
+/**
+ * Replaces a connection's sealed secrets with `change(sealed)`, the row locked in between, so two
+ * concurrent changes cannot both read the old secrets and one be lost. False when there is no such connection.
+ */
+export async function changeSealedSecrets(db: Db, id: string, change: (sealed: string) => string): Promise<boolean> {
+  return withTx(db, async (tx) => {
+    const [row] = await tx.select({ secretsSealed: connections.secretsSealed }).from(connections).where(eq(connections.id, id)).for('update');
+    if (!row) return false;
+    await tx.update(connections).set({ secretsSealed: change(row.secretsSealed), updatedAt: new Date() }).where(eq(connections.id, id));
+    return true;
+  });
 }

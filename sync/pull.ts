@@ -139,6 +139,12 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
       result.stale.push(item.remoteId);
       continue;
     }
+    if (link && readBefore(item.updatedAt, link.remoteUpdatedAt)) {
+      // A read older than the one the link last recorded (a scheduled page and a webhook's fetch of the
+      // same item crossing): applying it would take the hub back to a state the remote has left.
+      result.counts.unchanged++;
+      continue;
+    }
     if (!link) {
       if (binding.importPolicy === 'review') {
         await upsertInboxItem(db, binding.id, item);
@@ -192,3 +198,10 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
 }
 
 const sameSnapshot = (a: Snapshot | null, b: Snapshot) => sameJson(a, b);
+
+/** Whether a read stamped `read` is strictly older than the remote timestamp `recorded` (both ISO 8601). */
+function readBefore(read: string, recorded: string | null): boolean {
+  if (recorded === null) return false;
+  const [a, b] = [Date.parse(read), Date.parse(recorded)];
+  return Number.isFinite(a) && Number.isFinite(b) && a < b;
+}

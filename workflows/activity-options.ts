@@ -51,6 +51,15 @@ export const syncPageOptions: ActivityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: nonRetryable() },
 };
 
+/**
+ * A webhook's fetch of one item: retried with backoff for about ten minutes while the remote is down,
+ * then given up, since the scheduled pull is the safety net and will read the item anyway.
+ */
+export const pullItemOptions: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12, nonRetryableErrorTypes: nonRetryable() },
+};
+
 /** Listing a connection's scopes answers an API request: a few quick attempts. */
 export const scopeListingOptions: ActivityOptions = { startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3, nonRetryableErrorTypes: nonRetryable() } };
 

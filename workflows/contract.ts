@@ -26,12 +26,17 @@ export const enqueueSignal = defineSignal<[BacklogEntry]>('enqueue');
 export const wakeSignal = defineSignal('wake');
 export const backlogQuery = defineQuery<BacklogState>('backlog');
 
+/** A webhook (or poke) said the item changed: its pullItem workflow fetches it (again, if it is already fetching). */
+export const itemChangedSignal = defineSignal('itemChanged');
+
 /** One initial sync per binding at a time: a second start fails as already started. */
 export const initialSyncWorkflowId = (bindingId: string) => `initial-sync/${bindingId}`;
 /** The binding's pull schedule; Temporal appends the start time to the ids of the pulls it starts. */
 export const pullScheduleId = (bindingId: string) => `pull/${bindingId}`;
 export const pushWorkflowId = (bindingId: string, storyId: string) => `push/${bindingId}/${storyId}`;
 export const backlogWorkflowId = (bindingId: string) => `backlog/${bindingId}`;
+/** One per remote item of a binding while a webhook's fetch runs: deliveries for the same item coalesce into it. */
+export const pullItemWorkflowId = (bindingId: string, remoteId: string) => `pull-item/${bindingId}/${remoteId}`;
 /** Short workflows run once per request; the nonce (random, from the caller) keeps their ids apart. */
 export const connectionTestWorkflowId = (connectionId: string, nonce: string) => `connection-test/${connectionId}/${nonce}`;
 export const scopeListingWorkflowId = (connectionId: string, nonce: string) => `scopes/${connectionId}/${nonce}`;

@@ -7,3 +7,4 @@ export { backlog } from './backlog';
 export { runAction } from './runAction';
 export { hookFiring } from './hookFiring';
 export { sinkDelivery } from './sinkDelivery';
+export { pullItem } from './pullItem';

@@ -93,6 +93,20 @@ export function createRedmineApi(ctx: ConnectorContext<RedmineConfig, RedmineSec
         path: '/issues.json',
         query: { project_id: projectId, subproject_id: '!*', status_id: '*', description: `~${text}`, sort: 'id:desc', limit: PAGE_SIZE },
       }, issueListShape),
+    /** The issue when it exists and belongs to the project itself (not a subproject, as in the listing); else null. */
+    async issueInProject(projectId: string, id: string): Promise<RedmineIssue | null> {
+      if (!/^\d{1,12}$/.test(id)) return null;
+      try {
+        const { issues } = await http.json({
+          path: '/issues.json',
+          query: { issue_id: id, project_id: projectId, subproject_id: '!*', status_id: '*', limit: 1 },
+        }, issueListShape);
+        return issues.find((i) => String(i.id) === id) ?? null;
+      } catch (error) {
+        if (isRemoteError(error) && error.status === 404) return null;
+        throw error;
+      }
+    },
     /** null when the issue does not exist (or was deleted). */
     async getIssue(id: string, include?: string): Promise<RedmineIssue | null> {
       try {

@@ -98,8 +98,9 @@ function reader({ api, baseUrl, toItems, comments }: Session, ctx: Ctx): Reader 
       }, cursor);
     },
 
-    async getItem(_scope, remoteId) {
-      const issue = await api.getIssue(remoteId);
+    async getItem(scope, remoteId) {
+      // Only the scope's own issues: an id of another project's issue (a poke, a moved issue) is not this binding's.
+      const issue = await api.issueInProject(scope, remoteId);
       return issue ? ((await toItems([issue]))[0] ?? null) : null;
     },
 

@@ -10,3 +10,4 @@ export type { IssueChange, NewIssue, SeedOptions } from './github-double/store';
 export type { DoubleRequest, Fault, FaultHandle, FaultRule } from './github-double/faults';
 export type { RateResource, RateState } from './github-double/limits';
 export type { RequestFilter, RequestRecord } from './github-double/server';
+export type { WebhookDelivery } from './github-double/webhooks';

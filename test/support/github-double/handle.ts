@@ -10,6 +10,7 @@ import { createRouter } from './router';
 import { createServe, filterRequests, listen, type ServeState } from './server';
 import { createStore, type RepoState } from './store';
 import type { GitHubDouble, GitHubDoubleOptions } from './types';
+import { createWebhooks } from './webhooks';
 
 /** Starts the double on a local port; `await handle.close()` when done. */
 export async function startGitHubDouble(opts: GitHubDoubleOptions = {}): Promise<GitHubDouble> {
@@ -26,6 +27,8 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions = {}): Promise
   const untrack = track(`github double ${(server.address() as AddressInfo).port}`);
   const { port } = server.address() as AddressInfo;
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  const webhooks = createWebhooks(url, htmlBase);
+  store.onChange((change) => webhooks.onChange(change));
   const render = (repo: RepoState): RenderContext => ({ apiBase: url, htmlBase, fullName: repo.fullName });
   const repoOf = (name: string): RepoState => {
     const found = store.repo(name);
@@ -71,7 +74,7 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions = {}): Promise
       const repo = repoOf(name);
       const comment = repo.commentById.get(commentId);
       if (!comment) throw new Error(`GitHub double has no comment ${commentId} in ${name}`);
-      Object.assign(comment, { body, updatedAt: clock.stamp() });
+      store.editComment(repo, comment, body, store.account('octocat'));
       return renderComment(comment, render(repo));
     },
     deleteIssue: (name, number) => { store.deleteIssue(...issueOf(name, number)); },
@@ -106,7 +109,12 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions = {}): Promise
     rateLimit: (resource = 'core') => limits.state(resource),
     setRateLimit: ({ resource = 'core', ...rest }) => limits.set(resource, rest),
     setSearchLag: (ms) => store.search.setLag(ms),
+    setWebhook: (hookUrl, secret, hookOpts = {}) => webhooks.set(hookUrl === null ? null : { url: hookUrl, secret: secret ?? '', ...hookOpts }),
+    webhookDeliveries: () => webhooks.deliveries(),
+    redeliverWebhook: (id) => webhooks.redeliver(id),
+    settleWebhooks: () => webhooks.settle(),
     close: () => new Promise<void>((resolve) => {
+      webhooks.set(null);
       server.close(() => { untrack(); resolve(); });
       server.closeAllConnections();
     }),

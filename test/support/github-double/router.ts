@@ -23,7 +23,7 @@ const assigneesOf = (w: { assignees?: string[] | undefined; assignee?: string | 
 
 interface RouterDeps { store: Store; viewer: Account; clock: Clock; limits: RateLimits; htmlBase: string; repositoryIdLinks: boolean }
 
-export function createRouter({ store, viewer, clock, limits, htmlBase, repositoryIdLinks }: RouterDeps): (call: Call) => Reply {
+export function createRouter({ store, viewer, limits, htmlBase, repositoryIdLinks }: RouterDeps): (call: Call) => Reply {
   const ctx = (call: Call, repo?: RepoState): RenderContext => ({ apiBase: call.base, htmlBase, fullName: repo?.fullName ?? '' });
   const paged = (call: Call, repo: RepoState | undefined, total: number, body: (from: number, to: number) => unknown): Reply => {
     const { page, perPage } = pageParams(call.url);
@@ -102,7 +102,7 @@ export function createRouter({ store, viewer, clock, limits, htmlBase, repositor
       const parsed = commentWrite.safeParse(call.body);
       if (!parsed.success) return validationFailed('IssueComment', 'body', 'missing_field');
       // Editing a comment moves the comment's updated_at, not the issue's.
-      if (parsed.data.body !== c.body) Object.assign(c, { body: parsed.data.body, updatedAt: clock.stamp() });
+      if (parsed.data.body !== c.body) store.editComment(repo, c, parsed.data.body, viewer);
       return ok(renderComment(c, ctx(call, repo)));
     })],
     ['GET', new RegExp(`^${R}/issues/(\\d+)$`), withIssue((call, repo, rec) => ok(renderIssue(rec, ctx(call, repo))))],

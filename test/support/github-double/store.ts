@@ -42,6 +42,24 @@ export interface EventRecord {
   actor: Account; createdAt: number; rename?: { from: string; to: string }; label?: LabelDef; assignee?: Account;
 }
 
+/** A change GitHub would send a webhook for (see webhooks.ts); `changes` holds the previous values of an edit. */
+export type StoreChange =
+  | { event: 'issues'; action: string; repo: RepoState; rec: IssueRecord; actor: Account; changes?: Record<string, { from: string }> }
+  | { event: 'issue_comment'; action: string; repo: RepoState; rec: IssueRecord; comment: CommentRecord; actor: Account; changes?: Record<string, { from: string }> };
+
+/** The webhook action of an issue change, by GitHub's precedence: state first, then the edit, labels, assignees. */
+function issueAction(rec: IssueRecord, before: Pick<IssueRecord, 'title' | 'state' | 'labels' | 'assignees'>, bodyBefore: string | null): { action: string; changes?: Record<string, { from: string }> } {
+  if (rec.state !== before.state) return { action: rec.state === 'closed' ? 'closed' : 'reopened' };
+  const changes: Record<string, { from: string }> = {};
+  if (rec.title !== before.title) changes.title = { from: before.title };
+  if (issueBody(rec) !== bodyBefore) changes.body = { from: bodyBefore ?? '' };
+  if (Object.keys(changes).length) return { action: 'edited', changes };
+  if (rec.labels.length !== before.labels.length || rec.labels.some((l) => !before.labels.includes(l))) {
+    return { action: rec.labels.some((l) => !before.labels.includes(l)) ? 'labeled' : 'unlabeled' };
+  }
+  return { action: rec.assignees.some((a) => !before.assignees.includes(a)) ? 'assigned' : 'unassigned' };
+}
+
 export function lowerBound(list: IssueRecord[], since: number): number {
   let lo = 0;
   let hi = list.length;
@@ -64,6 +82,8 @@ export function createStore(clock: Clock, searchLagMs: number) {
   const accounts = new Map<string, Account>(FIXTURE_USERS.map((u) => [u.login, u]));
   const ids = { repo: 700_000_000, account: 120_000_000, label: 5_000_000_000, issue: 3_000_000_000, comment: 3_500_000_000, event: 9_000_000_000 };
   const search = createSearchIndex(clock, searchLagMs);
+  const listeners: ((change: StoreChange) => void)[] = [];
+  const emit = (change: StoreChange) => { for (const l of listeners) l(change); };
 
   function account(login: string, type: Account['type'] = 'User'): Account {
     const key = login.toLowerCase();
@@ -105,6 +125,7 @@ export function createStore(clock: Clock, searchLagMs: number) {
     repo.byNumber.push(rec);
     repo.byUpdated.push(rec);
     search.afterChange(rec);
+    emit({ event: 'issues', action: 'opened', repo, rec, actor: author });
     return rec;
   }
   /** The events GitHub records for a change by `actor`, stamped with the change. */
@@ -134,6 +155,7 @@ export function createStore(clock: Clock, searchLagMs: number) {
       || assignees.map((a) => a.id).join() !== rec.assignees.map((a) => a.id).join();
     if (!changed) return false;
     const before = { title: rec.title, state: rec.state, labels: rec.labels, assignees: rec.assignees };
+    const bodyBefore = issueBody(rec);
     touch(repo, rec, (stamp) => {
       if (change.title !== undefined) rec.title = change.title;
       if (change.body !== undefined) Object.assign(rec, { body: change.body, bodySeed: undefined });
@@ -141,6 +163,7 @@ export function createStore(clock: Clock, searchLagMs: number) {
       Object.assign(rec, { state, stateReason, labels, assignees });
       recordEvents(repo, rec, before, actor ?? rec.user, stamp);
     });
+    emit({ event: 'issues', repo, rec, actor: actor ?? rec.user, ...issueAction(rec, before, bodyBefore) });
     return true;
   }
   function touch(repo: RepoState, rec: IssueRecord, apply: (stamp: number) => void): void {
@@ -178,7 +201,15 @@ export function createStore(clock: Clock, searchLagMs: number) {
     const added = comment as CommentRecord;
     list.push(added);
     repo.commentById.set(added.id, added);
+    emit({ event: 'issue_comment', action: 'created', repo, rec, comment: added, actor: user });
     return added;
+  }
+  /** A comment edit moves the comment's updated_at, not the issue's (as on GitHub). */
+  function editComment(repo: RepoState, comment: CommentRecord, body: string, actor: Account): void {
+    const from = comment.body;
+    Object.assign(comment, { body, updatedAt: clock.stamp() });
+    const rec = repo.issues.get(comment.issueNumber);
+    if (rec) emit({ event: 'issue_comment', action: 'edited', repo, rec, comment, actor, changes: { body: { from } } });
   }
   function seed(repo: RepoState, n: number, opts: SeedOptions): { first: number; last: number; pullRequests: number } {
     const rand = prng(opts.seed ?? 1);
@@ -202,14 +233,16 @@ export function createStore(clock: Clock, searchLagMs: number) {
     repo.byUpdated.sort(byUpdated);
     return { first, last: repo.nextNumber - 1, pullRequests };
   }
-  function deleteIssue(repo: RepoState, rec: IssueRecord): void {
+  function deleteIssue(repo: RepoState, rec: IssueRecord, actor?: Account): void {
     repo.issues.delete(rec.number);
     repo.deleted.add(rec.number);
     repo.byNumber.splice(repo.byNumber.indexOf(rec), 1);
     removeFromUpdated(repo, rec);
     search.forget(rec);
+    emit({ event: 'issues', action: 'deleted', repo, rec, actor: actor ?? rec.user });
   }
   const repo = (fullName: string): RepoState | undefined => repos.get(fullName.toLowerCase());
-  return { repos, repo, account, createRepo, createIssue, updateIssue, touch, commentsOf, addComment, seed, deleteIssue, search };
+  const onChange = (listener: (change: StoreChange) => void): void => { listeners.push(listener); };
+  return { repos, repo, account, createRepo, createIssue, updateIssue, touch, commentsOf, addComment, editComment, seed, deleteIssue, search, onChange };
 }
 export type Store = ReturnType<typeof createStore>;

@@ -4,6 +4,7 @@ import type { FaultHandle, FaultMatch, FaultRule } from './faults';
 import type { RateResource, RateState } from './limits';
 import type { RequestFilter, RequestRecord } from './server';
 import type { IssueChange, NewIssue, SeedOptions } from './store';
+import type { WebhookDelivery } from './webhooks';
 
 export interface GitHubDoubleOptions {
   /** 0 (default) picks a free port. */
@@ -70,6 +71,17 @@ export interface GitHubDouble {
   rateLimit(resource?: RateResource): RateState;
   setRateLimit(opts: { resource?: RateResource; limit?: number; remaining?: number; resetInMs?: number }): void;
   setSearchLag(ms: number): void;
+  /**
+   * Sends a signed webhook (`issues`, `issue_comment`) to `url` on every issue and comment change, as a
+   * repository webhook with `secret` does on GitHub (only for `repo` when given), starting with a ping; null stops them.
+   */
+  setWebhook(url: string | null, secret?: string, opts?: { repo?: string }): void;
+  /** Every delivery so far, oldest first, with the receiver's answer once it came. */
+  webhookDeliveries(): WebhookDelivery[];
+  /** Sends a past delivery again: the same body, signature and delivery id. */
+  redeliverWebhook(id: string): WebhookDelivery;
+  /** Resolves once every delivery sent so far has been answered. */
+  settleWebhooks(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,46 @@
+import { linksByRemoteIds, takeWriteSeq } from '../db/links';
+import { effectiveRules } from '../rules';
+import { applyRemotePage, type PageCounts } from '../sync/pull';
+import type { ActivityDeps } from './deps';
+import { openBinding, remoteCall } from './bindings';
+import { fetchPlan, syncRelated } from './sync';
+
+/** How often one activity reads the item again when a push wrote it while it was being fetched. */
+const MAX_READS = 3;
+
+export interface PullRemoteItemResult {
+  /** Why nothing was applied: the binding is not active, or the remote has no such item in the scope. */
+  skipped?: string;
+  counts?: PageCounts;
+  comments?: number;
+}
+
+export function createPullItemActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Reads one remote item fresh and applies it as a one-item page of a pull (rules, snapshot, E1,
+     * import policy, then its comments and files): what a webhook's hint turns into. No run row: a
+     * webhook is not a pull, and the scheduled pull still reads everything it would have.
+     */
+    async pullRemoteItem(input: { bindingId: string; remoteId: string }): Promise<PullRemoteItemResult> {
+      const bound = await openBinding(deps, input.bindingId);
+      const { binding } = bound;
+      if (binding.state !== 'active') return { skipped: `binding is ${binding.state}` };
+      const rules = effectiveRules(binding.rules, bound.connector);
+      const plan = fetchPlan(bound, rules);
+      for (let read = 1; ; read++) {
+        // Stamped before the read, as a pull's page is: a push that writes the item meanwhile wins (see ApplyOptions.fetchedAtSeq).
+        const fetchedAtSeq = await takeWriteSeq(deps.db);
+        const item = await remoteCall(deps, binding.id, () => bound.client.getItem(binding.scope, input.remoteId));
+        if (!item) return { skipped: 'no such item in the scope' };
+        const applied = await applyRemotePage(deps.db, binding, [item], { full: false, listedAt: new Date(), rules, settled: plan.settled, fetchedAtSeq });
+        for (const e of applied.errors) deps.logger.warn({ bindingId: binding.id, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');
+        const [link] = await linksByRemoteIds(deps.db, binding.id, [input.remoteId]);
+        // A push wrote the item while it was read: the read may predate that write, so read it again.
+        if (link && link.writeSeq > fetchedAtSeq && read < MAX_READS) continue;
+        const comments = await syncRelated(deps, bound, applied.touched, rules, plan);
+        return { counts: applied.counts, comments };
+      }
+    },
+  };
+}

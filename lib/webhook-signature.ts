@@ -1,0 +1,41 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** How old a signed poke may be: older ones are refused, so a captured request cannot be replayed later. */
+export const POKE_TOLERANCE_SECONDS = 300;
+
+const hmacHex = (secret: string, text: string | Uint8Array) => createHmac('sha256', secret).update(text).digest('hex');
+
+/** Compares two strings in constant time (for their common length; a length mismatch is no secret). */
+function sameText(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** GitHub's (and Jira's) `X-Hub-Signature-256`: `sha256=` and the hex HMAC-SHA256 of the raw body. */
+export const hubSignature = (secret: string, body: string | Uint8Array) => `sha256=${hmacHex(secret, body)}`;
+
+/** Whether `header` is the hub signature of `body` under `secret`. */
+export function verifyHubSignature(secret: string, body: string | Uint8Array, header: string | undefined): boolean {
+  if (!header) return false;
+  return sameText(hubSignature(secret, body), header.trim().toLowerCase());
+}
+
+/** `X-Trackbridge-Signature-256` of a poke: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
+export const pokeSignature = (secret: string, unixSeconds: number, body: string) =>
+  `t=${unixSeconds},v1=${hmacHex(secret, `${unixSeconds}.${body}`)}`;
+
+export type PokeVerdict = 'ok' | 'bad' | 'stale';
+
+/**
+ * Checks a poke's signature: the HMAC first (so an unsigned request learns nothing about the clock),
+ * then the age of its timestamp, within POKE_TOLERANCE_SECONDS either way.
+ */
+export function verifyPokeSignature(secret: string, body: string, header: string | undefined, nowSeconds: number): PokeVerdict {
+  const parts = new Map((header ?? '').split(',').map((p) => p.trim().split('=', 2) as [string, string | undefined]));
+  const t = parts.get('t');
+  const v1 = parts.get('v1');
+  if (!t || !/^\d{1,12}$/.test(t) || !v1) return 'bad';
+  if (!sameText(hmacHex(secret, `${t}.${body}`), v1.toLowerCase())) return 'bad';
+  return Math.abs(nowSeconds - Number(t)) > POKE_TOLERANCE_SECONDS ? 'stale' : 'ok';
+}
