@@ -1,3 +1,5 @@
+import { webhookDeliveries } from '../lib/metrics';
+
 /**
  * Incoming webhook deliveries by outcome, counted in this process since it started. A metrics exporter
  * reads `webhookDeliveryCounts()`; nothing here knows about one.
@@ -24,8 +26,9 @@ export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
 
 const counts = Object.fromEntries(WEBHOOK_RESULTS.map((r) => [r, 0])) as Record<WebhookResult, number>;
 
-export function countWebhookDelivery(result: WebhookResult): void {
+export function countWebhookDelivery(result: WebhookResult, source = 'other'): void {
   counts[result]++;
+  webhookDeliveries.inc({ source, result });
 }
 
 /** A copy of the counters: `webhookDeliveries{result}`. */

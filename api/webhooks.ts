@@ -31,8 +31,9 @@ const signatureHeader: Record<Source, string> = { github: 'x-hub-signature-256',
 export const countWebhookOutcomes: MiddlewareHandler = async (c, next) => {
   await next();
   const status = c.res.status;
+  const source = /^\/webhooks\/(github|jira|poke)\//.exec(c.req.path)?.[1] ?? 'other';
   countWebhookDelivery(outcomes.get(c.req.raw) ?? (status === 413 ? 'too_large' : status === 429 ? 'rate_limited' : status === 401 ? 'bad_signature'
-    : status >= 500 ? 'unavailable' : status >= 400 ? 'invalid' : 'accepted'));
+    : status >= 500 ? 'unavailable' : status >= 400 ? 'invalid' : 'accepted'), source);
 };
 
 const ConnectionParam = z.object({ connection: z.string().openapi({ param: { name: 'connection', in: 'path' }, description: 'The connection id' }) });

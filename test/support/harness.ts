@@ -101,7 +101,7 @@ export async function startTestWorker(deps: Partial<ActivityDeps> & Pick<Activit
 }
 
 /** The real app over real dependencies, plus a valid token. */
-export async function createTestApi(opts: { database: Database; client: Client; taskQueue: string; temporalCheck?: () => Promise<void>; limits?: Partial<ApiLimits> }) {
+export async function createTestApi(opts: { database: Database; client: Client; taskQueue: string; temporalCheck?: () => Promise<void>; limits?: Partial<ApiLimits>; metricsToken?: string }) {
   const { createApp } = await import('../../api/app');
   const { createApiToken } = await import('../../db/tokens');
   const { installedConnectors } = await import('../../plugins/registry');
@@ -119,6 +119,7 @@ export async function createTestApi(opts: { database: Database; client: Client; 
     // Tests poll far faster than a user would; the rate limit has its own test (api-limits). A loaded
     // 2-core CI machine can keep the dev server busy past the 5 s production bound; api.test.ts checks that bound.
     limits: { ratePerMinute: 0, temporalCallMs: 30_000, ...opts.limits },
+    ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}),
   });
   const { token } = await createApiToken(opts.database.db, 'test');
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
