@@ -5,7 +5,7 @@ import { decodeKey } from '../lib/config';
 import { createSecretBox } from '../lib/crypto';
 import { loadSecretKey } from '../lib/secret-key';
 import { openDatabase } from '../db/client';
-import { resealConnectionSecrets } from '../db/secret-rotation';
+import { resealSecrets } from '../db/secret-rotation';
 
 /**
  * `npm run -s rotate-key < old.key`: seals every connection's secrets under the configured
@@ -29,8 +29,8 @@ if (newKey.equals(oldKey)) {
 const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, logger });
 try {
   await database.migrate();
-  const count = await resealConnectionSecrets(database.db, createSecretBox(oldKey), createSecretBox(newKey));
-  process.stderr.write(`${count} connection(s) now sealed under the new key\n`);
+  const count = await resealSecrets(database.db, createSecretBox(oldKey), createSecretBox(newKey));
+  process.stderr.write(`${count.connections} connection(s) and ${count.sinks} sink(s) now sealed under the new key\n`);
 } catch (err) {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;

@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIGNATURE_HEADER, verifySignature, type ChangeMessage } from '../sdk';
+import { loadPlugins } from '../plugins/load';
+import { sinkMessages } from './fixtures/plugins/sink';
 import { eventually } from './support/harness';
 import { startStack, type Stack } from './support/scenario';
 
@@ -127,6 +129,7 @@ describe('event sinks: hub changes published in order per story (real RabbitMQ, 
   };
 
   beforeAll(async () => {
+    await loadPlugins(['./test/fixtures/plugins/sink.ts']);
     stack = await startStack();
     project = await stack.post('/projects', { key: `EV${randomBytes(2).toString('hex').toUpperCase()}`, name: 'Events' });
   });
@@ -277,6 +280,26 @@ describe('event sinks: hub changes published in order per story (real RabbitMQ, 
     } finally {
       await stack.api.call('DELETE', `/sinks/${sink.id}`);
       await receiver.close();
+    }
+  });
+
+  it('a plugin adds a sink kind: its config is validated, it receives every event, and its permanent refusal is a dead letter', async () => {
+    const bad = (await (await stack.api.call('POST', '/sinks', { name: 'm', kind: 'memory', config: {} })).json()) as Json;
+    expect(bad.error.fields.map((f: Json) => f.path)).toEqual(['config.label']);
+    const sink = await stack.post('/sinks', { name: 'memory', kind: 'memory', projectId: project.id, config: { label: 'mine' } });
+    try {
+      const kept = await stack.post(`/projects/${project.id}/stories`, { title: 'kept' });
+      const refused = await stack.post(`/projects/${project.id}/stories`, { title: 'refuse me' });
+      await eventually(async () => sinkMessages().some((m) => m.message.story?.id === kept.id) || undefined);
+      const letters = await eventually(async () => {
+        const items = (await stack.get(`/sinks/${sink.id}/dead-letters`)).items as Json[];
+        return items.length ? items : undefined;
+      });
+      expect(letters.map((l) => l.error)).toEqual(['memory sink: refused']);
+      expect(sinkMessages().filter((m) => m.message.story?.id === refused.id)).toEqual([]);
+      expect(sinkMessages().find((m) => m.message.story?.id === kept.id)).toMatchObject({ label: 'mine', message: { event: { action: 'create', target: 'story' } } });
+    } finally {
+      await stack.api.call('DELETE', `/sinks/${sink.id}`);
     }
   });
 });

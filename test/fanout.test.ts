@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalize, fromAdf, fromTextile, type AdfNode } from '../markup';
+import { startGitHubDouble, type GitHubDouble } from './support/github-double';
+import { startJiraDouble, type JiraDouble } from './support/jira-double';
+import { createProject, editIssue, ensureRedmine, getIssue, type Redmine } from './support/redmine';
+import { eventually } from './support/harness';
+import { startStack, type Stack } from './support/scenario';
+import { pushSettled } from './support/settle';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const REPO = 'octo/fanout';
+
+/** Every ADF node type (and mark) in a document, to check that formatting arrived as structure, not as characters. */
+function adfKinds(node: AdfNode | null | undefined, out = new Set<string>()): Set<string> {
+  if (!node) return out;
+  out.add(node.type);
+  for (const m of (node as AdfNode & { marks?: { type: string }[] }).marks ?? []) out.add(`mark:${m.type}`);
+  for (const child of node.content ?? []) adfKinds(child, out);
+  return out;
+}
+
+/**
+ * Issue 13.4: one project bound to three trackers at once, Jira (double, Cloud: ADF) ↔ hub ↔ Redmine
+ * (real, Textile) ↔ GitHub (double, markdown). An edit made on each side crosses to the other two once,
+ * with its formatting as the target's own markup, and two more pull cycles on all three write nothing.
+ */
+describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, formatting intact, no echo', { timeout: 240_000 }, () => {
+  let stack: Stack;
+  let gh: GitHubDouble;
+  let jira: JiraDouble;
+  let redmine: Redmine;
+  let jiraKey: string;
+  const b: Record<'github' | 'redmine' | 'jira', Json> = { github: {}, redmine: {}, jira: {} };
+  let storyId: string;
+  const ids = { github: 0, redmine: 0, jira: '' };
+
+  const writes = {
+    github: () => gh.requests().filter((r) => r.method !== 'GET').length,
+    // Jira's JQL search is a POST too; it reads.
+    jira: () => jira.requests().filter((r) => r.method !== 'GET' && !/\/search/.test(r.path)).length,
+    redmine: async () => (await getIssue(redmine, ids.redmine, { include: 'journals' })).journals?.length ?? 0,
+  };
+  const snapshot = async () => ({ github: writes.github(), jira: writes.jira(), redmine: await writes.redmine() });
+  const hub = async () => stack.get(`/stories/${storyId}`);
+  const settled = async () => {
+    for (const binding of Object.values(b)) await pushSettled(stack, binding.binding.id, storyId, 60_000);
+  };
+  /** A pull on every binding, each waited to its end, then every push settled. */
+  const cycle = async () => {
+    for (const binding of Object.values(b)) await stack.pullNow(binding.binding.id, 60_000);
+    await settled();
+  };
+  /** What each remote holds now, read back into hub form. */
+  const remoteTexts = async () => ({
+    github: normalize((gh.getIssue(REPO, ids.github)?.body ?? '').replace(/\n*<!-- trackbridge:[^>]*-->\s*$/, '')),
+    redmine: fromTextile((await getIssue(redmine, ids.redmine)).description ?? ''),
+    jira: fromAdf(jira.issue(ids.jira)?.description as AdfNode),
+  });
+
+  beforeAll(async () => {
+    redmine = await ensureRedmine();
+    const rmProject = (await createProject(redmine)).identifier;
+    gh = await startGitHubDouble();
+    gh.createRepo(REPO);
+    jira = await startJiraDouble({ deployment: 'cloud' });
+    jiraKey = `F${randomBytes(3).toString('hex').toUpperCase().replace(/[0-9]/g, (d) => 'ABCDEFGHIJ'[Number(d)]!)}`;
+    jira.createProject(jiraKey);
+    stack = await startStack();
+    const project = await stack.post('/projects', { key: 'FAN', name: 'Fan-out' });
+    const bindTo = async (connector: string, config: Json, secrets: Json, scope: string) => {
+      const connection = await stack.post('/connections', { connector, name: `${connector} fan-out`, config, secrets });
+      const binding = await stack.post('/bindings', { projectId: project.id, connectionId: connection.id, scope, pullIntervalSeconds: 3600 });
+      await stack.initialSync(binding.id, 60_000);
+      return { connection, binding };
+    };
+    b.github = await bindTo('github', { baseUrl: gh.url, maxRequestsPerSecond: 100 }, { token: gh.token }, REPO);
+    b.redmine = await bindTo('redmine', { baseUrl: redmine.url, maxRequestsPerSecond: 100, textFormatting: 'textile' }, { apiKey: redmine.apiKey }, rmProject);
+    b.jira = await bindTo('jira', { baseUrl: jira.url, deployment: 'cloud', overlapSeconds: 5 }, jira.secrets, jiraKey);
+
+    const story = await stack.post(`/projects/${project.id}/stories`, {
+      title: 'Checkout fails',
+      description: '## Steps\n\n1. Open the cart\n2. Pay with **a saved card**\n\nSee [the log](https://example.com/log) and `payment.ts`.',
+    });
+    storyId = story.id;
+    const links = await eventually(async () => {
+      const view = await hub();
+      const by = new Map<string, string>((view.links as Json[]).filter((l) => l.remoteId).map((l) => [l.bindingId as string, l.remoteId as string]));
+      return by.size === 3 ? by : undefined;
+    }, 60_000);
+    ids.github = Number(links.get(b.github.binding.id));
+    ids.redmine = Number(links.get(b.redmine.binding.id));
+    ids.jira = links.get(b.jira.binding.id)!;
+    await settled();
+  }, 240_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await gh?.close();
+    await jira?.close();
+  });
+
+  it('a hub story lands on all three, each in its own markup', async () => {
+    const expected = normalize((await hub()).description);
+    const texts = await remoteTexts();
+    expect(texts).toEqual({ github: expected, redmine: expected, jira: expected });
+    const textile = (await getIssue(redmine, ids.redmine)).description ?? '';
+    expect(textile).toMatch(/^h2\. Steps/m);
+    expect(textile).toContain('*a saved card*');
+    expect(textile).toMatch(/^# Open the cart/m);
+    expect(adfKinds(jira.issue(ids.jira)?.description as AdfNode)).toEqual(expect.objectContaining(new Set(['heading', 'orderedList', 'mark:strong', 'mark:link', 'mark:code'])));
+  });
+
+  const sides = [
+    {
+      name: 'GitHub',
+      origin: 'github' as const,
+      async edit() {
+        const marker = /<!-- trackbridge:[^>]*-->/.exec(gh.getIssue(REPO, ids.github)!.body ?? '')?.[0] ?? '';
+        gh.editIssue(REPO, ids.github, { body: `### From GitHub\n\n- one\n- two with *emphasis*\n\n\`\`\`ts\nconst x = 1;\n\`\`\`\n\n${marker}` });
+        return '### From GitHub\n\n- one\n- two with *emphasis*\n\n```ts\nconst x = 1;\n```';
+      },
+    },
+    {
+      name: 'Redmine',
+      origin: 'redmine' as const,
+      async edit() {
+        await editIssue(redmine, ids.redmine, { description: 'h3. From Redmine\n\n* first\n* second with _emphasis_\n\n|a|b|\n|1|2|' });
+        return fromTextile('h3. From Redmine\n\n* first\n* second with _emphasis_\n\n|a|b|\n|1|2|');
+      },
+    },
+    {
+      name: 'Jira',
+      origin: 'jira' as const,
+      async edit() {
+        const doc = {
+          type: 'doc', version: 1, content: [
+            { type: 'heading', attrs: { level: 3 }, content: [{ type: 'text', text: 'From Jira' }] },
+            { type: 'bulletList', content: [
+              { type: 'listItem', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'alpha' }] }] },
+              { type: 'listItem', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'beta ' }, { type: 'text', text: 'strong', marks: [{ type: 'strong' }] }] }] },
+            ] },
+          ],
+        };
+        // Another Jira user saves the description through the REST API, as the editor does.
+        const secrets = jira.secrets as { email: string; apiToken: string };
+        const res = await fetch(`${jira.url}/rest/api/3/issue/${ids.jira}`, {
+          method: 'PUT',
+          headers: { authorization: `Basic ${Buffer.from(`${secrets.email}:${secrets.apiToken}`).toString('base64')}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ fields: { description: doc } }),
+        });
+        expect(res.status).toBeLessThan(300);
+        return fromAdf(doc);
+      },
+    },
+  ];
+
+  for (const side of sides) {
+    it(`an edit on ${side.name} crosses to the other two once, formatting intact, and two more cycles write nothing`, async () => {
+      const before = await snapshot();
+      const expected = await side.edit();
+      const afterEdit = await snapshot();
+      await stack.pullNow(b[side.origin].binding.id, 60_000);
+      await settled();
+      const view = await hub();
+      expect(view.description).toBe(expected);
+      expect(await remoteTexts()).toEqual({ github: expected, redmine: expected, jira: expected });
+
+      const crossed = await snapshot();
+      for (const target of ['github', 'redmine', 'jira'] as const) {
+        // The origin's own edit is its only write there (no echo); each other side got exactly one write.
+        const own = afterEdit[target] - before[target];
+        expect({ target, writes: crossed[target] - before[target] - own }).toEqual({ target, writes: target === side.origin ? 0 : 1 });
+      }
+      const version = view.version;
+      await cycle();
+      await cycle();
+      expect(await snapshot()).toEqual(crossed);
+      expect((await hub()).version).toBe(version);
+    });
+  }
+});
