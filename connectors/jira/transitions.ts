@@ -28,6 +28,8 @@ export function chooseTransition(key: string, current: JiraIssue['fields']['stat
   const category = want.category ?? (changes.closed === undefined ? undefined : changes.closed ? 'done' : 'new');
   const byCategory = transitions.find((t) => same(t.to.statusCategory.name, want.name ?? '\u0000'))
     ?? (category === undefined ? undefined : transitions.find((t) => t.to.statusCategory.key === category));
+  // A status name Jira does not have, with `closed` already true to where the issue is: nothing to move.
+  if (!byName && want.name !== undefined && category !== undefined && (current.statusCategory.key === 'done') === (category === 'done')) return null;
   const chosen = byName ?? byCategory;
   if (!chosen) {
     const offered = transitions.map((t) => `"${t.name}" → ${t.to.name}`).join(', ') || 'none';

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../connectors/define';
 import { isPermanentError, isRateLimitedError } from '../../connectors/errors';
 import { jira } from '../../connectors/jira';
+import { chooseTransition } from '../../connectors/jira/transitions';
 import type { ConnectorClient, Json, PullPage } from '../../connectors/types';
 import { startJiraDouble, type Deployment, type JiraDouble } from '../support/jira-double';
 import { client as scriptedClient, failure, NOW } from './scripted-http';
@@ -163,5 +164,24 @@ describe('Jira rate limits', () => {
     expect(sleeps).toEqual([]);
     await http.json({ method: 'PUT', path: '/issue/1', body: {}, budget: 'issue:1' });
     expect(sleeps).toEqual([20_000]);
+  });
+});
+
+describe('Jira status writes: a hub status Jira does not have', () => {
+  const status = (name: string, key: 'new' | 'indeterminate' | 'done') => ({ id: name, name, statusCategory: { key, name: key === 'new' ? 'To Do' : key === 'done' ? 'Done' : 'In Progress' } });
+  const transitions = [
+    { id: '11', name: 'Start', to: status('In Progress', 'indeterminate') },
+    { id: '31', name: 'Finish', to: status('Done', 'done') },
+  ] as Parameters<typeof chooseTransition>[2];
+
+  it('leaves the issue where it is when `closed` already agrees with its status category', () => {
+    // A story from another tracker ("open", not closed) created in Jira as "To Do": nothing to move.
+    expect(chooseTransition('K-1', status('To Do', 'new'), transitions, { status: 'open', closed: false })).toBeNull();
+    expect(chooseTransition('K-1', status('Done', 'done'), transitions, { status: 'closed', closed: true })).toBeNull();
+  });
+
+  it('moves by category when `closed` disagrees, and by name when Jira has the name', () => {
+    expect(chooseTransition('K-1', status('To Do', 'new'), transitions, { status: 'closed', closed: true })?.id).toBe('31');
+    expect(chooseTransition('K-1', status('To Do', 'new'), transitions, { status: 'In Progress', closed: false })?.id).toBe('11');
   });
 });
