@@ -87,7 +87,7 @@ describe('trackbridge connector redmine … (standalone: real Redmine, no Tempor
   it('usage errors name what is wrong: an unknown connector, a config the schema refuses', async () => {
     const unknown = await runCli(['connector', 'nope', 'test', '--config', configFile], isolated);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown connector "nope" \(installed: github, redmine\)/);
+    expect(unknown.stderr).toMatch(/unknown connector "nope" \(installed: github, redmine, jira\)/);
     const badConfig = writeConfig('bad-config.json', { config: { baseUrl: 'not a url' }, secrets: { apiKey: BAD_KEY } });
     const invalid = await runCli(['connector', 'redmine', 'scopes', '--config', badConfig], isolated);
     expect(invalid.code).toBe(2);
