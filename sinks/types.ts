@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { Json } from '../connectors/types';
+import type { ItemFields, Json } from '../connectors/types';
 
 /**
  * What every sink receives for one hub change: bmo's push shape (`event` with its `changes`), the
@@ -30,17 +30,10 @@ export interface ChangeMessage {
   story: ChangeStory | null;
 }
 
-export interface ChangeStory {
+/** The story in a change message: its synced fields, plus its identity, version and times. */
+export interface ChangeStory extends ItemFields {
   id: string;
   projectId: string;
-  title: string;
-  description: string;
-  status: string;
-  closed: boolean;
-  priority: string | null;
-  assignee: string | null;
-  labels: string[];
-  customFields: Record<string, string | null>;
   version: number;
   /** Soft-deleted in the hub. */
   deleted: boolean;
