@@ -23,11 +23,13 @@ import { runCommand, startWorld, type World } from './support/convergence-e2e/wo
  * or run the exact schedule a failure prints as JSON (cut down by hand, say):
  *   E2E_SCHEDULE='<json>' npx vitest run test/convergence-e2e.test.ts -t '<test name>'
  * E2E_RUNS (GitHub + GitHub schedules), E2E_REDMINE_RUNS (GitHub + Redmine) and E2E_JIRA_RUNS (GitHub + Jira
- * Cloud double) set the budget.
+ * Cloud double) set the budget; E2E_JIRA_LAG_MS (default 1000) how late the Jira double's search shows a write.
  */
 const RUNS = Number(process.env.E2E_RUNS ?? 10);
 const REDMINE_RUNS = Number(process.env.E2E_REDMINE_RUNS ?? 4);
 const JIRA_RUNS = Number(process.env.E2E_JIRA_RUNS ?? 8);
+/** How late the Jira double's search shows a write (Jira's index lags; reads by key do not). */
+const JIRA_LAG_MS = Number(process.env.E2E_JIRA_LAG_MS ?? 1000);
 const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
 const path = process.env.FC_PATH;
 /** Sync cycles a schedule may take to go quiet after its last command. */
@@ -76,7 +78,7 @@ describe('convergence end to end (real Temporal, Postgres, worker and API; GitHu
     const remotes: Partial<Record<Side, Remote>> = {};
     try {
       remotes.A = await githubRemote('A', `octo/conv-a-${tag}`);
-      remotes.B = kinds.B === 'github' ? await githubRemote('B', `octo/conv-b-${tag}`) : kinds.B === 'jira' ? await jiraRemote('B') : await redmineRemote('B', redmine, names);
+      remotes.B = kinds.B === 'github' ? await githubRemote('B', `octo/conv-b-${tag}`) : kinds.B === 'jira' ? await jiraRemote('B', JIRA_LAG_MS) : await redmineRemote('B', redmine, names);
       const w = await startWorld(stack, remotes as Record<Side, Remote>, schedule);
       try {
         await converge(w);

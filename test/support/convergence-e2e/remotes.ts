@@ -37,6 +37,12 @@ export interface Remote {
   read(): Promise<Map<string, RemoteState>>;
   /** Changes whenever anything writes to the remote (our test edits included). */
   writeMark(): Promise<string>;
+  /**
+   * Resolves once the remote's search shows every write made so far. Jira's index lags its writes: a
+   * pull in between misses them and looks quiet though a later one would not be. The quiet checks'
+   * pulls wait for this; the schedules' own pulls do not (those races are what they are for).
+   */
+  searchCaughtUp?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -179,12 +185,13 @@ export async function redmineRemote(side: Side, r: Redmine, names: RedmineNames)
 }
 
 /**
- * A project on a fresh Jira Cloud double. Remote edits and comments go through the double's handle (as
- * another user in Jira's UI would make them: a status is set directly, not by transition); reads go
- * through its REST API and the connector's own mapping, as a pull reads them.
+ * A project on a fresh Jira Cloud double whose search shows writes `searchLagMs` late, as Jira's index
+ * does. Remote edits and comments go through the double's handle (as another user in Jira's UI would
+ * make them: a status is set directly, not by transition); reads go through its REST API (reads by id
+ * do not lag) and the connector's own mapping, as a pull reads them.
  */
-export async function jiraRemote(side: Side, project = 'CONV'): Promise<Remote> {
-  const jira = await startJiraDouble({ deployment: 'cloud' });
+export async function jiraRemote(side: Side, searchLagMs: number, project = 'CONV'): Promise<Remote> {
+  const jira = await startJiraDouble({ deployment: 'cloud', searchLagMs });
   jira.createProject(project);
   for (const u of JIRA_ASSIGNEES) jira.addUser({ displayName: u.displayName, accountId: u.remote });
   /** Writes made through the handle, which the double's request log does not see. */
@@ -234,6 +241,12 @@ export async function jiraRemote(side: Side, project = 'CONV'): Promise<Remote> 
     },
     // The double logs every request; anything but a read is a write. Our own edits go through the handle.
     writeMark: async () => `${jira.requests().filter((r) => r.method !== 'GET').length}/${handleWrites}`,
+    // Every write search sees moves the issue's `updated` (a comment too); search shows it `searchLagMs` later.
+    async searchCaughtUp() {
+      const lastWrite = Math.max(0, ...jira.issuesOf(project).map((i) => i.updated));
+      const wait = lastWrite + searchLagMs - jira.now().getTime();
+      if (wait >= 0) await new Promise((resolve) => setTimeout(resolve, wait + 20));
+    },
     close: () => jira.close(),
   };
 }
