@@ -6,12 +6,12 @@ import { problems, observe } from './support/convergence-e2e/checks';
 import { schedules, type Schedule } from './support/convergence-e2e/commands';
 import { diagnose } from './support/convergence-e2e/diagnose';
 import { cycle, isQuiet, type CycleResult } from './support/convergence-e2e/quiesce';
-import { githubRemote, redmineNames, redmineRemote, type Connector, type Remote, type RedmineNames, type Side } from './support/convergence-e2e/remotes';
+import { githubRemote, jiraRemote, redmineNames, redmineRemote, type Connector, type Remote, type RedmineNames, type Side } from './support/convergence-e2e/remotes';
 import { runCommand, startWorld, type World } from './support/convergence-e2e/world';
 
 /**
  * Convergence on the real stack, the end-to-end counterpart of test/convergence.test.ts: random
- * schedules of hub edits and comments (API), remote edits and comments (GitHub double, real Redmine),
+ * schedules of hub edits and comments (API), remote edits and comments (GitHub double, real Redmine, Jira double),
  * remote and hub creates, pulls (awaited or not), settling and worker restarts, over a project bound
  * to two remotes with random per-field policies. Once quiet, the hub and both remotes agree on every
  * two-way field, nothing is duplicated, a field edited on one side only keeps that edit, and two more
@@ -22,10 +22,14 @@ import { runCommand, startWorld, type World } from './support/convergence-e2e/wo
  *   FC_SEED=<seed> FC_PATH=<path> npx vitest run test/convergence-e2e.test.ts -t '<test name>'
  * or run the exact schedule a failure prints as JSON (cut down by hand, say):
  *   E2E_SCHEDULE='<json>' npx vitest run test/convergence-e2e.test.ts -t '<test name>'
- * E2E_RUNS (GitHub + GitHub schedules) and E2E_REDMINE_RUNS (GitHub + Redmine) set the budget.
+ * E2E_RUNS (GitHub + GitHub schedules), E2E_REDMINE_RUNS (GitHub + Redmine) and E2E_JIRA_RUNS (GitHub + Jira
+ * Cloud double) set the budget; E2E_JIRA_LAG_MS (default 1000) how late the Jira double's search shows a write.
  */
 const RUNS = Number(process.env.E2E_RUNS ?? 10);
 const REDMINE_RUNS = Number(process.env.E2E_REDMINE_RUNS ?? 4);
+const JIRA_RUNS = Number(process.env.E2E_JIRA_RUNS ?? 8);
+/** How late the Jira double's search shows a write (Jira's index lags; reads by key do not). */
+const JIRA_LAG_MS = Number(process.env.E2E_JIRA_LAG_MS ?? 1000);
 const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
 const path = process.env.FC_PATH;
 /** Sync cycles a schedule may take to go quiet after its last command. */
@@ -39,7 +43,7 @@ const testTimeout = (runs: number) => runs * BUDGET_PER_SCHEDULE_MS + SCHEDULE_T
 const describeCycle = (c: CycleResult) =>
   `hub events ${c.hubEvents}, remote writes on [${c.remoteWrites.join(', ')}], pulls A ${JSON.stringify(c.counts.A)} B ${JSON.stringify(c.counts.B)}`;
 
-describe('convergence end to end (real Temporal, Postgres, worker and API; GitHub double, real Redmine)', () => {
+describe('convergence end to end (real Temporal, Postgres, worker and API; GitHub double, real Redmine, Jira double)', () => {
   let stack: Stack;
   let redmine: Redmine;
   let names: RedmineNames;
@@ -74,7 +78,7 @@ describe('convergence end to end (real Temporal, Postgres, worker and API; GitHu
     const remotes: Partial<Record<Side, Remote>> = {};
     try {
       remotes.A = await githubRemote('A', `octo/conv-a-${tag}`);
-      remotes.B = kinds.B === 'github' ? await githubRemote('B', `octo/conv-b-${tag}`) : await redmineRemote('B', redmine, names);
+      remotes.B = kinds.B === 'github' ? await githubRemote('B', `octo/conv-b-${tag}`) : kinds.B === 'jira' ? await jiraRemote('B', JIRA_LAG_MS) : await redmineRemote('B', redmine, names);
       const w = await startWorld(stack, remotes as Record<Side, Remote>, schedule);
       try {
         await converge(w);
@@ -121,4 +125,9 @@ describe('convergence end to end (real Temporal, Postgres, worker and API; GitHu
     names = await redmineNames(redmine);
     await check(both, { A: 'github', B: 'redmine' }, REDMINE_RUNS);
   }, testTimeout(REDMINE_RUNS));
+
+  const jira = 'GitHub, Jira and the hub converge';
+  it(`${jira}: ${JIRA_RUNS} random schedules of edits, comments, creates, pulls and worker restarts`, async () => {
+    await check(jira, { A: 'github', B: 'jira' }, JIRA_RUNS);
+  }, testTimeout(JIRA_RUNS));
 });

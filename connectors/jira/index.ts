@@ -1,4 +1,4 @@
-import { ConflictError, PermanentError, isRemoteError } from '../errors';
+import { ConflictError, PermanentError, isPermanentError, isRemoteError } from '../errors';
 import { defineConnector } from '../define';
 import { pullIncremental } from '../http';
 import type { AttachmentStore, CommentWriter, ConnectorContext, Json, Reader, RemoteItem, ScopeGroup, Writer } from '../types';
@@ -124,7 +124,15 @@ function writer({ api, mapping, readItem }: Session, ctx: Ctx): Writer {
       const created = await api.createIssue(body);
       const issue = await api.getIssue(created.id);
       if (!issue) throw new PermanentError(`Jira issue ${created.key} vanished right after its create`, 404);
-      if (await moveStatus(api, issue, { status: fields.status, closed: fields.closed })) return readItem(created.id);
+      // The issue exists from here on: a status the workflow refuses must not fail the create, or the
+      // create would be retried as a dead letter while its issue comes back on the next pull as a new
+      // story (I1). As on Redmine, the issue stays in its initial status and the refusal is logged.
+      try {
+        if (await moveStatus(api, issue, { status: fields.status, closed: fields.closed })) return readItem(created.id);
+      } catch (error) {
+        if (!isPermanentError(error)) throw error;
+        ctx.logger.warn({ scope, remoteId: created.id, key: created.key, status: fields.status, error: error.message }, 'Jira: the workflow kept the new issue in its initial status');
+      }
       return toRemoteItem(m, issue);
     },
 

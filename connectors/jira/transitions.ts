@@ -10,6 +10,9 @@ import type { JiraIssue, JiraTransition } from './shapes';
 
 const same = (a: string, b: string) => a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
 
+/** The hub's generic "open"/"closed" (GitHub's only two) say which kind of status, not which one. */
+const GENERIC = new Set(['open', 'closed']);
+
 /** The status a change asks for: a name, or a category when only `closed` is given. */
 function target(changes: Partial<ItemFields>): { name?: string; category?: 'done' | 'new' } | undefined {
   if (changes.status !== undefined) return { name: changes.status };
@@ -21,6 +24,12 @@ export function chooseTransition(key: string, current: JiraIssue['fields']['stat
   const want = target(changes);
   if (!want) return null;
   if (want.name !== undefined && same(current.name, want.name)) return null;
+  // A generic name asks for a status of its kind: an issue already of that kind stays where it is, as on
+  // Redmine (and as the rules compare statuses), rather than asking for a transition to its own status.
+  if (want.name !== undefined && GENERIC.has(want.name.toLowerCase())) {
+    const closed = changes.closed ?? want.name.toLowerCase() === 'closed';
+    if ((current.statusCategory.key === 'done') === closed) return null;
+  }
   // Only `closed` given: an issue already open (or already done) stays where it is.
   if (want.category !== undefined && (current.statusCategory.key === 'done') === (want.category === 'done')) return null;
   const byName = want.name === undefined ? undefined : transitions.find((t) => same(t.to.name, want.name ?? ''));

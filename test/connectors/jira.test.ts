@@ -65,6 +65,38 @@ describe.each(['cloud', 'datacenter'] as const)('Jira connector (%s)', (deployme
     expect(d.requests({ method: 'POST', path: /\/transitions$/ }).map((r) => r.body)).toEqual([{ transition: { id: '21' } }, { transition: { id: '31' } }]);
   });
 
+  it('takes no transition for a generic "open"/"closed" when the issue is already of that kind (an In Progress issue stays)', async () => {
+    const d = await start(deployment);
+    const [id = ''] = d.seed('WEB', 1);
+    const c = connectTo(d);
+    // To Do offers no transition to itself: asking for one would be a dead letter.
+    expect((await c.writer!.updateItem('WEB', id, { status: 'open', closed: false })).fields.status).toBe('To Do');
+    d.edit(id, { status: 'In Progress' });
+    expect((await c.writer!.updateItem('WEB', id, { status: 'open', closed: false, title: 'Renamed' })).fields).toMatchObject({ status: 'In Progress', title: 'Renamed' });
+    d.edit(id, { status: 'Done' });
+    expect((await c.writer!.updateItem('WEB', id, { status: 'closed', closed: true })).fields.status).toBe('Done');
+    expect(d.requests({ method: 'POST', path: /\/transitions$/ })).toHaveLength(0);
+    // Of the other kind, it moves.
+    expect((await c.writer!.updateItem('WEB', id, { status: 'open', closed: false })).fields).toMatchObject({ status: 'To Do', closed: false });
+  });
+
+  it('creates a generic "open" issue in its initial status, with no transition', async () => {
+    const d = await start(deployment);
+    const c = connectTo(d);
+    const made = await c.writer!.createItem('WEB', { marker: 'hub-7', fields: { title: 'T', description: '', status: 'open', closed: false, priority: null, assignee: null, labels: [], customFields: {} } });
+    expect(made.fields.status).toBe('To Do');
+    expect(d.requests({ method: 'POST', path: /\/transitions$/ })).toHaveLength(0);
+  });
+
+  it('still answers a create whose status the workflow refuses: the issue exists, so failing would duplicate it (I1)', async () => {
+    const d = await start(deployment);
+    d.requireOnTransition('Done', ['resolution']);
+    const c = connectTo(d);
+    const made = await c.writer!.createItem('WEB', { marker: 'hub-8', fields: { title: 'T', description: '', status: 'Done', closed: true, priority: null, assignee: null, labels: [], customFields: {} } });
+    expect(d.issuesOf('WEB').map((i) => [i.id, i.status])).toEqual([[made.remoteId, 'To Do']]);
+    expect(made.fields).toMatchObject({ status: 'To Do', closed: false });
+  });
+
   it('keeps the marker in an entity property, never in the description, and finds it by JQL', async () => {
     const d = await start(deployment);
     const c = connectTo(d);

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import type { ItemFields } from '../../../connectors/types';
-import { REDMINE_ASSIGNEES, type Connector, type Side } from './remotes';
+import { JIRA_ASSIGNEES, REDMINE_ASSIGNEES, type Connector, type Side } from './remotes';
 
 export type Policy = 'remote_wins' | 'hub_wins' | 'newest_wins';
 export type Who = 'hub' | Side;
@@ -36,28 +36,40 @@ export interface Schedule {
 export const FIELDS: Record<Connector, string[]> = {
   github: ['title', 'description', 'status', 'labels', 'assignee'],
   redmine: ['title', 'description', 'status', 'priority', 'assignee', 'customFields'],
+  jira: ['title', 'description', 'status', 'priority', 'assignee', 'labels', 'customFields'],
 };
 
 const policy = fc.constantFrom<Policy>('remote_wins', 'hub_wins', 'newest_wins');
 const word = fc.constantFrom('alpha', 'beta', 'gamma', 'delta');
 
-/** Values each side can hold. Hub statuses carry a closed flag that matches Redmine's own for the same name. */
+/**
+ * Values each side can hold. Hub statuses carry a closed flag that matches Redmine's own for the same
+ * name; with Jira bound, hub statuses are Jira's (To Do / In Progress / Done) or the generic open/closed.
+ * A hub status Jira's workflow has no status for ("New", "Closed") is moved to a status of its category
+ * and reads back under Jira's name: Jira cannot hold it, so such schedules would only test that.
+ */
 function values(who: Who, kinds: Record<Side, Connector>): fc.Arbitrary<Partial<ItemFields>>[] {
   const kind = who === 'hub' ? 'hub' : kinds[who];
   const redmine = kinds.A === 'redmine' || kinds.B === 'redmine';
+  const jira = kinds.A === 'jira' || kinds.B === 'jira';
   const status = {
-    hub: [{ status: 'open', closed: false }, { status: 'closed', closed: true }, { status: 'In Progress', closed: false }, { status: 'Closed', closed: true }, { status: 'New', closed: false }],
+    hub: jira
+      ? [{ status: 'open', closed: false }, { status: 'closed', closed: true }, { status: 'In Progress', closed: false }, { status: 'Done', closed: true }, { status: 'To Do', closed: false }]
+      : [{ status: 'open', closed: false }, { status: 'closed', closed: true }, { status: 'In Progress', closed: false }, { status: 'Closed', closed: true }, { status: 'New', closed: false }],
     github: [{ status: 'open', closed: false }, { status: 'closed', closed: true }],
     redmine: [{ status: 'New', closed: false }, { status: 'In Progress', closed: false }, { status: 'Closed', closed: true }, { status: 'Rejected', closed: true }],
+    jira: [{ status: 'To Do', closed: false }, { status: 'In Progress', closed: false }, { status: 'Done', closed: true }],
   }[kind];
-  const assignees = kind === 'redmine' ? [...REDMINE_ASSIGNEES.map((u) => u.remote), null] : ['alice', 'bob', null];
+  const assignees = kind === 'redmine' ? [...REDMINE_ASSIGNEES.map((u) => u.remote), null] : kind === 'jira' ? [...JIRA_ASSIGNEES.map((u) => u.remote), null] : ['alice', 'bob', null];
+  // Redmine's default priorities, or Jira's (Highest … Lowest; a new Jira issue is Medium).
+  const priorities = jira ? ['Low', 'Medium', 'High'] : ['Low', 'Normal', 'High'];
   return [
     word.map((w) => ({ title: `${who} ${w}` })),
     word.map((w) => ({ description: `${who} says ${w}` })),
     fc.constantFrom(...status),
     fc.constantFrom(...assignees).map((assignee) => ({ assignee })),
     ...(kind === 'redmine' ? [] : [fc.subarray(['bug', 'ui', 'api']).map((labels) => ({ labels: [...labels].sort() }))]),
-    ...(kind === 'redmine' || (kind === 'hub' && redmine) ? [fc.constantFrom('Low', 'Normal', 'High').map((priority) => ({ priority }))] : []),
+    ...(kind === 'redmine' || kind === 'jira' || (kind === 'hub' && (redmine || jira)) ? [fc.constantFrom(...priorities).map((priority) => ({ priority }))] : []),
   ];
 }
 

@@ -119,7 +119,9 @@ async function marks(w: Bound) {
 /** One sync cycle: pull both bindings, then let every push they cause finish. */
 export async function cycle(w: Bound): Promise<CycleResult> {
   const before = await marks(w);
+  await w.remotes.A.searchCaughtUp?.();
   const a = await pull(w, 'A', true);
+  await w.remotes.B.searchCaughtUp?.();
   const b = await pull(w, 'B', true);
   await settle(w);
   const after = await marks(w);

@@ -1,20 +1,23 @@
 /**
  * The two remotes a convergence schedule binds a project to, behind one small interface: the GitHub
- * double (its store API, one double per remote so each has its own request log) or a fresh project
- * in the real Redmine (REST). Edits and reads are in connector terms (ItemFields), read back through
+ * double (its store API, one double per remote so each has its own request log), a fresh project
+ * in the real Redmine (REST), or the Jira double (Cloud; its handle for edits, REST reads). Edits and reads are in connector terms (ItemFields), read back through
  * the connectors' own mappings, so the checks compare exactly what a pull would see.
  */
 import { toFields as githubFields, type GitHubIssue as MappedIssue } from '../../../connectors/github/mapping';
+import { toFields as jiraFields, toRemoteComment as jiraComment, type MappingContext } from '../../../connectors/jira/mapping';
+import { commentPageShape, fieldShape, issueShape } from '../../../connectors/jira/shapes';
 import { toFields as redmineFields, type RedmineIssue } from '../../../connectors/redmine/mapping';
 import type { ItemFields } from '../../../connectors/types';
 import { startGitHubDouble, type GitHubDouble } from '../github-double';
+import { startJiraDouble } from '../jira-double';
 import {
   addNote, createIssue, createProject, editIssue, getIssue, getProject, listAllIssues, listPriorities, listStatuses, RedmineHttpError,
   redmineRequest, uniqueIdentifier, type Redmine, type RmIssue,
 } from '../redmine';
 
 export type Side = 'A' | 'B';
-export type Connector = 'github' | 'redmine';
+export type Connector = 'github' | 'redmine' | 'jira';
 type Json = Record<string, unknown>;
 
 /** A remote item as the sync sees it: its fields (connector mapping) and its comment bodies. */
@@ -34,6 +37,12 @@ export interface Remote {
   read(): Promise<Map<string, RemoteState>>;
   /** Changes whenever anything writes to the remote (our test edits included). */
   writeMark(): Promise<string>;
+  /**
+   * Resolves once the remote's search shows every write made so far. Jira's index lags its writes: a
+   * pull in between misses them and looks quiet though a later one would not be. The quiet checks'
+   * pulls wait for this; the schedules' own pulls do not (those races are what they are for).
+   */
+  searchCaughtUp?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,6 +51,15 @@ export const REDMINE_ASSIGNEES = [
   { hub: 'alice', login: 'tb-conv-alice', firstname: 'Alice', lastname: 'Anders' },
   { hub: 'bob', login: 'tb-conv-bob', firstname: 'Bob', lastname: 'Brown' },
 ].map((u) => ({ ...u, remote: `${u.firstname} ${u.lastname}` }));
+
+/**
+ * Jira Cloud users the hub's assignees map to, by accountId (Cloud names users by nothing else). The
+ * ids are Jira-shaped (24 hex digits) and fixed, so a printed schedule replays against a fresh double.
+ */
+export const JIRA_ASSIGNEES = [
+  { hub: 'alice', remote: '5b10ac8d82e05b22cc7d0a11', displayName: 'Alice Anders' },
+  { hub: 'bob', remote: '5b10ac8d82e05b22cc7d0b0b', displayName: 'Bob Brown' },
+];
 
 export async function githubRemote(side: Side, repo: string): Promise<Remote> {
   const gh: GitHubDouble = await startGitHubDouble();
@@ -163,5 +181,72 @@ export async function redmineRemote(side: Side, r: Redmine, names: RedmineNames)
       return marks.join(',');
     },
     close: async () => undefined,
+  };
+}
+
+/**
+ * A project on a fresh Jira Cloud double whose search shows writes `searchLagMs` late, as Jira's index
+ * does. Remote edits and comments go through the double's handle (as another user in Jira's UI would
+ * make them: a status is set directly, not by transition); reads go through its REST API (reads by id
+ * do not lag) and the connector's own mapping, as a pull reads them.
+ */
+export async function jiraRemote(side: Side, searchLagMs: number, project = 'CONV'): Promise<Remote> {
+  const jira = await startJiraDouble({ deployment: 'cloud', searchLagMs });
+  jira.createProject(project);
+  for (const u of JIRA_ASSIGNEES) jira.addUser({ displayName: u.displayName, accountId: u.remote });
+  /** Writes made through the handle, which the double's request log does not see. */
+  let handleWrites = 0;
+  const rest = async (path: string): Promise<unknown> => {
+    const { email, apiToken } = jira.secrets as { email: string; apiToken: string };
+    const res = await fetch(`${jira.url}/rest/api/3${path}`, { headers: { authorization: `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}`, accept: 'application/json' } });
+    if (!res.ok) throw new Error(`Jira double GET ${path} → ${res.status}: ${await res.text()}`);
+    return res.json();
+  };
+  const ids = () => jira.issuesOf(project).map((i) => i.id);
+  return {
+    side, connector: 'jira', scope: project,
+    config: { baseUrl: jira.url, deployment: 'cloud', maxRequestsPerSecond: 100 },
+    secrets: jira.secrets,
+    async createItem(title) {
+      handleWrites++;
+      const [id] = jira.seed(project, 1, { summary: title, description: `${side} created this` });
+      return id!;
+    },
+    itemIds: async () => ids(),
+    async edit(remoteId, set) {
+      handleWrites++;
+      jira.edit(remoteId, {
+        ...(set.title !== undefined ? { summary: set.title } : {}),
+        ...(set.description !== undefined ? { description: set.description === '' ? null : set.description } : {}),
+        ...(set.status !== undefined ? { status: set.status } : {}),
+        ...(set.priority !== undefined ? { priority: set.priority } : {}),
+        ...(set.assignee !== undefined ? { assignee: set.assignee } : {}),
+        ...(set.labels !== undefined ? { labels: set.labels } : {}),
+      });
+    },
+    async comment(remoteId, body) {
+      handleWrites++;
+      jira.addComment(remoteId, body);
+    },
+    async read() {
+      const fields = (await rest('/field') as unknown[]).map((f) => fieldShape.parse(f));
+      const ctx: MappingContext = { cloud: true, baseUrl: jira.url, customFields: fields.filter((f) => f.custom === true || f.id.startsWith('customfield_')).map(({ id, name }) => ({ id, name })) };
+      const out = new Map<string, RemoteState>();
+      for (const id of ids()) {
+        const issue = issueShape.parse(await rest(`/issue/${id}?fields=*all`));
+        const { comments } = commentPageShape.parse(await rest(`/issue/${id}/comment?maxResults=5000`));
+        out.set(id, { remoteId: id, fields: jiraFields(ctx, issue), comments: comments.map((c) => jiraComment(ctx, c).body) });
+      }
+      return out;
+    },
+    // The double logs every request; anything but a read is a write. Our own edits go through the handle.
+    writeMark: async () => `${jira.requests().filter((r) => r.method !== 'GET').length}/${handleWrites}`,
+    // Every write search sees moves the issue's `updated` (a comment too); search shows it `searchLagMs` later.
+    async searchCaughtUp() {
+      const lastWrite = Math.max(0, ...jira.issuesOf(project).map((i) => i.updated));
+      const wait = lastWrite + searchLagMs - jira.now().getTime();
+      if (wait >= 0) await new Promise((resolve) => setTimeout(resolve, wait + 20));
+    },
+    close: () => jira.close(),
   };
 }

@@ -9,7 +9,7 @@ import { defaultFieldRules } from '../../../rules';
 import type { Stack } from '../scenario';
 import type { Command, Schedule, Who } from './commands';
 import { pull, settle, type Bound } from './quiesce';
-import { REDMINE_ASSIGNEES, type Remote, type Side } from './remotes';
+import { JIRA_ASSIGNEES, REDMINE_ASSIGNEES, type Remote, type Side } from './remotes';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -23,13 +23,20 @@ export interface World extends Bound {
   log: string[];
 }
 
-/** The binding's rules: the connector's default fields, each with the schedule's policy (Redmine assignees by name). */
+/** Hub assignees ↔ the remote's own user names: Redmine's by name, Jira Cloud's by accountId; GitHub logins are the hub's. */
+const ASSIGNEE_MAPS: Partial<Record<Remote['connector'], Array<{ hub: string; remote: string }>>> = {
+  redmine: REDMINE_ASSIGNEES.map(({ hub, remote: name }) => ({ hub, remote: name })),
+  jira: JIRA_ASSIGNEES.map(({ hub, remote: accountId }) => ({ hub, remote: accountId })),
+};
+
+/** The binding's rules: the connector's default fields, each with the schedule's policy (assignees through ASSIGNEE_MAPS). */
 function rulesFor(remote: Remote, policies: Record<string, string>) {
+  const assignees = ASSIGNEE_MAPS[remote.connector];
   return {
     fields: defaultFieldRules(remote.connector).map((r) => ({
       ...r,
       policy: policies[r.hub] ?? 'remote_wins',
-      ...(remote.connector === 'redmine' && r.hub === 'assignee' ? { map: REDMINE_ASSIGNEES.map(({ hub, remote: name }) => ({ hub, remote: name })) } : {}),
+      ...(assignees && r.hub === 'assignee' ? { map: assignees } : {}),
     })),
   };
 }

@@ -86,6 +86,10 @@ export function createStore(deployment: Deployment, now: () => number, initialLa
   const viewer = user({ displayName: 'Sync Bot', name: 'sync-bot', accountId: '5b10ac8d82e05b22cc7d4ef5' });
   const other = user({ displayName: 'Alice Example', name: 'alice', accountId: '5b10a2844c20165700ede21g' });
 
+  const userBy = (ref: { accountId?: unknown; name?: unknown; key?: unknown }): UserRecord | undefined =>
+    [...users.values()].find((u) => (deployment === 'cloud' ? u.accountId === ref.accountId : u.name === ref.name || u.key === ref.key));
+  const unknownUser = (id: string): never => { throw new Error(`Jira double has no user ${id}`); };
+
   function touch(rec: IssueRecord, change: (r: IssueRecord) => void): void {
     change(rec);
     rec.updated = stamp();
@@ -106,8 +110,7 @@ export function createStore(deployment: Deployment, now: () => number, initialLa
       if (!projects.has(key)) projects.set(key, { id: String(10_000 + projects.size), key, name, counter: 0 });
     },
     user,
-    userBy: (ref: { accountId?: unknown; name?: unknown; key?: unknown }): UserRecord | undefined =>
-      [...users.values()].find((u) => (deployment === 'cloud' ? u.accountId === ref.accountId : u.name === ref.name || u.key === ref.key)),
+    userBy,
     issue(idOrKey: string): IssueRecord | undefined {
       return issues.get(idOrKey) ?? byKey.get(idOrKey.toUpperCase());
     },
@@ -135,6 +138,7 @@ export function createStore(deployment: Deployment, now: () => number, initialLa
         if (change.labels !== undefined) r.labels = [...change.labels];
         if (change.priority !== undefined) r.priority = change.priority;
         if (change.status !== undefined) r.status = change.status;
+        if (change.assignee !== undefined) r.assignee = change.assignee === null ? null : (userBy({ accountId: change.assignee, name: change.assignee }) ?? unknownUser(change.assignee));
         if (change.custom !== undefined) Object.assign(r.custom, change.custom);
       });
     },

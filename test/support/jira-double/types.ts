@@ -39,6 +39,8 @@ export interface IssueEdit {
   labels?: string[];
   priority?: string | null;
   status?: string;
+  /** The assignee by accountId (Cloud) or name (Data Center), as `addUser` made them; null unassigns. */
+  assignee?: string | null;
   custom?: Record<string, string | null>;
 }
 
