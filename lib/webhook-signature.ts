@@ -31,11 +31,11 @@ export type PokeVerdict = 'ok' | 'bad' | 'stale';
  * Checks a poke's signature: the HMAC first (so an unsigned request learns nothing about the clock),
  * then the age of its timestamp, within POKE_TOLERANCE_SECONDS either way.
  */
-export function verifyPokeSignature(secret: string, body: string, header: string | undefined, nowSeconds: number): PokeVerdict {
+export function verifyPokeSignature(secret: string, body: string, header: string | undefined, nowSeconds: number, toleranceSeconds = POKE_TOLERANCE_SECONDS): PokeVerdict {
   const parts = new Map((header ?? '').split(',').map((p) => p.trim().split('=', 2) as [string, string | undefined]));
   const t = parts.get('t');
   const v1 = parts.get('v1');
   if (!t || !/^\d{1,12}$/.test(t) || !v1) return 'bad';
   if (!sameText(hmacHex(secret, `${t}.${body}`), v1.toLowerCase())) return 'bad';
-  return Math.abs(nowSeconds - Number(t)) > POKE_TOLERANCE_SECONDS ? 'stale' : 'ok';
+  return Math.abs(nowSeconds - Number(t)) > toleranceSeconds ? 'stale' : 'ok';
 }

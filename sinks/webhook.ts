@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { PermanentError, TransientError } from '../connectors/errors';
+import { parseRetryAfter } from '../connectors/http/classify';
 import { SIGNATURE_HEADER, signPayload } from './signature';
 import type { ChangeMessage, SinkDefinition, SinkPublisher } from './types';
 
@@ -9,14 +10,6 @@ const configSchema = z.strictObject({
   timeoutSeconds: z.number().int().min(1).max(60).default(10),
 });
 const secretsSchema = z.strictObject({ secret: z.string().min(16, 'at least 16 characters').max(256) });
-
-const retryAfterMs = (value: string | null): number | undefined => {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.min(3600, Math.max(0, seconds)) * 1000;
-  const at = Date.parse(value);
-  return Number.isFinite(at) ? Math.min(3600_000, Math.max(0, at - Date.now())) : undefined;
-};
 
 /**
  * POSTs each change as JSON, signed with HMAC-SHA256 over the timestamp and the body. Headers:
@@ -56,7 +49,7 @@ export const webhookSink: SinkDefinition<z.output<typeof configSchema>, z.output
         await res.body?.cancel().catch(() => undefined);
         if (res.ok) return;
         const what = `webhook ${new URL(config.url).host} answered ${res.status}`;
-        if (res.status === 408 || res.status === 429 || res.status >= 500) throw new TransientError(what, res.status, retryAfterMs(res.headers.get('retry-after')));
+        if (res.status === 408 || res.status === 429 || res.status >= 500) throw new TransientError(what, res.status, parseRetryAfter(res.headers, Date.now()));
         throw new PermanentError(what, res.status);
       },
       async close() { /* nothing held open */ },

@@ -11,7 +11,7 @@ import { enqueueForSinks, pruneOutbox } from '../db/sinks';
 import { deleteFirings, fireHook, lockFirings, pruneHookRuns } from '../db/hooks';
 import { pruneJobs } from '../db/jobs';
 import { hooksFor } from '../plugins/registry';
-import type { HookPoint } from '../plugins/types';
+import { hookPoints, type HookPoint } from '../plugins/types';
 import { summarizeError } from '../lib/error-summary';
 
 const BATCH = 200;
@@ -159,6 +159,9 @@ async function fireStoryHooks(tx: Db, events: OutboxEvent[]): Promise<void> {
  * transaction: a relay that dies in between starts them again, and the workflow id makes that a no-op.
  */
 async function dispatchHookFirings(db: Db, opts: { temporal: Client; taskQueue: string }): Promise<number> {
+  // No hook loaded here: nothing to run, and no query on every turn of the loop. Firings (written only
+  // where a hook listens) wait for a worker that has the plugin.
+  if (!hookPoints.some((point) => hooksFor(point).length)) return 0;
   return withTx(db, async (tx) => {
     const firings = await lockFirings(tx, BATCH);
     for (const f of firings) {
