@@ -113,6 +113,13 @@ export interface Reader {
   pull(scope: string, cursor: Json | null): AsyncIterable<PullPage>;
   getItem(scope: string, remoteId: string): Promise<RemoteItem | null>;
   listComments(scope: string, remoteId: string, since?: string): Promise<RemoteComment[]>;
+  /**
+   * Every item id in the scope, page by page, and nothing else: a sweep for deletions that costs a
+   * fraction of a full listing, so it can follow incremental pulls too. Optional; without it, deletions
+   * are found only after an initial sync's complete listing. An id it misses is read by key before
+   * the story is deleted, so a lagging index never deletes anything.
+   */
+  listIds?(scope: string): AsyncIterable<string[]>;
 }
 
 /** Writing items: what the push needs. A connector without it is read-only (bindings pull only). */

@@ -3,7 +3,7 @@ import type { ItemFields, RemoteItem } from '../connectors/types';
 import { withTx, type Db } from './client';
 import { diffFields, type Snapshot } from './fields';
 import { insertOutboxEvent } from './outbox';
-import { externalLinks, stories } from './schema';
+import { bindings, externalLinks, stories } from './schema';
 
 /** The binding a remote change came from: the origin of its outbox events, so they are never pushed back to it. */
 export interface OriginBinding { id: string; projectId: string }
@@ -75,6 +75,25 @@ export async function unlistedLinks(db: Db, bindingId: string, listedAt: Date) {
       isNull(stories.deletedAt),
       or(isNull(externalLinks.listedAt), lt(externalLinks.listedAt, listedAt)),
     ));
+}
+
+/** Every linked item of a live story: what an id-only sweep checks against. */
+export async function liveLinks(db: Db, bindingId: string) {
+  return db
+    .select({ linkId: externalLinks.id, storyId: externalLinks.storyId, remoteId: externalLinks.remoteId })
+    .from(externalLinks)
+    .innerJoin(stories, eq(stories.id, externalLinks.storyId))
+    .where(and(eq(externalLinks.bindingId, bindingId), isNotNull(externalLinks.remoteId), isNull(stories.deletedAt)));
+}
+
+/** Whether the binding's last deletion sweep finished at least `minutes` before `now` (or never ran). */
+export async function sweepDue(db: Db, bindingId: string, minutes: number, now: Date): Promise<boolean> {
+  const [row] = await db.select({ at: bindings.lastSweptAt }).from(bindings).where(eq(bindings.id, bindingId));
+  return !!row && (row.at === null || now.getTime() - row.at.getTime() >= minutes * 60_000);
+}
+
+export async function markSwept(db: Db, bindingId: string, at: Date): Promise<void> {
+  await db.update(bindings).set({ lastSweptAt: at }).where(eq(bindings.id, bindingId));
 }
 
 /** Soft-deletes a story whose remote item is gone, recording where the deletion came from. */

@@ -104,6 +104,8 @@ export const bindings = pgTable('bindings', {
   pullCursor: jsonb('pull_cursor').$type<unknown>(),
   lastPullAt: timestamp('last_pull_at', { withTimezone: true }),
   lastSyncedCount: integer('last_synced_count'),
+  /** When the last id-only deletion sweep finished (connectors with `listIds`); paces the sweeps after pulls. */
+  lastSweptAt: timestamp('last_swept_at', { withTimezone: true }),
   backlogged: boolean('backlogged').notNull().default(false),
   /** Remote values no rule maps, reported in the binding status rather than dropped. */
   warnings: jsonb('warnings').$type<string[]>().notNull().default([]),

@@ -95,6 +95,11 @@ function reader({ api, mapping, toItems }: Session, ctx: Ctx): Reader {
       }, cursor);
     },
 
+    /** The deletion sweep: ids only, in key order so offset pages stay put while issues are added. */
+    listIds(scope) {
+      return api.searchIds(`${projectClause(scope)} ORDER BY key ASC`);
+    },
+
     async getItem(_scope, remoteId) {
       const issue = await api.getIssue(remoteId);
       return issue ? toRemoteItem(await mapping(), issue) : null;
