@@ -29,6 +29,8 @@ export interface ApplyOptions {
    * attempt that dies after committing still counts, and a retry cannot make its items vanish.
    */
   runId?: string;
+  /** The run the explain log's entries name, when its counts are added elsewhere (`runId` unset). */
+  explainRunId?: string;
   /**
    * Items with nothing to fetch besides themselves (no comments, no files): their comment mark is set
    * with the item, and they are not handed back as touched.
@@ -165,7 +167,7 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
     warnings.push(...decision.warnings);
     const before = story ? storyFields(story) : undefined;
     const changes = before ? diffFields(before, { ...before, ...decision.set }) : [];
-    const where = { storyId: link.storyId, bindingId: binding.id, direction: 'pull' as const, remoteId: item.remoteId, remoteKey: item.key, runId: opts.runId ?? null };
+    const where = { storyId: link.storyId, bindingId: binding.id, direction: 'pull' as const, remoteId: item.remoteId, remoteKey: item.key, runId: opts.explainRunId ?? opts.runId ?? null };
     let storyVersion = story?.version ?? null;
     if (changes.length) {
       storyVersion = await updateStoryFromRemote(db, binding, link.storyId, changes);
@@ -190,7 +192,7 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
     }
   }
   const created = await createStoriesFromRemote(db, binding, [...toCreate.values()], rules, warnings, {
-    listedAt: opts.full ? opts.listedAt : null, settled: opts.settled, runId: opts.runId,
+    listedAt: opts.full ? opts.listedAt : null, settled: opts.settled, runId: opts.explainRunId ?? opts.runId,
   });
   for (const [i, item] of [...toCreate.values()].entries()) {
     result.counts.created++;
