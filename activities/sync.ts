@@ -205,7 +205,7 @@ async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Pr
         fetching = fetchNext();
         fetching.catch(() => undefined); // awaited on the next turn; not an unhandled rejection if this page fails first
       }
-      const applyOpts = { full: input.full, listedAt: new Date(input.listedAt), rules, settled: plan.settled };
+      const applyOpts = { full: input.full, listedAt: new Date(input.listedAt), rules, settled: plan.settled, explainRunId: input.runId };
       const applied = await rereadStale(deps, bound, await applyRemotePage(deps.db, bound.binding, page.items, { ...applyOpts, fetchedAtSeq }), applyOpts);
       const counts = applied.touched.length ? { ...applied.counts, ...(await holdPageCounts(deps.db, input.runId, progress.cursor, applied.counts)) } : applied.counts;
       const comments = await syncRelated(deps, bound, applied.touched, rules, plan);

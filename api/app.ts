@@ -21,6 +21,7 @@ import { hubRoutes } from './hub';
 import { backlogRoutes } from './backlog';
 import { ruleRoutes } from './rules';
 import { attachmentRoutes } from './attachments';
+import { activityRoutes } from './activity';
 import { apiLimits, bodyLimits, rateLimit, requestTimeout } from './limits';
 import { countWebhookOutcomes, webhookRoutes } from './webhooks';
 
@@ -60,6 +61,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/', storyReadRoutes(deps));
   app.route('/', hubRoutes(deps));
   app.route('/', attachmentRoutes(deps));
+  app.route('/', activityRoutes(deps));
   app.route('/webhooks', webhookRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

@@ -46,21 +46,21 @@ export async function insertStoriesFromRemote(db: Db, binding: OriginBinding, ro
       as x(story_id uuid, actor text, changes jsonb)`);
 }
 
-/** Applies remote values to a story (as of `expectedVersion` when given); false when the story moved on meanwhile. */
+/** Applies remote values to a story (as of `expectedVersion` when given): its new version, or null when the story moved on meanwhile. */
 export async function updateStoryFromRemote(
   db: Db, binding: OriginBinding, storyId: string, changes: ReturnType<typeof diffFields>, expectedVersion?: number,
-): Promise<boolean> {
+): Promise<number | null> {
   const set = Object.fromEntries(changes.map((c) => [c.field, c.added]));
   const [story] = await db
     .update(stories)
     .set({ ...set, version: sql`${stories.version} + 1`, updatedAt: new Date() })
     .where(expectedVersion === undefined ? eq(stories.id, storyId) : and(eq(stories.id, storyId), eq(stories.version, expectedVersion)))
     .returning({ version: stories.version });
-  if (!story) return false;
+  if (!story) return null;
   await insertOutboxEvent(db, {
     projectId: binding.projectId, storyId, action: 'modify', target: 'story', actor: 'remote', origin: binding.id, changes, storyVersion: story.version,
   });
-  return true;
+  return story.version;
 }
 
 /** Linked items a complete full listing (started at `listedAt`) did not return. */

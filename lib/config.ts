@@ -55,6 +55,8 @@ export const envSchema = z.object({
    * replayed (POST /sinks/{id}/replay).
    */
   OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Days an explain-log entry (GET /stories/{id}/activity, GET /bindings/{id}/activity) is kept. */
+  EXPLAIN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** Days a finished plugin job (and its entries) stays readable by GET /jobs/{id}; running jobs are kept. */
   JOB_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Largest JSON (or other non-upload) request body, in bytes. */
