@@ -1,24 +1,54 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { RemoteMetadata, TestResult } from '../connectors/types';
 import { connectionTest, metadataListing } from '../workflows';
 import { ConnectorKey, connectionTestWorkflowId, metadataWorkflowId } from '../workflows/contract';
+import { ApiError } from './errors';
 import { bounded, remoteFailure, type TemporalCaller } from './remote-calls';
 
 /** What these calls need of the API's dependencies. */
 export interface ConnectionCaller extends TemporalCaller { taskQueue: string; logger: Logger }
 type ConnectionRef = { id: string; connector: string };
 
-/** Starts a short workflow and waits for its answer; a failed one becomes the API's classified remote failure. */
-async function shortWorkflow<T>(caller: ConnectionCaller, connection: ConnectionRef, start: () => Promise<{ result(): Promise<T> }>): Promise<T> {
+/** The activity's failure under a failed workflow, if it was one the connector classified. */
+function applicationFailure(err: WorkflowFailedError): ApplicationFailure | undefined {
+  let failure: unknown = err.cause;
+  while (failure && !(failure instanceof ApplicationFailure)) failure = (failure as Error).cause;
+  return failure instanceof ApplicationFailure ? failure : undefined;
+}
+
+/**
+ * Starts a short workflow and waits for its answer; a failed one becomes the API's classified remote
+ * failure, unless `userError` reads it as the request's own fault.
+ */
+async function shortWorkflow<T>(
+  caller: ConnectionCaller, connection: ConnectionRef, start: () => Promise<{ result(): Promise<T> }>,
+  userError?: (failure: ApplicationFailure) => ApiError | undefined,
+): Promise<T> {
   const handle = await bounded(caller, start);
   try {
     return await handle.result();
   } catch (err) {
-    if (err instanceof WorkflowFailedError) throw remoteFailure(err, caller.logger, { connectionId: connection.id });
-    throw err;
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const failure = applicationFailure(err);
+    const own = failure && userError?.(failure);
+    if (own) {
+      caller.logger.info({ connectionId: connection.id, cause: failure.message }, 'remote call refused the request\'s input');
+      throw own;
+    }
+    throw remoteFailure(err, caller.logger, { connectionId: connection.id });
   }
+}
+
+/** A scope the remote does not know (404, or one the connector cannot even read as a scope): the caller's to fix. */
+function unknownScope(scope: string) {
+  return (failure: ApplicationFailure): ApiError | undefined => {
+    if (failure.type !== 'PermanentError') return undefined;
+    const status = (failure.details?.[0] as { status?: unknown } | undefined)?.status;
+    if (status !== null && status !== undefined && status !== 404) return undefined;
+    return new ApiError(422, 'unknown_scope', `The remote has no scope "${scope}" this connection can reach`, [{ path: 'scope', message: 'not found on the remote' }]);
+  };
 }
 
 /**
@@ -56,7 +86,7 @@ export function metadataCache(caller: ConnectionCaller) {
         args: [connection.id, scope],
         typedSearchAttributes: [{ key: ConnectorKey, value: connection.connector }],
         workflowExecutionTimeout: '60 seconds',
-      }));
+      }), unknownScope(scope));
       entries.delete(k);
       entries.set(k, { at: Date.now(), value });
       // Oldest first in a Map: drop from the front past the cap.

@@ -145,7 +145,8 @@ const metadata = createRoute({
   method: 'get', path: '/{id}/metadata', security, request: { params: IdParam, query: MetadataQuery },
   summary: 'The scope\'s statuses (open or closed), priorities, users, labels, issue types and custom fields, for picking mapped values (cached for a minute)',
   responses: {
-    200: json(RemoteMetadata, 'Metadata'), 404: json(ErrorBody, 'Not found'), 501: json(ErrorBody, 'The connector cannot list metadata'),
+    200: json(RemoteMetadata, 'Metadata'), 404: json(ErrorBody, 'Not found'), 422: json(ErrorBody, 'The remote has no such scope (code unknown_scope)'),
+    501: json(ErrorBody, 'The connector cannot list metadata'),
     502: json(ErrorBody, 'The remote refused or failed (a short classified reason; details in the logs)'),
     503: json(ErrorBody, 'Temporal is unavailable (see Retry-After)'), 504: json(ErrorBody, 'The remote did not answer in time'),
   },

@@ -54,7 +54,8 @@ describe('connection metadata', () => {
       expect(body.customFields).toEqual(expect.arrayContaining([{ id: String(field.id), name: 'Meta Severity', type: 'list', multiple: false, values: ['S1', 'S2'] }]));
 
       const unknown = await call(`/connections/${id}/metadata?scope=no-such-project-${randomBytes(3).toString('hex')}`);
-      expect(unknown.status).toBe(502);
+      expect(unknown.status).toBe(422);
+      expect(unknown.body.error).toMatchObject({ code: 'unknown_scope', fields: [{ path: 'scope' }] });
       const missing = await call(`/connections/${id}/metadata`);
       expect(missing.status).toBe(400);
       expect(missing.body.error.fields[0].path).toBe('query.scope');
