@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindings, connections, stories } from '../db/schema';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
-import { testSecretBox } from './support/harness';
+import { eventually, testSecretBox } from './support/harness';
 import { startStack, type Stack } from './support/scenario';
 
 const REPO = 'octo/admin';
@@ -106,8 +106,24 @@ describe('connection and project administration', () => {
     const dropped = await call('PATCH', `/connections/${id}`, { secrets: { webhookSecret: null } });
     expect(dropped.status).toBe(200);
     expect(await storedSecrets(id)).toEqual({ token: newToken });
-    // Secrets are never shown.
+    // Secrets are never shown, and the tests' workflow histories hold them sealed only.
     for (const path of [`/connections/${id}`, '/connections']) expect((await call('GET', path)).text).not.toContain(newToken);
+    const tests = await eventually(async () => {
+      const found = [];
+      for await (const w of stack.client.workflow.list({ query: `WorkflowType = 'connectionTest' AND WorkflowId STARTS_WITH 'connection-test/${id}/'` })) found.push(w.workflowId);
+      return found.length >= 2 ? found : undefined;
+    });
+    for (const workflowId of tests) {
+      const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+      const payloads = (history.events ?? []).flatMap((e) => [
+        ...(e.workflowExecutionStartedEventAttributes?.input?.payloads ?? []),
+        ...(e.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
+      ]).map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8'));
+      // The connection id in the clear, the candidate sealed, the token nowhere.
+      expect(payloads).toContain(JSON.stringify(id));
+      expect(payloads.some((p) => p.startsWith('"v1.'))).toBe(true);
+      expect(payloads.join('\n')).not.toContain(newToken);
+    }
   });
 
   it('tests a config change before saving it: an unreachable base URL is refused, naming config', async () => {
