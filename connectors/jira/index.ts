@@ -6,6 +6,7 @@ import { MARKER_PROPERTY, createJiraApi, describeJiraError, type JiraApi } from 
 import { type JiraConfig, type JiraSecrets, authorization, configSchema, connectionSchema, secretsSchema } from './config';
 import { type MappingContext, toIssueFields, toRemoteAttachment, toRemoteComment, toRemoteItem, userRef, writeText } from './mapping';
 import type { JiraIssue } from './shapes';
+import { jiraMetadata } from './metadata';
 import { moveStatus } from './transitions';
 
 type Ctx = ConnectorContext<JiraConfig, JiraSecrets>;
@@ -71,6 +72,11 @@ function reader({ api, mapping, toItems }: Session, ctx: Ctx): Reader {
         groups.set(name, group);
       }
       return [...groups.values()].sort((a, b) => a.group.localeCompare(b.group));
+    },
+
+    async metadata(scope) {
+      projectClause(scope);
+      return jiraMetadata(api, ctx.http, await mapping(), scope);
     },
 
     /**
