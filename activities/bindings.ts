@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { bindings, connections } from '../db/schema';
-import { transitionBinding, type Binding } from '../db/bindings';
+import { AUTH_PAUSE_REASON, transitionBinding, type Binding } from '../db/bindings';
 import type { ConnectorClient } from '../connectors/types';
 import { isAuthError, isPermanentError } from '../connectors/errors';
 import type { ActivityDeps } from './deps';
@@ -30,7 +30,7 @@ export async function openBinding(deps: ActivityDeps, bindingId: string): Promis
 
 /** Rejected credentials pause the binding and its schedule instead of retrying forever. */
 export async function pauseForAuth(deps: ActivityDeps, bindingId: string, message: string): Promise<void> {
-  await transitionBinding(deps.db, bindingId, 'paused', `bad credentials (${message})`);
+  await transitionBinding(deps.db, bindingId, 'paused', `${AUTH_PAUSE_REASON} (${message})`);
   try {
     await deps.temporal?.schedule.getHandle(pullScheduleId(bindingId)).pause(`bad credentials: ${message}`);
   } catch (err) {

@@ -1,19 +1,20 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { initialSync } from '../workflows';
-import { backlogWorkflowId, initialSyncWorkflowId, wakeSignal } from '../workflows/contract';
+import { initialSyncWorkflowId } from '../workflows/contract';
 import { BindingTransitionError, getBindingWithConnector, insertBinding, lastRun, listBindings, transitionBinding, type Binding } from '../db/bindings';
 import { getConnection } from '../db/connections';
 import { getProject } from '../db/projects';
 import { runningRun } from '../db/runs';
 import { countLinks } from '../db/stories';
-import { createPullSchedule, deletePullSchedule, nextPullTime, pausePullSchedule, resumePullSchedule, triggerPull } from '../sync/schedules';
+import { createPullSchedule, deletePullSchedule, nextPullTime, pausePullSchedule, triggerPull } from '../sync/schedules';
 import { BindingIdKey, ConnectorKey, ProjectIdKey } from '../workflows/contract';
 import type { ApiDeps } from './deps';
 import { ApiError, ErrorBody, conflict, notFound } from './errors';
 import { newRouter, security } from './router';
 import { IdParam, StartedRun, json } from './schemas';
 import { bounded, listRemoteScopes } from './remote-calls';
+import { resumeBinding } from './binding-resume';
 
 const CreateBinding = z
   .strictObject({
@@ -153,13 +154,12 @@ export function bindingRoutes(deps: ApiDeps) {
     })
     .openapi(onBinding('post', '/{id}/resume', 'Resume syncing and the pull schedule', BindingView), async (c) => {
       const { binding, connector } = await load(c.req.valid('param').id);
-      await bounded(deps, () => resumePullSchedule(deps.temporal, binding.id));
-      const b = await transition(binding.id, 'active');
-      // Events queued while paused are delivered now, in order.
-      await bounded(deps, () => deps.temporal.workflow.getHandle(backlogWorkflowId(b.id)).signal(wakeSignal)).catch((err: unknown) => {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      });
-      return c.json(view(b, connector), 200);
+      try {
+        return c.json(view(await resumeBinding(deps, binding.id), connector), 200);
+      } catch (err) {
+        if (err instanceof BindingTransitionError) throw conflict(err.message);
+        throw err;
+      }
     })
     .openapi(onBinding('delete', '/{id}', 'Delete the binding and its schedule (hub stories stay)', BindingView), async (c) => {
       const { binding, connector } = await load(c.req.valid('param').id);

@@ -10,6 +10,8 @@ import type { ApiDeps } from './deps';
 import { ApiError, ErrorBody, invalid, notFound } from './errors';
 import { metadataCache, testCandidate } from './connection-calls';
 import { bounded, listRemoteScopes } from './remote-calls';
+import { resumeBinding } from './binding-resume';
+import { bindingsPausedForAuth } from '../db/bindings';
 import { newRouter, security } from './router';
 import { IdParam, StartedRun, json } from './schemas';
 
@@ -127,11 +129,14 @@ const webhookSecret = createRoute({
   summary: 'Generate (or replace) the connection\'s webhook secret; it is returned this once',
   responses: { 201: json(WebhookSecret, 'The new secret'), 404: json(ErrorBody, 'Not found') },
 });
+const ChangedConnection = Connection.extend({
+  resumedBindings: z.array(z.uuid()).openapi({ description: 'Bindings that were paused because the remote rejected the old credentials, resumed now that the new ones passed the test' }),
+}).openapi('ChangedConnection');
 const update = createRoute({
   method: 'patch', path: '/{id}', security, request: { params: IdParam, body: { content: { 'application/json': { schema: UpdateConnection } }, required: true } },
   summary: 'Rename, change config or rotate secrets; a change to the config or the credentials is tested against the remote (in a workflow) before it is saved',
   responses: {
-    200: json(Connection, 'Changed'), 400: json(ErrorBody, 'Invalid input, or the remote refused the new config or credentials (code connection_test_failed; nothing was saved)'),
+    200: json(ChangedConnection, 'Changed'), 400: json(ErrorBody, 'Invalid input, or the remote refused the new config or credentials (code connection_test_failed; nothing was saved)'),
     404: json(ErrorBody, 'Not found'), 409: json(ErrorBody, 'The connection changed while the new credentials were tested; retry'),
     502: json(ErrorBody, 'The test could not reach a verdict: the remote failed'), 503: json(ErrorBody, 'Temporal is unavailable (see Retry-After)'),
     504: json(ErrorBody, 'The remote did not answer in time'),
@@ -254,7 +259,11 @@ export function connectionRoutes(deps: ApiDeps) {
       }
       cache.forget(id);
       deps.logger.info({ connection: id, changed: Object.keys(values).map((k) => (k === 'secretsSealed' ? 'secrets' : k)) }, 'connection changed');
-      return c.json(view(saved), 200);
+      // Credentials that just passed the test end the pauses the old ones caused; an operator's pause stays.
+      const resumedBindings = secretsChanged || values.config !== undefined ? await bindingsPausedForAuth(deps.db, id) : [];
+      for (const bindingId of resumedBindings) await resumeBinding(deps, bindingId);
+      if (resumedBindings.length) deps.logger.info({ connection: id, bindings: resumedBindings }, 'bindings paused for bad credentials resumed');
+      return c.json({ ...view(saved), resumedBindings }, 200);
     })
     .openapi(remove, async (c) => {
       const { id } = c.req.valid('param');

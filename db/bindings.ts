@@ -1,4 +1,4 @@
-import { and, desc, eq, ne } from 'drizzle-orm';
+import { and, desc, eq, like, ne } from 'drizzle-orm';
 import type { Db } from './client';
 import { fireHook } from './hooks';
 import { bindings, connections, runs } from './schema';
@@ -81,6 +81,16 @@ export async function transitionBinding(db: Db, id: string, to: BindingState, re
 export async function lastRun(db: Db, bindingId: string) {
   const [row] = await db.select().from(runs).where(eq(runs.bindingId, bindingId)).orderBy(desc(runs.startedAt)).limit(1);
   return row;
+}
+
+/** The paused reason of a binding whose remote rejected its credentials (see pauseForAuth). */
+export const AUTH_PAUSE_REASON = 'bad credentials';
+
+/** A connection's bindings paused because the remote rejected its credentials: what a rotation resumes. */
+export async function bindingsPausedForAuth(db: Db, connectionId: string): Promise<string[]> {
+  const rows = await db.select({ id: bindings.id }).from(bindings)
+    .where(and(eq(bindings.connectionId, connectionId), eq(bindings.state, 'paused'), like(bindings.pausedReason, `${AUTH_PAUSE_REASON}%`)));
+  return rows.map((r) => r.id);
 }
 
 /** A connection's active bindings: where a webhook for that connection may point. */

@@ -126,6 +126,32 @@ describe('connection and project administration', () => {
     }
   });
 
+  it('a rotation that passes its test resumes the bindings the old key had paused, and only those', async () => {
+    const id: string = bound.connection.id;
+    const bindingState = async () => (await stack.get(`/bindings/${bound.binding.id}`)) as { state: string; pausedReason: string | null };
+    // The remote stops taking the stored key: the next pull pauses the binding for bad credentials.
+    const freshToken = `ghp_fresh_${Date.now().toString(36)}`;
+    gh.setToken(freshToken);
+    await stack.post(`/bindings/${bound.binding.id}/pull`);
+    const paused = await eventually(async () => { const b = await bindingState(); return b.state === 'paused' ? b : undefined; }, 60_000, 200);
+    expect(paused.pausedReason).toMatch(/^bad credentials/);
+
+    const rotated = await call('PATCH', `/connections/${id}`, { secrets: { token: freshToken } });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body?.resumedBindings).toEqual([bound.binding.id]);
+    expect(await bindingState()).toMatchObject({ state: 'active', pausedReason: null });
+    const target = gh.listIssues(REPO).find((i) => !i.pull_request)!;
+    gh.editIssue(REPO, target.number, { title: 'Edited once the key was fixed' });
+    expect(await stack.pullNow(bound.binding.id)).toMatchObject({ status: 'completed', counts: { updated: 1 } });
+
+    // An operator's pause is theirs to end: a rotation leaves it.
+    await stack.post(`/bindings/${bound.binding.id}/pause`);
+    const again = await call('PATCH', `/connections/${id}`, { secrets: { token: freshToken } });
+    expect(again.body?.resumedBindings).toEqual([]);
+    expect((await bindingState()).state).toBe('paused');
+    await stack.post(`/bindings/${bound.binding.id}/resume`);
+  });
+
   it('tests a config change before saving it: an unreachable base URL is refused, naming config', async () => {
     const id: string = bound.connection.id;
     const before = await storedRow(id);
