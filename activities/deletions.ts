@@ -77,7 +77,7 @@ async function confirmDeletions(deps: ActivityDeps, bound: BoundClient, candidat
   for (const c of candidates) {
     const item = await remoteCall(deps, bindingId, () => bound.client.getItem(bound.binding.scope, c.remoteId!));
     if (item === null) {
-      await softDeleteFromRemote(deps.db, bound.binding, c.storyId);
+      await softDeleteFromRemote(deps.db, bound.binding, c.storyId, c.remoteId);
       deleted++;
     }
   }

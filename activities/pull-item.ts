@@ -25,7 +25,7 @@ export interface PullRemoteItemResult {
 async function deletedRemotely(deps: ActivityDeps, bound: BoundClient, remoteId: string): Promise<{ deleted?: boolean }> {
   const [link] = await linksByRemoteIds(deps.db, bound.binding.id, [remoteId]);
   if (!link) return {};
-  await softDeleteFromRemote(deps.db, bound.binding, link.storyId);
+  await softDeleteFromRemote(deps.db, bound.binding, link.storyId, remoteId);
   return { deleted: true };
 }
 

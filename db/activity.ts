@@ -5,7 +5,7 @@ import { activity } from './schema';
 
 export type ActivityEntry = typeof activity.$inferSelect;
 export type NewActivity = typeof activity.$inferInsert;
-export const ACTIVITY_KINDS = ['field', 'conflict', 'comment', 'file'] as const;
+export const ACTIVITY_KINDS = ['field', 'conflict', 'comment', 'file', 'delete'] as const;
 
 /** Where a write happened: the story, the binding, the sync and the remote item. */
 export interface ActivityContext {

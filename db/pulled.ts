@@ -3,6 +3,7 @@ import type { ItemFields, RemoteItem } from '../connectors/types';
 import { withTx, type Db } from './client';
 import { diffFields, type Snapshot } from './fields';
 import { insertOutboxEvent } from './outbox';
+import { recordActivity } from './activity';
 import { bindings, externalLinks, stories } from './schema';
 
 /** The binding a remote change came from: the origin of its outbox events, so they are never pushed back to it. */
@@ -97,7 +98,7 @@ export async function markSwept(db: Db, bindingId: string, at: Date): Promise<vo
 }
 
 /** Soft-deletes a story whose remote item is gone, recording where the deletion came from. */
-export async function softDeleteFromRemote(db: Db, binding: OriginBinding, storyId: string): Promise<void> {
+export async function softDeleteFromRemote(db: Db, binding: OriginBinding, storyId: string, remoteId: string | null = null): Promise<void> {
   await withTx(db, async (tx) => {
     const [story] = await tx
       .update(stories)
@@ -108,6 +109,10 @@ export async function softDeleteFromRemote(db: Db, binding: OriginBinding, story
     await insertOutboxEvent(tx, {
       projectId: binding.projectId, storyId, action: 'delete', target: 'story', actor: 'remote', origin: binding.id, changes: [], storyVersion: story.version,
     });
+    await recordActivity(tx, [{
+      storyId, bindingId: binding.id, direction: 'pull', kind: 'delete', target: 'hub', remoteId, storyVersion: story.version,
+      outcome: 'the remote no longer has the item (confirmed by a read by key): the story is deleted',
+    }]);
   });
 }
 

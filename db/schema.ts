@@ -404,7 +404,7 @@ export const activity = pgTable('activity', {
   at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 }, (t) => [
   check('activity_direction_ck', sql`${t.direction} in ('pull', 'push', 'create')`),
-  check('activity_kind_ck', sql`${t.kind} in ('field', 'conflict', 'comment', 'file')`),
+  check('activity_kind_ck', sql`${t.kind} in ('field', 'conflict', 'comment', 'file', 'delete')`),
   check('activity_target_ck', sql`${t.target} in ('hub', 'remote', 'none')`),
   index('activity_story_idx').on(t.storyId, t.id),
   index('activity_binding_idx').on(t.bindingId, t.id),

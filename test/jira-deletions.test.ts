@@ -72,6 +72,9 @@ describe.each(['cloud', 'datacenter'] as const)('Jira %s deletion sweep (Jira do
     expect((await storyOf(issueIds[0]!))!.deletedAt).toBeInstanceOf(Date);
     expect((await storyOf(issueIds[5]!))!.deletedAt).toBeInstanceOf(Date);
     expect((await storyOf(issueIds[1]!))!.deletedAt).toBeNull();
+    // The story's explain log says why it went.
+    const explained = await stack.get(`/stories/${(await storyOf(issueIds[0]!))!.id}/activity?kind=delete`);
+    expect(explained.items).toEqual([expect.objectContaining({ kind: 'delete', direction: 'pull', target: 'hub', remoteId: issueIds[0], outcome: expect.stringContaining('no longer has the item') })]);
   });
 
   it('an issue the lagging search does not show yet is read by key and kept', async () => {

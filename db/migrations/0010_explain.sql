@@ -20,7 +20,7 @@ CREATE TABLE "activity" (
 	"story_version" integer,
 	"at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "activity_direction_ck" CHECK ("activity"."direction" in ('pull', 'push', 'create')),
-	CONSTRAINT "activity_kind_ck" CHECK ("activity"."kind" in ('field', 'conflict', 'comment', 'file')),
+	CONSTRAINT "activity_kind_ck" CHECK ("activity"."kind" in ('field', 'conflict', 'comment', 'file', 'delete')),
 	CONSTRAINT "activity_target_ck" CHECK ("activity"."target" in ('hub', 'remote', 'none'))
 );
 --> statement-breakpoint
