@@ -3,7 +3,8 @@ import { ACTIVITY_KINDS, listActivity, type ActivityEntry, type ActivityFilter }
 import { getBinding } from '../db/bindings';
 import { getStory } from '../db/stories';
 import type { ApiDeps } from './deps';
-import { ApiError, ErrorBody, notFound } from './errors';
+import { ErrorBody, notFound } from './errors';
+import { decodeCursor, encodeCursor } from './cursor';
 import { newRouter, security } from './router';
 import { IdParam, json } from './schemas';
 
@@ -44,19 +45,7 @@ const view = (e: ActivityEntry): z.infer<typeof ActivityView> => ({
   remoteId: e.remoteId, remoteKey: e.remoteKey, runId: e.runId, storyVersion: e.storyVersion,
 });
 
-const encodeCursor = (e: ActivityEntry) => Buffer.from(JSON.stringify([e.id])).toString('base64url');
-function decodeCursor(cursor: string): number {
-  const invalid = () => new ApiError(400, 'invalid_request', 'Invalid cursor', [{ path: 'query.cursor', message: 'not a cursor from a previous page' }]);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  const parsed = z.tuple([z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)]).safeParse(raw);
-  if (!parsed.success) throw invalid();
-  return parsed.data[0];
-}
+const ActivityCursor = z.tuple([z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)]);
 
 const ListQuery = z.object({
   kind: z.enum(ACTIVITY_KINDS).optional(),
@@ -71,9 +60,9 @@ const Page = z.object({ items: z.array(ActivityView), nextCursor: z.string().nul
 export function activityRoutes(deps: Pick<ApiDeps, 'db'>) {
   const page = async (scope: Pick<ActivityFilter, 'storyId' | 'bindingId'>, query: z.infer<typeof ListQuery>) => {
     const { kind, field, limit, cursor } = query;
-    const rows = await listActivity(deps.db, { ...scope, limit: limit + 1, ...(kind ? { kind } : {}), ...(field ? { field } : {}), ...(cursor ? { before: decodeCursor(cursor) } : {}) });
+    const rows = await listActivity(deps.db, { ...scope, limit: limit + 1, ...(kind ? { kind } : {}), ...(field ? { field } : {}), ...(cursor ? { before: decodeCursor(cursor, ActivityCursor)[0] } : {}) });
     const items = rows.slice(0, limit);
-    return { items: items.map(view), nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null };
+    return { items: items.map(view), nextCursor: rows.length > limit ? encodeCursor([items[items.length - 1]!.id]) : null };
   };
   const responses = (what: string) => ({ 200: json(Page, 'A page of explain-log entries, newest first'), 400: json(ErrorBody, 'Bad query'), 404: json(ErrorBody, `No such ${what}`) });
   return newRouter()

@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { HOOK_RUN_STATUSES, listHookRuns, type HookRun, type HookRunCursor } from '../db/hooks';
 import { hookPoints } from '../plugins/types';
 import type { ApiDeps } from './deps';
-import { ApiError, ErrorBody } from './errors';
+import { ErrorBody } from './errors';
+import { decodeCursor, encodeCursor } from './cursor';
 import { newRouter, security } from './router';
 
 const HookRunView = z
@@ -24,18 +25,10 @@ const view = (r: HookRun): z.infer<typeof HookRunView> => ({
   attempts: r.attempts, error: r.error, firedAt: r.firedAt.toISOString(), updatedAt: r.updatedAt.toISOString(),
 });
 
-const encodeCursor = (r: HookRun) => Buffer.from(JSON.stringify([r.updatedAt.toISOString(), r.firingId, r.plugin, r.hook])).toString('base64url');
-function decodeCursor(cursor: string): HookRunCursor {
-  const invalid = () => new ApiError(400, 'invalid_request', 'Invalid cursor', [{ path: 'query.cursor', message: 'not a cursor from a previous page' }]);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  const parsed = z.tuple([z.iso.datetime(), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), z.string().max(214), z.string().max(100)]).safeParse(raw);
-  if (!parsed.success) throw invalid();
-  const [at, firingId, plugin, hook] = parsed.data;
+const HookRunCursorKey = z.tuple([z.iso.datetime(), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), z.string().max(214), z.string().max(100)]);
+const hookRunCursor = (r: HookRun) => encodeCursor([r.updatedAt.toISOString(), r.firingId, r.plugin, r.hook]);
+function readHookRunCursor(cursor: string): HookRunCursor {
+  const [at, firingId, plugin, hook] = decodeCursor(cursor, HookRunCursorKey);
   return { updatedAt: new Date(at), firingId, plugin, hook };
 }
 
@@ -64,10 +57,10 @@ export function hookRoutes(deps: Pick<ApiDeps, 'db'>) {
     async (c) => {
       const { status, plugin, hook, limit, cursor } = c.req.valid('query');
       const rows = await listHookRuns(deps.db, {
-        limit: limit + 1, ...(status ? { status } : {}), ...(plugin ? { plugin } : {}), ...(hook ? { hook } : {}), ...(cursor ? { before: decodeCursor(cursor) } : {}),
+        limit: limit + 1, ...(status ? { status } : {}), ...(plugin ? { plugin } : {}), ...(hook ? { hook } : {}), ...(cursor ? { before: readHookRunCursor(cursor) } : {}),
       });
       const page = rows.slice(0, limit);
-      return c.json({ items: page.map(view), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null }, 200);
+      return c.json({ items: page.map(view), nextCursor: rows.length > limit ? hookRunCursor(page[page.length - 1]!) : null }, 200);
     },
   );
 }
