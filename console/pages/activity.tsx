@@ -11,14 +11,14 @@ const show = (v: unknown) => (v === undefined ? '—' : v === null ? 'unset' : t
  * The explain log (GET /stories/{id}/activity or /bindings/{id}/activity): for every write, the rule
  * and policy that decided it and the three values, base (last synced), hub and remote.
  */
-export async function ActivityTimeline(props: { call: ApiCall; path: string; before?: string | undefined; pageUrl: string }) {
-  const query = new URLSearchParams({ limit: '50', ...(props.before ? { before: props.before } : {}) });
+export async function ActivityTimeline(props: { call: ApiCall; path: string; cursor?: string | undefined; pageUrl: string }) {
+  const query = new URLSearchParams({ limit: '50', ...(props.cursor ? { cursor: props.cursor } : {}) });
   const answer = await props.call('GET', `${props.path}?${query}`);
   if (isMissingRoute(answer)) return <p class="readonly">This server keeps no explain log (no {props.path} route).</p>;
   if (!answer.ok) return <p class="error" role="alert">The explain log could not be read (the API answered {answer.status}).</p>;
   const items = (answer.body.items ?? []) as Json[];
   if (!items.length) return <p>Nothing recorded yet.</p>;
-  const next = answer.body.nextBefore ?? answer.body.next ?? (items.length === 50 ? items.at(-1)?.id : undefined);
+  const next = answer.body.nextCursor as string | null | undefined;
   return (
     <>
       <table class="timeline">
@@ -42,7 +42,7 @@ export async function ActivityTimeline(props: { call: ApiCall; path: string; bef
           ))}
         </tbody>
       </table>
-      {next !== undefined && next !== null && <p><a href={`${props.pageUrl}${props.pageUrl.includes('?') ? '&' : '?'}before=${encodeURIComponent(String(next))}#explain`}>Older entries</a></p>}
+      {next && <p><a href={`${props.pageUrl}${props.pageUrl.includes('?') ? '&' : '?'}cursor=${encodeURIComponent(next)}#explain`}>Older entries</a></p>}
     </>
   );
 }

@@ -138,7 +138,7 @@ export function bindingRoutes(opts: ConsoleOptions) {
           </section>
           <section aria-labelledby="explain-h" id="explain">
             <h2 id="explain-h">Why fields changed</h2>
-            <ActivityTimeline call={call} path={`/bindings/${id}/activity`} before={c.req.query('before')} pageUrl={ui(`/bindings/${id}`)} />
+            <ActivityTimeline call={call} path={`/bindings/${id}/activity`} cursor={c.req.query('cursor')} pageUrl={ui(`/bindings/${id}`)} />
           </section>
           {canWrite(c) && (
             <section aria-labelledby="delete-h">

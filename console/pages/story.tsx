@@ -51,7 +51,7 @@ export function storyRoutes() {
         <ul>{((files.body.items ?? []) as Json[]).map((f) => <li>{f.name} ({f.size} bytes, {f.contentType})</li>)}</ul>
         {!(files.body.items ?? []).length && <p>No files.</p>}
         <h2 id="explain">Why fields changed</h2>
-        <ActivityTimeline call={call} path={`/stories/${id}/activity`} before={c.req.query('before')} pageUrl={ui(`/stories/${id}`)} />
+        <ActivityTimeline call={call} path={`/stories/${id}/activity`} cursor={c.req.query('cursor')} pageUrl={ui(`/stories/${id}`)} />
       </Page>,
     );
   });
