@@ -26,7 +26,10 @@ label { display:block; font-weight:600; margin:.6rem 0 .2rem; }
 .hint { color:var(--muted); font-size:.85rem; font-weight:normal; margin:.1rem 0; }
 input, select, textarea { font:inherit; padding:.35rem .45rem; border:1px solid #767676; border-radius:4px; max-width:100%; }
 input[type=text], input[type=url], input[type=password], input[type=number], textarea, select.wide { width:28rem; }
-td input, td select { width:100%; min-width:7rem; }
+td input[type=text], td input[type=number], td select { width:100%; min-width:6rem; }
+td select[name$=".policy"] { min-width:10rem; }
+table table { margin:0; }
+table table th, table table td { padding:.15rem .25rem; }
 button, .button { font:inherit; padding:.4rem .9rem; border-radius:4px; border:1px solid var(--accent); background:var(--accent); color:#fff; cursor:pointer; text-decoration:none; display:inline-block; }
 button.secondary, .button.secondary { background:#fff; color:var(--accent); }
 button.danger { background:var(--bad); border-color:var(--bad); }

@@ -1,4 +1,4 @@
-import type { ApiCall } from '../client';
+import { type ApiCall, describeError, isMissingRoute } from '../client';
 import type { ConsoleContext } from '../context';
 import { WriteForm } from '../layout';
 
@@ -16,7 +16,8 @@ export type RemoteChoices = Partial<Record<'status' | 'priority' | 'assignee' | 
 export async function remoteChoices(call: ApiCall, connectionId: string, scope: string): Promise<{ choices: RemoteChoices; unavailable?: string }> {
   const answer = await call('GET', `/connections/${connectionId}/metadata?scope=${encodeURIComponent(scope)}`);
   if (!answer.ok) {
-    const why = answer.status === 404 || answer.status === 405 ? 'this server cannot list the remote\'s values' : `the API answered ${answer.status}`;
+    const why = isMissingRoute(answer) ? 'this server cannot list the remote\'s values'
+      : answer.status === 501 ? 'this connector cannot list the remote\'s values' : `the remote's values could not be listed (${describeError(answer)})`;
     return { choices: {}, unavailable: why };
   }
   const m = answer.body;
