@@ -29,6 +29,7 @@ input[type=text], input[type=url], input[type=password], input[type=number], tex
 td input[type=text], td input[type=number], td select { width:100%; min-width:6rem; }
 td select[name$=".policy"] { min-width:10rem; }
 table table { margin:0; }
+.timeline td:first-child { white-space:nowrap; }
 table table th, table table td { padding:.15rem .25rem; }
 button, .button { font:inherit; padding:.4rem .9rem; border-radius:4px; border:1px solid var(--accent); background:var(--accent); color:#fff; cursor:pointer; text-decoration:none; display:inline-block; }
 button.secondary, .button.secondary { background:#fff; color:var(--accent); }

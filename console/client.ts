@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 
 /** Whatever answers API requests in-process: the API's Hono app. */
 export interface ApiFetcher {
-  request(input: string, init?: RequestInit): Response | Promise<Response>;
+  request(input: string, init?: RequestInit, env?: unknown): Response | Promise<Response>;
 }
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -28,7 +28,8 @@ export function apiClient(api: ApiFetcher, c: Context, csrfToken?: string) {
     if (browserOrigin) forwarded.origin = browserOrigin;
     if (csrfToken && method !== 'GET') forwarded['x-csrf-token'] = csrfToken;
     if (body !== undefined) forwarded['content-type'] = 'application/json';
-    const res = await api.request(new URL(path, origin).toString(), { method, headers: forwarded, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    // The server's env (the incoming socket) goes along, so the API's rate limit counts the browser's address.
+    const res = await api.request(new URL(path, origin).toString(), { method, headers: forwarded, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, c.env);
     const text = await res.text();
     let parsed: unknown = text;
     try {

@@ -22,7 +22,7 @@ export function storyRoutes() {
           <section class="card" aria-labelledby="fields-h">
             <h2 id="fields-h">Fields</h2>
             <dl class="facts">
-              <dt>Status</dt><dd>{s.status}{s.closed ? ' (closed)' : ' (open)'}</dd>
+              <dt>Status</dt><dd>{s.status}{s.status !== 'open' && s.status !== 'closed' ? ` (${s.closed ? 'closed' : 'open'})` : ''}</dd>
               <dt>Priority</dt><dd>{s.priority ?? '—'}</dd>
               <dt>Assignee</dt><dd>{s.assignee ?? '—'}</dd>
               <dt>Labels</dt><dd>{(s.labels ?? []).join(', ') || '—'}</dd>
