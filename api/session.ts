@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Context } from 'hono';
@@ -28,7 +28,8 @@ export function sessionCodec(deps: Pick<ApiDeps, 'secretBox'>) {
   const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
   return {
     issue(claims: SessionClaims): string {
-      const payload = Buffer.from(JSON.stringify({ t: claims.tokenId, r: claims.role, e: claims.expiresAt })).toString('base64url');
+      // A nonce, so two sessions of one token (and their CSRF tokens) differ even within the same second.
+      const payload = Buffer.from(JSON.stringify({ t: claims.tokenId, r: claims.role, e: claims.expiresAt, n: randomBytes(12).toString('base64url') })).toString('base64url');
       return `${payload}.${mac(`session.${payload}`)}`;
     },
     /** The claims of an authentic, unexpired cookie, or null. */
