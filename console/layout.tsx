@@ -54,7 +54,7 @@ export function Page(props: { c: ConsoleContext | null; title: string; current?:
 }
 
 /** A form posting to the console with the session's CSRF token; its submit is disabled for read-only sessions. */
-export function WriteForm(props: { c: ConsoleContext; action: string; label: string; danger?: boolean; secondary?: boolean; inline?: boolean; children?: Child; confirm?: string }) {
+export function WriteForm(props: { c: ConsoleContext; action: string; label: string; danger?: boolean; secondary?: boolean; inline?: boolean; children?: Child }) {
   const session = props.c.get('session');
   const readOnly = session.role !== 'admin';
   return (
@@ -62,7 +62,7 @@ export function WriteForm(props: { c: ConsoleContext; action: string; label: str
       <input type="hidden" name="_csrf" value={session.csrfToken} />
       {props.children}
       <button type="submit" class={props.danger ? 'danger' : props.secondary ? 'secondary' : undefined} disabled={readOnly}
-        title={readOnly ? 'Read-only session' : undefined} data-confirm={props.confirm}>{props.label}</button>
+        title={readOnly ? 'Read-only session' : undefined}>{props.label}</button>
     </form>
   );
 }
