@@ -114,6 +114,14 @@ describe('console in a browser (real Redmine)', { timeout: 600_000 }, () => {
     await page.getByText('Connection "Customer Redmine" created.').waitFor();
     await page.getByRole('button', { name: 'Test the connection' }).click();
     await page.locator('#run-status[data-status="completed"]').waitFor({ timeout: 120_000 });
+    // Rotating credentials: a wrong key is tested and refused, the right one saved.
+    await page.getByLabel('apiKey (required)').fill('not-the-key');
+    await page.getByRole('button', { name: 'Save new credentials' }).click();
+    await page.getByText('Credentials not changed').waitFor({ timeout: 120_000 });
+    await page.getByLabel('apiKey (required)').fill(redmine.apiKey);
+    await page.getByRole('button', { name: 'Save new credentials' }).click();
+    await page.getByText('New credentials tested and saved.').waitFor({ timeout: 120_000 });
+    const connectionUrl = page.url().split('?')[0]!;
 
     // The wizard: 1 project and connection, 2 a scope from the live list.
     await page.getByRole('link', { name: 'Bind a project through it…' }).click();
@@ -182,5 +190,11 @@ describe('console in a browser (real Redmine)', { timeout: 600_000 }, () => {
     expect(text).toContain('Login broken (hub edit)'); // hub
     expect(text).toContain('Login broken (remote edit)'); // remote
     await shot('story-explain');
+
+    // A connection in use is not deleted, and the console says why.
+    await page.goto(connectionUrl);
+    await page.getByRole('button', { name: 'Delete connection' }).click();
+    await page.getByText('Not deleted, the connection is in use').waitFor();
+    expect((await api('GET', '/connections')).items).toHaveLength(1);
   });
 });
