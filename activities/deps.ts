@@ -25,6 +25,8 @@ export interface ActivityDeps {
   publicUrl?: string;
   /** How long such a link stays valid (FILE_LINK_TTL_SECONDS); a week when unset. */
   fileLinkTtlSeconds?: number;
+  /** Minutes between id-only deletion sweeps after pulls (DELETION_SWEEP_MINUTES); an hour when unset. */
+  deletionSweepMinutes?: number;
   /** Test hooks, e.g. to kill the process between a remote create and the link write. */
   hooks?: PushHooks;
 }

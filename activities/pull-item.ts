@@ -2,7 +2,8 @@ import { linksByRemoteIds, takeWriteSeq } from '../db/links';
 import { effectiveRules } from '../rules';
 import { applyRemotePage, type PageCounts } from '../sync/pull';
 import type { ActivityDeps } from './deps';
-import { openBinding, remoteCall } from './bindings';
+import { openBinding, remoteCall, type BoundClient } from './bindings';
+import { softDeleteFromRemote } from '../db/pulled';
 import { fetchPlan, syncRelated } from './sync';
 
 /** How often one activity reads the item again when a push wrote it while it was being fetched. */
@@ -11,8 +12,21 @@ const MAX_READS = 3;
 export interface PullRemoteItemResult {
   /** Why nothing was applied: the binding is not active, or the remote has no such item in the scope. */
   skipped?: string;
+  /** The remote no longer has the linked item (a deleted-issue webhook): its story was soft-deleted. */
+  deleted?: boolean;
   counts?: PageCounts;
   comments?: number;
+}
+
+/**
+ * A linked item the remote answered it does not have, on a read by key (what reconcile confirms with
+ * too): its story is soft-deleted now rather than at the next sweep or initial sync.
+ */
+async function deletedRemotely(deps: ActivityDeps, bound: BoundClient, remoteId: string): Promise<{ deleted?: boolean }> {
+  const [link] = await linksByRemoteIds(deps.db, bound.binding.id, [remoteId]);
+  if (!link) return {};
+  await softDeleteFromRemote(deps.db, bound.binding, link.storyId);
+  return { deleted: true };
 }
 
 export function createPullItemActivities(deps: ActivityDeps) {
@@ -32,7 +46,7 @@ export function createPullItemActivities(deps: ActivityDeps) {
         // Stamped before the read, as a pull's page is: a push that writes the item meanwhile wins (see ApplyOptions.fetchedAtSeq).
         const fetchedAtSeq = await takeWriteSeq(deps.db);
         const item = await remoteCall(deps, binding.id, () => bound.client.getItem(binding.scope, input.remoteId));
-        if (!item) return { skipped: 'no such item in the scope' };
+        if (!item) return { ...(await deletedRemotely(deps, bound, input.remoteId)), skipped: 'no such item in the scope' };
         const applied = await applyRemotePage(deps.db, binding, [item], { full: false, listedAt: new Date(), rules, settled: plan.settled, fetchedAtSeq });
         for (const e of applied.errors) deps.logger.warn({ bindingId: binding.id, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');
         const [link] = await linksByRemoteIds(deps.db, binding.id, [input.remoteId]);

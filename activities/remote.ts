@@ -28,3 +28,14 @@ export function connectRow(deps: ActivityDeps, row: ConnectionRow): { connector:
   });
   return { connector, client };
 }
+
+/**
+ * A connected client for a connection's candidate config and secrets (sealed by the API as
+ * `{config, secrets}`), for testing a change before it is saved.
+ */
+export async function openCandidate(deps: ActivityDeps, connectionId: string, sealed: string): Promise<{ connector: ConnectorDefinition; client: ConnectorClient }> {
+  const [row] = await deps.db.select().from(connections).where(eq(connections.id, connectionId));
+  if (!row) throw notFound(`connection ${connectionId}`);
+  const candidate = deps.secretBox.open<{ config: Record<string, unknown>; secrets: unknown }>(sealed);
+  return connectRow(deps, { ...row, config: candidate.config, secretsSealed: deps.secretBox.seal(candidate.secrets) });
+}

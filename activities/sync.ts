@@ -1,10 +1,10 @@
-import { and, eq, isNotNull } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { capability } from '../connectors/define';
 import type { Json, PullPage, RemoteItem } from '../connectors/types';
 import { beginRun, commitPage, finishRun, holdPageCounts, loadCheckpoint, runningRun, type RunKind } from '../db/runs';
-import { bindings, externalLinks } from '../db/schema';
+import { bindings } from '../db/schema';
 import { takeWriteSeq } from '../db/links';
-import { markCommentsSynced, softDeleteFromRemote, unlistedLinks } from '../db/pulled';
+import { markCommentsSynced } from '../db/pulled';
 import { applyRemotePage, type ApplyOptions, type PageCounts, type PageResult, type TouchedItem } from '../sync/pull';
 import { applyRemoteComments } from '../sync/pull-comments';
 import { applyRemoteAttachment } from '../sync/pull-files';
@@ -13,6 +13,7 @@ import { linkedRemoteAttachmentIds } from '../db/attachments';
 import { recordWarnings } from '../db/rules';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
+import { reconcile, type ReconcileInput, type ReconcileResult } from './deletions';
 import { openBinding, remoteCall, type BoundClient } from './bindings';
 
 export interface SyncPagesInput {
@@ -88,12 +89,8 @@ export function createSyncActivities(deps: ActivityDeps) {
       });
     },
 
-    /**
-     * After a complete full listing: linked items it did not return are checked one by one and
-     * soft-deleted only when the remote confirms they are gone. A listing that misses most items
-     * is more likely broken than a mass deletion, so then nothing is deleted.
-     */
-    async reconcileDeletions(input: { bindingId: string; listedAt: string }): Promise<{ checked: number; deleted: number; skipped?: string }> {
+    /** After a complete listing: remote deletions soft-delete their stories (see reconcile). */
+    async reconcileDeletions(input: ReconcileInput): Promise<ReconcileResult> {
       return withHeartbeat(() => reconcile(deps, input));
     },
 
@@ -208,7 +205,7 @@ async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Pr
         fetching = fetchNext();
         fetching.catch(() => undefined); // awaited on the next turn; not an unhandled rejection if this page fails first
       }
-      const applyOpts = { full: input.full, listedAt: new Date(input.listedAt), rules, settled: plan.settled };
+      const applyOpts = { full: input.full, listedAt: new Date(input.listedAt), rules, settled: plan.settled, explainRunId: input.runId };
       const applied = await rereadStale(deps, bound, await applyRemotePage(deps.db, bound.binding, page.items, { ...applyOpts, fetchedAtSeq }), applyOpts);
       const counts = applied.touched.length ? { ...applied.counts, ...(await holdPageCounts(deps.db, input.runId, progress.cursor, applied.counts)) } : applied.counts;
       const comments = await syncRelated(deps, bound, applied.touched, rules, plan);
@@ -221,27 +218,6 @@ async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Pr
   } finally {
     await pages.return?.();
   }
-}
-
-async function reconcile(deps: ActivityDeps, input: { bindingId: string; listedAt: string }): Promise<{ checked: number; deleted: number; skipped?: string }> {
-  const bound = await openBinding(deps, input.bindingId);
-  const candidates = await unlistedLinks(deps.db, input.bindingId, new Date(input.listedAt));
-  if (!candidates.length) return { checked: 0, deleted: 0 };
-  const linked = await deps.db.$count(externalLinks, and(eq(externalLinks.bindingId, input.bindingId), isNotNull(externalLinks.remoteId)));
-  if (candidates.length > 10 && candidates.length > linked / 2) {
-    const skipped = `${candidates.length} of ${linked} linked items missing from the listing; not deleting without confirmation`;
-    deps.logger.warn({ bindingId: input.bindingId }, skipped);
-    return { checked: 0, deleted: 0, skipped };
-  }
-  let deleted = 0;
-  for (const c of candidates) {
-    const item = await remoteCall(deps, input.bindingId, () => bound.client.getItem(bound.binding.scope, c.remoteId!));
-    if (item === null) {
-      await softDeleteFromRemote(deps.db, bound.binding, c.storyId);
-      deleted++;
-    }
-  }
-  return { checked: candidates.length, deleted };
 }
 
 /**

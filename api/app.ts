@@ -22,6 +22,7 @@ import { backlogRoutes } from './backlog';
 import { ruleRoutes } from './rules';
 import { attachmentRoutes } from './attachments';
 import { sessionRoutes } from './session';
+import { activityRoutes } from './activity';
 import { apiLimits, bodyLimits, rateLimit, requestTimeout } from './limits';
 import { countWebhookOutcomes, webhookRoutes } from './webhooks';
 
@@ -62,6 +63,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/', storyReadRoutes(deps));
   app.route('/', hubRoutes(deps));
   app.route('/', attachmentRoutes(deps));
+  app.route('/', activityRoutes(deps));
   app.route('/webhooks', webhookRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

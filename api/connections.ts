@@ -1,13 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { changeSealedSecrets, getConnection, insertConnection, listConnections } from '../db/connections';
-import { WEBHOOK_SECRET_KEY, WEBHOOK_SECRET_MAX, WEBHOOK_SECRET_MIN, connectorSecretsOf, withWebhookSecret } from '../lib/connection-secrets';
+import { changeSealedSecrets, deleteConnection, getConnection, getConnectionForChange, insertConnection, listConnections, updateConnectionIfUnchanged } from '../db/connections';
+import { WEBHOOK_SECRET_KEY, WEBHOOK_SECRET_MAX, WEBHOOK_SECRET_MIN, connectorSecretsOf, webhookSecretOf, withWebhookSecret } from '../lib/connection-secrets';
 import { ConnectorKey } from '../workflows/contract';
 import { connectionTest } from '../workflows';
 import { connectionTestWorkflowId } from '../workflows/contract';
 import { refuseConnectionConfig } from '../connectors/http/destination';
 import type { ApiDeps } from './deps';
 import { ApiError, ErrorBody, invalid, notFound } from './errors';
+import { metadataCache, testCandidate } from './connection-calls';
 import { bounded, listRemoteScopes } from './remote-calls';
 import { newRouter, security } from './router';
 import { IdParam, StartedRun, json } from './schemas';
@@ -36,6 +37,55 @@ const CreateConnection = z
   .openapi('CreateConnection');
 
 const WebhookSecretInput = z.string().min(WEBHOOK_SECRET_MIN).max(WEBHOOK_SECRET_MAX).optional();
+
+const UpdateConnection = z
+  .strictObject({
+    name: z.string().min(1).max(200).optional().openapi({ example: 'Customer Redmine (prod)' }),
+    config: z.record(z.string(), z.unknown()).optional().openapi({
+      description: 'Merged into the stored config (a key given replaces its value, null removes it), then validated by the connector',
+      example: { baseUrl: 'https://redmine.example.com' },
+    }),
+    secrets: z.record(z.string(), z.unknown()).optional().openapi({
+      description: `Write-only. Merged into the stored secrets: a key given replaces its value, null removes it, the others are kept. \`${WEBHOOK_SECRET_KEY}\` as in create (null removes it)`,
+      example: { apiKey: '…' },
+    }),
+  })
+  .refine((b) => b.name !== undefined || b.config !== undefined || b.secrets !== undefined, { message: 'give at least one of name, config, secrets' })
+  .openapi('UpdateConnection');
+
+const ConnectionInUse = z
+  .object({ error: ErrorBody.shape.error, bindings: z.array(z.uuid()).openapi({ description: 'The live bindings using the connection' }) })
+  .openapi('ConnectionInUse');
+
+const Named = z.object({ id: z.string().optional(), name: z.string() });
+const RemoteMetadata = z
+  .object({
+    statuses: z.array(Named.extend({ closed: z.boolean() })),
+    priorities: z.array(Named),
+    users: z.array(Named.extend({ displayName: z.string().optional() })).openapi({ description: '`name` is the assignee value as the connector reads it (GitHub login, Redmine name, Jira accountId on Cloud or login on Data Center)' }),
+    labels: z.array(Named),
+    issueTypes: z.array(Named),
+    customFields: z.array(Named.extend({ type: z.string().optional(), multiple: z.boolean().optional(), values: z.array(z.string()).optional() }))
+      .openapi({ description: 'Addressed in rules as `customFields.<name>`' }),
+  })
+  .openapi('RemoteMetadata');
+const MetadataQuery = z.object({
+  scope: z.string().min(1).max(255).openapi({ param: { name: 'scope', in: 'query' }, example: 'website' }),
+  refresh: z.enum(['true', 'false']).default('false').transform((v) => v === 'true')
+    .openapi({ param: { name: 'refresh', in: 'query' }, description: 'Skip the one-minute cache' }),
+});
+
+/** A JSON merge patch, one level deep: a key given replaces its value, null removes it. */
+function mergeTop(stored: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...stored };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 const view = (row: { createdAt: Date; updatedAt: Date } & Omit<z.infer<typeof Connection>, 'createdAt' | 'updatedAt'>) => ({
   ...row,
@@ -77,6 +127,30 @@ const webhookSecret = createRoute({
   summary: 'Generate (or replace) the connection\'s webhook secret; it is returned this once',
   responses: { 201: json(WebhookSecret, 'The new secret'), 404: json(ErrorBody, 'Not found') },
 });
+const update = createRoute({
+  method: 'patch', path: '/{id}', security, request: { params: IdParam, body: { content: { 'application/json': { schema: UpdateConnection } }, required: true } },
+  summary: 'Rename, change config or rotate secrets; a change to the config or the credentials is tested against the remote (in a workflow) before it is saved',
+  responses: {
+    200: json(Connection, 'Changed'), 400: json(ErrorBody, 'Invalid input, or the remote refused the new config or credentials (code connection_test_failed; nothing was saved)'),
+    404: json(ErrorBody, 'Not found'), 409: json(ErrorBody, 'The connection changed while the new credentials were tested; retry'),
+    502: json(ErrorBody, 'The test could not reach a verdict: the remote failed'), 503: json(ErrorBody, 'Temporal is unavailable (see Retry-After)'),
+    504: json(ErrorBody, 'The remote did not answer in time'),
+  },
+});
+const remove = createRoute({
+  method: 'delete', path: '/{id}', summary: 'Delete a connection no live binding uses (deleted bindings\' history goes with it)', security, request: { params: IdParam },
+  responses: { 204: { description: 'Deleted' }, 404: json(ErrorBody, 'Not found'), 409: json(ConnectionInUse, 'Live bindings use it: their ids') },
+});
+const metadata = createRoute({
+  method: 'get', path: '/{id}/metadata', security, request: { params: IdParam, query: MetadataQuery },
+  summary: 'The scope\'s statuses (open or closed), priorities, users, labels, issue types and custom fields, for picking mapped values (cached for a minute)',
+  responses: {
+    200: json(RemoteMetadata, 'Metadata'), 404: json(ErrorBody, 'Not found'), 422: json(ErrorBody, 'The remote has no such scope (code unknown_scope)'),
+    501: json(ErrorBody, 'The connector cannot list metadata'),
+    502: json(ErrorBody, 'The remote refused or failed (a short classified reason; details in the logs)'),
+    503: json(ErrorBody, 'Temporal is unavailable (see Retry-After)'), 504: json(ErrorBody, 'The remote did not answer in time'),
+  },
+});
 const test = createRoute({
   method: 'post', path: '/{id}/test', summary: 'Test the connection in a workflow; poll the returned run', security, request: { params: IdParam },
   responses: { 202: json(StartedRun, 'Test started'), 404: json(ErrorBody, 'Not found'), 503: json(ErrorBody, 'Temporal is unavailable (see Retry-After)') },
@@ -84,6 +158,8 @@ const test = createRoute({
 
 export function connectionRoutes(deps: ApiDeps) {
   const bySlug = new Map(deps.connectors.map((c) => [c.slug, c]));
+  const cache = metadataCache(deps);
+  const asRecord = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
   return newRouter()
     .openapi(create, async (c) => {
       const body = c.req.valid('json');
@@ -123,6 +199,82 @@ export function connectionRoutes(deps: ApiDeps) {
       deps.logger.info({ connection: id }, 'webhook secret replaced');
       const urls = { github: `/webhooks/github/${id}`, jira: `/webhooks/jira/${id}`, poke: `/webhooks/poke/${id}` };
       return c.json({ webhookSecret: secret, urls }, 201);
+    })
+    .openapi(update, async (c) => {
+      const { id } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const row = await getConnectionForChange(deps.db, id);
+      if (!row) throw notFound('connection');
+      const connector = bySlug.get(row.connector);
+      if (!connector) throw new ApiError(409, 'conflict', `The connection's connector "${row.connector}" is not installed`);
+      const values: { name?: string; config?: Record<string, unknown>; secretsSealed?: string } = {};
+      if (body.name !== undefined) values.name = body.name;
+      let config = row.config;
+      if (body.config !== undefined) {
+        const parsed = connector.configSchema.safeParse(mergeTop(row.config, body.config));
+        if (!parsed.success) throw invalid(parsed.error, ['config']);
+        const refused = await refuseConnectionConfig(deps.destinations, parsed.data);
+        if (refused) throw new ApiError(400, 'invalid_request', 'Invalid config.baseUrl', [{ path: 'config.baseUrl', message: refused }]);
+        config = parsed.data as Record<string, unknown>;
+        if (!sameJson(config, row.config)) values.config = config;
+      }
+      const stored = deps.secretBox.open(row.secretsSealed);
+      let secrets = connectorSecretsOf(stored);
+      let secretsChanged = false;
+      if (body.secrets !== undefined) {
+        let webhook = webhookSecretOf(stored);
+        const givenWebhook = body.secrets[WEBHOOK_SECRET_KEY];
+        if (givenWebhook !== undefined) {
+          const parsed = WebhookSecretInput.nullable().safeParse(givenWebhook);
+          if (!parsed.success) throw invalid(parsed.error, ['secrets', WEBHOOK_SECRET_KEY]);
+          webhook = parsed.data ?? undefined;
+        }
+        const own = asRecord(connectorSecretsOf(body.secrets));
+        if (Object.keys(own).length > 0) {
+          const parsed = connector.secretsSchema.safeParse(mergeTop(asRecord(secrets), own));
+          if (!parsed.success) throw invalid(parsed.error, ['secrets']);
+          secrets = parsed.data;
+          secretsChanged = true;
+        }
+        values.secretsSealed = deps.secretBox.seal(withWebhookSecret(secrets, webhook));
+      }
+      // New credentials or a new config are tried on the remote first: a rotation to a key that does not work is refused, and the old one stays.
+      if (secretsChanged || values.config !== undefined) {
+        const result = await testCandidate(deps, row, deps.secretBox.seal({ config, secrets }));
+        if (!result.ok) {
+          const paths = [...(secretsChanged ? ['secrets'] : []), ...(values.config !== undefined ? ['config'] : [])];
+          throw new ApiError(400, 'connection_test_failed', `The remote refused the new ${paths.join(' and ')}; nothing was saved: ${result.message}`,
+            paths.map((path) => ({ path, message: result.message })));
+        }
+      }
+      const saved = await updateConnectionIfUnchanged(deps.db, id, row.updatedAt, values);
+      if (!saved) {
+        if (!(await getConnection(deps.db, id))) throw notFound('connection');
+        throw new ApiError(409, 'conflict', 'The connection changed while this change was tested; read it again and retry');
+      }
+      cache.forget(id);
+      deps.logger.info({ connection: id, changed: Object.keys(values).map((k) => (k === 'secretsSealed' ? 'secrets' : k)) }, 'connection changed');
+      return c.json(view(saved), 200);
+    })
+    .openapi(remove, async (c) => {
+      const { id } = c.req.valid('param');
+      const result = await deleteConnection(deps.db, id);
+      if (!result) throw notFound('connection');
+      if (!result.deleted) {
+        const message = `The connection is used by ${result.bindings.length} binding(s); delete them first`;
+        return c.json({ error: { code: 'in_use', message }, bindings: result.bindings }, 409);
+      }
+      cache.forget(id);
+      deps.logger.info({ connection: id }, 'connection deleted');
+      return c.body(null, 204);
+    })
+    .openapi(metadata, async (c) => {
+      const row = await getConnection(deps.db, c.req.valid('param').id);
+      if (!row) throw notFound('connection');
+      const { scope, refresh } = c.req.valid('query');
+      const found = await cache.get(row, scope, refresh);
+      if (!found) throw new ApiError(501, 'not_supported', `The ${row.connector} connector cannot list metadata`);
+      return c.json(found, 200);
     })
     .openapi(test, async (c) => {
       const row = await getConnection(deps.db, c.req.valid('param').id);

@@ -1,17 +1,33 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { getProject, insertProject, listProjects } from '../db/projects';
+import { deleteProject, getProject, insertProject, listProjects, updateProject } from '../db/projects';
 import type { ApiDeps } from './deps';
-import { ErrorBody, notFound } from './errors';
+import { ApiError, ErrorBody, notFound } from './errors';
 import { newRouter, security } from './router';
 import { IdParam, json } from './schemas';
 
 const Project = z.object({ id: z.uuid(), key: z.string(), name: z.string(), createdAt: z.string() }).openapi('Project');
-const CreateProject = z
+const ProjectKey = z.string().regex(/^[A-Z][A-Z0-9_]{1,19}$/, 'expected 2-20 upper-case letters, digits or _').openapi({ example: 'WEB' });
+const ProjectName = z.string().min(1).max(200).openapi({ example: 'Website' });
+const CreateProject = z.strictObject({ key: ProjectKey, name: ProjectName }).openapi('CreateProject');
+const UpdateProject = z
   .strictObject({
-    key: z.string().regex(/^[A-Z][A-Z0-9_]{1,19}$/, 'expected 2-20 upper-case letters, digits or _').openapi({ example: 'WEB' }),
-    name: z.string().min(1).max(200).openapi({ example: 'Website' }),
+    key: ProjectKey.optional().openapi({ description: 'Only while no live binding uses the project: rules may have written story keys (KEY-1a2b3c4d) to its remotes' }),
+    name: ProjectName.optional(),
   })
-  .openapi('CreateProject');
+  .refine((b) => b.key !== undefined || b.name !== undefined, { message: 'give at least one of key, name' })
+  .openapi('UpdateProject');
+const DeleteQuery = z.object({
+  deleteStories: z.enum(['true', 'false']).default('false').transform((v) => v === 'true')
+    .openapi({ param: { name: 'deleteStories', in: 'query' }, description: 'Confirms that the project\'s stories, comments and files are deleted with it' }),
+});
+const ProjectInUse = z
+  .object({
+    error: ErrorBody.shape.error,
+    bindings: z.array(z.uuid()).openapi({ description: 'Live bindings of the project: delete them first' }),
+    sinks: z.array(z.uuid()).openapi({ description: 'Event sinks of the project: delete them first' }),
+    stories: z.number().int().openapi({ description: 'Stories the project holds (not deleted): confirm with deleteStories=true' }),
+  })
+  .openapi('ProjectInUse');
 
 const view = (p: { id: string; key: string; name: string; createdAt: Date }) => ({ id: p.id, key: p.key, name: p.name, createdAt: p.createdAt.toISOString() });
 
@@ -38,6 +54,50 @@ export function projectRoutes(deps: ApiDeps) {
         const p = await getProject(deps.db, c.req.valid('param').id);
         if (!p) throw notFound('project');
         return c.json(view(p), 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'patch', path: '/{id}', summary: 'Rename a project, or change its key while no live binding uses it', security,
+        request: { params: IdParam, body: { content: { 'application/json': { schema: UpdateProject } }, required: true } },
+        responses: {
+          200: json(Project, 'Changed'), 400: json(ErrorBody, 'Invalid input'), 404: json(ErrorBody, 'Not found'),
+          409: json(ErrorBody, 'The key is taken, or live bindings use the project (the key cannot change under them)'),
+        },
+      }),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const result = await updateProject(deps.db, id, c.req.valid('json'));
+        if (!result) throw notFound('project');
+        if ('keyInUseBy' in result) {
+          throw new ApiError(409, 'conflict', `The key cannot change while ${result.keyInUseBy.length} live binding(s) use the project: story keys written to their remotes carry it`,
+            [{ path: 'key', message: `used by bindings ${result.keyInUseBy.join(', ')}` }]);
+        }
+        return c.json(view(result.project), 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'delete', path: '/{id}', security, request: { params: IdParam, query: DeleteQuery },
+        summary: 'Delete a project nothing syncs any more (no live binding, no project sink); one holding stories only with deleteStories=true',
+        responses: { 204: { description: 'Deleted, with its stories' }, 404: json(ErrorBody, 'Not found'), 409: json(ProjectInUse, 'Still bound, published, or holding stories') },
+      }),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const result = await deleteProject(deps.db, id, c.req.valid('query').deleteStories);
+        if (!result) throw notFound('project');
+        if (!result.deleted) {
+          const reasons = [
+            ...(result.bindings.length ? [`${result.bindings.length} live binding(s)`] : []),
+            ...(result.sinks.length ? [`${result.sinks.length} event sink(s)`] : []),
+          ];
+          const message = reasons.length
+            ? `The project is still in use by ${reasons.join(' and ')}; delete them first`
+            : `The project holds ${result.stories} stories; repeat with deleteStories=true to delete them with it`;
+          return c.json({ error: { code: 'in_use', message }, bindings: result.bindings, sinks: result.sinks, stories: result.stories }, 409);
+        }
+        deps.logger.info({ project: id, stories: result.stories }, 'project deleted');
+        return c.body(null, 204);
       },
     );
 }

@@ -98,6 +98,25 @@ export interface TestResult {
   message: string;
 }
 
+/** One value a mapping can pick: `name` is what the connector reads and writes for the field. */
+export interface MetadataValue {
+  /** The remote's own id, when it has one apart from the name. */
+  id?: string;
+  name: string;
+}
+
+/** The remote's value lists for one scope, so rules and value maps are picked, not typed. */
+export interface RemoteMetadata {
+  statuses: Array<MetadataValue & { closed: boolean }>;
+  priorities: MetadataValue[];
+  /** `name` is the assignee value as the connector reads it (GitHub login, Redmine name, Jira accountId or login); `displayName` is for people. */
+  users: Array<MetadataValue & { displayName?: string }>;
+  labels: MetadataValue[];
+  issueTypes: MetadataValue[];
+  /** By the name the hub addresses them with (`customFields.<name>`); `values` lists a list field's options. */
+  customFields: Array<MetadataValue & { type?: string; multiple?: boolean; values?: string[] }>;
+}
+
 /** Write operations (push side). */
 export interface NewItem {
   fields: ItemFields;
@@ -113,6 +132,15 @@ export interface Reader {
   pull(scope: string, cursor: Json | null): AsyncIterable<PullPage>;
   getItem(scope: string, remoteId: string): Promise<RemoteItem | null>;
   listComments(scope: string, remoteId: string, since?: string): Promise<RemoteComment[]>;
+  /**
+   * Every item id in the scope, page by page, and nothing else: a sweep for deletions that costs a
+   * fraction of a full listing, so it can follow incremental pulls too. Optional; without it, deletions
+   * are found only after an initial sync's complete listing. An id it misses is read by key before
+   * the story is deleted, so a lagging index never deletes anything.
+   */
+  listIds?(scope: string): AsyncIterable<string[]>;
+  /** The scope's statuses, priorities, users, labels, issue types and custom fields (optional: the console falls back to typed values). */
+  metadata?(scope: string): Promise<RemoteMetadata>;
 }
 
 /** Writing items: what the push needs. A connector without it is read-only (bindings pull only). */

@@ -3,7 +3,7 @@ import type { ItemFields, RemoteItem } from '../connectors/types';
 import { withTx, type Db } from './client';
 import { diffFields, type Snapshot } from './fields';
 import { insertOutboxEvent } from './outbox';
-import { externalLinks, stories } from './schema';
+import { bindings, externalLinks, stories } from './schema';
 
 /** The binding a remote change came from: the origin of its outbox events, so they are never pushed back to it. */
 export interface OriginBinding { id: string; projectId: string }
@@ -46,21 +46,21 @@ export async function insertStoriesFromRemote(db: Db, binding: OriginBinding, ro
       as x(story_id uuid, actor text, changes jsonb)`);
 }
 
-/** Applies remote values to a story (as of `expectedVersion` when given); false when the story moved on meanwhile. */
+/** Applies remote values to a story (as of `expectedVersion` when given): its new version, or null when the story moved on meanwhile. */
 export async function updateStoryFromRemote(
   db: Db, binding: OriginBinding, storyId: string, changes: ReturnType<typeof diffFields>, expectedVersion?: number,
-): Promise<boolean> {
+): Promise<number | null> {
   const set = Object.fromEntries(changes.map((c) => [c.field, c.added]));
   const [story] = await db
     .update(stories)
     .set({ ...set, version: sql`${stories.version} + 1`, updatedAt: new Date() })
     .where(expectedVersion === undefined ? eq(stories.id, storyId) : and(eq(stories.id, storyId), eq(stories.version, expectedVersion)))
     .returning({ version: stories.version });
-  if (!story) return false;
+  if (!story) return null;
   await insertOutboxEvent(db, {
     projectId: binding.projectId, storyId, action: 'modify', target: 'story', actor: 'remote', origin: binding.id, changes, storyVersion: story.version,
   });
-  return true;
+  return story.version;
 }
 
 /** Linked items a complete full listing (started at `listedAt`) did not return. */
@@ -75,6 +75,25 @@ export async function unlistedLinks(db: Db, bindingId: string, listedAt: Date) {
       isNull(stories.deletedAt),
       or(isNull(externalLinks.listedAt), lt(externalLinks.listedAt, listedAt)),
     ));
+}
+
+/** Every linked item of a live story: what an id-only sweep checks against. */
+export async function liveLinks(db: Db, bindingId: string) {
+  return db
+    .select({ linkId: externalLinks.id, storyId: externalLinks.storyId, remoteId: externalLinks.remoteId })
+    .from(externalLinks)
+    .innerJoin(stories, eq(stories.id, externalLinks.storyId))
+    .where(and(eq(externalLinks.bindingId, bindingId), isNotNull(externalLinks.remoteId), isNull(stories.deletedAt)));
+}
+
+/** Whether the binding's last deletion sweep finished at least `minutes` before `now` (or never ran). */
+export async function sweepDue(db: Db, bindingId: string, minutes: number, now: Date): Promise<boolean> {
+  const [row] = await db.select({ at: bindings.lastSweptAt }).from(bindings).where(eq(bindings.id, bindingId));
+  return !!row && (row.at === null || now.getTime() - row.at.getTime() >= minutes * 60_000);
+}
+
+export async function markSwept(db: Db, bindingId: string, at: Date): Promise<void> {
+  await db.update(bindings).set({ lastSweptAt: at }).where(eq(bindings.id, bindingId));
 }
 
 /** Soft-deletes a story whose remote item is gone, recording where the deletion came from. */

@@ -104,6 +104,8 @@ export const bindings = pgTable('bindings', {
   pullCursor: jsonb('pull_cursor').$type<unknown>(),
   lastPullAt: timestamp('last_pull_at', { withTimezone: true }),
   lastSyncedCount: integer('last_synced_count'),
+  /** When the last id-only deletion sweep finished (connectors with `listIds`); paces the sweeps after pulls. */
+  lastSweptAt: timestamp('last_swept_at', { withTimezone: true }),
   backlogged: boolean('backlogged').notNull().default(false),
   /** Remote values no rule maps, reported in the binding status rather than dropped. */
   warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
@@ -369,3 +371,42 @@ export const sinkDeadLetters = pgTable('sink_dead_letters', {
   createdAt: createdAt(),
   resolvedAt: timestamp('resolved_at', { withTimezone: true }),
 }, (t) => [index('sink_dead_letters_sink_idx').on(t.sinkId, t.state, t.createdAt)]);
+
+/**
+ * The explain log: every field write a pull or a push made (and every conflict, comment and file
+ * crossing), with the rule, the policy and the base, hub and remote values that decided it. Written in
+ * the transaction of the write it explains; kept for EXPLAIN_RETENTION_DAYS.
+ */
+export const activity = pgTable('activity', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  storyId: uuid('story_id').notNull().references(() => stories.id, { onDelete: 'cascade' }),
+  bindingId: uuid('binding_id').notNull().references(() => bindings.id, { onDelete: 'cascade' }),
+  /** The sync that wrote: a pull, a push, or the create of a story (pull) or of a remote item (push). */
+  direction: text('direction').notNull(),
+  kind: text('kind').notNull(),
+  /** Where the value went: the hub, the remote, or nowhere (a conflict the hub won on a pull). */
+  target: text('target').notNull(),
+  field: text('field'),
+  remoteField: text('remote_field'),
+  rule: text('rule'),
+  policy: text('policy'),
+  base: jsonb('base'),
+  hub: jsonb('hub'),
+  remote: jsonb('remote'),
+  written: jsonb('written'),
+  outcome: text('outcome').notNull(),
+  remoteId: text('remote_id'),
+  remoteKey: text('remote_key'),
+  /** The pull's run, when the write came from one. */
+  runId: uuid('run_id'),
+  /** For a hub write, the story's version it made; for a remote write, the hub version pushed. */
+  storyVersion: integer('story_version'),
+  at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+}, (t) => [
+  check('activity_direction_ck', sql`${t.direction} in ('pull', 'push', 'create')`),
+  check('activity_kind_ck', sql`${t.kind} in ('field', 'conflict', 'comment', 'file')`),
+  check('activity_target_ck', sql`${t.target} in ('hub', 'remote', 'none')`),
+  index('activity_story_idx').on(t.storyId, t.id),
+  index('activity_binding_idx').on(t.bindingId, t.id),
+  index('activity_at_idx').on(t.at),
+]);

@@ -45,6 +45,11 @@ export const envSchema = z.object({
   /** A worker running on its own serves /metrics on this port (no token: bind it to a private address). */
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Minutes between id-only deletion sweeps after a binding's pulls, for connectors that can list ids
+   * alone (Jira); 0 sweeps after every pull. Other connectors find deletions after an initial sync.
+   */
+  DELETION_SWEEP_MINUTES: z.coerce.number().int().min(0).max(10080).default(60),
   /** Days a plugin hook's run stays listed by GET /hooks/runs. */
   HOOK_RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
   /**
@@ -52,6 +57,8 @@ export const envSchema = z.object({
    * replayed (POST /sinks/{id}/replay).
    */
   OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Days an explain-log entry (GET /stories/{id}/activity, GET /bindings/{id}/activity) is kept. */
+  EXPLAIN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** Days a finished plugin job (and its entries) stays readable by GET /jobs/{id}; running jobs are kept. */
   JOB_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Largest JSON (or other non-upload) request body, in bytes. */

@@ -1,6 +1,7 @@
 import type { ItemFields, Json } from '../connectors/types';
 import { translate } from './maps';
 import { fieldMessages } from './messages';
+import { fieldReason, OUTCOMES, settled, type FieldReason } from './reasons';
 import { customFieldName, isConnectorField, type EffectiveRules, type FieldRule } from './schema';
 import { isGenericStatus, isStatus, isUnset, jsonToValue, readFields, readHub, readPath, readRemote, sameFieldValue, sameValue, writeFields, type HubView, type Value } from './values';
 
@@ -40,6 +41,8 @@ export interface PullDecision {
   /** Values no map translates; reported in the binding's status. */
   warnings: string[];
   snapshot: RuleSnapshot;
+  /** Why each field in `set` is set, and each conflict the hub wins (target `none`): the explain log's entries. */
+  reasons: FieldReason[];
 }
 
 export interface PushInput {
@@ -59,6 +62,8 @@ export interface PushDecision {
    */
   hubSet: Partial<ItemFields>;
   warnings: string[];
+  /** Why each field of `patch` (target `remote`) and of `hubSet` (target `hub`) is written. */
+  reasons: FieldReason[];
   /**
    * The snapshot to store once `patch` is written, given the item the remote returned: fields the remote
    * changed and the hub has not taken yet keep their old snapshot value, so the next pull still sees them.
@@ -160,21 +165,33 @@ export function decidePull(rules: EffectiveRules, input: PullInput): PullDecisio
   const set: Partial<ItemFields> = {};
   const warnings: string[] = [];
   const kept = new Map<string, Value | undefined>();
+  const reasons: FieldReason[] = [];
   for (const rule of rules.fields) {
     if (rule.kind === 'to_remote') continue;
     const r = readRemote(rule, remote.fields, remote.raw);
     const h = hub ? readHub(hub, rule.hub) : null;
+    const s = hub ? snapshotValue(rule, snapshot, r, hub.fields) : undefined;
     let target: Value;
     let literal = false;
+    let outcome: string = !hub ? OUTCOMES.newStory : rule.kind === 'one_way' ? OUTCOMES.mirrored : OUTCOMES.remoteChanged;
+    let conflict = false;
     if (rule.kind === 'default') {
       if (hub && !isUnset(h)) continue;
       literal = isUnset(r) && rule.default !== undefined;
       target = literal ? (rule.default ?? null) : r;
+      if (hub) outcome = literal ? OUTCOMES.literal : OUTCOMES.defaulted;
     } else if (rule.kind === 'two_way' && hub) {
-      const s = snapshotValue(rule, snapshot, r, hub.fields);
       if (s !== undefined && unchanged(r, s)) continue;
-      // Changed on both sides and the hub wins: the push writes the hub value; the snapshot takes the remote's.
-      if (!hubMatchesSnapshot(rule, h, s, r) && winner(rule, input.hubUpdatedAt, remote.updatedAt) === 'hub') continue;
+      if (!hubMatchesSnapshot(rule, h, s, r)) {
+        const wins = winner(rule, input.hubUpdatedAt, remote.updatedAt);
+        [outcome, conflict] = [settled(rule, wins, s !== undefined), s !== undefined];
+        // Changed on both sides and the hub wins: the push writes the hub value; the snapshot takes the remote's.
+        if (wins === 'hub') {
+          const asHub = translate(rule, r, 'hub');
+          if (!asHub.ok || !holds(h, asHub.value)) reasons.push(fieldReason(rule, { base: s, hub: h, remote: r }, 'none', null, `${outcome}: the hub keeps its value`, conflict));
+          continue;
+        }
+      }
       target = r;
     } else {
       target = r;
@@ -187,11 +204,12 @@ export function decidePull(rules: EffectiveRules, input: PullInput): PullDecisio
     }
     if (hub && holds(h, mapped.value)) continue;
     writeFields(set, rule.hub, mapped.value, base.customFields);
+    reasons.push(fieldReason(rule, { base: s, hub: h, remote: r }, 'hub', mapped.value, outcome, conflict));
   }
   const messages = fieldMessages(rules, remote, snapshot);
   if (!hub && !messages.length && !remote.commentCount && rules.defaultMessage) messages.push(rules.defaultMessage);
   const next = snapshotOf(rules, remote);
-  return { set, messages, warnings, snapshot: { ...next, fields: withKept(next.fields, kept, snapshot), ...stillFilled(snapshot, { ...base, ...set }) } };
+  return { set, messages, warnings, reasons, snapshot: { ...next, fields: withKept(next.fields, kept, snapshot), ...stillFilled(snapshot, { ...base, ...set }) } };
 }
 
 /** The push side: which remote fields to write, decided against the remote as read right now. */
@@ -202,6 +220,7 @@ export function decidePush(rules: EffectiveRules, input: PushInput): PushDecisio
   const hubSet: Partial<ItemFields> = {};
   const kept = new Map<string, Value | undefined>();
   const pulled = new Map<string, Value | undefined>();
+  const reasons: FieldReason[] = [];
   for (const rule of rules.fields) {
     if (rule.kind !== 'two_way' && rule.kind !== 'to_remote') continue;
     const r = readRemote(rule, remote.fields, remote.raw);
@@ -209,8 +228,10 @@ export function decidePush(rules: EffectiveRules, input: PushInput): PushDecisio
     const mapped = translate(rule, h, 'remote');
     // Already in sync (whoever changed what): nothing to write, and the snapshot takes the remote value.
     if (mapped.ok && sameFieldValue(rule.remote, mapped.value, r)) continue;
+    const s = snapshotValue(rule, snapshot, r, hub.fields);
+    let outcome: string = rule.kind === 'to_remote' ? OUTCOMES.toRemote : OUTCOMES.hubChanged;
+    let conflict = false;
     if (rule.kind === 'two_way') {
-      const s = snapshotValue(rule, snapshot, r, hub.fields);
       const remoteChanged = s === undefined || !unchanged(r, s);
       const hubChanged = !hubMatchesSnapshot(rule, h, s, r);
       // A remote change the hub has not taken yet must survive this write for the next pull to see.
@@ -218,21 +239,28 @@ export function decidePush(rules: EffectiveRules, input: PushInput): PushDecisio
         const toHub = translate(rule, r, 'hub');
         warnings.push(...toHub.unmapped);
         const takes = toHub.ok && !holds(h, toHub.value);
-        if (takes) writeFields(hubSet, rule.hub, toHub.value, hub.fields.customFields);
+        if (takes) {
+          writeFields(hubSet, rule.hub, toHub.value, hub.fields.customFields);
+          const why = hubChanged ? settled(rule, 'remote', s !== undefined) : OUTCOMES.remoteChanged;
+          reasons.push(fieldReason(rule, { base: s, hub: h, remote: r }, 'hub', toHub.value, why, hubChanged && s !== undefined));
+        }
         // Unless the hub takes (or holds) the value now, the snapshot keeps the old one so the next pull still sees the change.
         if (s !== undefined && !toHub.ok) kept.set(rule.remote, s);
         else if (s !== undefined && takes) pulled.set(rule.remote, s);
         continue;
       }
       if (!hubChanged) continue;
+      if (remoteChanged) [outcome, conflict] = [settled(rule, 'hub', s !== undefined), s !== undefined];
     }
     warnings.push(...mapped.unmapped);
     if (!mapped.ok) continue;
     writeFields(patch, rule.remote, mapped.value, {});
+    reasons.push(fieldReason(rule, { base: s, hub: h, remote: r }, 'remote', mapped.value, outcome, conflict));
   }
   return {
     patch,
     warnings,
+    reasons,
     writeAhead: { ...(snapshot ?? { fields: remote.fields }), pending: { ...snapshot?.pending, ...patch } },
     hubSet,
     nextSnapshot: (written, hubApplied) => {
@@ -241,23 +269,6 @@ export function decidePush(rules: EffectiveRules, input: PushInput): PushDecisio
       return { ...next, fields: withKept(next.fields, hubApplied ? kept : new Map([...kept, ...pulled]), snapshot), ...stillFilled(snapshot, hubAfter) };
     },
   };
-}
-
-/**
- * The snapshot after a create: the item as created, and where we sent nothing (null, "") and the
- * remote filled in a value of its own (Redmine's default priority, a custom field's default), what we
- * sent, in `filled`. The hub then takes the remote's value on the next sync, instead of a disagreement
- * neither side would ever write (a Redmine issue cannot have no priority); a hub edit made before that
- * still wins, since the remote's default was no edit.
- */
-export function createdSnapshot(rules: EffectiveRules, sent: ItemFields, created: Pick<RemoteView, 'fields' | 'raw'>): RuleSnapshot {
-  const snapshot = snapshotOf(rules, created);
-  const filled: Record<string, Value> = {};
-  const refs = ['description', 'priority', 'assignee', ...Object.keys(created.fields.customFields).map((name) => `customFields.${name}`)];
-  for (const ref of refs) {
-    if (isUnset(readFields(sent, ref)) && !isUnset(readFields(created.fields, ref))) filled[ref] = readFields(sent, ref);
-  }
-  return Object.keys(filled).length ? { ...snapshot, filled } : snapshot;
 }
 
 /** Whether a patch writes the connector field `ref`. */
@@ -283,17 +294,4 @@ function afterWrite(rules: EffectiveRules, before: ItemFields, patch: Partial<It
     writeFields(fields, rule.remote, sameFieldValue(rule.remote, ours, theirs) ? theirs : ours, fields.customFields);
   }
   return fields;
-}
-
-/** The fields of a new remote item created from a hub story: what two_way and to_remote rules send. */
-export function decideCreate(rules: EffectiveRules, hub: HubView): { fields: ItemFields; warnings: string[] } {
-  const fields: ItemFields = { ...HUB_DEFAULTS, title: hub.fields.title, status: hub.fields.closed ? 'closed' : 'open', closed: hub.fields.closed };
-  const warnings: string[] = [];
-  for (const rule of rules.fields) {
-    if (rule.kind !== 'two_way' && rule.kind !== 'to_remote') continue;
-    const mapped = translate(rule, readHub(hub, rule.hub), 'remote');
-    warnings.push(...mapped.unmapped);
-    if (mapped.ok) writeFields(fields, rule.remote, mapped.value, fields.customFields);
-  }
-  return { fields, warnings };
 }

@@ -105,12 +105,13 @@ export async function startWorker(config: Config, core: Core, logger: Logger): P
       db: core.database.db, withLock: core.database.withLock, secretBox: core.secretBox, getConnector, logger, temporal,
       hooks: testHooks(config, logger), publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
       fileLinkTtlSeconds: config.FILE_LINK_TTL_SECONDS, destinations: destinationPolicy(config),
+      deletionSweepMinutes: config.DELETION_SWEEP_MINUTES,
     },
     logger,
     ...(config.TEMPORAL_WORKFLOW_BUNDLE ? { workflowBundle: { codePath: config.TEMPORAL_WORKFLOW_BUNDLE } } : {}),
   });
   const relay = await startOutboxRelay({ database: core.database, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger, pollMs: config.OUTBOX_POLL_MS,
-    retention: { hookRuns: config.HOOK_RUN_RETENTION_DAYS, jobs: config.JOB_RETENTION_DAYS, outbox: config.OUTBOX_RETENTION_DAYS },
+    retention: { hookRuns: config.HOOK_RUN_RETENTION_DAYS, jobs: config.JOB_RETENTION_DAYS, outbox: config.OUTBOX_RETENTION_DAYS, explain: config.EXPLAIN_RETENTION_DAYS },
   });
   const metrics = config.METRICS_PORT ? await serveMetrics(core, config.METRICS_HOST, config.METRICS_PORT, logger) : undefined;
   const done = worker.run().finally(async () => {

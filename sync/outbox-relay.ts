@@ -10,6 +10,7 @@ import { signalBacklog, signalPush, startHookFiring, wakeSink, type DispatchBind
 import { enqueueForSinks, pruneOutbox } from '../db/sinks';
 import { deleteFirings, fireHook, lockFirings, pruneHookRuns } from '../db/hooks';
 import { pruneJobs } from '../db/jobs';
+import { pruneActivity } from '../db/activity';
 import { hooksFor } from '../plugins/registry';
 import { hookPoints, type HookPoint } from '../plugins/types';
 import { summarizeError } from '../lib/error-summary';
@@ -18,15 +19,16 @@ const BATCH = 200;
 const PRUNE_EVERY_MS = 3600_000;
 const DAY_MS = 86_400_000;
 
-export interface RetentionDays { hookRuns: number; jobs: number; outbox: number }
+export interface RetentionDays { hookRuns: number; jobs: number; outbox: number; explain: number }
 
-/** Deletes hook runs, finished jobs and outbox events (relayed, waiting on no sink) older than their retention. */
-export async function pruneHistory(db: Db, days: RetentionDays, now = new Date()): Promise<{ hookRuns: number; jobs: number; outboxEvents: number }> {
+/** Deletes hook runs, finished jobs, outbox events (relayed, waiting on no sink) and explain-log entries older than their retention. */
+export async function pruneHistory(db: Db, days: RetentionDays, now = new Date()): Promise<{ hookRuns: number; jobs: number; outboxEvents: number; explain: number }> {
   const before = (d: number) => new Date(now.getTime() - d * DAY_MS);
   return {
     hookRuns: await pruneHookRuns(db, before(days.hookRuns)),
     jobs: await pruneJobs(db, before(days.jobs)),
     outboxEvents: await pruneOutbox(db, before(days.outbox)),
+    explain: await pruneActivity(db, before(days.explain)),
   };
 }
 /** Retries after a failed batch back off to this; a LISTEN that comes back wakes the relay sooner. */
@@ -75,7 +77,7 @@ export async function startOutboxRelay(opts: {
         if (opts.retention && Date.now() - prunedAt > PRUNE_EVERY_MS) {
           prunedAt = Date.now();
           const pruned = await pruneHistory(database.db, opts.retention);
-          if (pruned.hookRuns || pruned.jobs || pruned.outboxEvents) logger.info(pruned, 'pruned history past its retention');
+          if (pruned.hookRuns || pruned.jobs || pruned.outboxEvents || pruned.explain) logger.info(pruned, 'pruned history past its retention');
         }
         failures = 0;
       } catch (err) {

@@ -5,6 +5,7 @@ import { withTx, type Db } from '../db/client';
 import { lockPendingEntry, markImported } from '../db/inbox';
 import { insertStoriesFromRemote } from '../db/pulled';
 import { addRuleMessages } from '../db/rules';
+import { crossingEntry, fieldEntries, recordActivity } from '../db/activity';
 import type { SyncBinding } from './pull';
 
 /**
@@ -22,7 +23,7 @@ export async function createStoryFromRemote(db: Db, binding: SyncBinding, item: 
  */
 export async function createStoriesFromRemote(
   db: Db, binding: SyncBinding, items: RemoteItem[], rules: EffectiveRules, warnings: string[],
-  opts: { listedAt?: Date | null; settled?: ((item: RemoteItem) => boolean) | undefined } = {},
+  opts: { listedAt?: Date | null; settled?: ((item: RemoteItem) => boolean) | undefined; runId?: string | undefined } = {},
 ): Promise<string[]> {
   if (!items.length) return [];
   const prepared = items.map((item) => {
@@ -33,7 +34,15 @@ export async function createStoriesFromRemote(
   await insertStoriesFromRemote(db, binding, prepared.map(({ item, decision, id, fields }) => ({
     id, item, fields, snapshot: decision.snapshot, commentsSyncedAt: opts.settled?.(item) ? item.updatedAt : null,
   })), opts.listedAt ?? null);
-  for (const p of prepared) if (p.decision.messages.length) await addRuleMessages(db, binding, p.id, p.decision.messages);
+  const where = (p: (typeof prepared)[number]) =>
+    ({ storyId: p.id, bindingId: binding.id, direction: 'create' as const, remoteId: p.item.remoteId, remoteKey: p.item.key, runId: opts.runId ?? null });
+  // One insert for the page, like the stories themselves, in the same transaction.
+  await recordActivity(db, prepared.flatMap((p) => fieldEntries({ ...where(p), storyVersion: 1 }, p.decision.reasons)));
+  for (const p of prepared) {
+    if (!p.decision.messages.length) continue;
+    await addRuleMessages(db, binding, p.id, p.decision.messages);
+    await recordActivity(db, p.decision.messages.map((body) => crossingEntry(where(p), 'comment', 'hub', body, 'rule message added')));
+  }
   return prepared.map((p) => p.id);
 }
 

@@ -10,6 +10,8 @@ import { updateStoryFromRemote } from '../db/pulled';
 import { addRuleMessages, hubView, projectKey, recordWarnings } from '../db/rules';
 import { getStories, getStory } from '../db/stories';
 import { createStoriesFromRemote } from './pull-create';
+import { crossingEntry, fieldEntries, recordActivity } from '../db/activity';
+import { hubWrites } from './explain';
 import { fireHooks } from '../db/hooks';
 import { itemsPulled } from '../lib/metrics';
 import type { HookPayloads } from '../plugins/types';
@@ -27,6 +29,8 @@ export interface ApplyOptions {
    * attempt that dies after committing still counts, and a retry cannot make its items vanish.
    */
   runId?: string;
+  /** The run the explain log's entries name, when its counts are added elsewhere (`runId` unset). */
+  explainRunId?: string;
   /**
    * Items with nothing to fetch besides themselves (no comments, no files): their comment mark is set
    * with the item, and they are not handed back as touched.
@@ -163,14 +167,22 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
     warnings.push(...decision.warnings);
     const before = story ? storyFields(story) : undefined;
     const changes = before ? diffFields(before, { ...before, ...decision.set }) : [];
+    const where = { storyId: link.storyId, bindingId: binding.id, direction: 'pull' as const, remoteId: item.remoteId, remoteKey: item.key, runId: opts.explainRunId ?? opts.runId ?? null };
+    let storyVersion = story?.version ?? null;
     if (changes.length) {
-      await updateStoryFromRemote(db, binding, link.storyId, changes);
+      storyVersion = await updateStoryFromRemote(db, binding, link.storyId, changes);
       result.counts.updated++;
       pulled.push({ bindingId: binding.id, storyId: link.storyId, remoteId: item.remoteId, outcome: 'updated' });
     } else {
       result.counts.unchanged++;
     }
-    if (decision.messages.length) await addRuleMessages(db, binding, link.storyId, decision.messages);
+    // In the page's transaction, with the writes they explain (and the conflicts the hub won, which write nothing).
+    const written = before && changes.length ? hubWrites(decision.reasons, before, { ...before, ...decision.set }) : [];
+    await recordActivity(db, fieldEntries({ ...where, storyVersion }, [...written, ...decision.reasons.filter((r) => r.target === 'none')]));
+    if (decision.messages.length) {
+      await addRuleMessages(db, binding, link.storyId, decision.messages);
+      await recordActivity(db, decision.messages.map((body) => crossingEntry(where, 'comment', 'hub', body, 'rule message added')));
+    }
     const settled = link.commentsSyncedAt !== item.updatedAt && opts.settled?.(item) === true;
     if (moved || settled || !sameSnapshot(snapshot, decision.snapshot)) {
       await recordPulled(db, link.id, item, decision.snapshot, settled ? { commentsSyncedAt: item.updatedAt } : {});
@@ -179,7 +191,9 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
       result.touched.push({ remoteId: item.remoteId, storyId: link.storyId, since: link.commentsSyncedAt, updatedAt: item.updatedAt, commentCount: item.commentCount });
     }
   }
-  const created = await createStoriesFromRemote(db, binding, [...toCreate.values()], rules, warnings, { listedAt: opts.full ? opts.listedAt : null, settled: opts.settled });
+  const created = await createStoriesFromRemote(db, binding, [...toCreate.values()], rules, warnings, {
+    listedAt: opts.full ? opts.listedAt : null, settled: opts.settled, runId: opts.explainRunId ?? opts.runId,
+  });
   for (const [i, item] of [...toCreate.values()].entries()) {
     result.counts.created++;
     pulled.push({ bindingId: binding.id, storyId: created[i]!, remoteId: item.remoteId, outcome: 'created' });

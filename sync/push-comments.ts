@@ -1,6 +1,8 @@
 import type { RemoteComment } from '../connectors/types';
 import { beginCommentPost, commentsForPush, linkedRemoteCommentIds, recordCommentSynced, type CommentLink } from '../db/comments';
 import { outgoingBody, type EffectiveRules } from '../rules';
+import { withTx } from '../db/client';
+import { crossingEntry, recordActivity } from '../db/activity';
 import { writeAhead } from './pending';
 import type { PushPorts } from './ports';
 import { applyRemoteCommentEdit, sameBody } from './pull-comments';
@@ -19,6 +21,11 @@ export async function pushComments(ports: PushPorts, rules: EffectiveRules, stor
   let remoteComments: RemoteComment[] | undefined;
   const current = async () => (remoteComments ??= await call(() => client.listComments(binding.scope, remoteId)));
   let sent = 0;
+  const where = { storyId, bindingId: binding.id, direction: 'push' as const, remoteId };
+  const crossed = (linkId: string, posted: RemoteComment, outcome: string) => withTx(db, async (tx) => {
+    await recordCommentSynced(tx, linkId, posted.remoteId, posted.body);
+    await recordActivity(tx, [crossingEntry(where, 'comment', 'remote', posted.body, outcome)]);
+  });
   for (const { comment, link } of await commentsForPush(db, binding.id, storyId)) {
     const body = outgoingBody(rules, comment.body);
     if (body === null) continue;
@@ -36,7 +43,7 @@ export async function pushComments(ports: PushPorts, rules: EffectiveRules, stor
           if (fresh) ports.hooks?.afterRemoteComment?.();
           return posted;
         },
-        settle: (pending, posted) => recordCommentSynced(db, pending.id, posted.remoteId, posted.body),
+        settle: (pending, posted) => crossed(pending.id, posted, 'hub comment posted'),
       });
       sent++;
       continue;
@@ -49,7 +56,7 @@ export async function pushComments(ports: PushPorts, rules: EffectiveRules, stor
       continue;
     }
     const edited = await call(() => writer.updateComment(binding.scope, remoteId, link.remoteCommentId!, body));
-    await recordCommentSynced(db, link.id, edited.remoteId, edited.body);
+    await crossed(link.id, edited, 'hub comment edit sent');
     sent++;
   }
   return sent;

@@ -2,6 +2,8 @@ import type { RemoteAttachment } from '../connectors/types';
 import { attachmentsForPush, beginAttachmentPost, getAttachment, linkedRemoteAttachmentIds, recordAttachmentSynced, type AttachmentLink } from '../db/attachments';
 import { recordWarnings } from '../db/rules';
 import { sendsFile, type EffectiveRules } from '../rules';
+import { withTx } from '../db/client';
+import { crossingEntry, recordActivity } from '../db/activity';
 import { writeAhead } from './pending';
 import type { PushPorts } from './ports';
 
@@ -34,7 +36,10 @@ export async function pushAttachments(ports: PushPorts, rules: EffectiveRules, s
         const url = ports.fileUrl(attachment.id);
         return call(() => store.addAttachment(binding.scope, remoteId, { name: file.name, contentType: file.contentType, data: file.content, url }));
       },
-      settle: (pending, added) => recordAttachmentSynced(db, pending.id, added.remoteId),
+      settle: (pending, added) => withTx(db, async (tx) => {
+        await recordAttachmentSynced(tx, pending.id, added.remoteId);
+        await recordActivity(tx, [crossingEntry({ storyId, bindingId: binding.id, direction: 'push', remoteId }, 'file', 'remote', attachment.name, 'hub file uploaded')]);
+      }),
     });
     if (uploaded) sent++;
   }

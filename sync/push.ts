@@ -1,7 +1,8 @@
 import { capability } from '../connectors/define';
 import { PermanentError } from '../connectors/errors';
 import type { RemoteItem } from '../connectors/types';
-import { withTx } from '../db/client';
+import { withTx, type Db } from '../db/client';
+import { fieldEntries, recordActivity, type ActivityContext } from '../db/activity';
 import { logPush } from '../db/deadletters';
 import { diffFields, storyFields, type Snapshot } from '../db/fields';
 import { ensurePendingLink, getLink, recordRemote, setSnapshot, type ExternalLink } from '../db/links';
@@ -14,6 +15,7 @@ import type { PushPorts } from './ports';
 import { pushComments } from './push-comments';
 import { pushAttachments } from './push-files';
 import { settleRace } from './race';
+import { hubWrites, restoredReasons } from './explain';
 
 export type PushOutcome =
   | { outcome: 'created' | 'updated' | 'deleted' | 'unchanged'; fields: string[]; comments: number }
@@ -43,8 +45,10 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
   let { link } = read;
   const rules = effectiveRules(binding.rules, ports.connector);
   const hub = hubView(story, await projectKey(db, story.projectId));
-  const log = (operation: string, fields: string[]) =>
-    logPush(db, { bindingId: binding.id, storyId: story.id, storyVersion: story.version, operation, fields, outcome: 'ok' });
+  const log = (tx: Db, operation: string, fields: string[]) =>
+    logPush(tx, { bindingId: binding.id, storyId: story.id, storyVersion: story.version, operation, fields, outcome: 'ok' });
+  const where = (direction: ActivityContext['direction'], l: Pick<ExternalLink, 'remoteId' | 'remoteKey'>): ActivityContext =>
+    ({ storyId: story.id, bindingId: binding.id, direction, remoteId: l.remoteId, remoteKey: l.remoteKey, storyVersion: story.version });
 
   if (!link?.remoteId) {
     if (story.deletedAt) return { outcome: 'unchanged', fields: [], comments: 0 };
@@ -70,12 +74,15 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
         return item;
       },
       settle: async (pending, item, found) => {
-        const { fields } = await decided();
-        await recordRemote(db, pending.id, item, { snapshot: found && pending.snapshot ? (pending.snapshot as Snapshot) : createdSnapshot(rules, fields, item) });
+        const { fields, reasons } = await decided();
+        await withTx(db, async (tx) => {
+          await recordRemote(tx, pending.id, item, { snapshot: found && pending.snapshot ? (pending.snapshot as Snapshot) : createdSnapshot(rules, fields, item) });
+          await recordActivity(tx, fieldEntries(where('create', { remoteId: item.remoteId, remoteKey: item.key }), reasons));
+        });
       },
     }))!;
     const fields = Object.keys((await decided()).fields);
-    await log(done.found ? 'adopt' : 'create', fields);
+    await log(db, done.found ? 'adopt' : 'create', fields);
     if (!done.found) {
       const pushed = await pushComments(ports, rules, story.id, done.result.remoteId);
       await pushAttachments(ports, rules, story.id, done.result.remoteId);
@@ -87,12 +94,19 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
   const remoteId = link.remoteId!;
 
   if (story.deletedAt) {
-    if (binding.deletePolicy === 'delete') await call(() => writer.deleteItem(binding.scope, remoteId));
-    else if (!(link.snapshot as Snapshot | null)?.fields.closed) {
+    const gone = { storyId: story.id, bindingId: binding.id, direction: 'push' as const, remoteId, remoteKey: link.remoteKey, storyVersion: story.version, kind: 'field', target: 'remote' };
+    if (binding.deletePolicy === 'delete') {
+      await call(() => writer.deleteItem(binding.scope, remoteId));
+      await recordActivity(db, [{ ...gone, outcome: 'story deleted in the hub: remote item deleted' }]);
+    } else if (!(link.snapshot as Snapshot | null)?.fields.closed) {
       const item = await call(() => writer.updateItem(binding.scope, remoteId, { closed: true, status: 'closed' }));
-      await recordRemote(db, link.id, item);
+      const closedLink = link;
+      await withTx(db, async (tx) => {
+        await recordRemote(tx, closedLink.id, item);
+        await recordActivity(tx, [{ ...gone, field: 'status', remoteField: 'status', written: { status: 'closed', closed: true }, outcome: 'story deleted in the hub: remote item closed' }]);
+      });
     }
-    await log(binding.deletePolicy === 'delete' ? 'delete' : 'close', []);
+    await log(db, binding.deletePolicy === 'delete' ? 'delete' : 'close', []);
     return { outcome: 'deleted', fields: [], comments: 0 };
   }
 
@@ -107,7 +121,11 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
   if (written.length) await setSnapshot(db, link.id, decision.writeAhead);
   if (written.length) await ports.hooks?.beforeRemoteWrite?.({ bindingId: binding.id, storyId: story.id, remoteId });
   let item = written.length ? await call(() => writer.updateItem(binding.scope, remoteId, decision.patch)) : current;
-  if (written.length) await log('update', written);
+  const sent = decision.reasons.filter((r) => r.target === 'remote');
+  if (written.length) await withTx(db, async (tx) => {
+    await log(tx, 'update', written);
+    await recordActivity(tx, fieldEntries(where('push', link), sent));
+  });
   // The write is not atomic with the read: an edit another actor made in between is decided by policy now (C1).
   if (written.length) {
     const theirs = await call(() => writer.editsSince(binding.scope, remoteId, current, decision.patch));
@@ -116,13 +134,23 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
       decision = race.decision;
       if (Object.keys(race.restore).length) {
         item = await call(() => writer.updateItem(binding.scope, remoteId, race.restore));
-        await log('restore', Object.keys(race.restore));
+        const restored = restoredReasons(rules, race.decision, race.restore, { ...current.fields, ...race.restore });
+        await withTx(db, async (tx) => {
+          await log(tx, 'restore', Object.keys(race.restore));
+          await recordActivity(tx, fieldEntries(where('push', link), restored));
+        });
       }
     }
   }
   const hubChanges = diffFields(storyFields(story), { ...storyFields(story), ...decision.hubSet });
   // The remote's winning values go into the hub now (origin: this binding, so they fan out but never come back).
-  const hubApplied = !hubChanges.length || (await withTx(db, (tx) => updateStoryFromRemote(tx, binding, story.id, hubChanges, story.version)));
+  const hubApplied = !hubChanges.length || (await withTx(db, async (tx) => {
+    const version = await updateStoryFromRemote(tx, binding, story.id, hubChanges, story.version);
+    if (version === null) return false;
+    const taken = hubWrites(decision.reasons, storyFields(story), { ...storyFields(story), ...decision.hubSet });
+    await recordActivity(tx, fieldEntries({ ...where('push', link), storyVersion: version }, taken));
+    return true;
+  }));
   const snapshot = decision.nextSnapshot(item, hubApplied);
   if (written.length || !sameJson(snapshot, link.snapshot)) {
     // Someone else wrote the item since our last sync: keep the old timestamp so the next pull lists their comments.

@@ -5,6 +5,7 @@ import { startStack, type Stack } from './support/scenario';
 import { problems, observe } from './support/convergence-e2e/checks';
 import { schedules, type Schedule } from './support/convergence-e2e/commands';
 import { diagnose } from './support/convergence-e2e/diagnose';
+import { unexplainedWrites } from './support/convergence-e2e/explained';
 import { cycle, isQuiet, type CycleResult } from './support/convergence-e2e/quiesce';
 import { githubRemote, jiraRemote, redmineNames, redmineRemote, type Connector, type Remote, type RedmineNames, type Side } from './support/convergence-e2e/remotes';
 import { runCommand, startWorld, type World } from './support/convergence-e2e/world';
@@ -65,6 +66,9 @@ describe('convergence end to end (real Temporal, Postgres, worker and API; GitHu
     if (!last || !isQuiet(last)) throw new Error(`still not quiet after ${MAX_CYCLES} sync cycles: ${describeCycle(last!)}`);
     const found = problems(w, await observe(w));
     if (found.length) throw new Error(`not converged:\n${found.join('\n')}`);
+    // The explain log (issue 15): every field write the schedule made has its entry.
+    const unexplained = await unexplainedWrites(w);
+    if (unexplained.length) throw new Error(`writes missing from the explain log:\n${unexplained.join('\n')}`);
     // Quiet means quiet: two more full cycles write nothing, on any side.
     for (let i = 1; i <= 2; i++) {
       const more = await cycle(w);

@@ -44,7 +44,8 @@ describe('crash and resume of an initial sync (real worker process, SIGKILL)', (
     await database?.drop();
   });
 
-  it('ends with exactly one story per remote issue and does not start over from page 1', async () => {
+  // Two real worker processes, a kill and a resume: about a minute on a busy 2-core machine.
+  it('ends with exactly one story per remote issue and does not start over from page 1', { timeout: 180_000 }, async () => {
     const api = await createTestApi({ database, client, taskQueue });
     const post = async (path: string, body?: unknown) => (await (await api.call('POST', path, body)).json()) as Record<string, string>;
     const project = await post('/projects', { key: 'CRASH', name: 'Crash' });

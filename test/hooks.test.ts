@@ -163,7 +163,7 @@ describe('plugin hooks fired by the engine (GitHub double, real Temporal and Pos
       ('00000000-0000-4000-8000-000000000001', 'p', 'a', '{}', 'succeeded', ${daysAgo(40)}, ${daysAgo(40)}),
       ('00000000-0000-4000-8000-000000000002', 'p', 'a', '{}', 'running', ${daysAgo(40)}, null),
       ('00000000-0000-4000-8000-000000000003', 'p', 'a', '{}', 'failed', ${daysAgo(5)}, ${daysAgo(5)})`);
-    expect(await pruneHistory(db, { hookRuns: 14, jobs: 30, outbox: 30 }, now)).toMatchObject({ hookRuns: 1, jobs: 1 });
+    expect(await pruneHistory(db, { hookRuns: 14, jobs: 30, outbox: 30, explain: 90 }, now)).toMatchObject({ hookRuns: 1, jobs: 1 });
     const left = await queryRows<{ firing_id: number }>(db, sql`select firing_id from hook_runs where plugin = 'old-plugin'`);
     expect(left.map((r) => Number(r.firing_id))).toEqual([900002]);
     const jobs = await queryRows<{ id: string }>(db, sql`select id from jobs where plugin = 'p' order by id`);

@@ -70,6 +70,11 @@ async function exerciseAll(double: JiraDouble) {
   const upload = await fetch(`${double.url}/rest/api/${v}/issue/${key}/attachments`, { method: 'POST', headers: { authorization: auth, 'x-atlassian-token': 'no-check' }, body: form });
   expect(upload.status).toBe(200);
   await call('GET', '/issue/NOPE-1');
+  // A connection's metadata: issue types with statuses, priorities, assignable users, labels (Cloud).
+  await call('GET', '/project/WEB/statuses');
+  await call('GET', cloud ? '/priority/search?maxResults=2' : '/priority');
+  await call('GET', '/user/assignable/search?project=WEB&maxResults=100');
+  if (cloud) await call('GET', '/label?maxResults=1');
   await call('DELETE', `/issue/${key}`);
 }
 
@@ -78,7 +83,7 @@ describe.each(['cloud', 'datacenter'] as const)('Jira double (%s) against the pu
     const { double, contract } = await start(deployment);
     await exerciseAll(double);
     expect(contract.violations).toEqual([]);
-    const expected = contractOperations(deployment).filter((op) => (deployment === 'cloud' ? !/^(GET|POST) \^\\\/search\$$|^GET \^\\\/project\$$/.test(op) : !/search\\\/jql|project\\\/search/.test(op)));
+    const expected = contractOperations(deployment).filter((op) => (deployment === 'cloud' ? !/^(GET|POST) \^\\\/search\$$|^GET \^\\\/project\$$|^GET \^\\\/priority\$$/.test(op) : !/search\\\/jql|project\\\/search|priority\\\/search|label/.test(op)));
     expect([...contract.covered].sort()).toEqual(expected.sort());
   });
 

@@ -17,12 +17,19 @@ describe.each(['cloud', 'datacenter'] as const)('Jira %s webhooks in (Jira doubl
   let secret: string;
   let path: string;
   let issueId: string;
+  let otherId: string;
 
   const titleOf = async (remoteId: string) => {
     const [row] = await stack.database.db.select({ title: stories.title }).from(stories)
       .innerJoin(externalLinks, eq(externalLinks.storyId, stories.id))
       .where(and(eq(externalLinks.bindingId, bound.binding.id), eq(externalLinks.remoteId, remoteId)));
     return row?.title;
+  };
+  const deletedAt = async (remoteId: string) => {
+    const [row] = await stack.database.db.select({ deletedAt: stories.deletedAt }).from(stories)
+      .innerJoin(externalLinks, eq(externalLinks.storyId, stories.id))
+      .where(and(eq(externalLinks.bindingId, bound.binding.id), eq(externalLinks.remoteId, remoteId)));
+    return row!.deletedAt;
   };
   const post = (body: string, signature: string) =>
     stack.api.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature': signature }, body });
@@ -31,7 +38,7 @@ describe.each(['cloud', 'datacenter'] as const)('Jira %s webhooks in (Jira doubl
     jira = await startJiraDouble({ deployment });
     key = `W${randomBytes(3).toString('hex').toUpperCase().replace(/[0-9]/g, (d) => 'ABCDEFGHIJ'[Number(d)]!)}`;
     jira.createProject(key);
-    issueId = jira.seed(key, 2, { summary: 'As seeded' })[0]!;
+    [issueId, otherId] = jira.seed(key, 2, { summary: 'As seeded' }) as [string, string];
     stack = await startStack();
     bound = await stack.bind('jira', { baseUrl: jira.url, deployment, overlapSeconds: 5 }, jira.secrets, key);
     expect((await stack.initialSync(bound.binding.id)).run.status).toBe('completed');
@@ -56,5 +63,18 @@ describe.each(['cloud', 'datacenter'] as const)('Jira %s webhooks in (Jira doubl
     await stack.client.workflow.getHandle(pullItemWorkflowId(bound.binding.id, issue.id)).result();
     expect(await titleOf(issue.id)).toBe('Edited in Jira');
     expect(await stack.database.db.$count(runs, and(eq(runs.bindingId, bound.binding.id), eq(runs.kind, 'pull')))).toBe(pulls);
+  });
+
+  it('a signed jira:issue_deleted soft-deletes the story once a read by key confirms Jira no longer has it', async () => {
+    const issue = jira.issue(otherId)!;
+    const body = JSON.stringify({ webhookEvent: 'jira:issue_deleted', issue: { id: issue.id, key: issue.key, fields: { project: { key } } } });
+    // Delivered before the deletion (a reordered or early payload): the read finds the issue, nothing is deleted.
+    expect((await post(body, sign(secret, body))).status).toBe(202);
+    await stack.client.workflow.getHandle(pullItemWorkflowId(bound.binding.id, issue.id)).result();
+    expect(await deletedAt(issue.id)).toBeNull();
+    jira.deleteIssue(otherId);
+    expect((await post(body, sign(secret, body))).status).toBe(202);
+    await stack.client.workflow.getHandle(pullItemWorkflowId(bound.binding.id, issue.id)).result();
+    expect(await deletedAt(issue.id)).toBeInstanceOf(Date);
   });
 });

@@ -40,6 +40,7 @@ export const pullItemWorkflowId = (bindingId: string, remoteId: string) => `pull
 /** Short workflows run once per request; the nonce (random, from the caller) keeps their ids apart. */
 export const connectionTestWorkflowId = (connectionId: string, nonce: string) => `connection-test/${connectionId}/${nonce}`;
 export const scopeListingWorkflowId = (connectionId: string, nonce: string) => `scopes/${connectionId}/${nonce}`;
+export const metadataWorkflowId = (connectionId: string, nonce: string) => `metadata/${connectionId}/${nonce}`;
 /** A plugin action's job; the job id is made by the API before the start, so the row and the workflow share it. */
 export const actionWorkflowId = (jobId: string) => `action/${jobId}`;
 /** One firing of a plugin hook point (see workflows/hookFiring.ts). */

@@ -2,6 +2,7 @@ export { connectionTest } from './connectionTest';
 export { initialSync } from './initialSync';
 export { pullBinding } from './pullBinding';
 export { scopeListing } from './scopeListing';
+export { metadataListing } from './metadataListing';
 export { pushStory } from './pushStory';
 export { backlog } from './backlog';
 export { runAction } from './runAction';

@@ -1,5 +1,5 @@
 import {
-  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxyActivities, workflowInfo,
+  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, patched, proxyActivities, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Json } from '../connectors/types';
@@ -10,6 +10,8 @@ const acts = proxyActivities<Activities>(syncPageOptions);
 
 /** Pages per run before continuing as new, so history stays small even when the server suggests nothing. */
 export const PAGES_PER_RUN = 200;
+/** Pulls call reconcileDeletions (an id sweep when due) since this change. */
+const DELETION_SWEEP_PATCH = 'deletion-sweep-after-pull';
 
 export interface SyncState {
   runId: string;
@@ -103,12 +105,13 @@ export async function runSyncLoop(
       if (page.total !== undefined) state.total = page.total;
       for (const k of Object.keys(state.counts) as (keyof SyncState['counts'])[]) state.counts[k] += page.counts[k];
       if (page.next === null) {
-        const reconciled = full ? await acts.reconcileDeletions({ bindingId, listedAt: state.listedAt }) : undefined;
+        // Pulls sweep for deletions too (connectors that list ids alone); histories from before that do not.
+        const reconciled = full || patched(DELETION_SWEEP_PATCH) ? await acts.reconcileDeletions({ bindingId, listedAt: state.listedAt, full }) : undefined;
         const closed = await acts.completeSyncRun({ bindingId, runId: state.runId, watermark: page.watermark, itemsSeen: state.items });
         // The run row is the one tally (each page commits its counts and items with its checkpoint); the
         // activities' sums can count a page twice when an attempt died after applying it and before reporting it.
         const counts = closed?.counts ? { ...state.counts, ...closed.counts } : state.counts;
-        return { status: 'completed', items: closed?.items ?? state.items, counts, ...(reconciled ? { deleted: reconciled.deleted } : {}) };
+        return { status: 'completed', items: closed?.items ?? state.items, counts, ...(reconciled && (full || reconciled.swept !== undefined) ? { deleted: reconciled.deleted } : {}) };
       }
       state.cursor = page.next;
       if (workflowInfo().continueAsNewSuggested || pagesThisRun >= PAGES_PER_RUN) {

@@ -4,7 +4,7 @@ import { type HttpResponse, followLinks } from '../http';
 import type { ConnectorContext, Json } from '../types';
 import type { GitHubConfig, GitHubSecrets } from './config';
 import type { GitHubComment, GitHubIssue, RepoRef } from './mapping';
-import { commentListShape, commentShape, issueEventListShape, issueListShape, issueShape, orgListShape, repoListShape, type repoShape, searchShape, userShape } from './shapes';
+import { assigneeListShape, commentListShape, commentShape, issueEventListShape, issueListShape, issueShape, labelListShape, orgListShape, repoListShape, type repoShape, searchShape, userShape } from './shapes';
 
 export type GitHubRepo = z.infer<typeof repoShape>;
 
@@ -81,6 +81,8 @@ export function createGitHubApi(ctx: ConnectorContext<GitHubConfig, GitHubSecret
     /** The issue's events, oldest first: renames, closes, labels, assignments (not body edits). */
     listEvents: (ref: RepoRef, number: string) =>
       collect(issueEventListShape, `${repoPath(ref)}/issues/${encodeURIComponent(number)}/events`, { per_page: PER_PAGE }),
+    listLabels: (ref: RepoRef) => collect(labelListShape, `${repoPath(ref)}/labels`, { per_page: PER_PAGE }),
+    listAssignees: (ref: RepoRef) => collect(assigneeListShape, `${repoPath(ref)}/assignees`, { per_page: PER_PAGE }),
     createComment: (ref: RepoRef, number: string, body: string): Promise<GitHubComment> =>
       http.json({ method: 'POST', path: `${repoPath(ref)}/issues/${encodeURIComponent(number)}/comments`, body: { body } }, commentShape),
     updateComment: (ref: RepoRef, commentId: string, body: string): Promise<GitHubComment> =>

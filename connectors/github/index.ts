@@ -65,6 +65,20 @@ function reader(api: GitHubApi, ctx: Ctx): Reader {
     async listComments(scope, remoteId, since) {
       return (await api.listComments(parseRepo(scope), remoteId, since)).filter((c) => !isFileLink(c)).map(toRemoteComment);
     },
+
+    /** GitHub's states are open and closed; labels and assignees are the repository's; it has no priorities or custom fields. */
+    async metadata(scope) {
+      const ref = parseRepo(scope);
+      const [labels, assignees] = await Promise.all([api.listLabels(ref), api.listAssignees(ref)]);
+      return {
+        statuses: [{ name: 'open', closed: false }, { name: 'closed', closed: true }],
+        priorities: [],
+        users: assignees.map((u) => ({ ...(u.id === undefined ? {} : { id: String(u.id) }), name: u.login })),
+        labels: labels.map((l) => ({ ...(l.id === undefined ? {} : { id: String(l.id) }), name: l.name })),
+        issueTypes: [],
+        customFields: [],
+      };
+    },
   };
 }
 

@@ -51,3 +51,8 @@ export const issueEventShape = z.looseObject({
   assignee: account.nullish(),
 });
 export const issueEventListShape = z.array(issueEventShape);
+
+/** A repository label (GET /repos/{owner}/{repo}/labels). */
+export const labelListShape = z.array(z.looseObject({ id: z.number().int().optional(), name: z.string() }));
+/** Users issues can be assigned to (GET /repos/{owner}/{repo}/assignees). */
+export const assigneeListShape = z.array(z.looseObject({ login: z.string(), id: z.number().int().optional() }));

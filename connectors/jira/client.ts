@@ -3,11 +3,14 @@ import { isRemoteError } from '../errors';
 import type { ConnectorContext, Json } from '../types';
 import type { JiraConfig, JiraSecrets } from './config';
 import {
-  attachmentShape, cloudSearchShape, commentPageShape, commentShape, createdShape, fieldShape, issueShape, offsetSearchShape,
+  attachmentShape, cloudIdsShape, cloudSearchShape, commentPageShape, commentShape, createdShape, fieldShape, issueShape, offsetIdsShape, offsetSearchShape,
   projectPageShape, projectShape, transitionsShape, userShape, type JiraIssue,
 } from './shapes';
 
 export const PAGE_SIZE = 100;
+/** Id-only search pages: Cloud's enhanced search returns up to 5,000 when only ids are asked for; Data Center caps pages at 1,000. */
+const CLOUD_ID_PAGE = 5000;
+const DC_ID_PAGE = 1000;
 /** The entity property that carries the I1 marker: invisible to users, searchable by JQL. */
 export const MARKER_PROPERTY = 'trackbridge';
 /** System fields the connector maps; custom fields are added by id. */
@@ -61,9 +64,31 @@ export function createJiraApi(ctx: ConnectorContext<JiraConfig, JiraSecrets>) {
     }
   }
 
+  /**
+   * Every issue id the JQL finds, with no fields (`fields=id`), a page at a time. Cloud's enhanced search
+   * pages by token and allows 5,000 ids a page; Data Center pages by offset, 1,000 at most.
+   */
+  async function* searchIds(jql: string): AsyncGenerator<string[]> {
+    if (!cloud) {
+      for (let startAt = 0; ;) {
+        const res = await http.json({ path: `${api}/search`, query: { jql, fields: 'id', maxResults: DC_ID_PAGE, startAt } }, offsetIdsShape);
+        yield res.issues.map((i) => i.id);
+        startAt += res.issues.length;
+        if (res.issues.length === 0 || startAt >= res.total) return;
+      }
+    }
+    for (let token: string | undefined; ;) {
+      const res = await http.json({ path: `${api}/search/jql`, query: { jql, fields: 'id', maxResults: CLOUD_ID_PAGE, nextPageToken: token } }, cloudIdsShape);
+      yield res.issues.map((i) => i.id);
+      token = res.nextPageToken ?? undefined;
+      if (token === undefined || res.isLast === true) return;
+    }
+  }
+
   return {
     cloud,
     customFields,
+    searchIds,
     fieldList,
     search,
     myself: () => http.json({ path: `${api}/myself` }, userShape),

@@ -6,6 +6,7 @@ import { MARKER_PROPERTY, createJiraApi, describeJiraError, type JiraApi } from 
 import { type JiraConfig, type JiraSecrets, authorization, configSchema, connectionSchema, secretsSchema } from './config';
 import { type MappingContext, toIssueFields, toRemoteAttachment, toRemoteComment, toRemoteItem, userRef, writeText } from './mapping';
 import type { JiraIssue } from './shapes';
+import { jiraMetadata } from './metadata';
 import { moveStatus } from './transitions';
 
 type Ctx = ConnectorContext<JiraConfig, JiraSecrets>;
@@ -73,6 +74,11 @@ function reader({ api, mapping, toItems }: Session, ctx: Ctx): Reader {
       return [...groups.values()].sort((a, b) => a.group.localeCompare(b.group));
     },
 
+    async metadata(scope) {
+      projectClause(scope);
+      return jiraMetadata(api, ctx.http, await mapping(), scope);
+    },
+
     /**
      * JQL by `updated >= <epoch ms>` (a date literal would be read in the user's time zone, to the minute),
      * oldest first. The watermark comes from the `updated` of what search returned, never from a clock:
@@ -93,6 +99,11 @@ function reader({ api, mapping, toItems }: Session, ctx: Ctx): Reader {
         onInvalidCursor: (bad) => ctx.logger.warn({ scope, cursor: bad }, 'Jira: unreadable pull cursor, starting a full listing'),
         label: `Jira issues of ${scope}`,
       }, cursor);
+    },
+
+    /** The deletion sweep: ids only, in key order so offset pages stay put while issues are added. */
+    listIds(scope) {
+      return api.searchIds(`${projectClause(scope)} ORDER BY key ASC`);
     },
 
     async getItem(_scope, remoteId) {

@@ -29,6 +29,9 @@ export const issueShape = z.looseObject({
 });
 
 export const cloudSearchShape = z.looseObject({ issues: z.array(issueShape), nextPageToken: z.string().nullish(), isLast: z.boolean().optional() });
+const idOnly = z.looseObject({ id: z.string() });
+export const cloudIdsShape = z.looseObject({ issues: z.array(idOnly), nextPageToken: z.string().nullish(), isLast: z.boolean().optional() });
+export const offsetIdsShape = z.looseObject({ issues: z.array(idOnly), total: z.number().int() });
 export const offsetSearchShape = z.looseObject({ issues: z.array(issueShape), startAt: z.number().int(), maxResults: z.number().int(), total: z.number().int() });
 
 export const fieldShape = z.looseObject({ id: z.string(), name: z.string(), custom: z.boolean().optional() });

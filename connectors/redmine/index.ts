@@ -9,6 +9,7 @@ import { type RedmineConfig, type RedmineSecrets, configSchema, secretsSchema } 
 import { type RedmineIssue, toRemoteAttachment, toRemoteComments, toRemoteItem } from './mapping';
 import { idByName, toIssueBody } from './resolve';
 import { redmineEditsSince } from './history';
+import { redmineMetadata } from './metadata';
 
 const TOP_LEVEL = '(top level)';
 
@@ -108,6 +109,8 @@ function reader({ api, baseUrl, toItems, comments }: Session, ctx: Ctx): Reader 
       const all = await comments(remoteId);
       return since === undefined ? all : all.filter((c) => Date.parse(c.createdAt) >= Date.parse(since));
     },
+
+    metadata: (scope) => redmineMetadata(api, ctx.http, scope),
 
   };
 }

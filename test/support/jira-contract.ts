@@ -118,6 +118,12 @@ function operations(deployment: Deployment): Array<[string, RegExp, z.ZodType | 
     ['GET', /^\/issue\/[^/]+\/properties\/[^/]+$/, m.EntityPropertySchema],
     ['PUT', /^\/issue\/[^/]+\/properties\/[^/]+$/, null],
     ['POST', /^\/issue\/[^/]+\/attachments$/, z.array(x.attachment)],
+    // A connection's metadata (GET /connections/{id}/metadata).
+    ['GET', /^\/project\/[^/]+\/statuses$/, z.array(m.IssueTypeWithStatusSchema)],
+    ['GET', /^\/priority\/search$/, m.PagePrioritySchema],
+    ['GET', /^\/priority$/, z.array(m.PrioritySchema)],
+    ['GET', /^\/user\/assignable\/search$/, z.array(x.myself)],
+    ['GET', /^\/label$/, m.PageStringSchema],
   ];
 }
 

@@ -1,6 +1,6 @@
 /** GitHub's REST routes over the store: users, orgs, repos, issues, comments, search and rate_limit. */
 import { z } from 'zod';
-import { isoSeconds, renderComment, renderIssue, renderUser, type Account, type CommentRecord, type IssueRecord, type RenderContext } from '../github-fixtures';
+import { FIXTURE_USERS, isoSeconds, renderComment, renderIssue, renderLabel, renderUser, type Account, type CommentRecord, type IssueRecord, type RenderContext } from '../github-fixtures';
 import type { Clock } from './clock';
 import type { RateLimits } from './limits';
 import { listPage, searchIssues } from './queries';
@@ -76,6 +76,16 @@ export function createRouter({ store, viewer, limits, htmlBase, repositoryIdLink
     }],
     ['GET', /^\/rate_limit$/, () => ({ ...ok({ resources: { core: limits.state('core'), search: limits.state('search') }, rate: limits.state('core') }), charge: false })],
     ['GET', new RegExp(`^${R}$`), inRepo((call, repo) => ok(renderRepo(call, repo)))],
+    // GET /repos/{owner}/{repo}/labels and /assignees (REST "Labels", "Assignees"): paged lists.
+    ['GET', new RegExp(`^${R}/labels$`), inRepo((call, repo) => {
+      const all = [...repo.labels.values()];
+      return paged(call, repo, all.length, (a, b) => all.slice(a, b).map((l) => renderLabel(l, ctx(call, repo))));
+    })],
+    ['GET', new RegExp(`^${R}/assignees$`), inRepo((call, repo) => {
+      // Who may be assigned: the repository's collaborators; in the double, the viewer and the fixture users.
+      const all = [viewer, ...FIXTURE_USERS.filter((u) => u.login !== viewer.login)];
+      return paged(call, repo, all.length, (a, b) => all.slice(a, b).map((u) => renderUser(u, ctx(call, repo))));
+    })],
     ['GET', new RegExp(`^${R}/issues$`), inRepo((call, repo) => {
       if (!repo.hasIssues) return fail(410, 'Issues are disabled for this repo');
       const p = call.url.searchParams;

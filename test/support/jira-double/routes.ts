@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFields, readRichText } from './fields';
 import { JqlError, parseJql, runJql } from './jql';
+import { metadataRoutes } from './metadata-routes';
 import { renderAttachment, renderComment, renderFields, renderIssue, renderProject, renderTransition, renderUser, type RenderContext } from './render';
 import type { AttachmentRecord, IssueRecord, Store } from './store';
 import type { Deployment } from './types';
@@ -192,6 +193,7 @@ export function createRoutes({ store, deployment, maxAttachmentBytes }: RouterOp
       const a = store.all().flatMap((r) => r.attachments).find((x) => x.id === id);
       return a ? { status: 200, bytes: a.data, headers: { 'content-type': a.mimeType } } : errorReply(404, ['The attachment does not exist.']);
     }],
+    ...metadataRoutes(store, deployment),
   ];
 
   /** `/rest/api/{2|3}/…`: the deployment answers its own version only. */

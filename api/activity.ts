@@ -1,0 +1,102 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { ACTIVITY_KINDS, listActivity, type ActivityEntry, type ActivityFilter } from '../db/activity';
+import { getBinding } from '../db/bindings';
+import { getStory } from '../db/stories';
+import type { ApiDeps } from './deps';
+import { ApiError, ErrorBody, notFound } from './errors';
+import { newRouter, security } from './router';
+import { IdParam, json } from './schemas';
+
+const FieldValue = z.unknown().openapi({
+  description: 'A field value as the rule compared it: a string, null, a list (labels), a map (custom fields) or {status, closed}',
+});
+
+const ActivityView = z
+  .object({
+    id: z.number().int(),
+    at: z.string(),
+    storyId: z.uuid(),
+    bindingId: z.uuid(),
+    direction: z.enum(['pull', 'push', 'create']).openapi({ description: 'The sync that wrote: a pull, a push, or a create (a story from a remote item on a pull, a remote item from a story on a push)' }),
+    kind: z.enum(ACTIVITY_KINDS).openapi({ description: '`conflict`: a field changed on both sides since the last sync, settled by the policy' }),
+    target: z.enum(['hub', 'remote', 'none']).openapi({ description: 'Where `written` went; `none`: nothing was written (the hub kept its value)' }),
+    field: z.string().nullable().openapi({ description: 'The hub field (null for comments and files)', example: 'status' }),
+    remoteField: z.string().nullable().openapi({ description: 'The remote field or path the rule reads' }),
+    rule: z.enum(['one_way', 'default', 'to_remote', 'two_way']).nullable(),
+    policy: z.enum(['remote_wins', 'hub_wins', 'newest_wins']).nullable().openapi({ description: 'two_way only' }),
+    base: FieldValue.openapi({ description: 'The remote value as last synced (the link snapshot); null when there was none' }),
+    hub: FieldValue,
+    remote: FieldValue,
+    written: FieldValue.openapi({ description: 'The value written; for a comment its body, for a file its name' }),
+    outcome: z.string().openapi({ example: 'conflict: remote wins (remote_wins)' }),
+    remoteId: z.string().nullable(),
+    remoteKey: z.string().nullable(),
+    runId: z.uuid().nullable().openapi({ description: 'The pull run that wrote, when there was one' }),
+    storyVersion: z.number().int().nullable().openapi({ description: 'For a hub write, the story version it made; for a remote write, the hub version pushed' }),
+  })
+  .openapi('ActivityEntry');
+
+const view = (e: ActivityEntry): z.infer<typeof ActivityView> => ({
+  id: e.id, at: e.at.toISOString(), storyId: e.storyId, bindingId: e.bindingId,
+  direction: e.direction as 'pull', kind: e.kind as 'field', target: e.target as 'hub', field: e.field, remoteField: e.remoteField,
+  rule: e.rule as 'two_way' | null, policy: e.policy as 'remote_wins' | null,
+  base: e.base ?? null, hub: e.hub ?? null, remote: e.remote ?? null, written: e.written ?? null, outcome: e.outcome,
+  remoteId: e.remoteId, remoteKey: e.remoteKey, runId: e.runId, storyVersion: e.storyVersion,
+});
+
+const encodeCursor = (e: ActivityEntry) => Buffer.from(JSON.stringify([e.id])).toString('base64url');
+function decodeCursor(cursor: string): number {
+  const invalid = () => new ApiError(400, 'invalid_request', 'Invalid cursor', [{ path: 'query.cursor', message: 'not a cursor from a previous page' }]);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const parsed = z.tuple([z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)]).safeParse(raw);
+  if (!parsed.success) throw invalid();
+  return parsed.data[0];
+}
+
+const ListQuery = z.object({
+  kind: z.enum(ACTIVITY_KINDS).optional(),
+  field: z.string().min(1).max(300).optional().openapi({ description: 'A hub field, e.g. status or customFields.Severity' }),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(100).optional().openapi({ description: '`nextCursor` of the previous page' }),
+});
+
+const Page = z.object({ items: z.array(ActivityView), nextCursor: z.string().nullable() }).openapi('ActivityPage');
+
+/** The explain log: why every field a pull or a push wrote changed, newest first. */
+export function activityRoutes(deps: Pick<ApiDeps, 'db'>) {
+  const page = async (scope: Pick<ActivityFilter, 'storyId' | 'bindingId'>, query: z.infer<typeof ListQuery>) => {
+    const { kind, field, limit, cursor } = query;
+    const rows = await listActivity(deps.db, { ...scope, limit: limit + 1, ...(kind ? { kind } : {}), ...(field ? { field } : {}), ...(cursor ? { before: decodeCursor(cursor) } : {}) });
+    const items = rows.slice(0, limit);
+    return { items: items.map(view), nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null };
+  };
+  const responses = (what: string) => ({ 200: json(Page, 'A page of explain-log entries, newest first'), 400: json(ErrorBody, 'Bad query'), 404: json(ErrorBody, `No such ${what}`) });
+  return newRouter()
+    .openapi(
+      createRoute({
+        method: 'get', path: '/stories/{id}/activity', security, request: { params: IdParam, query: ListQuery }, responses: responses('story'),
+        summary: "A story's explain log: every field a pull or a push wrote, with the rule, the policy and the base, hub and remote values; comments, files and conflicts",
+      }),
+      async (c) => {
+        const story = await getStory(deps.db, c.req.valid('param').id);
+        if (!story) throw notFound('story');
+        return c.json(await page({ storyId: story.id }, c.req.valid('query')), 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get', path: '/bindings/{id}/activity', security, request: { params: IdParam, query: ListQuery }, responses: responses('binding'),
+        summary: "A binding's explain log: every write its pulls and pushes made, and why",
+      }),
+      async (c) => {
+        const binding = await getBinding(deps.db, c.req.valid('param').id);
+        if (!binding) throw notFound('binding');
+        return c.json(await page({ bindingId: binding.id }, c.req.valid('query')), 200);
+      },
+    );
+}

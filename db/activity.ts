@@ -1,0 +1,64 @@
+import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import type { FieldReason } from '../rules';
+import type { Db } from './client';
+import { activity } from './schema';
+
+export type ActivityEntry = typeof activity.$inferSelect;
+export type NewActivity = typeof activity.$inferInsert;
+export const ACTIVITY_KINDS = ['field', 'conflict', 'comment', 'file'] as const;
+
+/** Where a write happened: the story, the binding, the sync and the remote item. */
+export interface ActivityContext {
+  storyId: string;
+  bindingId: string;
+  direction: 'pull' | 'push' | 'create';
+  remoteId?: string | null;
+  remoteKey?: string | null;
+  runId?: string | null;
+  storyVersion?: number | null;
+}
+
+/** Explain-log rows for field decisions (rules/reasons.ts): a field changed on both sides is a conflict entry. */
+export function fieldEntries(ctx: ActivityContext, reasons: FieldReason[]): NewActivity[] {
+  return reasons.map((r) => ({
+    ...ctx, kind: r.conflict || r.target === 'none' ? 'conflict' : 'field', target: r.target, field: r.field, remoteField: r.remoteField,
+    rule: r.rule, policy: r.policy, base: r.base, hub: r.hub, remote: r.remote, written: r.written, outcome: r.outcome,
+  }));
+}
+
+/** Call inside the transaction of the write the entries explain, so an entry exists if and only if its write does. */
+export async function recordActivity(db: Db, entries: NewActivity[]): Promise<void> {
+  if (entries.length) await db.insert(activity).values(entries);
+}
+
+export interface ActivityFilter {
+  storyId?: string;
+  bindingId?: string;
+  kind?: (typeof ACTIVITY_KINDS)[number];
+  field?: string;
+  /** Entries older than this id (the previous page's last). */
+  before?: number;
+  limit: number;
+}
+
+/** A story's or a binding's entries, newest first. */
+export async function listActivity(db: Db, filter: ActivityFilter): Promise<ActivityEntry[]> {
+  const where: SQL[] = [];
+  if (filter.storyId) where.push(eq(activity.storyId, filter.storyId));
+  if (filter.bindingId) where.push(eq(activity.bindingId, filter.bindingId));
+  if (filter.kind) where.push(eq(activity.kind, filter.kind));
+  if (filter.field) where.push(eq(activity.field, filter.field));
+  if (filter.before !== undefined) where.push(lt(activity.id, filter.before));
+  return db.select().from(activity).where(and(...where)).orderBy(desc(activity.id)).limit(filter.limit);
+}
+
+/** Drops entries older than the retention; returns how many. */
+export async function pruneActivity(db: Db, olderThan: Date): Promise<number> {
+  const rows = await db.delete(activity).where(lt(activity.at, olderThan)).returning({ id: activity.id });
+  return rows.length;
+}
+
+/** An explain-log row for a comment or a file that crossed (`written`: its body, or its name). */
+export function crossingEntry(ctx: ActivityContext, kind: 'comment' | 'file', target: 'hub' | 'remote', written: string, outcome: string): NewActivity {
+  return { ...ctx, kind, target, written, outcome };
+}

@@ -1,0 +1,40 @@
+import type { ItemFields } from '../connectors/types';
+import { HUB_DEFAULTS, snapshotOf, type RemoteView, type RuleSnapshot } from './decide';
+import { translate } from './maps';
+import { fieldReason, OUTCOMES, type FieldReason } from './reasons';
+import type { EffectiveRules } from './schema';
+import { isUnset, readFields, readHub, writeFields, type HubView, type Value } from './values';
+
+/**
+ * The snapshot after a create: the item as created, and where we sent nothing (null, "") and the
+ * remote filled in a value of its own (Redmine's default priority, a custom field's default), what we
+ * sent, in `filled`. The hub then takes the remote's value on the next sync, instead of a disagreement
+ * neither side would ever write (a Redmine issue cannot have no priority); a hub edit made before that
+ * still wins, since the remote's default was no edit.
+ */
+export function createdSnapshot(rules: EffectiveRules, sent: ItemFields, created: Pick<RemoteView, 'fields' | 'raw'>): RuleSnapshot {
+  const snapshot = snapshotOf(rules, created);
+  const filled: Record<string, Value> = {};
+  const refs = ['description', 'priority', 'assignee', ...Object.keys(created.fields.customFields).map((name) => `customFields.${name}`)];
+  for (const ref of refs) {
+    if (isUnset(readFields(sent, ref)) && !isUnset(readFields(created.fields, ref))) filled[ref] = readFields(sent, ref);
+  }
+  return Object.keys(filled).length ? { ...snapshot, filled } : snapshot;
+}
+
+/** The fields of a new remote item created from a hub story: what two_way and to_remote rules send, and why (for the explain log). */
+export function decideCreate(rules: EffectiveRules, hub: HubView): { fields: ItemFields; warnings: string[]; reasons: FieldReason[] } {
+  const fields: ItemFields = { ...HUB_DEFAULTS, title: hub.fields.title, status: hub.fields.closed ? 'closed' : 'open', closed: hub.fields.closed };
+  const warnings: string[] = [];
+  const reasons: FieldReason[] = [];
+  for (const rule of rules.fields) {
+    if (rule.kind !== 'two_way' && rule.kind !== 'to_remote') continue;
+    const h = readHub(hub, rule.hub);
+    const mapped = translate(rule, h, 'remote');
+    warnings.push(...mapped.unmapped);
+    if (!mapped.ok) continue;
+    writeFields(fields, rule.remote, mapped.value, fields.customFields);
+    reasons.push(fieldReason(rule, { base: undefined, hub: h, remote: null }, 'remote', mapped.value, OUTCOMES.newItem));
+  }
+  return { fields, warnings, reasons };
+}
