@@ -37,13 +37,14 @@ function exampleRules() {
 /**
  * The house has one direction: each folder imports only from the folders below it.
  *
- *   lib → markup → connectors → plugins → rules → db → workflows (contract) → sync → activities → api → runtime
+ *   lib → markup → connectors → plugins → rules → db → workflows (contract) → sync → activities → api → console → runtime
  *
+ * console/ is the web console at /ui: it reaches everything through the API (in-process requests).
  * lib holds leaf utilities; markup holds the pure text-format conversions connectors use; runtime is the composition root (it may import anything), as may
  * scripts/, bench/ and test/. Plugins see only the SDK. A back-import fails the lint.
  */
 function layerRules() {
-  const order = ['lib', 'markup', 'connectors', 'sinks', 'plugins', 'rules', 'db', 'workflows', 'sync', 'activities', 'api', 'runtime'];
+  const order = ['lib', 'markup', 'connectors', 'sinks', 'plugins', 'rules', 'db', 'workflows', 'sync', 'activities', 'api', 'console', 'runtime'];
   // A specifier climbing out of the folder into `name` (same-folder files like './sync' are fine).
   const into = (names) => `^(\\.\\./)+(${names.join('|')})(/|$)`;
   return order.slice(0, -1).map((layer, i) => {
@@ -59,6 +60,6 @@ function layerRules() {
         { regex: into(['activities']), allowTypeImports: true, message: 'Import activities as types only.' },
       );
     }
-    return { files: [`${layer}/**/*.ts`], rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] } };
+    return { files: [`${layer}/**/*.ts`, `${layer}/**/*.tsx`], rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] } };
   });
 }

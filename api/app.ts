@@ -21,6 +21,7 @@ import { hubRoutes } from './hub';
 import { backlogRoutes } from './backlog';
 import { ruleRoutes } from './rules';
 import { attachmentRoutes } from './attachments';
+import { sessionRoutes } from './session';
 import { activityRoutes } from './activity';
 import { apiLimits, bodyLimits, rateLimit, requestTimeout } from './limits';
 import { countWebhookOutcomes, webhookRoutes } from './webhooks';
@@ -40,10 +41,11 @@ export function createApp(deps: ApiDeps) {
   app.use('/webhooks/*', countWebhookOutcomes);
   // Counted before authentication, so a flood of bad tokens is limited too.
   app.use('*', rateLimit(limits));
-  app.use('*', bearerAuth(deps.db));
+  app.use('*', bearerAuth(deps.db, deps.secretBox));
   app.use('*', bodyLimits(limits));
 
   app.route('/health', healthRoutes(deps));
+  app.route('/session', sessionRoutes(deps));
   app.route('/metrics', metricsRoutes(deps));
   app.route('/connectors', connectorRoutes(deps));
   app.route('/connections', connectionRoutes(deps));

@@ -24,4 +24,6 @@ export interface ApiDeps {
   metricsToken?: string;
   /** Body, upload, rate and time limits; each omitted one takes its configuration default. */
   limits?: Partial<ApiLimits>;
+  /** The console's session cookie: Secure unless `secureCookie` is false (development over plain http), 8 h unless `ttlSeconds`. */
+  session?: { secureCookie?: boolean; ttlSeconds?: number };
 }

@@ -47,3 +47,13 @@ export async function revokeApiToken(db: Db, id: string): Promise<boolean> {
   const rows = await db.update(apiTokens).set({ revokedAt: new Date() }).where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt))).returning({ id: apiTokens.id });
   return rows.length > 0;
 }
+
+/** The token's name and role by id, when it exists and is not revoked (a session cookie carries the id, not the token). */
+export async function findActiveApiToken(db: Db, id: string): Promise<{ id: string; name: string; role: TokenRole } | null> {
+  const [row] = await db
+    .select({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role })
+    .from(apiTokens)
+    .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)));
+  if (!row) return null;
+  return { ...row, role: isTokenRole(row.role) ? row.role : 'read' };
+}

@@ -26,6 +26,8 @@ export const envSchema = z.object({
   TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
   TEMPORAL_API_KEY: z.string().min(1).optional(),
   TEMPORAL_CLI: z.string().min(1).optional(),
+  /** The Temporal UI the console links to (filtered by BindingId); with the managed dev server, http://localhost:TEMPORAL_UI_PORT. */
+  TEMPORAL_UI_URL: z.url({ protocol: /^https?$/ }).optional(),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   /** A workflow bundle built ahead (bundleWorkflowCode): the worker starts without bundling, in under a second. */

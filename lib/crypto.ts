@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const VERSION = 'v1';
 
@@ -9,6 +9,8 @@ export interface SecretBox {
   /** HMAC-SHA256 of `text` under a key derived from the secret key: for links that carry their own permission. */
   sign(text: string): string;
   verify(text: string, signature: string): boolean;
+  /** A 32-byte key for one purpose (HKDF-SHA256 of the secret key): one purpose's key reveals nothing of the others. */
+  derive(purpose: string): Buffer;
 }
 
 export function createSecretBox(key: Buffer): SecretBox {
@@ -17,6 +19,7 @@ export function createSecretBox(key: Buffer): SecretBox {
   const sign = (text: string) => createHmac('sha256', signingKey).update(text).digest('base64url');
   return {
     sign,
+    derive: (purpose) => Buffer.from(hkdfSync('sha256', key, 'trackbridge', purpose, 32)),
     verify(text, signature) {
       const expected = Buffer.from(sign(text));
       const given = Buffer.from(signature);

@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app';
+import { withConsole } from '../console';
 import { countApiTokens, createApiToken } from '../db/tokens';
 import { installedConnectors, getConnector } from '../plugins/registry';
 import { destinationPolicy } from '../connectors/http/destination';
@@ -62,6 +63,8 @@ export async function startApiServer(config: Config, core: Core, temporal: Clien
     logger,
     destinations: destinationPolicy(config),
     ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
+    // Plain http on a laptop: the browser would drop a Secure cookie there.
+    session: { secureCookie: config.NODE_ENV !== 'development' },
     checks: {
       database: () => core.database.ping(),
       temporal: async () => void (await temporal.workflowService.getSystemInfo({})),
@@ -74,17 +77,19 @@ export async function startApiServer(config: Config, core: Core, temporal: Clien
   });
   // Deliberate limits instead of Node's defaults (5 min per request, headers checked every 30 s, no cap
   // on sockets): a client sending slowly, or opening sockets without end, is cut off.
+  const temporalUiUrl = config.TEMPORAL_UI_URL ?? (config.temporalManaged ? `http://localhost:${config.TEMPORAL_UI_PORT}` : undefined);
+  const server = withConsole(app, { temporalNamespace: config.TEMPORAL_NAMESPACE, ...(temporalUiUrl ? { temporalUiUrl } : {}) });
   const serverOptions = {
     requestTimeout: config.API_REQUEST_TIMEOUT_MS,
     headersTimeout: Math.min(config.API_REQUEST_TIMEOUT_MS, 10_000),
     connectionsCheckingInterval: 1_000,
   };
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST, serverOptions }, (info) => {
-      logger.info({ port: info.port }, `API listening on http://localhost:${info.port} (docs: /docs)`);
-      resolve(server);
+    const listening = serve({ fetch: server.fetch, port: config.PORT, hostname: config.HOST, serverOptions }, (info) => {
+      logger.info({ port: info.port }, `API listening on http://localhost:${info.port} (docs: /docs, console: /ui)`);
+      resolve(listening);
     });
-    server.maxConnections = config.API_MAX_CONNECTIONS;
+    listening.maxConnections = config.API_MAX_CONNECTIONS;
   });
 }
 

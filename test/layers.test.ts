@@ -21,12 +21,19 @@ describe('layer order', { timeout: 120_000 }, () => {
       .toEqual([expect.stringContaining('markup/ sits below these folders')]);
     expect(await restricted('workflows/pushStory.ts', "import { signalPush } from '../sync/dispatch';\nexport const s = signalPush;\n"))
       .toEqual([expect.stringContaining('Workflows see activities only as types')]);
+    // The console sits above the API: the API never reaches up into it, and it never into the runtime.
+    expect(await restricted('api/session.ts', "import { withConsole } from '../console';\nexport const w = withConsole;\n"))
+      .toEqual([expect.stringContaining('api/ sits below these folders')]);
+    expect(await restricted('console/pages/home.tsx', "import { startApiServer } from '../../runtime/runtime';\nexport const s = startApiServer;\n"))
+      .toEqual([expect.stringContaining('console/ sits below these folders')]);
   });
 
   it('allows imports from the layers below, and type-only activity imports in workflows', async () => {
     expect(await restricted('api/links.ts', "import { withTx } from '../db/client';\nexport const w = withTx;\n")).toEqual([]);
     expect(await restricted('connectors/redmine/mapping.ts', "import { fromTextile } from '../../markup';\nexport const f = fromTextile;\n")).toEqual([]);
     expect(await restricted('runtime/x.ts', "import { createApp } from '../api/app';\nexport const a = createApp;\n")).toEqual([]);
+    expect(await restricted('console/client.ts', "import { CSRF_HEADER } from '../api/session';\nexport const h = CSRF_HEADER;\n")).toEqual([]);
+    expect(await restricted('runtime/runtime.ts', "import { withConsole } from '../console';\nexport const w = withConsole;\n")).toEqual([]);
     expect(await restricted('workflows/x.ts', "import type { Activities } from '../activities';\nexport type A = Activities;\n")).toEqual([]);
   });
 });

@@ -32,6 +32,11 @@ describe('npm start (all-in-one dev mode)', () => {
     expect(await health.json()).toMatchObject({ database: { ok: true }, temporal: { ok: true } });
     expect((await fetch(first.ui)).status).toBe(200);
     expect((await fetch(`${first.base}/connections`)).status).toBe(401);
+    // The console is part of the quick start: its sign-in page and its htmx, with nothing built.
+    const signIn = await fetch(`${first.base}/ui/sign-in`);
+    expect(signIn.status).toBe(200);
+    expect(await signIn.text()).toContain('<label for="token">API token</label>');
+    expect((await fetch(`${first.base}/ui/assets/htmx.min.js`)).headers.get('content-type')).toMatch(/javascript/);
     const created = await fetch(`${first.base}/connections`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

@@ -1,0 +1,200 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../api/app';
+import { withConsole } from '../console';
+import { createApiToken } from '../db/tokens';
+import { installedConnectors } from '../plugins/registry';
+import { createIssue, createProject, editIssue, ensureRedmine, getIssue, runRails, type Redmine } from './support/redmine';
+import { eventually, testLogger, testSecretBox } from './support/harness';
+import { startStack, type Stack } from './support/scenario';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const SHOTS = '.ci/results/screenshots';
+/** With UPDATE_SCREENSHOTS=1 the README's two pictures (docs/) are written again from this run. */
+const UPDATE_DOCS = process.env.UPDATE_SCREENSHOTS === '1';
+
+/**
+ * The README walkthrough in a real browser (Debian's chromium through playwright-core) against the
+ * real Redmine: sign in, a connection, the binding wizard with a status mapped from the drop-down,
+ * the initial sync to 100%, an inbox import, a dead letter retried after its cause is fixed, and a
+ * story's explain timeline after a conflicting edit.
+ */
+describe('console in a browser (real Redmine)', { timeout: 600_000 }, () => {
+  let stack: Stack;
+  let redmine: Redmine;
+  let server: ServerType;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  let token: string;
+
+  const api = async (method: string, path: string, body?: unknown): Promise<Json> => {
+    const res = await stack.api.call(method, path, body);
+    const json = (await res.json()) as Json;
+    if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status}: ${JSON.stringify(json)}`);
+    return json;
+  };
+  const shot = async (name: string, docs?: string) => {
+    mkdirSync(SHOTS, { recursive: true });
+    const file = `${SHOTS}/${name}.png`;
+    await page.screenshot({ path: file, fullPage: true });
+    if (docs && UPDATE_DOCS) copyFileSync(file, docs);
+  };
+  /** Reloads the page until `check` passes: the dashboard is server-rendered. */
+  const reloadUntil = async (check: () => Promise<boolean>, timeoutMs = 90_000) =>
+    eventually(async () => {
+      await page.reload();
+      return check();
+    }, timeoutMs, 500);
+
+  beforeAll(async () => {
+    redmine = await ensureRedmine();
+    stack = await startStack();
+    // The console over the test stack's API, on a real port; plain http, so the cookie is not Secure (as in development).
+    const app = createApp({
+      db: stack.database.db, temporal: stack.client, taskQueue: stack.worker.taskQueue, connectors: installedConnectors(), secretBox: testSecretBox,
+      logger: testLogger, checks: { database: () => stack.database.ping(), temporal: async () => {} },
+      limits: { ratePerMinute: 0, temporalCallMs: 30_000 }, session: { secureCookie: false },
+    });
+    const root = withConsole(app, { temporalUiUrl: 'http://localhost:8233' });
+    server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: root.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    token = (await createApiToken(stack.database.db, 'browser')).token;
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1366, height: 800 } });
+    page.setDefaultTimeout(60_000);
+  }, 300_000);
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await stack?.stop();
+  });
+
+  it('binds a Redmine project entirely in the console and repairs its sync', async () => {
+    const rmProject = await createProject(redmine);
+    const seeded = await createIssue(redmine, rmProject.identifier, { subject: 'Customer reports a broken login' });
+    await createIssue(redmine, rmProject.identifier, { subject: 'Customer asks for an export' });
+
+    // Sign in: a wrong token first, then the right one.
+    await page.goto(`${base}/ui`);
+    await expect.poll(() => page.url()).toBe(`${base}/ui/sign-in`);
+    await page.getByLabel('API token').fill('tb_wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('That token is not valid').waitFor();
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Signed in as').waitFor();
+    const [cookie] = await page.context().cookies();
+    expect(cookie).toMatchObject({ name: 'tb_session', httpOnly: true, sameSite: 'Strict' });
+
+    // A hub project.
+    const key = `W${Math.random().toString(36).slice(2, 7).toUpperCase()}`;
+    await page.getByLabel('Key', { exact: true }).fill(key);
+    await page.getByLabel('Name', { exact: true }).fill('Website');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByText(`Project ${key} created.`).waitFor();
+
+    // A connection, from the connector's JSON Schema, then its test.
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await page.getByLabel('Connector').selectOption('redmine');
+    await page.getByRole('button', { name: 'Choose' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Customer Redmine');
+    await page.getByLabel('baseUrl (required)').fill(redmine.url);
+    await page.getByLabel('apiKey (required)').fill(redmine.apiKey);
+    await page.getByRole('button', { name: /^Create .* connection$/ }).click();
+    await page.getByText('Connection "Customer Redmine" created.').waitFor();
+    await page.getByRole('button', { name: 'Test the connection' }).click();
+    await page.locator('#run-status[data-status="completed"]').waitFor({ timeout: 120_000 });
+    // Rotating credentials: a wrong key is tested and refused, the right one saved.
+    await page.getByLabel('apiKey (required)').fill('not-the-key');
+    await page.getByRole('button', { name: 'Save new credentials' }).click();
+    await page.getByText('Credentials not changed').waitFor({ timeout: 120_000 });
+    await page.getByLabel('apiKey (required)').fill(redmine.apiKey);
+    await page.getByRole('button', { name: 'Save new credentials' }).click();
+    await page.getByText('New credentials tested and saved.').waitFor({ timeout: 120_000 });
+    const connectionUrl = page.url().split('?')[0]!;
+
+    // The wizard: 1 project and connection, 2 a scope from the live list.
+    await page.getByRole('link', { name: 'Bind a project through it…' }).click();
+    await page.getByLabel('Hub project').selectOption({ label: `${key}: Website` });
+    await page.getByRole('button', { name: 'Next: pick a scope' }).click();
+    await page.getByLabel('Remote scope').selectOption(rmProject.identifier);
+    await page.getByLabel('New remote items').selectOption('review');
+    await page.getByLabel('Pull every (seconds)').fill('3600');
+    await page.getByRole('button', { name: 'Next: create the binding and set its rules' }).click();
+    // 3 rules: "doing" in the hub is Redmine's "In Progress", picked from the remote's statuses.
+    await page.getByText('it stays paused until you start it').waitFor();
+    const remoteStatus = page.locator('select#map-status-0-remote');
+    await remoteStatus.waitFor();
+    expect(await remoteStatus.locator('option').allTextContents()).toEqual(expect.arrayContaining(['In Progress (open)', 'Closed (closed)']));
+    await page.getByLabel('status map row 1: hub value').fill('doing');
+    await remoteStatus.selectOption('In Progress');
+    await shot('wizard-rules', 'docs/console-wizard.png');
+    await page.getByRole('button', { name: 'Save rules' }).click();
+    await page.getByText('Rules saved.').waitFor();
+    const bindingId = /\/ui\/bindings\/([0-9a-f-]{36})\/setup/.exec(page.url())![1]!;
+    const rules = await api('GET', `/bindings/${bindingId}/rules`);
+    expect(rules.rules.fields.find((f: Json) => f.hub === 'status').map).toEqual([{ hub: 'doing', remote: 'In Progress' }]);
+    // 4 preview (nothing is linked yet), 5 start and follow the initial sync to 100%.
+    await page.getByRole('link', { name: 'Next: start the sync' }).first().click();
+    await page.getByRole('button', { name: 'Start the initial sync' }).click();
+    await page.locator('#run-status[data-status="completed"]').waitFor({ timeout: 180_000 });
+    expect(await page.locator('#run-progress').getAttribute('value')).toBe('100');
+    await expect.poll(() => page.locator('#run-status label').textContent()).toBe('Progress: 100%');
+    await shot('wizard-synced');
+
+    // The dashboard: both remote issues wait in the inbox; import one.
+    await page.getByRole('link', { name: "Open the binding's dashboard" }).click();
+    await page.getByRole('heading', { name: 'Inbox (2)' }).waitFor();
+    await shot('dashboard', 'docs/console-dashboard.png');
+    await page.getByRole('button', { name: `Import #${seeded.id}` }).click();
+    await page.getByText('Imported as a story.').waitFor();
+    await page.getByRole('heading', { name: 'Customer reports a broken login' }).waitFor();
+    const storyId = /\/ui\/stories\/([0-9a-f-]{36})/.exec(page.url())![1]!;
+
+    // A dead letter: the hub asks for a priority Redmine does not have; fix Redmine, retry in the console.
+    const priority = `Blocker-${Math.random().toString(36).slice(2, 7)}`;
+    const story = await api('GET', `/stories/${storyId}`);
+    await api('PATCH', `/stories/${storyId}`, { version: story.version, priority });
+    await page.goto(`${base}/ui/bindings/${bindingId}`);
+    await reloadUntil(async () => (await page.getByRole('heading', { name: 'Dead letters (1)' }).count()) === 1);
+    expect(await page.locator('#dead-letters').textContent()).toContain(priority);
+    await runRails('IssuePriority.create!(name: ENV["PRIORITY"], active: true)', { PRIORITY: priority });
+    await page.locator('#dead-letters').getByRole('button', { name: 'Retry', exact: true }).click();
+    await page.getByText('Retried: the story\'s latest state is pushed again.').waitFor();
+    await eventually(async () => (await getIssue(redmine, seeded.id)).priority.name === priority, 90_000, 500);
+    await reloadUntil(async () => (await page.getByRole('heading', { name: 'Dead letters (0)' }).count()) === 1);
+
+    // A conflicting edit: the title changes in Redmine and in the hub; remote_wins decides.
+    await editIssue(redmine, seeded.id, { subject: 'Login broken (remote edit)' });
+    const before = await api('GET', `/stories/${storyId}`);
+    await api('PATCH', `/stories/${storyId}`, { version: before.version, title: 'Login broken (hub edit)' });
+    await eventually(async () => (await api('GET', `/stories/${storyId}`)).title === 'Login broken (remote edit)', 90_000, 500);
+    await page.goto(`${base}/ui/stories/${storyId}`);
+    const row = page.locator('table.timeline tr', { hasText: 'Login broken (hub edit)' }).first();
+    await reloadUntil(async () => (await row.count()) > 0, 60_000);
+    const text = await row.textContent();
+    expect(text).toContain('title');
+    expect(text).toContain('two_way');
+    expect(text).toContain('remote_wins');
+    expect(text).toContain('Customer reports a broken login'); // base: as last synced
+    expect(text).toContain('Login broken (hub edit)'); // hub
+    expect(text).toContain('Login broken (remote edit)'); // remote
+    await shot('story-explain');
+
+    // A connection in use is not deleted, and the console says why.
+    await page.goto(connectionUrl);
+    await page.getByRole('button', { name: 'Delete connection' }).click();
+    await page.getByText('Not deleted, the connection is in use').waitFor();
+    expect((await api('GET', '/connections')).items).toHaveLength(1);
+  });
+});
