@@ -22,7 +22,8 @@ describe('npm start (all-in-one dev mode)', () => {
     return { proc, base: `http://127.0.0.1:${port}`, ui: `http://127.0.0.1:${uiPort}` };
   }
 
-  it('starts Temporal, the worker and the API with an embedded database, and keeps data across restarts', async () => {
+  // Two starts of the whole stack (a dev server, the embedded database, worker and API): ~40 s alone, more under load.
+  it('starts Temporal, the worker and the API with an embedded database, and keeps data across restarts', { timeout: 180_000 }, async () => {
     const first = await start();
     // Not a terminal: the first token is in a file under DATA_DIR, never on stdout (see test/security-tokens).
     await first.proc.waitFor(/admin API token was written/);
