@@ -20,6 +20,7 @@ import { inboxRoutes } from './inbox';
 import { hubRoutes } from './hub';
 import { backlogRoutes } from './backlog';
 import { ruleRoutes } from './rules';
+import { bindingRunRoutes } from './binding-runs';
 import { attachmentRoutes } from './attachments';
 import { sessionRoutes } from './session';
 import { activityRoutes } from './activity';
@@ -60,6 +61,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/bindings', inboxRoutes(deps));
   app.route('/bindings', backlogRoutes(deps));
   app.route('/bindings', ruleRoutes(deps));
+  app.route('/bindings', bindingRunRoutes(deps));
   app.route('/', storyReadRoutes(deps));
   app.route('/', hubRoutes(deps));
   app.route('/', attachmentRoutes(deps));

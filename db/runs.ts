@@ -125,6 +125,16 @@ export async function getRunByWorkflow(db: Db, workflowId: string): Promise<Run 
   return row;
 }
 
+/**
+ * A binding's runs, newest first; `before` is the last row of the previous page. The order is on the
+ * start time to the millisecond (what a cursor carries), then the id.
+ */
+export async function listBindingRuns(db: Db, bindingId: string, opts: { limit: number; before?: { startedAt: Date; id: string } }): Promise<Run[]> {
+  const startedMs = sql`date_trunc('milliseconds', ${runs.startedAt})`;
+  const after = opts.before ? sql`(${startedMs}, ${runs.id}) < (${opts.before.startedAt.toISOString()}::timestamptz, ${opts.before.id}::uuid)` : undefined;
+  return db.select().from(runs).where(and(eq(runs.bindingId, bindingId), after)).orderBy(sql`${startedMs} desc, ${runs.id} desc`).limit(opts.limit);
+}
+
 export async function runningRun(db: Db, bindingId: string, kind: RunKind): Promise<Run | undefined> {
   const [row] = await db.select().from(runs).where(and(eq(runs.bindingId, bindingId), eq(runs.kind, kind), eq(runs.status, 'running'))).limit(1);
   return row;

@@ -155,6 +155,9 @@ describe('console in a browser (real Redmine)', { timeout: 600_000 }, () => {
     // The dashboard: both remote issues wait in the inbox; import one.
     await page.getByRole('link', { name: "Open the binding's dashboard" }).click();
     await page.getByRole('heading', { name: 'Inbox (2)' }).waitFor();
+    // Recent runs: the initial sync with its counts (both items went to the inbox).
+    const firstRun = page.locator('#runs tbody tr').first();
+    expect(await firstRun.locator('td').allTextContents()).toEqual(expect.arrayContaining(['initial-sync', 'completed', '2']));
     await shot('dashboard', 'docs/console-dashboard.png');
     await page.getByRole('button', { name: `Import #${seeded.id}` }).click();
     await page.getByText('Imported as a story.').waitFor();

@@ -29,8 +29,9 @@ export function bindingRoutes(opts: ConsoleOptions) {
     .get('/:id', async (c) => {
       const id = c.req.param('id');
       const call = c.get('call');
-      const [binding, backlog, letters, inbox] = await Promise.all([
+      const [binding, backlog, letters, inbox, runs] = await Promise.all([
         call('GET', `/bindings/${id}`), call('GET', `/bindings/${id}/backlog`), call('GET', `/bindings/${id}/dead-letters`), call('GET', `/bindings/${id}/inbox`),
+        call('GET', `/bindings/${id}/runs?limit=10`),
       ]);
       if (!binding.ok) return c.html(<Page c={c} title="Binding"><p class="error" role="alert">{describeError(binding)}</p></Page>, binding.status === 404 ? 404 : 502);
       const b = binding.body;
@@ -91,6 +92,23 @@ export function bindingRoutes(opts: ConsoleOptions) {
               ) : <p class="error">{describeError(backlog)}</p>}
             </section>
           </div>
+          <section aria-labelledby="runs-h" id="runs">
+            <h2 id="runs-h">Recent runs</h2>
+            {!runs.ok ? <p class="error">{describeError(runs)}</p> : (runs.body.items ?? []).length ? (
+              <table>
+                <thead><tr><th scope="col">Kind</th><th scope="col">Status</th><th scope="col">Items</th><th scope="col">Created</th><th scope="col">Updated</th><th scope="col">Unchanged</th><th scope="col">Failed</th><th scope="col">Started</th><th scope="col">Finished</th></tr></thead>
+                <tbody>
+                  {((runs.body.items ?? []) as Json[]).map((r) => (
+                    <tr>
+                      <td>{r.kind}</td><td>{r.status}{r.error ? <span class="error">: {r.error}</span> : ''}</td><td>{r.items ?? '—'}</td>
+                      <td>{r.counts.created ?? 0}</td><td>{r.counts.updated ?? 0}</td><td>{r.counts.unchanged ?? 0}</td><td>{r.counts.failed ?? 0}</td>
+                      <td>{when(r.startedAt)}</td><td>{when(r.finishedAt)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : <p>No run yet.</p>}
+          </section>
           <section aria-labelledby="warnings-h">
             <h2 id="warnings-h">Warnings ({(b.warnings ?? []).length})</h2>
             {(b.warnings ?? []).length ? <ul>{(b.warnings as string[]).map((w) => <li>{w}</li>)}</ul> : <p>None: every value was mapped.</p>}
