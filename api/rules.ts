@@ -6,7 +6,7 @@ import { getLink } from '../db/links';
 import { hubView, projectKey } from '../db/rules';
 import { bindings } from '../db/schema';
 import { getStory } from '../db/stories';
-import { decidePull, decidePush, effectiveRules, RuleSetSchema } from '../rules';
+import { decideCreate, decidePull, decidePush, effectiveRules, RuleSetSchema } from '../rules';
 import type { ApiDeps } from './deps';
 import { ApiError, ErrorBody, invalid, notFound } from './errors';
 import { jsonBody, newRouter, rejectNul, security } from './router';
@@ -51,6 +51,7 @@ const Preview = z.object({
   remote: z.object({ remoteId: z.string(), remoteKey: z.string().nullable() }).nullable(),
   pull: z.object({ hub: z.record(z.string(), z.unknown()), messages: z.array(z.string()), warnings: z.array(z.string()) }),
   push: z.object({ remote: z.record(z.string(), z.unknown()), hub: z.record(z.string(), z.unknown()), warnings: z.array(z.string()) }),
+  creates: z.boolean().openapi({ description: 'The story has no remote item through this binding yet: `push.remote` is the item a push would create' }),
 }).openapi('RulePreview');
 
 const errors = { 400: json(ErrorBody, 'Invalid input'), 404: json(ErrorBody, 'Not found') };
@@ -101,8 +102,11 @@ export function ruleRoutes(deps: ApiDeps) {
       const hub = hubView(story, await projectKey(deps.db, story.projectId));
       const link = await getLink(deps.db, binding.id, story.id);
       const snapshot = link?.snapshot as Snapshot | null | undefined;
+      const plain = (fields: object) => JSON.parse(JSON.stringify(fields)) as Record<string, never>;
       if (!link?.remoteId || !snapshot) {
-        return c.json({ remote: null, pull: { hub: {}, messages: [], warnings: [] }, push: { remote: {}, hub: {}, warnings: [] } }, 200);
+        // Not on the remote yet (a new binding before its first sync): what a push would create from it.
+        const created = decideCreate(rules, hub);
+        return c.json({ remote: null, pull: { hub: {}, messages: [], warnings: [] }, push: { remote: plain(created.fields), hub: {}, warnings: created.warnings }, creates: true }, 200);
       }
       // The API never calls a remote: the remote is taken as last synced (its snapshot and the raw paths it kept).
       const remote = { fields: snapshot.fields, raw: Object.fromEntries(Object.entries(snapshot.paths ?? {})), updatedAt: link.remoteUpdatedAt ?? story.updatedAt.toISOString() };
@@ -110,11 +114,11 @@ export function ruleRoutes(deps: ApiDeps) {
       // The pull side is shown as a first sync under these rules (no snapshot): what they take from the remote's values.
       const pull = decidePull(rules, { hub, remote, snapshot: null, hubUpdatedAt });
       const push = decidePush(rules, { hub, remote, snapshot, hubUpdatedAt });
-      const plain = (fields: object) => JSON.parse(JSON.stringify(fields)) as Record<string, never>;
       return c.json({
         remote: { remoteId: link.remoteId, remoteKey: link.remoteKey },
         pull: { hub: plain(pull.set), messages: pull.messages, warnings: pull.warnings },
         push: { remote: plain(push.patch), hub: plain(push.hubSet), warnings: push.warnings },
+        creates: false,
       }, 200);
     });
 }

@@ -157,6 +157,23 @@ describe('attribute rules (real Redmine)', { timeout: 240_000 }, () => {
     });
     expect(preview.pull.hub).toMatchObject({ status: 'wip' });
     expect(preview.push.remote).toEqual({ title: `${bound.project.key}-${storyId.slice(0, 8)}` });
+    expect(preview.creates).toBe(false);
     expect((await story()).version).toBe(before.version);
+  });
+
+  it('previews a story the remote does not have yet as the item a push would create, mapped by the rules', async () => {
+    // Paused, as the console's wizard keeps a new binding: the story stays unlinked while it is previewed.
+    await stack.post(`/bindings/${bound.binding.id}/pause`);
+    try {
+      const fresh = await stack.post(`/projects/${bound.project.id}/stories`, { title: 'Not on Redmine yet', status: 'wip' });
+      const preview = await stack.post(`/bindings/${bound.binding.id}/rules/preview`, {
+        storyId: fresh.id, rules: { fields: [{ hub: 'status', remote: 'status', kind: 'two_way', map: [{ hub: 'wip', remote: 'In Progress' }] }, { hub: 'title', remote: 'title', kind: 'two_way' }] },
+      });
+      expect(preview).toMatchObject({ remote: null, creates: true, push: { remote: { title: 'Not on Redmine yet', status: 'In Progress' } } });
+      const { links } = await stack.get(`/stories/${fresh.id}`);
+      expect((links ?? []).filter((l: { remoteId: string | null }) => l.remoteId !== null)).toEqual([]);
+    } finally {
+      await stack.post(`/bindings/${bound.binding.id}/resume`);
+    }
   });
 });

@@ -17,8 +17,17 @@ function FieldTable(props: { caption: string; fields: Json }) {
 /** POST /bindings/{id}/rules/preview's answer: what a pull would set in the hub and what a push would write. */
 export function PreviewResult(props: { preview: Json }) {
   const p = props.preview;
-  if (!p.remote) return <p class="readonly">This story has no item on the remote through this binding yet, so there is nothing to compare: preview a synced story.</p>;
   const warnings = [...(p.pull?.warnings ?? []), ...(p.push?.warnings ?? [])] as string[];
+  if (!p.remote) {
+    return (
+      <div class="cards" id="preview-create">
+        <div class="card"><h2>Push (hub → remote): a new item</h2>
+          <p>This story is not on the remote yet; once the binding runs, a push creates it with these values.</p>
+          <FieldTable caption="The new remote item would get" fields={p.push?.remote} /></div>
+        {warnings.length > 0 && <div class="card"><h2>Warnings</h2><ul>{warnings.map((w) => <li>{w}</li>)}</ul></div>}
+      </div>
+    );
+  }
   return (
     <div class="cards">
       <div class="card"><h2>Pull (remote {p.remote.remoteKey ?? p.remote.remoteId} → hub)</h2><FieldTable caption="The hub would take" fields={p.pull?.hub} />

@@ -191,7 +191,7 @@ async function previewStep(c: ConsoleContext, b: Json) {
   const items = (stories.body.items ?? []) as Json[];
   return (
     <>
-      <p>Try the rules on one story without writing anything. The preview reads the remote as last synced, so it shows a story only once the binding has linked it: before the first sync, go on to step 5 and preview later from the binding's Rules page.</p>
+      <p>Try the rules on one story without writing anything. A story the remote does not have yet shows the item a push would create from it; once the binding has linked a story, the preview also shows what a pull would take from the remote (as last synced).</p>
       {items.length ? <PreviewForm c={c} bindingId={b.id} stories={items} wizard /> : <p class="readonly">The project has no stories yet.</p>}
       <p><a class="button" href={setupUrl(b.id, 5)}>Next: start the sync</a></p>
     </>
