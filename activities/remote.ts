@@ -17,16 +17,7 @@ export async function openConnection(deps: ActivityDeps, connectionId: string): 
 
 /** A connected client for a connection row already in hand. */
 export function connectRow(deps: ActivityDeps, row: ConnectionRow): { connector: ConnectorDefinition; client: ConnectorClient } {
-  const connector = deps.getConnector(row.connector);
-  const client = connect(connector, {
-    config: row.config,
-    // The webhook secret is the platform's; the connector sees only its own secrets.
-    secrets: connectorSecretsOf(deps.secretBox.open(row.secretsSealed)),
-    logger: deps.logger.child({ connection: row.id, connector: row.connector }),
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
-    ...(deps.destinations ? { destinations: deps.destinations } : {}),
-  });
-  return { connector, client };
+  return connectWith(deps, row, row.config, deps.secretBox.open(row.secretsSealed));
 }
 
 /**
@@ -37,5 +28,18 @@ export async function openCandidate(deps: ActivityDeps, connectionId: string, se
   const [row] = await deps.db.select().from(connections).where(eq(connections.id, connectionId));
   if (!row) throw notFound(`connection ${connectionId}`);
   const candidate = deps.secretBox.open<{ config: Record<string, unknown>; secrets: unknown }>(sealed);
-  return connectRow(deps, { ...row, config: candidate.config, secretsSealed: deps.secretBox.seal(candidate.secrets) });
+  return connectWith(deps, row, candidate.config, candidate.secrets);
+}
+
+function connectWith(deps: ActivityDeps, row: Pick<ConnectionRow, 'id' | 'connector'>, config: unknown, secrets: unknown) {
+  const connector = deps.getConnector(row.connector);
+  const client = connect(connector, {
+    config,
+    // The webhook secret is the platform's; the connector sees only its own secrets.
+    secrets: connectorSecretsOf(secrets),
+    logger: deps.logger.child({ connection: row.id, connector: row.connector }),
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(deps.destinations ? { destinations: deps.destinations } : {}),
+  });
+  return { connector, client };
 }

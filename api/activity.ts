@@ -4,7 +4,7 @@ import { getBinding } from '../db/bindings';
 import { getStory } from '../db/stories';
 import type { ApiDeps } from './deps';
 import { ErrorBody, notFound } from './errors';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, pageOf } from './cursor';
 import { newRouter, security } from './router';
 import { IdParam, json } from './schemas';
 
@@ -61,8 +61,7 @@ export function activityRoutes(deps: Pick<ApiDeps, 'db'>) {
   const page = async (scope: Pick<ActivityFilter, 'storyId' | 'bindingId'>, query: z.infer<typeof ListQuery>) => {
     const { kind, field, limit, cursor } = query;
     const rows = await listActivity(deps.db, { ...scope, limit: limit + 1, ...(kind ? { kind } : {}), ...(field ? { field } : {}), ...(cursor ? { before: decodeCursor(cursor, ActivityCursor)[0] } : {}) });
-    const items = rows.slice(0, limit);
-    return { items: items.map(view), nextCursor: rows.length > limit ? encodeCursor([items[items.length - 1]!.id]) : null };
+    return pageOf(rows, limit, view, (e) => [e.id]);
   };
   const responses = (what: string) => ({ 200: json(Page, 'A page of explain-log entries, newest first'), 400: json(ErrorBody, 'Bad query'), 404: json(ErrorBody, `No such ${what}`) });
   return newRouter()

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { getBinding } from '../db/bindings';
 import { listBindingRuns, type Run } from '../db/runs';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, pageOf } from './cursor';
 import type { ApiDeps } from './deps';
 import { ErrorBody, notFound } from './errors';
 import { newRouter, security } from './router';
@@ -48,8 +48,6 @@ export function bindingRunRoutes(deps: ApiDeps) {
     if (!(await getBinding(deps.db, id))) throw notFound('binding');
     const before = cursor ? decodeCursor(cursor, RunCursorKey) : undefined;
     const rows = await listBindingRuns(deps.db, id, { limit: limit + 1, ...(before ? { before: { startedAt: new Date(before[0]), id: before[1] } } : {}) });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return c.json({ items: page.map(view), nextCursor: rows.length > limit && last ? encodeCursor([last.startedAt.toISOString(), last.id]) : null }, 200);
+    return c.json(pageOf(rows, limit, view, (r) => [r.startedAt.toISOString(), r.id]), 200);
   });
 }

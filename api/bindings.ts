@@ -88,7 +88,7 @@ export function bindingRoutes(deps: ApiDeps) {
 
   /** A scope the remote does not list would only produce dead letters later: refuse it now, naming `scope`. */
   const checkScope = async (connection: { id: string; connector: string }, scope: string) => {
-    const groups = await listRemoteScopes(deps, deps.taskQueue, deps.logger, connection, '20 seconds');
+    const groups = await listRemoteScopes(deps, connection, '20 seconds');
     if (!groups.some((g) => g.scopes.some((s) => s.id === scope))) {
       throw new ApiError(422, 'unknown_scope', `The remote has no scope "${scope}" this connection can reach`, [{ path: 'scope', message: 'not listed by GET /connections/{id}/scopes' }]);
     }

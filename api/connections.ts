@@ -302,6 +302,6 @@ export function connectionRoutes(deps: ApiDeps) {
       const row = await getConnection(deps.db, c.req.valid('param').id);
       if (!row) throw notFound('connection');
       // Through a short workflow like every remote call: the API never talks to remotes itself.
-      return c.json({ items: await listRemoteScopes(deps, deps.taskQueue, deps.logger, row) }, 200);
+      return c.json({ items: await listRemoteScopes(deps, row) }, 200);
     });
 }

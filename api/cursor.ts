@@ -17,3 +17,13 @@ export function decodeCursor<T extends z.ZodType>(cursor: string, key: T): z.inf
   if (!parsed.success) throw invalid();
   return parsed.data;
 }
+
+/**
+ * One page of a list read with `limit + 1` rows: the first `limit` as views, and a cursor after the
+ * last of them when the extra row shows there is more.
+ */
+export function pageOf<R, V>(rows: R[], limit: number, view: (row: R) => V, key: (row: R) => readonly unknown[]): { items: V[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { items: page.map(view), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(key(last)) : null };
+}

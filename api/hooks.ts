@@ -3,7 +3,7 @@ import { HOOK_RUN_STATUSES, listHookRuns, type HookRun, type HookRunCursor } fro
 import { hookPoints } from '../plugins/types';
 import type { ApiDeps } from './deps';
 import { ErrorBody } from './errors';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, pageOf } from './cursor';
 import { newRouter, security } from './router';
 
 const HookRunView = z
@@ -26,7 +26,6 @@ const view = (r: HookRun): z.infer<typeof HookRunView> => ({
 });
 
 const HookRunCursorKey = z.tuple([z.iso.datetime(), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), z.string().max(214), z.string().max(100)]);
-const hookRunCursor = (r: HookRun) => encodeCursor([r.updatedAt.toISOString(), r.firingId, r.plugin, r.hook]);
 function readHookRunCursor(cursor: string): HookRunCursor {
   const [at, firingId, plugin, hook] = decodeCursor(cursor, HookRunCursorKey);
   return { updatedAt: new Date(at), firingId, plugin, hook };
@@ -59,8 +58,7 @@ export function hookRoutes(deps: Pick<ApiDeps, 'db'>) {
       const rows = await listHookRuns(deps.db, {
         limit: limit + 1, ...(status ? { status } : {}), ...(plugin ? { plugin } : {}), ...(hook ? { hook } : {}), ...(cursor ? { before: readHookRunCursor(cursor) } : {}),
       });
-      const page = rows.slice(0, limit);
-      return c.json({ items: page.map(view), nextCursor: rows.length > limit ? hookRunCursor(page[page.length - 1]!) : null }, 200);
+      return c.json(pageOf(rows, limit, view, (r) => [r.updatedAt.toISOString(), r.firingId, r.plugin, r.hook]), 200);
     },
   );
 }

@@ -53,20 +53,38 @@ export function remoteFailure(err: WorkflowFailedError, logger: Logger, context:
   }
 }
 
-/** Lists a connection's scopes through the short scope-listing workflow (the API never calls a remote itself). */
-export async function listRemoteScopes(caller: TemporalCaller, taskQueue: string, logger: Logger, connection: { id: string; connector: string }, timeout: Duration = '30 seconds'): Promise<ScopeGroup[]> {
-  const { temporal } = caller;
-  const handle = await bounded(caller, () => temporal.workflow.start(scopeListing, {
-    workflowId: scopeListingWorkflowId(connection.id, randomUUID().slice(0, 8)),
-    taskQueue,
-    args: [connection.id],
-    typedSearchAttributes: [{ key: ConnectorKey, value: connection.connector }],
-    workflowExecutionTimeout: timeout,
-  }));
+/** What a remote call through a short workflow needs of the API's dependencies. */
+export interface RemoteCaller extends TemporalCaller { taskQueue: string; logger: Logger }
+export type ConnectionRef = { id: string; connector: string };
+
+/**
+ * Starts a short workflow that makes one remote call for a connection and waits for its answer (the API
+ * never calls a remote itself). A failed one becomes the classified remote failure (remoteFailure),
+ * unless `userError` reads the activity's failure as the request's own fault.
+ */
+export async function remoteWorkflow<T>(
+  caller: RemoteCaller, connection: ConnectionRef, start: (base: { taskQueue: string; typedSearchAttributes: [{ key: typeof ConnectorKey; value: string }] }) => Promise<{ result(): Promise<T> }>,
+  userError?: (failure: ApplicationFailure) => ApiError | undefined,
+): Promise<T> {
+  const handle = await bounded(caller, () => start({ taskQueue: caller.taskQueue, typedSearchAttributes: [{ key: ConnectorKey, value: connection.connector }] }));
   try {
     return await handle.result();
   } catch (err) {
-    if (err instanceof WorkflowFailedError) throw remoteFailure(err, logger, { connectionId: connection.id });
-    throw err;
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    let failure: unknown = err.cause;
+    while (failure && !(failure instanceof ApplicationFailure)) failure = (failure as Error).cause;
+    const own = failure instanceof ApplicationFailure ? userError?.(failure) : undefined;
+    if (own) {
+      caller.logger.info({ connectionId: connection.id, cause: (failure as Error).message }, 'remote call refused the request\'s input');
+      throw own;
+    }
+    throw remoteFailure(err, caller.logger, { connectionId: connection.id });
   }
+}
+
+/** Lists a connection's scopes through the short scope-listing workflow. */
+export function listRemoteScopes(caller: RemoteCaller, connection: ConnectionRef, timeout: Duration = '30 seconds'): Promise<ScopeGroup[]> {
+  return remoteWorkflow(caller, connection, (base) => caller.temporal.workflow.start(scopeListing, {
+    ...base, workflowId: scopeListingWorkflowId(connection.id, randomUUID().slice(0, 8)), args: [connection.id], workflowExecutionTimeout: timeout,
+  }));
 }

@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { sameText } from '../lib/crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Context } from 'hono';
@@ -25,7 +26,6 @@ export interface SessionClaims {
 export function sessionCodec(deps: Pick<ApiDeps, 'secretBox'>) {
   const key = deps.secretBox.derive('console-session');
   const mac = (text: string) => createHmac('sha256', key).update(text).digest('base64url');
-  const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
   return {
     issue(claims: SessionClaims): string {
       // A nonce, so two sessions of one token (and their CSRF tokens) differ even within the same second.
@@ -35,7 +35,7 @@ export function sessionCodec(deps: Pick<ApiDeps, 'secretBox'>) {
     /** The claims of an authentic, unexpired cookie, or null. */
     read(cookie: string, now = Date.now()): SessionClaims | null {
       const [payload, signature, ...rest] = cookie.split('.');
-      if (!payload || !signature || rest.length || !same(signature, mac(`session.${payload}`))) return null;
+      if (!payload || !signature || rest.length || !sameText(mac(`session.${payload}`), signature)) return null;
       try {
         const { t, r, e } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { t?: unknown; r?: unknown; e?: unknown };
         if (typeof t !== 'string' || (r !== 'admin' && r !== 'read') || typeof e !== 'number' || e * 1000 <= now) return null;
@@ -46,7 +46,7 @@ export function sessionCodec(deps: Pick<ApiDeps, 'secretBox'>) {
     },
     /** The synchronizer token of one session: bound to the cookie, so another session's (or an old one's) does not pass. */
     csrfToken: (cookie: string) => mac(`csrf.${cookie}`),
-    csrfMatches: (cookie: string, given: string) => same(mac(`csrf.${cookie}`), given),
+    csrfMatches: (cookie: string, given: string) => sameText(mac(`csrf.${cookie}`), given),
   };
 }
 

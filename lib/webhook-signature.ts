@@ -1,16 +1,10 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameText } from './crypto';
 
 /** How old a signed poke may be: older ones are refused, so a captured request cannot be replayed later. */
 export const POKE_TOLERANCE_SECONDS = 300;
 
 const hmacHex = (secret: string, text: string | Uint8Array) => createHmac('sha256', secret).update(text).digest('hex');
-
-/** Compares two strings in constant time (for their common length; a length mismatch is no secret). */
-function sameText(expected: string, given: string): boolean {
-  const a = Buffer.from(expected);
-  const b = Buffer.from(given);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 /** GitHub's (and Jira's) `X-Hub-Signature-256`: `sha256=` and the hex HMAC-SHA256 of the raw body. */
 export const hubSignature = (secret: string, body: string | Uint8Array) => `sha256=${hmacHex(secret, body)}`;

@@ -94,7 +94,7 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
   const remoteId = link.remoteId!;
 
   if (story.deletedAt) {
-    const gone = { storyId: story.id, bindingId: binding.id, direction: 'push' as const, remoteId, remoteKey: link.remoteKey, storyVersion: story.version, kind: 'field', target: 'remote' };
+    const gone = { ...where('push', link), kind: 'field', target: 'remote' } as const;
     if (binding.deletePolicy === 'delete') {
       await call(() => writer.deleteItem(binding.scope, remoteId));
       await recordActivity(db, [{ ...gone, outcome: 'story deleted in the hub: remote item deleted' }]);
