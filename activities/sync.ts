@@ -23,7 +23,7 @@ export interface SyncPagesInput {
   /** A full listing marks what it saw, so deletions can be found once it completes. */
   full: boolean;
   listedAt: string;
-  /** Pages one activity takes before handing back to the workflow (its checkpoint); default 20. */
+  /** Pages one activity takes before handing back to the workflow (its checkpoint); default 50. */
   maxPages?: number;
   /** Time after which no further page is started; default 10 s. */
   budgetMs?: number;
@@ -56,6 +56,8 @@ interface Progress {
 }
 
 const COMMENT_CONCURRENCY = 4;
+/** Pages applied at once by one activity (each on its own connection); they commit in page order. */
+const PAGES_IN_FLIGHT = 3;
 
 export function createSyncActivities(deps: ActivityDeps) {
   return {
@@ -175,11 +177,16 @@ async function rereadStale(deps: ActivityDeps, bound: BoundClient, applied: Page
   return result;
 }
 
-/** Pages from `progress.cursor`: fetch, apply, fetch what hangs off the items that moved. Only counts go back to the workflow. */
+/**
+ * Pages from `progress.cursor`: fetch, apply, fetch what hangs off the items that moved. Only counts go
+ * back to the workflow. Two pages are in flight: while one page's transaction runs, the next is fetched
+ * and applied on another connection, and its transaction commits only after the page before it
+ * committed (its checkpoint waits for that one's), so checkpoints still move strictly in page order.
+ */
 async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Progress): Promise<SyncPagesResult> {
   let progress = from;
   const started = Date.now();
-  const maxPages = input.maxPages ?? 20;
+  const maxPages = input.maxPages ?? 50;
   const budgetMs = input.budgetMs ?? 10_000;
   const bound = await openBinding(deps, input.bindingId);
   const result = (next: Json | null, watermark: Json | null, notModified = false): SyncPagesResult =>
@@ -188,34 +195,70 @@ async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Pr
   if (bound.binding.state !== 'active') return { ...result(null, null), stopped: `binding is ${bound.binding.state}` };
   const rules = effectiveRules(bound.binding.rules, bound.connector);
   const plan = fetchPlan(bound, rules);
+  const applyOpts = { full: input.full, listedAt: new Date(input.listedAt), rules, settled: plan.settled, explainRunId: input.runId };
   const pages = bound.client.pull(bound.binding.scope, progress.cursor)[Symbol.asyncIterator]();
   // Each fetch is stamped with the links' write sequence first (see ApplyOptions.fetchedAtSeq).
   const fetchNext = async () => {
     const seq = await takeWriteSeq(deps.db);
     return { seq, result: await remoteCall(deps, input.bindingId, () => pages.next()) };
   };
+
+  /** Applies a page and commits it after `before` (the page ahead of it) has committed. */
+  const processPage = async (page: PullPage, fetchedAtSeq: number, before: Promise<void>): Promise<void> => {
+    const finish = (counts: PageCounts, comments: number) => {
+      progress = advance(progress, page, counts, comments);
+      return { items: page.items.length, comments, total: page.total, counts };
+    };
+    // A page with nothing left to fetch is committed (counts and checkpoint) in its own transaction.
+    const commit = async (tx: typeof deps.db, r: PageResult) => {
+      await before;
+      const done = finish(r.counts, 0);
+      await commitPage(tx, input.runId, done, progress as unknown as Record<string, unknown>);
+    };
+    // Only a page whose items need nothing more (no comments, no files) goes ahead of the page before it:
+    // one that hands items to a later phase commits them before its checkpoint, and should the page before
+    // it then fail, the retry would find them applied and count them unchanged.
+    if (!page.items.every(plan.settled)) await before;
+    const first = await applyRemotePage(deps.db, bound.binding, page.items, { ...applyOpts, fetchedAtSeq, commit });
+    if (first.checkpointed) return;
+    await before;
+    const applied = await rereadStale(deps, bound, first, applyOpts);
+    const counts = applied.touched.length ? { ...applied.counts, ...(await holdPageCounts(deps.db, input.runId, progress.cursor, applied.counts)) } : applied.counts;
+    const comments = await syncRelated(deps, bound, applied.touched, rules, plan);
+    for (const e of applied.errors) deps.logger.warn({ bindingId: input.bindingId, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');
+    const done = finish(counts, comments);
+    // The run's counts and progress move with the checkpoint, page by page (what GET /runs shows).
+    await commitPage(deps.db, input.runId, done, progress as unknown as Record<string, unknown>);
+  };
+
   let fetching = fetchNext();
+  // The pages in flight, oldest first; each commits after the one before it.
+  const inFlight: Promise<void>[] = [];
+  const last = () => inFlight[inFlight.length - 1] ?? Promise.resolve();
   try {
     for (let taken = 0; ; taken++) {
       const { seq: fetchedAtSeq, result: { value: page, done } } = await fetching;
-      if (done) return result(null, null);
+      if (done) {
+        await last();
+        return result(null, null);
+      }
       const more = page.next !== null && taken + 1 < maxPages && Date.now() - started < budgetMs;
       // The next page is on its way while this one is applied.
       if (more) {
         fetching = fetchNext();
         fetching.catch(() => undefined); // awaited on the next turn; not an unhandled rejection if this page fails first
       }
-      const applyOpts = { full: input.full, listedAt: new Date(input.listedAt), rules, settled: plan.settled, explainRunId: input.runId };
-      const applied = await rereadStale(deps, bound, await applyRemotePage(deps.db, bound.binding, page.items, { ...applyOpts, fetchedAtSeq }), applyOpts);
-      const counts = applied.touched.length ? { ...applied.counts, ...(await holdPageCounts(deps.db, input.runId, progress.cursor, applied.counts)) } : applied.counts;
-      const comments = await syncRelated(deps, bound, applied.touched, rules, plan);
-      for (const e of applied.errors) deps.logger.warn({ bindingId: input.bindingId, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');
-      progress = advance(progress, page, counts, comments);
-      // The run's counts and progress move with the checkpoint, page by page (what GET /runs shows).
-      await commitPage(deps.db, input.runId, { items: page.items.length, comments, total: page.total, counts }, progress as unknown as Record<string, unknown>);
-      if (!more) return result(page.next, page.watermark, page.notModified ?? false);
+      const current = processPage(page, fetchedAtSeq, last());
+      current.catch(() => undefined); // awaited below or by the page after it
+      inFlight.push(current);
+      if (!more) {
+        await current;
+        return result(page.next, page.watermark, page.notModified ?? false);
+      }
+      if (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();
     }
   } finally {
+    await Promise.allSettled(inFlight);
     await pages.return?.();
   }
 }

@@ -19,7 +19,7 @@ const ActivityView = z
     storyId: z.uuid(),
     bindingId: z.uuid(),
     direction: z.enum(['pull', 'push', 'create']).openapi({ description: 'The sync that wrote: a pull, a push, or a create (a story from a remote item on a pull, a remote item from a story on a push)' }),
-    kind: z.enum(ACTIVITY_KINDS).openapi({ description: '`conflict`: a field changed on both sides since the last sync, settled by the policy' }),
+    kind: z.enum(ACTIVITY_KINDS).openapi({ description: '`conflict`: a field changed on both sides since the last sync, settled by the policy; `create`: a story created from a remote item, one entry for all its fields (`written` maps each field to its value, `rules` to its rule)' }),
     target: z.enum(['hub', 'remote', 'none']).openapi({ description: 'Where `written` went; `none`: nothing was written (the hub kept its value)' }),
     field: z.string().nullable().openapi({ description: 'The hub field (null for comments and files)', example: 'status' }),
     remoteField: z.string().nullable().openapi({ description: 'The remote field or path the rule reads' }),
@@ -28,7 +28,9 @@ const ActivityView = z
     base: FieldValue.openapi({ description: 'The remote value as last synced (the link snapshot); null when there was none' }),
     hub: FieldValue,
     remote: FieldValue,
-    written: FieldValue.openapi({ description: 'The value written; for a comment its body, for a file its name' }),
+    written: FieldValue.openapi({ description: 'The value written; for a comment its body, for a file its name; for a create, each field the rules set with its value' }),
+    rules: z.record(z.string(), z.object({ rule: z.string(), remoteField: z.string(), policy: z.string().nullable() })).nullable()
+      .openapi({ description: 'A create entry: the rule that set each field (null for other kinds)' }),
     outcome: z.string().openapi({ example: 'conflict: remote wins (remote_wins)' }),
     remoteId: z.string().nullable(),
     remoteKey: z.string().nullable(),
@@ -41,7 +43,8 @@ const view = (e: ActivityEntry): z.infer<typeof ActivityView> => ({
   id: e.id, at: e.at.toISOString(), storyId: e.storyId, bindingId: e.bindingId,
   direction: e.direction as 'pull', kind: e.kind as 'field', target: e.target as 'hub', field: e.field, remoteField: e.remoteField,
   rule: e.rule as 'two_way' | null, policy: e.policy as 'remote_wins' | null,
-  base: e.base ?? null, hub: e.hub ?? null, remote: e.remote ?? null, written: e.written ?? null, outcome: e.outcome,
+  base: e.base ?? null, hub: e.hub ?? null, remote: e.remote ?? null, written: e.written ?? null,
+  rules: (e.rules ?? null) as Record<string, { rule: string; remoteField: string; policy: string | null }> | null, outcome: e.outcome,
   remoteId: e.remoteId, remoteKey: e.remoteKey, runId: e.runId, storyVersion: e.storyVersion,
 });
 
@@ -49,7 +52,7 @@ const ActivityCursor = z.tuple([z.number().int().min(1).max(Number.MAX_SAFE_INTE
 
 const ListQuery = z.object({
   kind: z.enum(ACTIVITY_KINDS).optional(),
-  field: z.string().min(1).max(300).optional().openapi({ description: 'A hub field, e.g. status or customFields.Severity' }),
+  field: z.string().min(1).max(300).optional().openapi({ description: 'A hub field, e.g. status or customFields.Severity (create entries that set it included)' }),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(100).optional().openapi({ description: '`nextCursor` of the previous page' }),
 });

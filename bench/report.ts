@@ -11,6 +11,11 @@ function target(m: Metric): [string, string] {
   return [t, m.target.met === null ? 'not judged' : m.target.met ? 'met' : '**missed**'];
 }
 
+function gate(m: Metric): string {
+  if (!m.gate) return '';
+  return `${m.gate.op === '>=' ? '≥' : '≤'} ${m.gate.value}: ${m.gate.met ? 'passed' : '**FAILED**'}`;
+}
+
 /** The results as a markdown table (readable in a terminal too), then checks and notes. */
 export function formatReport(report: BenchReport): string {
   const { size, machine } = report;
@@ -20,8 +25,8 @@ export function formatReport(report: BenchReport): string {
     `${report.date}, ${machine.nproc} cores (${machine.cpu}), ${machine.memGiB} GiB RAM, node ${machine.node}, `
       + `load ${machine.loadBefore} before / ${machine.loadAfter} after, ${Math.round(report.durationMs / 1000)} s`,
     '',
-    '| id | measure | value | target | result |',
-    '| --- | --- | --- | --- | --- |',
+    '| id | measure | value | target | result | gate |',
+    '| --- | --- | --- | --- | --- | --- |',
   ];
   for (const s of report.scenarios) {
     const id = displayId(s.id);
@@ -30,7 +35,7 @@ export function formatReport(report: BenchReport): string {
       continue;
     }
     if (!s.metrics.length) lines.push(`| ${id} | ${s.title} | ${s.status} | | |`);
-    for (const m of s.metrics) lines.push(`| ${id} | ${m.name} | ${fmt(m.value)} ${m.unit} | ${target(m).join(' | ')} |`);
+    for (const m of s.metrics) lines.push(`| ${id} | ${m.name} | ${fmt(m.value)} ${m.unit} | ${target(m).join(' | ')} | ${gate(m)} |`);
   }
   lines.push('', 'Checks:');
   for (const s of report.scenarios.filter((x) => x.status !== 'pending')) {

@@ -38,9 +38,11 @@ function select(opts: BenchOptions): Scenario[] {
 
 function recorder(result: ScenarioResult, judge: boolean): Recorder {
   return {
-    metric(name, value, unit, target) {
-      const met = target && judge ? (target.op === '>=' ? value >= target.value : value <= target.value) : null;
-      result.metrics.push({ name, value, unit, ...(target ? { target: { ...target, met } } : {}) });
+    metric(name, value, unit, target, gate) {
+      const meets = (t: { op: '>=' | '<='; value: number }) => (t.op === '>=' ? value >= t.value : value <= t.value);
+      const met = target && judge ? meets(target) : null;
+      result.metrics.push({ name, value, unit, ...(target ? { target: { ...target, met } } : {}), ...(gate ? { gate: { ...gate, met: meets(gate) } } : {}) });
+      if (gate) result.checks.push({ name: `regression gate: ${name} ${gate.op} ${gate.value}`, ok: meets(gate), detail: `${value} ${unit}` });
     },
     check(name, ok, detail) {
       result.checks.push({ name, ok, ...(detail !== undefined ? { detail } : {}) });
@@ -72,6 +74,7 @@ export async function runBench(opts: RunBenchOptions): Promise<BenchReport> {
     notes: [
       `Connections use maxRequestsPerSecond = ${MAX_REQUESTS_PER_SECOND} (the connectors' maximum), so the request pacer is not what is measured.`,
       'Each worker runs as its own process (scripts/worker.ts) against a real Temporal dev server and Postgres.',
+      "The API's rate limit is off for the bench (limits.ratePerMinute = 0): one bench token drives thousands of edits a minute, and the limiter would refuse them (RATE_LIMIT_PER_MINUTE is 1,200 a minute per token by default).",
       ...(opts.workerNodeOptions ? [`Workers ran with NODE_OPTIONS=${opts.workerNodeOptions}.`] : []),
     ],
     scenarios: [],

@@ -17,6 +17,8 @@ export interface Metric {
   value: number;
   unit: string;
   target?: Target;
+  /** A regression gate: judged at every size, smoke included; a miss fails the scenario (and CI). */
+  gate?: Target;
 }
 
 export interface Check {
@@ -41,7 +43,12 @@ export interface ScenarioResult {
 
 /** What a scenario records; a failed check fails the run, a missed target only shows in the table. */
 export interface Recorder {
-  metric(name: string, value: number, unit: string, target?: { op: Target['op']; value: number }): void;
+  /**
+   * `target`: the goal, judged at sizes that judge targets. `gate`: a floor that fails the run at any
+   * size. Gates go only on ratios measured side by side in one run, or on counts: never on a time
+   * taken alone, which a noisy machine moves.
+   */
+  metric(name: string, value: number, unit: string, target?: { op: Target['op']; value: number }, gate?: { op: Target['op']; value: number }): void;
   check(name: string, ok: boolean, detail?: string): void;
   note(text: string): void;
   breakdown(key: string, value: unknown): void;

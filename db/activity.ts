@@ -1,11 +1,11 @@
-import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { FieldReason } from '../rules';
 import type { Db } from './client';
 import { activity } from './schema';
 
 export type ActivityEntry = typeof activity.$inferSelect;
 export type NewActivity = typeof activity.$inferInsert;
-export const ACTIVITY_KINDS = ['field', 'conflict', 'comment', 'file', 'delete'] as const;
+export const ACTIVITY_KINDS = ['field', 'conflict', 'comment', 'file', 'delete', 'create'] as const;
 
 /** Where a write happened: the story, the binding, the sync and the remote item. */
 export interface ActivityContext {
@@ -24,6 +24,21 @@ export function fieldEntries(ctx: ActivityContext, reasons: FieldReason[]): NewA
     ...ctx, kind: r.conflict || r.target === 'none' ? 'conflict' : 'field', target: r.target, field: r.field, remoteField: r.remoteField,
     rule: r.rule, policy: r.policy, base: r.base, hub: r.hub, remote: r.remote, written: r.written, outcome: r.outcome,
   }));
+}
+
+/**
+ * One explain-log row for a story created from a remote item: `written` maps each hub field the rules
+ * set to its value, `rules` each to the rule that set it. One row per item, not one per field, keeps
+ * an initial sync's log proportional to its items (a page of 100 stories is 100 rows, inserted with them).
+ */
+export function createEntry(ctx: ActivityContext, reasons: FieldReason[]): NewActivity {
+  const written: Record<string, unknown> = {};
+  const rules: Record<string, { rule: string; remoteField: string; policy: string | null }> = {};
+  for (const r of reasons) {
+    written[r.field] = r.written;
+    rules[r.field] = { rule: r.rule, remoteField: r.remoteField, policy: r.policy };
+  }
+  return { ...ctx, kind: 'create', target: 'hub', written, rules, outcome: 'new story from the remote item' };
 }
 
 /** Call inside the transaction of the write the entries explain, so an entry exists if and only if its write does. */
@@ -47,7 +62,8 @@ export async function listActivity(db: Db, filter: ActivityFilter): Promise<Acti
   if (filter.storyId) where.push(eq(activity.storyId, filter.storyId));
   if (filter.bindingId) where.push(eq(activity.bindingId, filter.bindingId));
   if (filter.kind) where.push(eq(activity.kind, filter.kind));
-  if (filter.field) where.push(eq(activity.field, filter.field));
+  // A create entry names its fields in `written`.
+  if (filter.field) where.push(or(eq(activity.field, filter.field), and(eq(activity.kind, 'create'), sql`${activity.written} ? ${filter.field}`))!);
   if (filter.before !== undefined) where.push(lt(activity.id, filter.before));
   return db.select().from(activity).where(and(...where)).orderBy(desc(activity.id)).limit(filter.limit);
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { RemoteItem } from '../connectors/types';
 import { queryRows, type Db } from './client';
 import type { Snapshot } from './fields';
@@ -54,14 +54,14 @@ export async function takeWriteSeq(db: Db): Promise<number> {
   return Number(row!.seq);
 }
 
+/** A binding's links to these remote items, and its pending links (remote id still null). */
+export async function linksOfPage(db: Db, bindingId: string, remoteIds: string[]): Promise<ExternalLink[]> {
+  return db.select().from(externalLinks).where(and(eq(externalLinks.bindingId, bindingId), or(inArray(externalLinks.remoteId, remoteIds), isNull(externalLinks.remoteId))));
+}
+
 /** A binding's links to these remote items. */
 export async function linksByRemoteIds(db: Db, bindingId: string, remoteIds: string[]): Promise<ExternalLink[]> {
   return db.select().from(externalLinks).where(and(eq(externalLinks.bindingId, bindingId), inArray(externalLinks.remoteId, remoteIds)));
-}
-
-/** A binding's links whose remote create has not been recorded (a push died between its create and the link write). */
-export async function pendingItemLinks(db: Db, bindingId: string): Promise<ExternalLink[]> {
-  return db.select().from(externalLinks).where(and(eq(externalLinks.bindingId, bindingId), isNull(externalLinks.remoteId)));
 }
 
 /** Gives a pending link the remote item it stands for, unless another writer did first. */

@@ -3,7 +3,7 @@ import type { ItemFields, RemoteItem } from '../connectors/types';
 import { withTx, type Db } from './client';
 import { diffFields, type Snapshot } from './fields';
 import { insertOutboxEvent } from './outbox';
-import { recordActivity } from './activity';
+import { recordActivity, type NewActivity } from './activity';
 import { bindings, externalLinks, stories } from './schema';
 
 /** The binding a remote change came from: the origin of its outbox events, so they are never pushed back to it. */
@@ -17,34 +17,44 @@ export interface PulledStory {
   snapshot: Snapshot;
   /** Set for an item with nothing else to fetch: its comments count as pulled. */
   commentsSyncedAt: string | null;
+  /** Its explain-log entry (db/activity.ts createEntry), written with it. */
+  explain: Pick<NewActivity, 'written' | 'rules' | 'outcome'>;
 }
 
 /**
- * Creates stories for remote items with their links and outbox events (origin = the binding): one insert
- * per table whatever the number of items, each taking its rows as one JSON parameter. Ids come with the
- * rows, so nothing depends on the order RETURNING gives rows back. `listedAt` stamps the links for a full listing.
+ * Creates stories for remote items with their links, outbox events (origin = the binding) and explain
+ * entries: one statement whatever the number of items, its rows one JSON parameter parsed once, each
+ * table filled by a data-modifying CTE (foreign keys are checked when the statement ends). Ids come with
+ * the rows, so nothing depends on the order rows come back. `listedAt` stamps the links for a full
+ * listing; `runId` names the run in the explain log.
  */
-export async function insertStoriesFromRemote(db: Db, binding: OriginBinding, rows: PulledStory[], listedAt: Date | null): Promise<void> {
+export async function insertStoriesFromRemote(db: Db, binding: OriginBinding, rows: PulledStory[], listedAt: Date | null, runId: string | null = null): Promise<void> {
   if (!rows.length) return;
-  const json = (values: unknown[]) => JSON.stringify(values);
+  const json = JSON.stringify(rows.map(({ id, item, fields: f, snapshot, commentsSyncedAt, explain }) => ({
+    id, title: f.title, description: f.description, status: f.status, closed: f.closed, priority: f.priority, assignee: f.assignee,
+    labels: f.labels, custom_fields: f.customFields,
+    remote_id: item.remoteId, remote_key: item.key, remote_url: item.url, snapshot, remote_updated_at: item.updatedAt,
+    remote_version: item.version ?? null, comments_synced_at: commentsSyncedAt,
+    changes: diffFields(undefined, f), written: explain.written, rules: explain.rules, outcome: explain.outcome,
+  })));
   await db.execute(sql`
-    insert into stories (id, project_id, title, description, status, closed, priority, assignee, labels, custom_fields, version)
-    select x.id, ${binding.projectId}::uuid, x.title, x.description, x.status, x.closed, x.priority, x.assignee, x.labels, x.custom_fields, 1
-    from jsonb_to_recordset(${json(rows.map(({ id, fields: f }) => ({ ...f, id, custom_fields: f.customFields })))}::jsonb)
-      as x(id uuid, title text, description text, status text, closed boolean, priority text, assignee text, labels jsonb, custom_fields jsonb)`);
-  await db.execute(sql`
-    insert into external_links (binding_id, story_id, remote_id, remote_key, remote_url, marker, snapshot, remote_updated_at, remote_version, synced_at, listed_at, comments_synced_at)
-    select ${binding.id}::uuid, x.story_id, x.remote_id, x.remote_key, x.remote_url, x.marker, x.snapshot, x.remote_updated_at, x.remote_version, now(),
-      ${listedAt?.toISOString() ?? null}::timestamptz, x.comments_synced_at
-    from jsonb_to_recordset(${json(rows.map(({ item, snapshot, id, commentsSyncedAt }) => ({
-      story_id: id, remote_id: item.remoteId, remote_key: item.key, remote_url: item.url, marker: `pulled:${item.remoteId}`,
-      snapshot, remote_updated_at: item.updatedAt, remote_version: item.version ?? null, comments_synced_at: commentsSyncedAt,
-    })))}::jsonb) as x(story_id uuid, remote_id text, remote_key text, remote_url text, marker text, snapshot jsonb, remote_updated_at text, remote_version text, comments_synced_at text)`);
-  await db.execute(sql`
-    insert into outbox_events (project_id, story_id, action, target, actor, origin, changes, story_version)
-    select ${binding.projectId}::uuid, x.story_id, 'create', 'story', x.actor, ${binding.id}, x.changes, 1
-    from jsonb_to_recordset(${json(rows.map(({ item, id, fields }) => ({ story_id: id, actor: `remote:${item.key}`, changes: diffFields(undefined, fields) })))}::jsonb)
-      as x(story_id uuid, actor text, changes jsonb)`);
+    with x as (
+      select * from jsonb_to_recordset(${json}::jsonb) as x(id uuid, title text, description text, status text, closed boolean, priority text,
+        assignee text, labels jsonb, custom_fields jsonb, remote_id text, remote_key text, remote_url text, snapshot jsonb, remote_updated_at text,
+        remote_version text, comments_synced_at text, changes jsonb, written jsonb, rules jsonb, outcome text)
+    ), story as (
+      insert into stories (id, project_id, title, description, status, closed, priority, assignee, labels, custom_fields, version)
+      select id, ${binding.projectId}::uuid, title, description, status, closed, priority, assignee, labels, custom_fields, 1 from x
+    ), link as (
+      insert into external_links (binding_id, story_id, remote_id, remote_key, remote_url, marker, snapshot, remote_updated_at, remote_version, synced_at, listed_at, comments_synced_at)
+      select ${binding.id}::uuid, id, remote_id, remote_key, remote_url, 'pulled:' || remote_id, snapshot, remote_updated_at, remote_version, now(),
+        ${listedAt?.toISOString() ?? null}::timestamptz, comments_synced_at from x
+    ), event as (
+      insert into outbox_events (project_id, story_id, action, target, actor, origin, changes, story_version)
+      select ${binding.projectId}::uuid, id, 'create', 'story', 'remote:' || remote_key, ${binding.id}, changes, 1 from x
+    )
+    insert into activity (story_id, binding_id, direction, kind, target, written, rules, outcome, remote_id, remote_key, run_id, story_version)
+    select id, ${binding.id}::uuid, 'create', 'create', 'hub', written, rules, outcome, remote_id, remote_key, ${runId}::uuid, 1 from x`);
 }
 
 /** Applies remote values to a story (as of `expectedVersion` when given): its new version, or null when the story moved on meanwhile. */

@@ -394,6 +394,12 @@ export const activity = pgTable('activity', {
   hub: jsonb('hub'),
   remote: jsonb('remote'),
   written: jsonb('written'),
+  /**
+   * A `create` entry's rules, by hub field: {rule, remoteField, policy}. A story created from a remote
+   * item is one entry (its `written` maps each field the rules set to its value), not one per field,
+   * so an initial sync's explain log costs one row per item, written with the page's stories.
+   */
+  rules: jsonb('rules'),
   outcome: text('outcome').notNull(),
   remoteId: text('remote_id'),
   remoteKey: text('remote_key'),
@@ -404,7 +410,7 @@ export const activity = pgTable('activity', {
   at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 }, (t) => [
   check('activity_direction_ck', sql`${t.direction} in ('pull', 'push', 'create')`),
-  check('activity_kind_ck', sql`${t.kind} in ('field', 'conflict', 'comment', 'file', 'delete')`),
+  check('activity_kind_ck', sql`${t.kind} in ('field', 'conflict', 'comment', 'file', 'delete', 'create')`),
   check('activity_target_ck', sql`${t.target} in ('hub', 'remote', 'none')`),
   index('activity_story_idx').on(t.storyId, t.id),
   index('activity_binding_idx').on(t.bindingId, t.id),

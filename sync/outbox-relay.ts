@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { and, asc, eq, inArray, isNull, ne } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { withTx, type Database, type Db } from '../db/client';
 import { OUTBOX_CHANNEL } from '../db/hub';
@@ -107,7 +107,11 @@ export async function startOutboxRelay(opts: {
 
 async function relayBatch(db: Db, opts: { temporal: Client; taskQueue: string }): Promise<number> {
   const relayed = await withTx(db, async (tx) => {
-    const events = await tx.select().from(outboxEvents).where(isNull(outboxEvents.relayedAt)).orderBy(asc(outboxEvents.id)).limit(BATCH).for('update', { skipLocked: true });
+    // An event's changes (its field values, a story's whole body on a create) are read only for the hooks that take them.
+    const changes = hooksFor('story.created').length || hooksFor('story.updated').length ? outboxEvents.changes : sql<OutboxEvent['changes']>`'[]'::jsonb`;
+    const events = await tx
+      .select({ id: outboxEvents.id, projectId: outboxEvents.projectId, storyId: outboxEvents.storyId, origin: outboxEvents.origin, action: outboxEvents.action, target: outboxEvents.target, actor: outboxEvents.actor, changes })
+      .from(outboxEvents).where(isNull(outboxEvents.relayedAt)).orderBy(asc(outboxEvents.id)).limit(BATCH).for('update', { skipLocked: true });
     if (!events.length) return { count: 0, sinks: [] as string[] };
     const targets = await tx
       .select({ id: bindings.id, projectId: bindings.projectId, connector: connections.connector, state: bindings.state, backlogged: bindings.backlogged })
@@ -146,7 +150,7 @@ async function relayBatch(db: Db, opts: { temporal: Client; taskQueue: string })
 type OutboxEvent = typeof outboxEvents.$inferSelect;
 
 /** The hub's story changes as hook points, fired as their events are relayed (in the relay's transaction). */
-async function fireStoryHooks(tx: Db, events: OutboxEvent[]): Promise<void> {
+async function fireStoryHooks(tx: Db, events: Pick<OutboxEvent, 'id' | 'projectId' | 'storyId' | 'origin' | 'action' | 'target' | 'actor' | 'changes'>[]): Promise<void> {
   for (const e of events) {
     if (e.target !== 'story') continue;
     const base = { projectId: e.projectId, storyId: e.storyId, eventId: e.id, origin: e.origin, actor: e.actor };

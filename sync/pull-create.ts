@@ -5,7 +5,7 @@ import { withTx, type Db } from '../db/client';
 import { lockPendingEntry, markImported } from '../db/inbox';
 import { insertStoriesFromRemote } from '../db/pulled';
 import { addRuleMessages } from '../db/rules';
-import { crossingEntry, fieldEntries, recordActivity } from '../db/activity';
+import { createEntry, crossingEntry, recordActivity } from '../db/activity';
 import type { SyncBinding } from './pull';
 
 /**
@@ -31,13 +31,13 @@ export async function createStoriesFromRemote(
     warnings.push(...decision.warnings);
     return { item, decision, id: randomUUID(), fields: { ...HUB_DEFAULTS, ...decision.set } as ItemFields };
   });
-  await insertStoriesFromRemote(db, binding, prepared.map(({ item, decision, id, fields }) => ({
-    id, item, fields, snapshot: decision.snapshot, commentsSyncedAt: opts.settled?.(item) ? item.updatedAt : null,
-  })), opts.listedAt ?? null);
   const where = (p: (typeof prepared)[number]) =>
     ({ storyId: p.id, bindingId: binding.id, direction: 'create' as const, remoteId: p.item.remoteId, remoteKey: p.item.key, runId: opts.runId ?? null });
-  // One insert for the page, like the stories themselves, in the same transaction.
-  await recordActivity(db, prepared.flatMap((p) => fieldEntries({ ...where(p), storyVersion: 1 }, p.decision.reasons)));
+  // Each story's explain entry goes in with it: one row per item, in the same statement.
+  await insertStoriesFromRemote(db, binding, prepared.map((p) => ({
+    id: p.id, item: p.item, fields: p.fields, snapshot: p.decision.snapshot, commentsSyncedAt: opts.settled?.(p.item) ? p.item.updatedAt : null,
+    explain: createEntry(where(p), p.decision.reasons),
+  })), opts.listedAt ?? null, opts.runId ?? null);
   for (const p of prepared) {
     if (!p.decision.messages.length) continue;
     await addRuleMessages(db, binding, p.id, p.decision.messages);

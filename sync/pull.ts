@@ -5,7 +5,7 @@ import { withTx, type Db } from '../db/client';
 import { addRunCounts } from '../db/runs';
 import { diffFields, storyFields, type Snapshot } from '../db/fields';
 import { upsertInboxItem } from '../db/inbox';
-import { adoptPendingLink, linksByRemoteIds, markListed, pendingItemLinks, recordPulled } from '../db/links';
+import { adoptPendingLink, linksOfPage, markListed, recordPulled } from '../db/links';
 import { updateStoryFromRemote } from '../db/pulled';
 import { addRuleMessages, hubView, projectKey, recordWarnings } from '../db/rules';
 import { getStories, getStory } from '../db/stories';
@@ -37,10 +37,11 @@ export interface ApplyOptions {
    */
   settled?: (item: RemoteItem) => boolean;
   /**
-   * The checkpoint to store with the page's counts when no item is left for a later phase: then the
-   * page is done when its transaction commits. Not used when items are applied one by one.
+   * Runs in the page's transaction when the whole page applied and no item is left for a later phase
+   * (nothing touched, nothing stale): the caller stores its checkpoint there, so the page is done when
+   * its one transaction commits. Not used when items are applied one by one.
    */
-  checkpoint?: (result: PageResult) => Record<string, unknown>;
+  commit?: (tx: Db, result: PageResult) => Promise<void>;
   /**
    * The links' write sequence as taken before the page was fetched: a link a push wrote after that may
    * hold something newer than the page, so the item is not applied from the page but handed back in
@@ -68,6 +69,13 @@ export interface PageResult {
   checkpointed?: boolean;
 }
 
+/** The caller's `commit` failed: the page is rolled back whole, not applied item by item. */
+class CommitFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the page commit failed');
+  }
+}
+
 const zero = (): PageCounts => ({ created: 0, updated: 0, unchanged: 0, failed: 0, inboxed: 0 });
 
 /**
@@ -84,13 +92,18 @@ export async function applyRemotePage(db: Db, binding: SyncBinding, items: Remot
 async function applyPage(db: Db, binding: SyncBinding, items: RemoteItem[], opts: ApplyOptions): Promise<PageResult> {
   const counted = async (tx: Db, page: RemoteItem[], whole: boolean) => {
     const result = await applyItems(tx, binding, page, opts);
-    const checkpoint = whole && !result.touched.length && !result.stale.length && opts.checkpoint ? { checkpoint: opts.checkpoint(result) } : undefined;
-    if (opts.runId) await addRunCounts(tx, opts.runId, result.counts, checkpoint);
-    return checkpoint ? { ...result, checkpointed: true } : result;
+    if (opts.runId) await addRunCounts(tx, opts.runId, result.counts);
+    if (!whole || result.touched.length || result.stale.length || !opts.commit) return result;
+    await opts.commit(tx, result).catch((err: unknown) => {
+      throw new CommitFailed(err);
+    });
+    return { ...result, checkpointed: true };
   };
   try {
     return await withTx(db, (tx) => counted(tx, items, true));
-  } catch {
+  } catch (err) {
+    // The caller's commit failed (the page before this one did): nothing of the page is applied.
+    if (err instanceof CommitFailed) throw err.cause;
     const result: PageResult = { counts: zero(), touched: [], errors: [], stale: [] };
     for (const item of items) {
       try {
@@ -113,13 +126,16 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
   if (!items.length) return result;
   const rules = opts.rules ?? effectiveRules(binding.rules ?? null, '');
   const ids = items.map((i) => i.remoteId);
-  const links = await linksByRemoteIds(db, binding.id, ids);
+  // The page's links and the binding's pending ones (creates not linked yet) in one read.
+  const found = await linksOfPage(db, binding.id, ids);
+  const links = found.filter((l) => l.remoteId !== null);
+  const pending = found.filter((l) => l.remoteId === null);
   const byRemote = new Map(links.map((l) => [l.remoteId, l]));
   const storyRows = await getStories(db, links.map((l) => l.storyId));
   const byStory = new Map(storyRows.map((s) => [s.id, s]));
-  const key = await projectKey(db, binding.projectId);
+  // Only linked items are decided against the hub (a page of new items needs no key).
+  const key = links.length || pending.length ? await projectKey(db, binding.projectId) : 'HUB';
   const warnings: string[] = [];
-  const pending = await pendingItemLinks(db, binding.id);
   // New items are created together: three set-based inserts per page instead of three per item.
   const toCreate = new Map<string, RemoteItem>();
   const pulled: HookPayloads['item.pulled'][] = [];

@@ -70,6 +70,27 @@ describe('explain log (GitHub double, real Temporal and Postgres)', () => {
     });
   });
 
+  it('records a story created from a remote item as one create entry naming each field, its value and its rule', async () => {
+    const issue = gh.addIssue(REPO, { title: 'Born remote', body: 'Remote body' });
+    const run = await stack.pullNow(bound.binding.id);
+    expect(run.counts.created).toBe(1);
+    const link = await queryRows<{ story_id: string }>(stack.database.db, sql`select story_id from external_links where binding_id = ${bound.binding.id} and remote_id = ${String(issue.number)}`);
+    const created = link[0]!.story_id;
+    const { items } = await activity(`/stories/${created}/activity`);
+    // One row for the whole story, however many fields the rules set.
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      direction: 'create', kind: 'create', target: 'hub', field: null, storyVersion: 1, runId: expect.any(String),
+      written: { title: 'Born remote', description: 'Remote body', status: { status: 'open', closed: false } },
+      rules: { title: { rule: 'two_way', remoteField: 'title', policy: 'remote_wins' }, description: { rule: 'two_way', remoteField: 'description', policy: 'hub_wins' } },
+      outcome: 'new story from the remote item', remoteId: String(issue.number),
+    });
+    // A field filter finds the create entry that set it, and not for a field it did not set.
+    expect((await activity(`/stories/${created}/activity?field=description`)).items).toHaveLength(1);
+    expect((await activity(`/stories/${created}/activity?field=assignee`)).items).toHaveLength(0);
+    expect((await activity(`/stories/${created}/activity?kind=create`)).items).toHaveLength(1);
+  });
+
   it('a push records each remote write, and a field changed on both sides as a conflict settled by its policy', async () => {
     // Both sides edit the title (remote_wins) and the description (hub_wins) before the push reads the remote.
     gh.editIssue(REPO, number, { title: 'Remote again', body: 'Remote text' });
@@ -122,7 +143,8 @@ describe('explain log (GitHub double, real Temporal and Postgres)', () => {
     }
     expect(seen).toEqual(all.map((e) => e.id));
     const byBinding = (await activity(`/bindings/${bound.binding.id}/activity?limit=200`)).items;
-    expect(byBinding.map((e) => e.id)).toEqual(all.map((e) => e.id));
+    // The binding's log also holds the story created from a remote item above.
+    expect(byBinding.filter((e) => e.storyId === storyId).map((e) => e.id)).toEqual(all.map((e) => e.id));
     expect((await entries('?field=title')).items.every((e) => e.field === 'title')).toBe(true);
 
     const missing = '00000000-0000-4000-8000-000000000000';

@@ -2,6 +2,9 @@ import { timeSyncPageDirect } from '../baselines/direct-activity';
 import { contentDigest, runGitHubBaseline, timeDirectApply } from '../baselines/github';
 import type { Scenario } from '../scenario';
 
+/** The CI floor for P1's ratio, far enough below the target that a loaded machine does not trip it. */
+export const P1_GATE = 0.5;
+
 const perSecond = (items: number, ms: number) => Math.round(items / (ms / 1000));
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
@@ -38,7 +41,8 @@ export const p1: Scenario = {
     const rawRate = perSecond(baseline.items, baseline.wallMs);
     rec.metric('trackbridge', tbRate, 'items/s');
     rec.metric('raw baseline', rawRate, 'items/s');
-    rec.metric('throughput ratio (trackbridge / baseline)', round(tbRate / rawRate, 2), 'x', { op: '>=', value: 0.8 });
+    // The gate: both rates come from this run, so the machine's noise mostly cancels out (0d8614d measured 0.22).
+    rec.metric('throughput ratio (trackbridge / baseline)', round(tbRate / rawRate, 2), 'x', { op: '>=', value: 0.8 }, { op: '>=', value: P1_GATE });
     rec.metric('raw baseline + outbox events (batched)', perSecond(withOutbox.items, withOutbox.wallMs), 'items/s');
 
     const pages = history.pages;

@@ -28,7 +28,7 @@ export const p6: Scenario = {
     const title = double.getIssue(repo, story.number)?.title;
     rec.check('the issue carries the last edit\'s title', title === finalTitle, `title ${JSON.stringify(title)}`);
     rec.check(`the ${EDITS} edits took at most 1 s to send`, burstMs <= 1100, `${burstMs} ms`);
-    rec.metric(`remote writes for ${EDITS} edits in 1 s`, writes.length, 'req', { op: '<=', value: 2 });
+    rec.metric(`remote writes for ${EDITS} edits in 1 s`, writes.length, 'req', { op: '<=', value: 2 }, { op: '<=', value: 2 });
     rec.breakdown('writes', writes.map((w) => ({ msAfterFirstEdit: w.at - started, status: w.status })));
     rec.note(`${EDITS} edits sent over ${burstMs} ms; remote writes at ${writes.map((w) => `${w.at - started} ms (${w.status})`).join(', ')} after the first edit`);
   },

@@ -9,7 +9,11 @@ import { queryRows } from '../../../db/client';
 import { withoutEmpty } from '../../../rules/values';
 import type { Bound } from './quiesce';
 
-interface Entry { story_id: string; binding_id: string; direction: string; kind: string; target: string; field: string | null; story_version: number | null; rule: string | null; outcome: string }
+interface Entry {
+  story_id: string; binding_id: string; direction: string; kind: string; target: string; field: string | null; story_version: number | null; rule: string | null; outcome: string;
+  /** A create entry's fields (one entry per story created from a remote item) and their rules. */
+  fields: string[] | null; rules: Record<string, { rule?: string }> | null;
+}
 
 /** A change's or a patch's field as a rule names it: `closed` travels with status, custom fields as one map. */
 const asRuleField = (field: string) => (field === 'closed' ? 'status' : field);
@@ -18,7 +22,8 @@ const sameField = (entry: string | null, field: string) => entry === field || (f
 export async function unexplainedWrites(w: Bound): Promise<string[]> {
   const db = w.stack.database.db;
   const entries = await queryRows<Entry>(db, sql`
-    select a.story_id, a.binding_id, a.direction, a.kind, a.target, a.field, a.story_version, a.rule, a.outcome
+    select a.story_id, a.binding_id, a.direction, a.kind, a.target, a.field, a.story_version, a.rule, a.outcome, a.rules,
+      case when a.kind = 'create' then (select array_agg(k) from jsonb_object_keys(a.written) k) end as fields
     from activity a join bindings b on b.id = a.binding_id where b.project_id = ${w.projectId}`);
   const out: string[] = [];
   const count = (match: (e: Entry) => boolean) => entries.filter(match).length;
@@ -29,9 +34,11 @@ export async function unexplainedWrites(w: Bound): Promise<string[]> {
     where project_id = ${w.projectId} and origin <> 'hub' and action in ('create', 'modify') order by id`);
   for (const e of events) {
     for (const field of new Set(e.changes.filter((c) => e.action === 'modify' || withoutEmpty(c.added) !== null).map((c) => asRuleField(c.field)))) {
-      const found = entries.find((a) => a.story_id === e.story_id && a.binding_id === e.origin && a.target === 'hub' && a.story_version === e.story_version && sameField(a.field, field));
+      const names = (a: Entry) => (a.kind === 'create' ? (a.fields ?? []).find((f) => sameField(f, field)) : sameField(a.field, field) ? a.field : undefined);
+      const found = entries.find((a) => a.story_id === e.story_id && a.binding_id === e.origin && a.target === 'hub' && a.story_version === e.story_version && names(a) !== undefined);
+      const rule = found && (found.kind === 'create' ? found.rules?.[names(found)!]?.rule : found.rule);
       if (!found) out.push(`hub write of ${field} on story ${e.story_id} (v${e.story_version}, ${e.action} from binding ${e.origin}) has no explain entry`);
-      else if (!found.rule || !found.outcome) out.push(`the entry for ${field} on story ${e.story_id} v${e.story_version} names no rule or outcome`);
+      else if (!rule || !found.outcome) out.push(`the entry for ${field} on story ${e.story_id} v${e.story_version} names no rule or outcome`);
     }
   }
   // Comments a binding brought into the hub: as many entries as events.
