@@ -41,12 +41,16 @@ export const p1: Scenario = {
     const rawRate = perSecond(baseline.items, baseline.wallMs);
     rec.metric('trackbridge', tbRate, 'items/s');
     rec.metric('raw baseline', rawRate, 'items/s');
-    // The gate: both rates come from this run, so the machine's noise mostly cancels out (0d8614d measured 0.22).
-    rec.metric('throughput ratio (trackbridge / baseline)', round(tbRate / rawRate, 2), 'x', { op: '>=', value: 0.8 }, { op: '>=', value: P1_GATE });
+    rec.metric('throughput ratio (trackbridge / baseline)', round(tbRate / rawRate, 2), 'x', { op: '>=', value: 0.8 });
     rec.metric('raw baseline + outbox events (batched)', perSecond(withOutbox.items, withOutbox.wallMs), 'items/s');
 
     const pages = history.pages;
     const perPage = (ms: number, count = pages) => round(ms / Math.max(1, count));
+    // The gate: a page's cost side by side with the baseline's in this run, so the machine's noise mostly
+    // cancels out, and without the run's fixed start (a workflow, a few activities), which dominates at
+    // smoke size. 0d8614d measured 0.22 here; a page of 100 then cost 112 ms against the baseline's 25.
+    rec.metric('per-page ratio (baseline ms / trackbridge syncPages ms)', round(perPage(baseline.wallMs, baseline.pages) / Math.max(0.1, perPage(history.pageActivityMs)), 2), 'x',
+      undefined, { op: '>=', value: P1_GATE });
     rec.breakdown('trackbridge', {
       items: n, wallMs: Math.round(run.ms), pages, runs: history.runs, retries: history.retries,
       batches: history.batches, pageActivityMsPerPage: perPage(history.pageActivityMs), batchP50Ms: history.pageP50Ms, batchP95Ms: history.pageP95Ms,
