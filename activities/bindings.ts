@@ -1,5 +1,4 @@
 import { eq } from 'drizzle-orm';
-import { ScheduleNotFoundError } from '@temporalio/client';
 import { bindings, connections } from '../db/schema';
 import { AUTH_PAUSE_REASON, transitionBinding, type Binding } from '../db/bindings';
 import type { ConnectorClient } from '../connectors/types';
@@ -8,7 +7,7 @@ import type { ActivityDeps } from './deps';
 import { notFound, toFailure } from './failures';
 import { connectRow } from './remote';
 import { reportRemoteWait } from './remote-wait';
-import { pullScheduleId } from '../workflows/contract';
+import { pausePullSchedule } from '../sync/schedules';
 
 export interface BoundClient {
   binding: Binding;
@@ -28,14 +27,10 @@ export async function openBinding(deps: ActivityDeps, bindingId: string): Promis
   return { binding: row.binding, connector: row.connection.connector, client };
 }
 
-/** Rejected credentials pause the binding and its schedule instead of retrying forever. */
+/** Rejected credentials pause the binding and its pull timer instead of retrying forever. */
 export async function pauseForAuth(deps: ActivityDeps, bindingId: string, message: string): Promise<void> {
   await transitionBinding(deps.db, bindingId, 'paused', `${AUTH_PAUSE_REASON} (${message})`);
-  try {
-    await deps.temporal?.schedule.getHandle(pullScheduleId(bindingId)).pause(`bad credentials: ${message}`);
-  } catch (err) {
-    if (!(err instanceof ScheduleNotFoundError)) throw err;
-  }
+  if (deps.temporal) await pausePullSchedule(deps.temporal, bindingId, `bad credentials: ${message}`);
   deps.logger.warn({ bindingId }, 'binding paused: the remote rejected its credentials');
 }
 

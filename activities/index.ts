@@ -7,6 +7,7 @@ import { createBacklogActivities } from './backlog';
 import { createHookActivities } from './hooks';
 import { createSinkActivities } from './sinks';
 import { createPullItemActivities } from './pull-item';
+import { createPollActivities } from './poll';
 
 export type { ActivityDeps } from './deps';
 
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createHookActivities(deps),
     ...createSinkActivities(deps),
     ...createPullItemActivities(deps),
+    ...createPollActivities(deps),
   };
 }
 

@@ -16,6 +16,9 @@ import { connectClient, connectWorker } from './temporal';
 import { createWorker } from './worker';
 import { installTemporalRuntime } from './temporal-runtime';
 import { startOutboxRelay } from '../sync/outbox-relay';
+import { migratePullSchedules } from '../sync/schedules';
+import { getBinding } from '../db/bindings';
+import { getConnection } from '../db/connections';
 import { databaseReadings } from '../db/metrics';
 import { registerDatabaseGauges, registry } from '../lib/metrics';
 import { summarizeError } from '../lib/error-summary';
@@ -114,6 +117,17 @@ export async function startWorker(config: Config, core: Core, logger: Logger): P
     retention: { hookRuns: config.HOOK_RUN_RETENTION_DAYS, jobs: config.JOB_RETENTION_DAYS, outbox: config.OUTBOX_RETENTION_DAYS, explain: config.EXPLAIN_RETENTION_DAYS },
   });
   const metrics = config.METRICS_PORT ? await serveMetrics(core, config.METRICS_HOST, config.METRICS_PORT, logger) : undefined;
+  // Bindings made by an earlier version pulled on a Temporal Schedule: they move to pull timers.
+  void migratePullSchedules(temporal, config.TEMPORAL_TASK_QUEUE, async (id) => {
+    const binding = await getBinding(core.database.db, id);
+    const connector = binding && (await getConnection(core.database.db, binding.connectionId))?.connector;
+    return binding && connector && binding.state !== 'deleted'
+      ? { id, projectId: binding.projectId, connector, pullIntervalSeconds: binding.pullIntervalSeconds, paused: binding.state === 'paused' }
+      : null;
+  }).then(
+    (moved) => moved && logger.info({ moved }, 'pull schedules moved to pull timers'),
+    (err: unknown) => logger.warn({ err: summarizeError(err) }, 'moving pull schedules to pull timers failed; the next boot tries again'),
+  );
   const done = worker.run().finally(async () => {
     await new Promise<void>((resolve) => (metrics ? metrics.close(() => resolve()) : resolve()));
     await relay.stop();

@@ -1,10 +1,16 @@
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import { pullBinding } from '../workflows';
-import { pullScheduleId } from '../workflows/contract';
-import { BindingIdKey, ConnectorKey, ProjectIdKey } from '../workflows/contract';
+import {
+  ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client,
+} from '@temporalio/client';
+import { pollBinding } from '../workflows';
+import {
+  BindingIdKey, ConnectorKey, legacyPullScheduleId, pauseSignal, pollerStateQuery, pollerWorkflowId, ProjectIdKey, pullNowUpdate, resumeSignal,
+  type PullStarted,
+} from '../workflows/contract';
 
-// The id is built in workflows/contract.ts; re-exported for callers that only manage schedules.
-
+/**
+ * Each binding's pulls are timed by its own long-lived `pollBinding` workflow (see workflows/pollBinding.ts
+ * for why it is not a Temporal Schedule: cost). These functions are the only way in.
+ */
 export interface ScheduledBinding {
   id: string;
   projectId: string;
@@ -13,75 +19,81 @@ export interface ScheduledBinding {
   paused: boolean;
 }
 
-/** One schedule per binding; overlap SKIP so a slow pull is never doubled. */
+/** Starts the binding's pull timer; starting one that runs already changes nothing. */
 export async function createPullSchedule(client: Client, taskQueue: string, binding: ScheduledBinding): Promise<void> {
-  const searchAttributes = [
-    { key: BindingIdKey, value: binding.id },
-    { key: ProjectIdKey, value: binding.projectId },
-    { key: ConnectorKey, value: binding.connector },
-  ];
-  await client.schedule.create({
-    scheduleId: pullScheduleId(binding.id),
-    spec: { intervals: [{ every: `${binding.pullIntervalSeconds}s` }] },
-    action: {
-      type: 'startWorkflow',
-      workflowType: pullBinding,
-      workflowId: pullScheduleId(binding.id),
+  try {
+    await client.workflow.start(pollBinding, {
+      workflowId: pollerWorkflowId(binding.id),
       taskQueue,
-      args: [{ bindingId: binding.id }],
-      typedSearchAttributes: searchAttributes,
-    },
-    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
-    state: { paused: binding.paused, note: binding.paused ? 'binding paused' : 'binding active' },
-    typedSearchAttributes: searchAttributes,
-  });
-}
-
-async function ignoreMissing(fn: () => Promise<unknown>): Promise<void> {
-  try {
-    await fn();
+      args: [{ bindingId: binding.id, projectId: binding.projectId, connector: binding.connector, intervalSeconds: binding.pullIntervalSeconds, paused: binding.paused }],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      typedSearchAttributes: [
+        { key: BindingIdKey, value: binding.id }, { key: ProjectIdKey, value: binding.projectId }, { key: ConnectorKey, value: binding.connector },
+      ],
+    });
   } catch (err) {
-    if (!(err instanceof ScheduleNotFoundError)) throw err;
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
 }
 
-export const pausePullSchedule = (client: Client, bindingId: string, note: string) =>
-  ignoreMissing(() => client.schedule.getHandle(pullScheduleId(bindingId)).pause(note));
-
-export const resumePullSchedule = (client: Client, bindingId: string) =>
-  ignoreMissing(() => client.schedule.getHandle(pullScheduleId(bindingId)).unpause('binding resumed'));
-
-export const deletePullSchedule = (client: Client, bindingId: string) =>
-  ignoreMissing(() => client.schedule.getHandle(pullScheduleId(bindingId)).delete());
-
-/**
- * "Pull now" goes through the schedule itself with BUFFER_ONE: it runs right away when idle, or right
- * after the running pull, and never alongside it. Returns the started workflow id when it started
- * at once, or `queued` when a pull was already running.
- */
-export async function triggerPull(client: Client, bindingId: string): Promise<{ workflowId: string | null; queued: boolean }> {
-  const handle = client.schedule.getHandle(pullScheduleId(bindingId));
-  const { info } = await handle.describe();
-  // Compare run ids: scheduled workflow ids have one-second resolution, so two triggers can share one.
-  const before = new Set(info.recentActions.map((a) => a.action.workflow.firstExecutionRunId));
-  const busy = info.runningActions.length > 0;
-  await handle.trigger(ScheduleOverlapPolicy.BUFFER_ONE);
-  if (busy) return { workflowId: null, queued: true };
-  for (let i = 0; i < 20; i++) {
-    const now = (await handle.describe()).info;
-    const started = [...now.runningActions, ...now.recentActions.map((a) => a.action)].find((a) => !before.has(a.workflow.firstExecutionRunId));
-    if (started) return { workflowId: started.workflow.workflowId, queued: false };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { workflowId: null, queued: true };
-}
-
-export async function nextPullTime(client: Client, bindingId: string): Promise<Date | null> {
+async function ignoreMissing<T>(fn: () => Promise<T>): Promise<T | undefined> {
   try {
-    const d = await client.schedule.getHandle(pullScheduleId(bindingId)).describe();
-    return d.state.paused ? null : (d.info.nextActionTimes[0] ?? null);
+    return await fn();
   } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return null;
+    if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
   }
+}
+
+const poller = (client: Client, bindingId: string) => client.workflow.getHandle(pollerWorkflowId(bindingId));
+
+export const pausePullSchedule = async (client: Client, bindingId: string, _note: string) =>
+  void (await ignoreMissing(() => poller(client, bindingId).signal(pauseSignal)));
+
+export const resumePullSchedule = async (client: Client, bindingId: string) =>
+  void (await ignoreMissing(() => poller(client, bindingId).signal(resumeSignal)));
+
+/** Ends the binding's pull timer (a pull it runs is cancelled with it). */
+export const deletePullSchedule = async (client: Client, bindingId: string) =>
+  void (await ignoreMissing(() => poller(client, bindingId).terminate('binding deleted')));
+
+/**
+ * "Pull now": runs right away when idle, or right after the running pull, and never alongside it.
+ * Returns the started pull's workflow id, or `queued` when a pull was already running.
+ */
+export async function triggerPull(client: Client, bindingId: string): Promise<PullStarted> {
+  return (await ignoreMissing(() => poller(client, bindingId).executeUpdate(pullNowUpdate))) ?? { workflowId: null, queued: true };
+}
+
+/** When the binding pulls next; null while it is paused (or has no timer). */
+export async function nextPullTime(client: Client, bindingId: string): Promise<Date | null> {
+  const state = await ignoreMissing(() => poller(client, bindingId).query(pollerStateQuery));
+  return state?.nextPullAt ? new Date(state.nextPullAt) : null;
+}
+
+/** Whether the binding's pull timer is running a pull now. */
+export async function pullRunning(client: Client, bindingId: string): Promise<boolean> {
+  return (await ignoreMissing(() => poller(client, bindingId).query(pollerStateQuery)))?.busy ?? false;
+}
+
+/**
+ * Moves bindings from the Temporal Schedules of earlier versions to pull timers: for each schedule
+ * `pull/<binding>` still there, starts the binding's timer (paused as the binding is) and deletes the
+ * schedule. Idempotent; a worker runs it at boot. Returns how many it moved.
+ */
+export async function migratePullSchedules(client: Client, taskQueue: string, lookup: (bindingId: string) => Promise<ScheduledBinding | null>): Promise<number> {
+  let moved = 0;
+  for await (const schedule of client.schedule.list()) {
+    const bindingId = /^pull\/([0-9a-f-]{36})$/.exec(schedule.scheduleId)?.[1];
+    if (!bindingId) continue;
+    const binding = await lookup(bindingId);
+    if (binding) await createPullSchedule(client, taskQueue, binding);
+    try {
+      await client.schedule.getHandle(legacyPullScheduleId(bindingId)).delete();
+      moved++;
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
+  }
+  return moved;
 }

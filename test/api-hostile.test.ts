@@ -7,6 +7,7 @@ import { installedConnectors } from '../plugins/registry';
 import { openDatabase } from '../db/client';
 import { createTestApi, testLogger, testSecretBox } from './support/harness';
 import { startStack, type Stack } from './support/scenario';
+import { pollerStateQuery, pollerWorkflowId } from '../workflows/contract';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -180,13 +181,13 @@ describe('hostile input: 4xx naming the field, never a 5xx or a half-written row
       expect(((await res.json()) as Json).error.code).toBe('temporal_unavailable');
       expect(elapsed).toBeLessThan(answeredWithin);
 
-      // A pause that cannot reach the schedule changes nothing: the binding stays active, its schedule running.
+      // A pause that cannot reach the pull timer changes nothing: the binding stays active, its timer running.
       const p = await stack.post('/projects', { key: 'TDOWN', name: 'Temporal down' });
       const binding = await stack.post('/bindings', { projectId: p.id, connectionId: connection.id, scope: 'octocat/hello', pullIntervalSeconds: 3600 });
       const pause = await api.call('POST', `/bindings/${binding.id}/pause`);
       expect(pause.status).toBe(503);
       expect((await stack.get(`/bindings/${binding.id}`)).state).toBe('active');
-      expect((await stack.client.schedule.getHandle(`pull/${binding.id}`).describe()).state.paused).toBe(false);
+      expect((await stack.client.workflow.getHandle(pollerWorkflowId(binding.id)).query(pollerStateQuery)).paused).toBe(false);
       const runStarted = Date.now();
       expect((await api.call('GET', `/runs/${encodeURIComponent('initial-sync/nothing')}`)).status).toBe(503);
       expect(Date.now() - runStarted).toBeLessThan(answeredWithin);

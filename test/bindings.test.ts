@@ -1,11 +1,12 @@
-import { ScheduleNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { startStack, type Stack } from './support/scenario';
+import { eventually } from './support/harness';
+import { pollerStateQuery, pollerWorkflowId } from '../workflows/contract';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-describe('bindings: scopes, schedule lifecycle, validation', () => {
+describe('bindings: scopes, pull timer lifecycle, validation', () => {
   let stack: Stack;
   let gh: GitHubDouble;
 
@@ -28,30 +29,33 @@ describe('bindings: scopes, schedule lifecycle, validation', () => {
     expect(scopes.items.map((g: Json) => g.group)).toContain('octocat');
   });
 
-  it('pauses, resumes and deletes a binding together with its pull schedule', async () => {
+  it('pauses, resumes and deletes a binding together with its pull timer', async () => {
     const { binding } = await stack.bind('github', { baseUrl: gh.url }, { token: gh.token }, 'octocat/hello');
-    const schedule = stack.client.schedule.getHandle(`pull/${binding.id}`);
-    const described = await schedule.describe();
-    expect(described.state.paused).toBe(false);
-    expect(described.spec.intervals?.[0]?.every).toBe(3600 * 1000);
+    const timer = stack.client.workflow.getHandle(pollerWorkflowId(binding.id));
+    const state = () => timer.query(pollerStateQuery);
+    const first = await eventually(async () => (await state()).nextPullAt ?? undefined, 30_000, 100);
+    expect((await state()).paused).toBe(false);
+    // The binding's interval (an hour here) from now, give or take the time the timer took to start.
+    expect(Date.parse(first) - Date.now()).toBeGreaterThan(3590 * 1000);
+    expect(Date.parse(first) - Date.now()).toBeLessThanOrEqual(3600 * 1000);
 
     await stack.post(`/bindings/${binding.id}/pause`);
-    expect((await schedule.describe()).state.paused).toBe(true);
+    await eventually(async () => (await state()).paused || undefined, 10_000, 50);
     const paused = await stack.get(`/bindings/${binding.id}`);
     expect(paused).toMatchObject({ state: 'paused', status: 'Paused: by an operator', nextPullAt: null });
     expect((await stack.api.call('POST', `/bindings/${binding.id}/pull`)).status).toBe(409);
 
     await stack.post(`/bindings/${binding.id}/resume`);
-    expect((await schedule.describe()).state.paused).toBe(false);
-    expect((await stack.get(`/bindings/${binding.id}`)).nextPullAt).not.toBeNull();
+    await eventually(async () => ((await state()).paused ? undefined : true), 10_000, 50);
+    expect(await eventually(async () => (await stack.get(`/bindings/${binding.id}`)).nextPullAt ?? undefined, 10_000, 50)).not.toBeNull();
 
     expect((await stack.api.call('DELETE', `/bindings/${binding.id}`)).status).toBe(200);
-    await expect(schedule.describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+    expect((await timer.describe()).status.name).toBe('TERMINATED');
     expect((await stack.api.call('GET', `/bindings/${binding.id}`)).status).toBe(404);
     expect((await stack.api.call('POST', `/bindings/${binding.id}/resume`)).status).toBe(404);
   });
 
-  it('rejects a bad binding with the field at fault and creates no schedule', async () => {
+  it('rejects a bad binding with the field at fault and creates no pull timer', async () => {
     const project = await stack.post('/projects', { key: 'BADB', name: 'Bad binding' });
     const connection = await stack.post('/connections', { connector: 'github', name: 'gh2', config: { baseUrl: gh.url }, secrets: { token: gh.token } });
     const tooFast = await stack.api.call('POST', '/bindings', { projectId: project.id, connectionId: connection.id, scope: 'acme/site', pullIntervalSeconds: 1 });

@@ -4,6 +4,7 @@ import { runs } from '../db/schema';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { eventually } from './support/harness';
 import { startStack, type Stack } from './support/scenario';
+import { pollerWorkflowId, pullNowUpdate } from '../workflows/contract';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -76,11 +77,10 @@ describe('what users see of a run (GitHub double, real Temporal and Postgres)', 
       const started = await stack.post(`/bindings/${bound.binding.id}/initial-sync`);
       await eventually(async () => (await stack.database.db.select().from(runs)
         .where(and(eq(runs.bindingId, bound.binding.id), eq(runs.kind, 'initial-sync'), eq(runs.status, 'running')))).length > 0, 30_000, 50);
-      // The schedule fires (the API refuses a manual pull while an initial sync runs).
-      const schedule = stack.client.schedule.getHandle(`pull/${bound.binding.id}`);
-      await schedule.trigger();
-      const fired = await eventually(async () => (await schedule.describe()).info.recentActions[0]?.action.workflow, 30_000, 100);
-      const pull = await stack.client.workflow.getHandle(fired.workflowId, fired.firstExecutionRunId).result();
+      // The pull timer fires a pull (the API refuses a manual pull while an initial sync runs).
+      const fired = await stack.client.workflow.getHandle(pollerWorkflowId(bound.binding.id)).executeUpdate(pullNowUpdate);
+      expect(fired.workflowId).toMatch(/^pull\//);
+      const pull = await stack.client.workflow.getHandle(fired.workflowId!).result();
       expect(pull).toMatchObject({ status: 'skipped', reason: 'an initial sync is running' });
       const done = await stack.waitRun(started.workflowId, 60_000);
       expect(done.status).toBe('completed');

@@ -1,5 +1,5 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SyncProgress } from './syncLoop';
 
 // What clients (the API, the outbox relay, activities) may say to a workflow, and under which id.
@@ -26,13 +26,24 @@ export const enqueueSignal = defineSignal<[BacklogEntry]>('enqueue');
 export const wakeSignal = defineSignal('wake');
 export const backlogQuery = defineQuery<BacklogState>('backlog');
 
+/** The binding's pull timer (pollBinding): pause and resume it, pull now, and read when it pulls next. */
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export interface PullStarted { workflowId: string | null; queued: boolean }
+/** Starts a pull at once (its `pullBinding` id comes back), or queues one behind the running pull. */
+export const pullNowUpdate = defineUpdate<PullStarted>('pullNow');
+export interface PollerState { paused: boolean; busy: boolean; nextPullAt: string | null }
+export const pollerStateQuery = defineQuery<PollerState>('poller');
+
 /** A webhook (or poke) said the item changed: its pullItem workflow fetches it (again, if it is already fetching). */
 export const itemChangedSignal = defineSignal('itemChanged');
 
 /** One initial sync per binding at a time: a second start fails as already started. */
 export const initialSyncWorkflowId = (bindingId: string) => `initial-sync/${bindingId}`;
-/** The binding's pull schedule; Temporal appends the start time to the ids of the pulls it starts. */
-export const pullScheduleId = (bindingId: string) => `pull/${bindingId}`;
+/** The binding's pull timer; the pulls it starts are `pull/<binding>-<time>`. */
+export const pollerWorkflowId = (bindingId: string) => `poll/${bindingId}`;
+/** The Temporal Schedule that started pulls before the pull timer (removed when a worker boots). */
+export const legacyPullScheduleId = (bindingId: string) => `pull/${bindingId}`;
 export const pushWorkflowId = (bindingId: string, storyId: string) => `push/${bindingId}/${storyId}`;
 export const backlogWorkflowId = (bindingId: string) => `backlog/${bindingId}`;
 /** One per remote item of a binding while a webhook's fetch runs: deliveries for the same item coalesce into it. */

@@ -1,6 +1,7 @@
 export { connectionTest } from './connectionTest';
 export { initialSync } from './initialSync';
 export { pullBinding } from './pullBinding';
+export { pollBinding } from './pollBinding';
 export { scopeListing } from './scopeListing';
 export { metadataListing } from './metadataListing';
 export { pushStory } from './pushStory';

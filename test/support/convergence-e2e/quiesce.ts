@@ -5,7 +5,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../../db/client';
-import { pullScheduleId, pushWorkflowId } from '../../../workflows/contract';
+import { pushWorkflowId } from '../../../workflows/contract';
+import { pullRunning as timerBusy } from '../../../sync/schedules';
 import type { Stack } from '../scenario';
 import type { Remote, Side } from './remotes';
 
@@ -24,8 +25,7 @@ export interface Bound {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function pullRunning(w: Bound, side: Side): Promise<boolean> {
-  const { info } = await w.stack.client.schedule.getHandle(pullScheduleId(w.bindings[side])).describe();
-  return info.runningActions.length > 0;
+  return timerBusy(w.stack.client, w.bindings[side]);
 }
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {

@@ -1,0 +1,118 @@
+import {
+  allHandlersFinished, condition, continueAsNew, log, proxyLocalActivities, setHandler, startChild, workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { BindingIdKey, ConnectorKey, pollerStateQuery, pauseSignal, pullNowUpdate, ProjectIdKey, resumeSignal, type PollerState } from './contract';
+import { pullBinding } from './pullBinding';
+
+/**
+ * A scheduled pull is one timer and one local activity: two billable actions when the remote has
+ * nothing new (K1), where a Temporal Schedule starting a workflow of four activities cost about seven.
+ * The local activity pulls the binding itself while the pull is small; a pull it cannot finish within
+ * its budget goes on in a `pullBinding` child, from the checkpoint it reached.
+ */
+const local = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  // A failed scheduled pull waits for the next interval (the remote may be down for hours); a few quick
+  // retries cover a dead connection or a worker restart.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
+/** Pulls per run before continuing as new: about eight hours at the default five-minute interval. */
+export const PULLS_PER_RUN = 100;
+
+export interface PollInput {
+  bindingId: string;
+  projectId: string;
+  connector: string;
+  intervalSeconds: number;
+  paused: boolean;
+  /** Carried across continue-as-new: a "pull now" that arrived while the last run closed. */
+  requested?: boolean;
+}
+
+/**
+ * The binding's pull timer (`poll/<binding>`), one per binding for its whole life. It sleeps for the
+ * pull interval, then pulls: scheduled pulls in a local activity, a "pull now" (the `pullNow` update)
+ * as a `pullBinding` child whose id the caller follows. Never two pulls at once: a request while one
+ * runs is queued behind it, as a schedule's BUFFER_ONE did.
+ */
+export async function pollBinding(input: PollInput): Promise<void> {
+  const { bindingId } = input;
+  let paused = input.paused;
+  let requested = input.requested ?? false;
+  let busy = false;
+  let child: string | null = null;
+  /** Children started so far: a "pull now" waits for the next one, which is its own. */
+  let started = 0;
+  let nextAt: number | null = null;
+  let pulls = 0;
+
+  setHandler(pauseSignal, () => void (paused = true));
+  setHandler(resumeSignal, () => void (paused = false));
+  setHandler(pollerStateQuery, (): PollerState => ({
+    paused, busy, nextPullAt: paused || nextAt === null ? null : new Date(nextAt).toISOString(),
+  }));
+  setHandler(pullNowUpdate, async () => {
+    const waiting = busy || requested;
+    requested = true;
+    const before = started;
+    // Idle: the pull starts now. Busy: it starts after the running pull, which is often about to end
+    // (a caller that just saw it complete); past a short wait, the caller is told it is queued.
+    const began = waiting ? await condition(() => started > before, '3 seconds') : await condition(() => started > before).then(() => true);
+    return began ? { workflowId: child, queued: false } : { workflowId: null, queued: true };
+  });
+
+  for (;;) {
+    if (paused && !requested) {
+      nextAt = null;
+      await condition(() => !paused || requested);
+      continue;
+    }
+    if (!requested) {
+      nextAt = Date.now() + input.intervalSeconds * 1000;
+      // The one timer of a quiet pull; a pause, or a "pull now", ends the wait early.
+      const due = !(await condition(() => requested || paused, input.intervalSeconds * 1000));
+      if (!due && !requested) continue;
+    }
+    nextAt = null;
+    busy = true;
+    const manual = requested;
+    requested = false;
+    try {
+      await pull(manual);
+    } catch (err) {
+      // The next interval tries again; the run row and the binding's status tell what went wrong.
+      log.warn('pull failed', { bindingId, error: (err as Error).message });
+    } finally {
+      busy = false;
+      child = null;
+    }
+    pulls++;
+    if (pulls >= PULLS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof pollBinding>({ ...input, paused, requested });
+    }
+  }
+
+  async function pull(manual: boolean): Promise<void> {
+    const pullId = `pull/${bindingId}-${new Date().toISOString()}`;
+    let state;
+    if (!manual) {
+      const quick = await local.pullQuickly({ bindingId, workflowId: pullId, temporalRunId: workflowInfo().runId });
+      if (quick.done) return;
+      state = quick.state;
+    }
+    const handle = await startChild(pullBinding, {
+      workflowId: pullId,
+      args: [{ bindingId, ...(state ? { state } : {}) }],
+      typedSearchAttributes: [
+        { key: BindingIdKey, value: bindingId }, { key: ProjectIdKey, value: input.projectId }, { key: ConnectorKey, value: input.connector },
+      ],
+    });
+    // Started on the server: a caller of "pull now" may follow it from here.
+    child = pullId;
+    started++;
+    await handle.result();
+  }
+}
