@@ -1,3 +1,5 @@
+import { eq } from 'drizzle-orm';
+import { bindings } from '../db/schema';
 import type { ActivityDeps } from './deps';
 import { createSyncActivities } from './sync';
 import type { SyncState } from '../workflows/syncLoop';
@@ -12,10 +14,16 @@ export interface QuickPullInput {
 }
 
 export type QuickPullResult =
-  | { done: true; skipped?: string; notModified?: boolean; items?: number }
+  | {
+    done: true; skipped?: string; notModified?: boolean; items?: number;
+    /** Nothing new that a webhook had not brought already, and webhooks reached the binding lately: pulls may space out. */
+    webhooksCover?: boolean;
+  }
   | { done: false; state: SyncState };
 
 const BUDGET_MS = 5_000;
+/** Webhooks count as reaching a binding for a day after one was last read. */
+const WEBHOOK_FRESH_MS = 24 * 3600_000;
 
 /**
  * A scheduled pull, run by the binding's pull timer as a local activity: open the run, pull from the
@@ -46,7 +54,10 @@ export function createPollActivities(deps: ActivityDeps) {
         }
         await sync.reconcileDeletions({ bindingId, listedAt, full: false });
         const closed = await sync.completeSyncRun({ bindingId, runId, watermark: page.watermark, itemsSeen: page.items });
-        return { done: true, notModified: page.notModified, items: closed.items ?? page.items };
+        const counts = closed.counts ?? page.counts;
+        const [row] = await deps.db.select({ at: bindings.lastWebhookAt }).from(bindings).where(eq(bindings.id, bindingId));
+        const webhooksCover = counts.created + counts.updated === 0 && !!row?.at && Date.now() - row.at.getTime() < WEBHOOK_FRESH_MS;
+        return { done: true, notModified: page.notModified, items: closed.items ?? page.items, webhooksCover };
       } catch (err) {
         // The run row says why; a retried attempt finds the same row and resumes it.
         await sync.failSyncRun({ runId, error: (err as Error).message }).catch(() => undefined);

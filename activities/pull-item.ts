@@ -3,7 +3,7 @@ import { effectiveRules } from '../rules';
 import { applyRemotePage, type PageCounts } from '../sync/pull';
 import type { ActivityDeps } from './deps';
 import { openBinding, remoteCall, type BoundClient } from './bindings';
-import { softDeleteFromRemote } from '../db/pulled';
+import { markWebhookRead, softDeleteFromRemote } from '../db/pulled';
 import { fetchPlan, syncRelated } from './sync';
 
 /** How often one activity reads the item again when a push wrote it while it was being fetched. */
@@ -46,6 +46,7 @@ export function createPullItemActivities(deps: ActivityDeps) {
         // Stamped before the read, as a pull's page is: a push that writes the item meanwhile wins (see ApplyOptions.fetchedAtSeq).
         const fetchedAtSeq = await takeWriteSeq(deps.db);
         const item = await remoteCall(deps, binding.id, () => bound.client.getItem(binding.scope, input.remoteId));
+        if (read === 1) await markWebhookRead(deps.db, binding.id);
         if (!item) return { ...(await deletedRemotely(deps, bound, input.remoteId)), skipped: 'no such item in the scope' };
         const applied = await applyRemotePage(deps.db, binding, [item], { full: false, listedAt: new Date(), rules, settled: plan.settled, fetchedAtSeq });
         for (const e of applied.errors) deps.logger.warn({ bindingId: binding.id, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');

@@ -106,6 +106,8 @@ export const bindings = pgTable('bindings', {
   lastSyncedCount: integer('last_synced_count'),
   /** When the last id-only deletion sweep finished (connectors with `listIds`); paces the sweeps after pulls. */
   lastSweptAt: timestamp('last_swept_at', { withTimezone: true }),
+  /** When a webhook's fetch last read one of the binding's items: while webhooks deliver, scheduled pulls space out. */
+  lastWebhookAt: timestamp('last_webhook_at', { withTimezone: true }),
   backlogged: boolean('backlogged').notNull().default(false),
   /** Remote values no rule maps, reported in the binding status rather than dropped. */
   warnings: jsonb('warnings').$type<string[]>().notNull().default([]),

@@ -20,6 +20,11 @@ const local = proxyLocalActivities<Activities>({
 
 /** Pulls per run before continuing as new: about eight hours at the default five-minute interval. */
 export const PULLS_PER_RUN = 100;
+/**
+ * The wait after a pull that found nothing webhooks had not brought already, while webhooks reach the
+ * binding: they keep the hub current, and the scheduled pull stays the safety net, an hour apart.
+ */
+export const WEBHOOK_COVERED_WAIT_SECONDS = 3600;
 
 export interface PollInput {
   bindingId: string;
@@ -29,6 +34,7 @@ export interface PollInput {
   paused: boolean;
   /** Carried across continue-as-new: a "pull now" that arrived while the last run closed. */
   requested?: boolean;
+  covered?: boolean;
 }
 
 /**
@@ -47,6 +53,8 @@ export async function pollBinding(input: PollInput): Promise<void> {
   let started = 0;
   let nextAt: number | null = null;
   let pulls = 0;
+  /** The last scheduled pull found nothing webhooks had not brought: the next one waits longer. */
+  let covered = input.covered ?? false;
 
   setHandler(pauseSignal, () => void (paused = true));
   setHandler(resumeSignal, () => void (paused = false));
@@ -70,9 +78,10 @@ export async function pollBinding(input: PollInput): Promise<void> {
       continue;
     }
     if (!requested) {
-      nextAt = Date.now() + input.intervalSeconds * 1000;
+      const wait = (covered ? Math.max(input.intervalSeconds, WEBHOOK_COVERED_WAIT_SECONDS) : input.intervalSeconds) * 1000;
+      nextAt = Date.now() + wait;
       // The one timer of a quiet pull; a pause, or a "pull now", ends the wait early.
-      const due = !(await condition(() => requested || paused, input.intervalSeconds * 1000));
+      const due = !(await condition(() => requested || paused, wait));
       if (!due && !requested) continue;
     }
     nextAt = null;
@@ -84,6 +93,7 @@ export async function pollBinding(input: PollInput): Promise<void> {
     } catch (err) {
       // The next interval tries again; the run row and the binding's status tell what went wrong.
       log.warn('pull failed', { bindingId, error: (err as Error).message });
+      covered = false;
     } finally {
       busy = false;
       child = null;
@@ -91,7 +101,7 @@ export async function pollBinding(input: PollInput): Promise<void> {
     pulls++;
     if (pulls >= PULLS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof pollBinding>({ ...input, paused, requested });
+      await continueAsNew<typeof pollBinding>({ ...input, paused, requested, covered });
     }
   }
 
@@ -100,6 +110,7 @@ export async function pollBinding(input: PollInput): Promise<void> {
     let state;
     if (!manual) {
       const quick = await local.pullQuickly({ bindingId, workflowId: pullId, temporalRunId: workflowInfo().runId });
+      covered = quick.done && quick.webhooksCover === true;
       if (quick.done) return;
       state = quick.state;
     }

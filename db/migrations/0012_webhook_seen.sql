@@ -1,0 +1,1 @@
+ALTER TABLE "bindings" ADD COLUMN "last_webhook_at" timestamp with time zone;
