@@ -26,6 +26,17 @@ export async function fireHooks<P extends HookPoint>(db: Db, point: P, payloads:
   await db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
 }
 
+/** One firing of any point: what fireHooksInOrder takes. */
+export type HookFiringOf = { [P in HookPoint]: { point: P; payload: HookPayloads[P] } }[HookPoint];
+
+/** Fires several points with one insert, queued in the order given (a firing's id is its place in line). */
+export async function fireHooksInOrder(db: Db, firings: HookFiringOf[]): Promise<void> {
+  const rows = firings.filter((f) => hooksFor(f.point).length).map((f) => ({ point: f.point, payload: f.payload as unknown as Record<string, unknown> }));
+  if (!rows.length) return;
+  await db.insert(hookFirings).values(rows);
+  await db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
+}
+
 /** The oldest queued firings, locked until the caller's transaction ends (other relays skip them). */
 export async function lockFirings(db: Db, limit: number): Promise<HookFiring[]> {
   return db.select().from(hookFirings).orderBy(asc(hookFirings.id)).limit(limit).for('update', { skipLocked: true });

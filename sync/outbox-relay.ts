@@ -1,14 +1,14 @@
 import type { Client } from '@temporalio/client';
 import { and, asc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import { withTx, type Database, type Db } from '../db/client';
+import { queryRows, withTx, type Database, type Db } from '../db/client';
 import { OUTBOX_CHANNEL } from '../db/hub';
 import { bindings, connections, outboxEvents } from '../db/schema';
 import { backlogWorkflowId, pushWorkflowId } from '../workflows/contract';
 import { routeEvent } from '../workflows/route';
 import { signalBacklog, signalPush, startHookFiring, wakeSink, type DispatchBinding } from './dispatch';
 import { enqueueForSinks, pruneOutbox } from '../db/sinks';
-import { deleteFirings, fireHook, lockFirings, pruneHookRuns } from '../db/hooks';
+import { deleteFirings, fireHooksInOrder, lockFirings, pruneHookRuns, type HookFiringOf } from '../db/hooks';
 import { pruneJobs } from '../db/jobs';
 import { pruneActivity } from '../db/activity';
 import { hooksFor } from '../plugins/registry';
@@ -33,6 +33,28 @@ export async function pruneHistory(db: Db, days: RetentionDays, now = new Date()
 }
 /** Retries after a failed batch back off to this; a LISTEN that comes back wakes the relay sooner. */
 const MAX_RETRY_DELAY_MS = 5_000;
+/** The advisory lock that makes one relay at a time work on the outbox of a database. */
+const RELAY_LOCK = 'trackbridge:outbox-relay';
+/** A relay whose process hangs or whose host vanishes mid-batch loses its turn (and its transaction) after this. */
+const TURN_TIMEOUT = '60s';
+
+/**
+ * Takes this relay's turn: every worker runs a relay, but only one at a time may hold a batch. Two
+ * batches held at once commit in either order, and the later one first lets a sink publish a story's
+ * newer event before its older one is even queued (O3), and hook firings be queued out of order. The
+ * lock is the transaction's: a relay that dies mid-batch (its connection closes) hands over at once,
+ * and one that hangs or vanishes without closing its connection is cut off by TURN_TIMEOUT. With
+ * `wait` false a relay that finds the turn taken skips it: the holder LISTENs on the same channel,
+ * so the notification that woke the others makes it run again.
+ */
+async function takeTurn(tx: Db, wait: boolean): Promise<boolean> {
+  const lock = wait
+    ? sql`pg_advisory_xact_lock(hashtextextended(${RELAY_LOCK}, 0)) is not null`
+    : sql`pg_try_advisory_xact_lock(hashtextextended(${RELAY_LOCK}, 0))`;
+  const [row] = await queryRows<{ taken: boolean }>(tx, sql`
+    select set_config('idle_in_transaction_session_timeout', ${TURN_TIMEOUT}, true) as timeout, ${lock} as taken`);
+  return row?.taken === true;
+}
 
 export interface OutboxRelay {
   /** Relays what is committed now (tests and shutdown use it). */
@@ -45,7 +67,8 @@ export interface OutboxRelay {
  * binding of its project except the one it came from (E1), or to the binding's backlog while it is
  * backlogged or paused (O2). An event is marked relayed in the same transaction that locked it, after
  * its signals went out; if the process dies in between, it is sent again and the workflow ignores the
- * duplicate by event id. Woken by LISTEN/NOTIFY, with polling as the fallback; the LISTEN reconnects by
+ * duplicate by event id. Every worker runs one, and one at a time holds a batch (takeTurn), so batches
+ * commit in event order. Woken by LISTEN/NOTIFY, with polling as the fallback; the LISTEN reconnects by
  * itself after a lost connection and wakes the relay when it is back (see Database.listen).
  */
 export async function startOutboxRelay(opts: {
@@ -70,10 +93,14 @@ export async function startOutboxRelay(opts: {
   const loop = (async () => {
     while (running) {
       let relayed = 0;
+      let skipped = false;
       dirty = false;
       try {
-        relayed = await relayBatch(database.db, opts);
-        relayed = Math.max(relayed, await dispatchHookFirings(database.db, opts));
+        const batch = await relayBatch(database.db, opts, false);
+        // Another relay has the turn: it runs again on the notification that woke this one, so this
+        // one waits for the next notification or poll instead of trying again at once.
+        skipped = batch === null;
+        relayed = Math.max(batch ?? 0, await dispatchHookFirings(database.db, opts));
         if (opts.retention && Date.now() - prunedAt > PRUNE_EVERY_MS) {
           prunedAt = Date.now();
           const pruned = await pruneHistory(database.db, opts.retention);
@@ -84,7 +111,7 @@ export async function startOutboxRelay(opts: {
         failures++;
         logger.error({ err: summarizeError(err), failures }, 'outbox relay failed; retrying');
       }
-      if (relayed === BATCH || (dirty && !failures)) continue;
+      if (relayed === BATCH || (dirty && !failures && !skipped)) continue;
       const delay = failures ? Math.min(MAX_RETRY_DELAY_MS, opts.pollMs * 2 ** (failures - 1)) : opts.pollMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
@@ -95,7 +122,7 @@ export async function startOutboxRelay(opts: {
   })();
 
   return {
-    flush: async () => (await relayBatch(database.db, opts)) + (await dispatchHookFirings(database.db, opts)),
+    flush: async () => ((await relayBatch(database.db, opts, true)) ?? 0) + (await dispatchHookFirings(database.db, opts)),
     async stop() {
       running = false;
       kick();
@@ -105,8 +132,10 @@ export async function startOutboxRelay(opts: {
   };
 }
 
-async function relayBatch(db: Db, opts: { temporal: Client; taskQueue: string }): Promise<number> {
+/** Relays the oldest waiting events; null when another relay has the turn and `wait` is false. */
+async function relayBatch(db: Db, opts: { temporal: Client; taskQueue: string }, wait: boolean): Promise<number | null> {
   const relayed = await withTx(db, async (tx) => {
+    if (!(await takeTurn(tx, wait))) return null;
     // An event's changes (its field values, a story's whole body on a create) are read only for the hooks that take them.
     const changes = hooksFor('story.created').length || hooksFor('story.updated').length ? outboxEvents.changes : sql<OutboxEvent['changes']>`'[]'::jsonb`;
     const events = await tx
@@ -118,7 +147,9 @@ async function relayBatch(db: Db, opts: { temporal: Client; taskQueue: string })
       .from(bindings)
       .innerJoin(connections, eq(connections.id, bindings.connectionId))
       .where(and(inArray(bindings.projectId, [...new Set(events.map((e) => e.projectId))]), ne(bindings.state, 'deleted')));
-    // Signals to one workflow go out in event order; different workflows in parallel.
+    // Signals to one workflow go out in event order; different workflows in parallel. A push workflow
+    // writes the story's latest state and ignores an event older than one it has seen, so it is sent
+    // only the batch's newest event for it; a backlog queues a story from its oldest event, so it gets each.
     const perWorkflow = new Map<string, (() => Promise<void>)[]>();
     for (const event of events) {
       for (const b of targets) {
@@ -131,7 +162,7 @@ async function relayBatch(db: Db, opts: { temporal: Client; taskQueue: string })
         const send = queued
           ? () => signalBacklog(opts.temporal, opts.taskQueue, binding, event.storyId, event.id)
           : () => signalPush(opts.temporal, opts.taskQueue, binding, event.storyId, event.id);
-        perWorkflow.set(key, [...(perWorkflow.get(key) ?? []), send]);
+        perWorkflow.set(key, queued ? [...(perWorkflow.get(key) ?? []), send] : [send]);
       }
     }
     await Promise.all([...perWorkflow.values()].map(async (sends) => {
@@ -142,6 +173,7 @@ async function relayBatch(db: Db, opts: { temporal: Client; taskQueue: string })
     await tx.update(outboxEvents).set({ relayedAt: new Date() }).where(inArray(outboxEvents.id, events.map((e) => e.id)));
     return { count: events.length, sinks: sinkIds };
   });
+  if (!relayed) return null;
   // After the commit, so the sink's delivery sees what was queued; a lost wake is caught by its minute's poll.
   await Promise.all(relayed.sinks.map((id) => wakeSink(opts.temporal, opts.taskQueue, id)));
   return relayed.count;
@@ -151,13 +183,15 @@ type OutboxEvent = typeof outboxEvents.$inferSelect;
 
 /** The hub's story changes as hook points, fired as their events are relayed (in the relay's transaction). */
 async function fireStoryHooks(tx: Db, events: Pick<OutboxEvent, 'id' | 'projectId' | 'storyId' | 'origin' | 'action' | 'target' | 'actor' | 'changes'>[]): Promise<void> {
-  for (const e of events) {
-    if (e.target !== 'story') continue;
+  const firings = events.flatMap((e): HookFiringOf[] => {
+    if (e.target !== 'story') return [];
     const base = { projectId: e.projectId, storyId: e.storyId, eventId: e.id, origin: e.origin, actor: e.actor };
-    if (e.action === 'create') await fireHook(tx, 'story.created', { ...base, fields: Object.fromEntries(e.changes.map((c) => [c.field, c.added])) });
-    else if (e.action === 'modify') await fireHook(tx, 'story.updated', { ...base, changed: e.changes.map((c) => c.field) });
-    else if (e.action === 'delete') await fireHook(tx, 'story.deleted', base);
-  }
+    if (e.action === 'create') return [{ point: 'story.created', payload: { ...base, fields: Object.fromEntries(e.changes.map((c) => [c.field, c.added])) } }];
+    if (e.action === 'modify') return [{ point: 'story.updated', payload: { ...base, changed: e.changes.map((c) => c.field) } }];
+    if (e.action === 'delete') return [{ point: 'story.deleted', payload: base }];
+    return [];
+  });
+  await fireHooksInOrder(tx, firings);
 }
 
 /**
@@ -168,6 +202,8 @@ async function dispatchHookFirings(db: Db, opts: { temporal: Client; taskQueue: 
   // No hook loaded here: nothing to run, and no query on every turn of the loop. Firings (written only
   // where a hook listens) wait for a worker that has the plugin.
   if (!hookPoints.some((point) => hooksFor(point).length)) return 0;
+  // No turn to take: a firing's place is its id, given in the relay's turn, and firings run in parallel
+  // whatever order their workflows start in, so relays share this work.
   return withTx(db, async (tx) => {
     const firings = await lockFirings(tx, BATCH);
     for (const f of firings) {
