@@ -53,6 +53,7 @@ export async function pollBinding(input: PollInput): Promise<void> {
   let started = 0;
   let nextAt: number | null = null;
   let pulls = 0;
+  let first = input.requested === undefined && input.covered === undefined;
   /** The last scheduled pull found nothing webhooks had not brought: the next one waits longer. */
   let covered = input.covered ?? false;
 
@@ -78,7 +79,11 @@ export async function pollBinding(input: PollInput): Promise<void> {
       continue;
     }
     if (!requested) {
-      const wait = (covered ? Math.max(input.intervalSeconds, WEBHOOK_COVERED_WAIT_SECONDS) : input.intervalSeconds) * 1000;
+      const interval = covered ? Math.max(input.intervalSeconds, WEBHOOK_COVERED_WAIT_SECONDS) : input.intervalSeconds;
+      // A new timer's first wait is half to one interval, at random (replayed alike: the workflow's random
+      // is seeded), so bindings created together do not pull in the same second forever after.
+      const wait = (first ? interval * (0.5 + Math.random() / 2) : interval) * 1000;
+      first = false;
       nextAt = Date.now() + wait;
       // The one timer of a quiet pull; a pause, or a "pull now", ends the wait early.
       const due = !(await condition(() => requested || paused, wait));
