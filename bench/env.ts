@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import pg from 'pg';
 import pino from 'pino';
 import type { Client } from '@temporalio/client';
@@ -19,6 +20,8 @@ export interface BenchDatabase extends Database {
 /** What every scenario shares: one Temporal dev server, a migrated template database, cleanup. */
 export interface BenchEnv {
   temporalAddress: string;
+  /** The dev server's Prometheus endpoint; its `action` counter shows what no history does (heartbeats, queries). */
+  temporalMetricsUrl: string;
   client: Client;
   secretKey: string;
   secretBox: SecretBox;
@@ -75,8 +78,12 @@ export async function openBenchEnv(opts: { pgAdminUrl: string; log: (line: strin
 
   try {
     const cli = await resolveTemporalCli({ install: true });
+    const metricsPort = await freePort();
     const temporal = await TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: cli }, searchAttributes: searchAttributeKeys, extraArgs: ['--log-level', 'error'] },
+      server: {
+        executable: { type: 'existing-path', path: cli }, searchAttributes: searchAttributeKeys,
+        extraArgs: ['--log-level', 'error', '--metrics-port', String(metricsPort)],
+      },
     });
     defer('temporal dev server', () => temporal.teardown());
 
@@ -90,6 +97,7 @@ export async function openBenchEnv(opts: { pgAdminUrl: string; log: (line: strin
     let databases = 0;
     const env: BenchEnv = {
       temporalAddress: temporal.address,
+      temporalMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
       client: temporal.client,
       secretKey,
       secretBox: createSecretBox(Buffer.from(secretKey, 'base64')),
@@ -137,4 +145,14 @@ export async function openBenchEnv(opts: { pgAdminUrl: string; log: (line: strin
     await dispose();
     throw err;
   }
+}
+
+/** A port nothing listens on now (the dev server binds it a moment later). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

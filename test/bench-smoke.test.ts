@@ -7,7 +7,7 @@ describe('benchmark harness (smoke size)', () => {
     const report = await runBench({ size: 'smoke' });
     const failed = report.scenarios.filter((s) => s.status === 'failed').map((s) => `${s.id}: ${s.error ?? 'a check failed'}`);
     expect(failed).toEqual([]);
-    expect(report.scenarios.filter((s) => s.status === 'ok').map((s) => s.id)).toEqual(expect.arrayContaining(['P1', 'P1R', 'P3', 'P4', 'P2', 'P5', 'P6']));
+    expect(report.scenarios.filter((s) => s.status === 'ok').map((s) => s.id)).toEqual(expect.arrayContaining(['P1', 'P1R', 'P3', 'P4', 'P2', 'P5', 'P6', 'P9']));
     expect(report.ok).toBe(true);
   }, 300_000);
 });

@@ -8,10 +8,12 @@ import { p5 } from './p5-backlog';
 import { p6 } from './p6-coalescing';
 import { p7 } from './p7-webhooks';
 import { p8 } from './p8-events';
+import { p9 } from './p9-bindings';
 
 /**
  * Every scenario, in run order. P3 follows P1 because it reuses P1's initial sync; P4 runs last of the
  * pull side as it starts fresh workers; the push side (P2, P5, P6) and P7 bind fresh repos on the shared stack.
+ * P9 opens a stack and a double of its own (its worker's CPU and memory are the fleet's) and runs last.
  * Add a scenario by writing a `Scenario` and listing it here.
  */
-export const scenarios: readonly Scenario[] = [p1, p3, p1r, p4, p2, p5, p6, p7, p8];
+export const scenarios: readonly Scenario[] = [p1, p3, p1r, p4, p2, p5, p6, p7, p8, p9];
