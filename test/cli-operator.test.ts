@@ -1,7 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertDeadLetter } from '../db/deadletters';
@@ -9,7 +8,7 @@ import { deadLetters, externalLinks, outboxEvents, stories } from '../db/schema'
 import type { ItemReport } from '../cli/dry-run';
 import { runCli } from './support/cli';
 import { createIssue, createProject, editIssue, ensureRedmine, seedIssues, type Redmine, type RmIssue } from './support/redmine';
-import { startStack, type Stack } from './support/scenario';
+import { serveApi, startStack, type Stack } from './support/scenario';
 
 /** The key testSecretBox seals with (test/support/harness.ts), as the server's TRACKBRIDGE_SECRET_KEY. */
 const SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -20,7 +19,7 @@ describe('trackbridge pull --dry-run and the operator commands (real Redmine, Po
   let project: string;
   let seeded: RmIssue[];
   let bound: Awaited<ReturnType<Stack['bind']>>;
-  let server: ServerType;
+  let served: Awaited<ReturnType<typeof serveApi>> | undefined;
   let apiEnv: Record<string, string>;
 
   beforeAll(async () => {
@@ -29,13 +28,11 @@ describe('trackbridge pull --dry-run and the operator commands (real Redmine, Po
     seeded = await seedIssues(redmine, project, 4);
     stack = await startStack();
     bound = await stack.bind('redmine', { baseUrl: redmine.url }, { apiKey: redmine.apiKey }, project);
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: stack.api.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port));
-    });
-    apiEnv = { TRACKBRIDGE_API_URL: `http://127.0.0.1:${port}`, TRACKBRIDGE_TOKEN: stack.api.token, TRACKBRIDGE_POLL_MS: '200' };
+    served = await serveApi(stack);
+    apiEnv = { TRACKBRIDGE_API_URL: served.base, TRACKBRIDGE_TOKEN: stack.api.token, TRACKBRIDGE_POLL_MS: '200' };
   }, 300_000);
   afterAll(async () => {
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await served?.close();
     await stack?.stop();
   });
 

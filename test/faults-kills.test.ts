@@ -6,6 +6,7 @@ import { connectTestClient, createTestApi, createTestDatabase, eventually } from
 import type { Spawned } from './support/process';
 import { historySummary } from './support/faults-history';
 import { assertAlive, bootWorkerProcess, processEnv, startWorkerProcess } from './support/faults-stack';
+import { seededRandom } from './support/seeded-random';
 
 const REPO = 'octo/kills';
 // 300 issues keep the import going across the first kills (at 5 requests/s) while the file stays within
@@ -15,18 +16,6 @@ const HUB_STORIES = 12;
 const KILLS = Number(process.env.FAULTS_KILLS ?? 20);
 /** Replay a failure with the seed it prints: FAULTS_SEED=<seed> npx vitest run test/faults-kills.test.ts */
 const SEED = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
-
-/** mulberry32: a small seeded generator, so a failing schedule of kills can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * F1, I1, O2 under kills: the worker process is SIGKILLed again and again at random moments while an
@@ -56,7 +45,7 @@ describe(`${KILLS} SIGKILLs of the worker across an initial sync and pushes (rea
   });
 
   it('ends with no duplicate and no lost edit, and the hub and GitHub agree', async () => {
-    const next = random(SEED);
+    const next = seededRandom(SEED);
     console.info(`[measure] kills seed ${SEED}`);
     const api = await createTestApi({ database, client, taskQueue });
     const call = async (method: string, path: string, body?: unknown) => {

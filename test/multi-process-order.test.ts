@@ -12,6 +12,7 @@ import { createTestDatabase, eventually } from './support/harness';
 import type { Spawned } from './support/process';
 import { assertAlive, bootWorkerProcess, processEnv, startApiProcess, type ApiProcess } from './support/faults-stack';
 import { AMQP_URL, startAmqpConsumer, startWebhookReceiver, versionsByStory, type Receiver } from './support/sink-receivers';
+import { seededRandom } from './support/seeded-random';
 
 const REPO = 'octo/order';
 const STORIES = 20;
@@ -21,18 +22,6 @@ const RATE = Number(process.env.ORDER_RATE ?? 50);
 const SECONDS = Number(process.env.ORDER_SECONDS ?? 15);
 /** Replay a schedule with the seed it prints: ORDER_SEED=<seed> npx vitest run test/multi-process-order.test.ts */
 const SEED = Number(process.env.ORDER_SEED ?? Math.floor(Math.random() * 2 ** 31));
-
-/** mulberry32, as in faults-kills: a seeded schedule of edits that a failure can replay. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The edit number in a title `s<story>-e<n>`. */
 const editOf = (title: string) => Number(/-e(\d+)$/.exec(title)?.[1] ?? NaN);
@@ -124,7 +113,7 @@ describe('3 workers and 2 APIs on one database keep per-story order (real Postgr
     // Edits: RATE a second for SECONDS, each to a story drawn at random (so one story is sometimes edited
     // twice in a row), through the two APIs in turn. A story's edits go one after the other, each with the
     // version the previous one returned; the draws keep their pace whatever the APIs answer.
-    const next = random(SEED);
+    const next = seededRandom(SEED);
     const edits = ids.map(() => 0);
     const chains = ids.map(() => Promise.resolve());
     const failures: string[] = [];

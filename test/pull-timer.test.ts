@@ -1,4 +1,3 @@
-import { serve, type ServerType } from '@hono/node-server';
 import { temporal } from '@temporalio/proto';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +5,7 @@ import { runs, stories, externalLinks } from '../db/schema';
 import { pollerStateQuery, pollerWorkflowId } from '../workflows/contract';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { eventually } from './support/harness';
-import { startStack, type Stack } from './support/scenario';
+import { serveApi, startStack, type Stack } from './support/scenario';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const EventType = temporal.api.enums.v1.EventType;
@@ -20,7 +19,7 @@ const REPO = 'octo/timer';
 describe('pull timer (GitHub double, real Temporal and Postgres)', () => {
   let stack: Stack;
   let gh: GitHubDouble;
-  let server: ServerType;
+  let served: Awaited<ReturnType<typeof serveApi>> | undefined;
   let base: string;
   let bindingId: string;
   let connectionId: string;
@@ -35,10 +34,8 @@ describe('pull timer (GitHub double, real Temporal and Postgres)', () => {
     gh.createRepo(REPO);
     for (let i = 1; i <= 3; i++) gh.addIssue(REPO, { title: `Issue ${i}`, body: `Body ${i}` });
     stack = await startStack();
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: stack.api.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port));
-    });
-    base = `http://127.0.0.1:${port}`;
+    served = await serveApi(stack);
+    base = served.base;
     const project = await stack.post('/projects', { key: 'TIMER', name: 'Timer' });
     const connection = await stack.post('/connections', { connector: 'github', name: 'timer', config: { baseUrl: gh.url, maxRequestsPerSecond: 100 }, secrets: { token: gh.token } });
     connectionId = connection.id;
@@ -50,7 +47,7 @@ describe('pull timer (GitHub double, real Temporal and Postgres)', () => {
   }, 120_000);
   afterAll(async () => {
     await gh?.settleWebhooks();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await served?.close();
     await stack?.stop();
     await gh?.close();
   });

@@ -1,5 +1,4 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { serve, type ServerType } from '@hono/node-server';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +11,7 @@ import { pullItemWorkflowId } from '../workflows/contract';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { eventually } from './support/harness';
 import { createIssue, createProject, editIssue, ensureRedmine, type Redmine, type RmIssue } from './support/redmine';
-import { startStack, type Stack } from './support/scenario';
+import { serveApi, startStack, type Stack } from './support/scenario';
 
 const REPO = 'acme/hooks';
 /** Signatures made here, independently of lib/webhook-signature.ts: GitHub's scheme and the poke's. */
@@ -22,7 +21,7 @@ const pokeSign = (secret: string, t: number, body: string) => `t=${t},v1=${creat
 describe('webhooks in: a signed hint fetches the item through the pull path (GitHub double, real Redmine, Temporal, Postgres)', { timeout: 180_000 }, () => {
   let stack: Stack;
   let gh: GitHubDouble;
-  let server: ServerType;
+  let served: Awaited<ReturnType<typeof serveApi>> | undefined;
   let base: string;
   let bound: Awaited<ReturnType<Stack['bind']>>;
   let secret: string;
@@ -55,10 +54,8 @@ describe('webhooks in: a signed hint fetches the item through the pull path (Git
     gh.createRepo(REPO);
     for (let i = 1; i <= 4; i++) gh.addIssue(REPO, { title: `Issue ${i}`, body: `Body ${i}` });
     stack = await startStack();
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: stack.api.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port));
-    });
-    base = `http://127.0.0.1:${port}`;
+    served = await serveApi(stack);
+    base = served.base;
     bound = await stack.bind('github', { baseUrl: gh.url, maxRequestsPerSecond: 100 }, { token: gh.token }, REPO);
     const { run } = await stack.initialSync(bound.binding.id);
     expect(run.status).toBe('completed');
@@ -68,7 +65,7 @@ describe('webhooks in: a signed hint fetches the item through the pull path (Git
   }, 120_000);
   afterAll(async () => {
     await gh?.settleWebhooks();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await served?.close();
     await stack?.stop();
     await gh?.close();
   });

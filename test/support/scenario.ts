@@ -1,3 +1,4 @@
+import { serve, type ServerType } from '@hono/node-server';
 import { expect } from 'vitest';
 import { connectTestClient, createTestApi, createTestDatabase, eventually, startTestWorker } from './harness';
 
@@ -65,3 +66,12 @@ export async function startStack() {
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/** The stack's API on a port of 127.0.0.1, for callers that need a URL (a remote's webhooks, the CLI). */
+export async function serveApi(stack: Stack): Promise<{ base: string; close(): Promise<void> }> {
+  let server: ServerType | undefined;
+  const port = await new Promise<number>((resolve) => {
+    server = serve({ fetch: stack.api.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port));
+  });
+  return { base: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => (server ? server.close(() => resolve()) : resolve())) };
+}
