@@ -61,14 +61,27 @@ export async function openBenchEnv(opts: { pgAdminUrl: string; log: (line: strin
 
   const suffix = randomBytes(4).toString('hex');
   const secretKey = randomBytes(32).toString('base64');
-  const adminQuery = async (sql: string) => {
+  const adminQuery = async (sql: string, params: unknown[] = []) => {
     const admin = new pg.Client({ connectionString: opts.pgAdminUrl });
     await admin.connect();
     try {
-      await admin.query(sql);
+      return (await admin.query(sql, params)).rows as Record<string, unknown>[];
     } finally {
       await admin.end();
     }
+  };
+  /**
+   * A closed pool has asked its connections to end, but their sockets may still be closing: a forced
+   * drop then terminates them mid-goodbye, and the client reports an error nobody waits for. Wait (a
+   * little) until the database has no connection left, then drop it, by force if something still holds on.
+   */
+  const dropDatabase = async (name: string) => {
+    for (let i = 0; i < 40; i++) {
+      const [row] = await adminQuery('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+      if (row?.n === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await adminQuery(`drop database if exists ${name} with (force)`);
   };
   const urlOf = (name: string) => {
     const url = new URL(opts.pgAdminUrl);
@@ -89,7 +102,7 @@ export async function openBenchEnv(opts: { pgAdminUrl: string; log: (line: strin
 
     const template = `tb_bench_tpl_${suffix}`;
     await adminQuery(`create database ${template}`);
-    defer(`database ${template}`, () => adminQuery(`drop database if exists ${template} with (force)`));
+    defer(`database ${template}`, () => dropDatabase(template));
     const migrating = await openDatabase({ url: urlOf(template), dataDir: '.data', poolSize: 1 });
     await migrating.migrate();
     await migrating.close();
@@ -112,7 +125,7 @@ export async function openBenchEnv(opts: { pgAdminUrl: string; log: (line: strin
           if (dropped) return;
           dropped = true;
           await database.close();
-          await adminQuery(`drop database if exists ${name} with (force)`);
+          await dropDatabase(name);
         };
         const undo = defer(`database ${name}`, drop);
         return { ...database, name, url: urlOf(name), drop: async () => { undo(); await drop(); } };
