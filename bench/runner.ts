@@ -5,7 +5,7 @@ import { syncGitHubRepo } from './github-sync';
 import { normalizeId, resolveSize, type BenchOptions, type BenchSize } from './options';
 import type { GitHubSync, Recorder, Scenario, ScenarioContext, ScenarioResult } from './scenario';
 import { scenarios as registry } from './scenarios';
-import { MAX_REQUESTS_PER_SECOND, openStack, type Stack } from './stack';
+import { BENCH_GITHUB_BUDGET, MAX_REQUESTS_PER_SECOND, openStack, type Stack } from './stack';
 
 export interface BenchReport {
   date: string;
@@ -74,6 +74,7 @@ export async function runBench(opts: RunBenchOptions): Promise<BenchReport> {
     notes: [
       `Connections use maxRequestsPerSecond = ${MAX_REQUESTS_PER_SECOND} (the connectors' maximum), so the request pacer is not what is measured.`,
       'Each worker runs as its own process (scripts/worker.ts) against a real Temporal dev server and Postgres.',
+      `The GitHub double's token budget is ${BENCH_GITHUB_BUDGET.toLocaleString('en-US')} requests an hour, not GitHub's 5,000: the scenarios share one token and make more than that, and the bench measures the engine, not the limit.`,
       "The API's rate limit is off for the bench (limits.ratePerMinute = 0): one bench token drives thousands of edits a minute, and the limiter would refuse them (RATE_LIMIT_PER_MINUTE is 1,200 a minute per token by default).",
       ...(opts.workerNodeOptions ? [`Workers ran with NODE_OPTIONS=${opts.workerNodeOptions}.`] : []),
     ],
@@ -97,7 +98,7 @@ export async function runBench(opts: RunBenchOptions): Promise<BenchReport> {
       env,
       size,
       log: say,
-      github: () => (double ??= startGitHubDouble().then((d) => {
+      github: () => (double ??= startGitHubDouble({ rateLimit: BENCH_GITHUB_BUDGET }).then((d) => {
         env.defer('github double', () => d.close());
         return d;
       })),

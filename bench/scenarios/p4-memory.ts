@@ -1,7 +1,7 @@
 import { startGitHubDouble } from '../../test/support/github-double';
 import { syncGitHubRepo } from '../github-sync';
 import type { GitHubSync, Scenario, ScenarioContext } from '../scenario';
-import { openStack } from '../stack';
+import { BENCH_GITHUB_BUDGET, openStack } from '../stack';
 
 /** A clean reading of `n`: reused from P1 when it ran first on its worker, else a fresh worker, database and double. */
 async function measure(ctx: ScenarioContext, n: number): Promise<Pick<GitHubSync, 'n' | 'run' | 'memory'>> {
@@ -12,7 +12,7 @@ async function measure(ctx: ScenarioContext, n: number): Promise<Pick<GitHubSync
     return reused;
   }
   ctx.log(`  ${n}: fresh worker process, database and GitHub double`);
-  const double = await startGitHubDouble();
+  const double = await startGitHubDouble({ rateLimit: BENCH_GITHUB_BUDGET });
   try {
     const stack = await openStack(ctx.env, double);
     try {
