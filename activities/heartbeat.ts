@@ -11,6 +11,9 @@ export async function withHeartbeat<T>(fn: () => Promise<T>, everyMs = 3000): Pr
   } catch {
     return fn(); // called outside an activity (a direct call in a test)
   }
+  // A local activity (a scheduled pull, see activities/poll.ts) cannot heartbeat: its workflow task
+  // keeps it alive instead.
+  if (context.info.isLocal) return fn();
   context.heartbeat();
   const timer = setInterval(() => context?.heartbeat(), everyMs);
   try {
