@@ -1,5 +1,3 @@
-import { eq } from 'drizzle-orm';
-import { bindings } from '../db/schema';
 import type { ActivityDeps } from './deps';
 import { createSyncActivities } from './sync';
 import type { SyncState } from '../workflows/syncLoop';
@@ -55,8 +53,9 @@ export function createPollActivities(deps: ActivityDeps) {
         await sync.reconcileDeletions({ bindingId, listedAt, full: false });
         const closed = await sync.completeSyncRun({ bindingId, runId, watermark: page.watermark, itemsSeen: page.items });
         const counts = closed.counts ?? page.counts;
-        const [row] = await deps.db.select({ at: bindings.lastWebhookAt }).from(bindings).where(eq(bindings.id, bindingId));
-        const webhooksCover = counts.created + counts.updated === 0 && !!row?.at && Date.now() - row.at.getTime() < WEBHOOK_FRESH_MS;
+        // When a webhook last read an item, as the run's start read it with the binding (no second query).
+        const webhookAt = begun.webhookReadAt ? Date.parse(begun.webhookReadAt) : null;
+        const webhooksCover = counts.created + counts.updated === 0 && webhookAt !== null && Date.now() - webhookAt < WEBHOOK_FRESH_MS;
         return { done: true, notModified: page.notModified, items: closed.items ?? page.items, webhooksCover };
       } catch (err) {
         // The run row says why; a retried attempt finds the same row and resumes it.

@@ -65,7 +65,7 @@ export function createSyncActivities(deps: ActivityDeps) {
      * Opens the run row. A pull is skipped while its binding is inactive or an initial sync runs, and a
      * skipped run gets no row: it did nothing, and the binding's last run is the last one that did.
      */
-    async beginSyncRun(input: { kind: RunKind; bindingId: string; workflowId: string; temporalRunId: string }): Promise<{ runId: string | null; storedCursor: Json | null; skip?: string }> {
+    async beginSyncRun(input: { kind: RunKind; bindingId: string; workflowId: string; temporalRunId: string }): Promise<{ runId: string | null; storedCursor: Json | null; skip?: string; webhookReadAt?: string }> {
       const [binding] = await deps.db.select().from(bindings).where(eq(bindings.id, input.bindingId));
       const storedCursor = (binding?.pullCursor ?? null) as Json | null;
       if (!binding || binding.state !== 'active') return { runId: null, storedCursor, skip: `binding is ${binding?.state ?? 'gone'}` };
@@ -73,7 +73,7 @@ export function createSyncActivities(deps: ActivityDeps) {
         return { runId: null, storedCursor, skip: 'an initial sync is running' };
       }
       const run = await beginRun(deps.db, input);
-      return { runId: run.id, storedCursor };
+      return { runId: run.id, storedCursor, ...(binding.lastWebhookAt ? { webhookReadAt: binding.lastWebhookAt.toISOString() } : {}) };
     },
 
     /**
