@@ -23,7 +23,7 @@ export interface SyncPagesInput {
   /** A full listing marks what it saw, so deletions can be found once it completes. */
   full: boolean;
   listedAt: string;
-  /** Pages one activity takes before handing back to the workflow (its checkpoint); default 50. */
+  /** Pages one activity takes before handing back to the workflow; default 1,000 (the time budget ends it first). */
   maxPages?: number;
   /** Time after which no further page is started; default 10 s. */
   budgetMs?: number;
@@ -179,14 +179,14 @@ async function rereadStale(deps: ActivityDeps, bound: BoundClient, applied: Page
 
 /**
  * Pages from `progress.cursor`: fetch, apply, fetch what hangs off the items that moved. Only counts go
- * back to the workflow. Two pages are in flight: while one page's transaction runs, the next is fetched
+ * back to the workflow. Up to three pages are in flight: while one page's transaction runs, the next is fetched
  * and applied on another connection, and its transaction commits only after the page before it
  * committed (its checkpoint waits for that one's), so checkpoints still move strictly in page order.
  */
 async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Progress): Promise<SyncPagesResult> {
   let progress = from;
   const started = Date.now();
-  const maxPages = input.maxPages ?? 50;
+  const maxPages = input.maxPages ?? 1000;
   const budgetMs = input.budgetMs ?? 10_000;
   const bound = await openBinding(deps, input.bindingId);
   const result = (next: Json | null, watermark: Json | null, notModified = false): SyncPagesResult =>

@@ -34,7 +34,7 @@ describe('what users see of a run (GitHub double, real Temporal and Postgres)', 
   it('an initial sync reports progress after each page, its counts agree with its progress, and a retried page counts once', async () => {
     const repo = 'octo/progress';
     const bound = await boundRepo(repo, 500);
-    // Five pages of 100, each listed slowly: one activity takes them all (its batch is up to 50 pages).
+    // Five pages of 100, each listed slowly: one activity takes them all (it takes pages for up to 10 s).
     const slow = gh.inject({ fault: { kind: 'latency', ms: 800 }, times: Infinity, method: 'GET', path: listing(repo) });
     // One comment listing fails in the middle: the activity fails after applying a page and before finishing it.
     const blip = gh.inject({ fault: { kind: 'status', status: 502 }, times: 1, skip: 30, method: 'GET', path: new RegExp(`^/repos/${repo}/issues/\\d+/comments$`) });
