@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
@@ -96,7 +97,22 @@ export async function startApiServer(config: Config, core: Core, temporal: Clien
   });
 }
 
+/**
+ * V8 lets its old generation grow to several times what the last major collection kept, and a sync
+ * allocates fast (each page of issues is parsed, mapped, sent and dropped): over an initial sync of
+ * 100,000 issues the worker's RSS climbed from 400 to 640 MiB with little of it live, so a longer sync
+ * looked like a bigger one (P4 1.35x). Growing the heap by half of what survived keeps it flat (P4
+ * 1.03x, throughput unchanged within noise). A `--heap-growing-percent` given to node wins.
+ */
+export const HEAP_GROWING_PERCENT = 50;
+
+function boundHeapGrowth(): void {
+  if (process.execArgv.some((arg) => arg.startsWith('--heap-growing-percent') || arg.startsWith('--heap_growing_percent'))) return;
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+}
+
 export async function startWorker(config: Config, core: Core, logger: Logger): Promise<{ worker: Worker; done: Promise<void> }> {
+  boundHeapGrowth();
   installTemporalRuntime(logger);
   const connection = await whenReachable('Temporal', () => connectWorker(config), { logger, unreachable: isTemporalUnreachable });
   const temporal = await whenReachable('Temporal', () => connectClient(config), { logger, unreachable: isTemporalUnreachable });
