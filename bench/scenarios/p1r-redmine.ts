@@ -32,6 +32,38 @@ function byKind(requests: ProxiedRequest[]) {
   return kinds;
 }
 
+/** The listing requests: those of the listing itself (no updated_on filter) by offset, and those with a filter. */
+function listingQueries(requests: ProxiedRequest[]): { byOffset: number; offsets: number[]; since: number } {
+  const queries = requests.filter((r) => r.path === '/issues.json').map((r) => new URLSearchParams(r.query));
+  const plain = queries.filter((q) => !q.has('updated_on'));
+  return { byOffset: plain.length, offsets: plain.map((q) => Number(q.get('offset') ?? 0)), since: queries.length - plain.length };
+}
+
+/**
+ * How busy the journal requests kept Redmine: from the first request to the last answer, the time with
+ * no journal request in flight, and the mean number in flight (4 at best, as both sides ask 4 at a time).
+ */
+function journalOccupancy(requests: ProxiedRequest[]): { spanMs: number; noJournalMs: number; meanInFlight: number } {
+  if (requests.length === 0) return { spanMs: 0, noJournalMs: 0, meanInFlight: 0 };
+  const start = Math.min(...requests.map((r) => r.at));
+  const end = Math.max(...requests.map((r) => r.at + r.ms));
+  const edges = requests.filter((r) => kindOf(r) === 'journals (one per issue)')
+    .flatMap((r) => [[r.at, 1], [r.at + r.ms, -1]] as const)
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let inFlight = 0;
+  let t = start;
+  let noJournalMs = 0;
+  let busyMs = 0;
+  for (const [at, delta] of [...edges, [end, 0] as const]) {
+    if (inFlight === 0) noJournalMs += at - t;
+    busyMs += inFlight * (at - t);
+    inFlight += delta;
+    t = at;
+  }
+  const spanMs = end - start;
+  return { spanMs: Math.round(spanMs), noJournalMs: Math.round(noJournalMs), meanInFlight: Math.round((busyMs / spanMs) * 100) / 100 };
+}
+
 /** P1': initial sync from a real Redmine against plain downloads of the same pages. */
 export const p1r: Scenario = {
   id: 'P1R',
@@ -53,12 +85,15 @@ export const p1r: Scenario = {
     ctx.log('  trackbridge initial sync');
     proxy.reset();
     const run = await stack.initialSync(bound.bindingId, 60_000 + n * 200);
+    const tbListing = listingQueries(proxy.requests());
     const tbRequests = byKind(proxy.requests());
+    const tbOccupancy = journalOccupancy(proxy.requests());
     const history = await syncBreakdown(ctx.env.client, run.workflowId, run.firstRunId);
     ctx.log(`  done in ${seconds(run.ms)} s; plain download of pages and every issue's journals`);
     proxy.reset();
     const withJournals = await downloadRedmine(source, { journalConcurrency: 4 });
     const baselineRequests = byKind(proxy.requests());
+    const baselineOccupancy = journalOccupancy(proxy.requests());
     const listAgain = await downloadRedmine(source);
     const listMs = Math.min(listFirst.ms, listAgain.ms);
 
@@ -84,6 +119,7 @@ export const p1r: Scenario = {
     rec.metric('requests of the second quiet pull', quietRequests.length, 'req');
     rec.breakdown('trackbridge requests', tbRequests);
     rec.breakdown('pages + journals download requests', baselineRequests);
+    rec.breakdown('journal requests in flight', { trackbridge: tbOccupancy, pagesAndJournals: baselineOccupancy });
     rec.breakdown('trackbridge history', {
       wallMs: Math.round(run.ms), pages: history.pages, pageActivityMs: history.pageActivityMs, pageQueueMs: history.pageQueueMs,
       otherMs: history.otherMs, pageP50Ms: history.pageP50Ms, pageP95Ms: history.pageP95Ms, retries: history.retries,
@@ -96,10 +132,11 @@ export const p1r: Scenario = {
     const journals = tbRequests['journals (one per issue)'];
     const listing = tbRequests['listing pages'];
     const rate = Math.round(Object.values(tbRequests).reduce((a, k) => a + k.requests, 0) / (run.ms / 1000));
-    if ((listing?.requests ?? 0) > listFirst.pages + 1) {
-      rec.note(`trackbridge read ${listing?.requests} listing pages where the plain download read ${listFirst.pages}: each page restarts at the `
-        + 'last updated_on minus a second, so pages overlap where many issues share a second (the seeded project has ~20 issues per second of updated_on, as bulk imports do)');
-    }
+    rec.note(`trackbridge read ${tbListing.byOffset} listing pages by offset (${tbListing.offsets.join(', ')}), each starting on the issue that ended `
+      + `the one before, and ${tbListing.since} with an updated_on filter (the watermark's first page, for its ETag, and a restart after a broken boundary); `
+      + `the plain download read ${listFirst.pages}. Journal requests in flight, on average from the first request to the last answer: `
+      + `trackbridge ${tbOccupancy.meanInFlight} (none for ${seconds(tbOccupancy.noJournalMs)} s of ${seconds(tbOccupancy.spanMs)} s), `
+      + `the download ${baselineOccupancy.meanInFlight} (none for ${seconds(baselineOccupancy.noJournalMs)} s of ${seconds(baselineOccupancy.spanMs)} s)`);
     rec.note(`trackbridge made ${listing?.requests ?? 0} listing requests (${seconds(listing?.totalMs ?? 0)} s in total) and `
       + `${journals?.requests ?? 0} journal requests (${seconds(journals?.totalMs ?? 0)} s in total, 4 at a time, median ${journals?.p50Ms ?? 0} ms); `
       + `the listing lists no journal count, so every issue costs one more request on an initial sync. `

@@ -9,10 +9,11 @@ const PAGE_MEMORY = 200;
  * The pull cursor shared by connectors whose listing is "updated at or after `since`, oldest first".
  * Two phases:
  * - `listing`: a resume point. `from` is where this listing started (its lower bound), `since` and
- *   `page` the query of the next page, `maxSeen` the newest remote update seen so far, `total` what
- *   the listing's first answer announced, `repeats` the [id, updated_at] of items the next page will
- *   show again (those at or after its `since`), so that a pull resumed one page per activity does
- *   not yield them twice, and `stalled` how many pages in a row brought nothing new.
+ *   `page` the query of the next page (`offset` its first item, with `fetchFrom`), `maxSeen` the
+ *   newest remote update seen so far, `total` what the listing's first answer announced, `repeats`
+ *   the [id, updated_at] of items the next page will show again (those at or after its `since`), so
+ *   that a pull resumed one page per activity does not yield them twice, `boundary` the item the next
+ *   page must start with (with `fetchFrom`), and `stalled` how many pages in a row brought nothing new.
  * - `watermark`: after a complete listing. The next pull asks for `since`, with If-None-Match `etag`
  *   when the remote gave one, so an unchanged scope costs one request answered 304.
  * Timestamps are the remote's own (whole seconds, UTC); the local clock never enters a cursor.
@@ -28,6 +29,9 @@ const listingCursor = z.object({
   repeats: z.array(z.tuple([z.string(), z.string()])).max(PAGE_MEMORY).default([]),
   /** Pages in a row that brought nothing new; kept in the cursor so a listing resumed per activity is still bounded. */
   stalled: z.number().int().nonnegative().default(0),
+  /** With `fetchFrom`: the item offset of the next page in its query, and the [id, updated_at] it must start with. */
+  offset: z.number().int().nonnegative().default(0),
+  boundary: z.tuple([z.string(), z.string()]).nullable().default(null),
 });
 const watermarkCursor = z.object({
   v: z.literal(1),
@@ -48,6 +52,12 @@ export type SourcePage<Raw> =
 export interface IncrementalSource<Raw> {
   /** Page `page` (0-based) of the items updated at or after `since`, oldest update first. */
   fetchPage(q: { since: string | null; page: number; ifNoneMatch: string | null }): Promise<SourcePage<Raw>>;
+  /**
+   * Items `offset` onwards of the same listing, one page of them: for a remote that can start a page
+   * at any item (Redmine's `offset`). When set, the listing uses it instead of `fetchPage` and reads
+   * its query to the end, each page starting with the item that ended the one before (see `nextPosition`).
+   */
+  fetchFrom?(q: { since: string | null; offset: number; ifNoneMatch: string | null }): Promise<SourcePage<Raw>>;
   id(raw: Raw): string;
   updatedAt(raw: Raw): string;
   /** Items to yield; may drop some (GitHub's pull requests). */
@@ -74,18 +84,44 @@ const later = (a: string | null, b: string): string => (a === null || Date.parse
  * last updated_at (minus a second: `since` has one-second granularity) is immune to that. When the
  * restart would not drop even the page's first item (a page's worth of items share that second),
  * the listing steps to the next page number of the same query instead.
+ *
+ * A remote that can start a page at any item (`fetchFrom`) is read by offset instead, without the
+ * restarts' overlap (half a page where a bulk import put 20 items in each second): each page starts
+ * with the item that ended the one before, and `boundaryHolds` checks it is still that item, same
+ * id and same updated_at. An item moved or removed before it shifts it, and the listing then restarts
+ * from the safe point, the boundary's updated_at minus a second.
  */
-function nextPosition<Raw>(source: IncrementalSource<Raw>, cursor: ListingCursor, raws: Raw[]): Pick<ListingCursor, 'since' | 'page'> {
+function nextPosition<Raw>(source: IncrementalSource<Raw>, cursor: ListingCursor, raws: Raw[]): Pick<ListingCursor, 'since' | 'page' | 'offset' | 'boundary'> {
   const first = raws[0];
   const last = raws.at(-1);
-  if (!first || !last) return { since: cursor.since, page: cursor.page + 1 };
+  const step = { since: cursor.since, page: cursor.page + 1, offset: cursor.offset, boundary: null };
+  if (!first || !last) return step;
+  if (source.fetchFrom) {
+    return { ...step, offset: cursor.offset + raws.length - 1, boundary: [source.id(last), source.updatedAt(last)] };
+  }
   const restart = Date.parse(source.updatedAt(last)) - 1000;
   // The restarted query must leave out at least this page's first item, or the listing would read the
   // same page forever (a bulk edit puts hundreds of items in the same few seconds).
   const leavesOutFirst = Date.parse(source.updatedAt(first)) < restart - (source.sinceSlackMs ?? 0);
   const moves = cursor.since === null || Date.parse(cursor.since) < restart;
-  if (leavesOutFirst && moves) return { since: isoSeconds(restart), page: 0 };
-  return { since: cursor.since, page: cursor.page + 1 };
+  if (leavesOutFirst && moves) return { ...step, since: isoSeconds(restart), page: 0 };
+  return step;
+}
+
+/** Whether a page read by offset starts with the item that ended the page before it, unchanged. */
+function boundaryHolds<Raw>(source: IncrementalSource<Raw>, [id, updatedAt]: [string, string], raws: Raw[]): boolean {
+  const first = raws[0];
+  return first !== undefined && source.id(first) === id && source.updatedAt(first) === updatedAt;
+}
+
+/**
+ * The query to read again after a broken boundary: everything an item shifted past the boundary can
+ * be was at or after it, and is still updated at or after its updated_at (or later, when it moved).
+ */
+function restartAtBoundary(cursor: ListingCursor, boundary: [string, string]): ListingCursor {
+  const restart = Date.parse(boundary[1]) - 1000;
+  const since = cursor.since !== null && Date.parse(cursor.since) >= restart ? cursor.since : isoSeconds(restart);
+  return { ...cursor, since, page: 0, offset: 0, boundary: null };
 }
 
 /**
@@ -113,7 +149,14 @@ function readCursor(raw: Json | null, onInvalid: (cursor: Json) => void): { curs
   const start = parsed?.success ? parsed.data : undefined;
   if (start?.phase === 'listing') return { cursor: start, etag: null };
   const since = start?.since ?? null;
-  return { cursor: { v: 1, phase: 'listing', from: since, since, page: 0, maxSeen: null, total: null, repeats: [], stalled: 0 }, etag: start?.etag ?? null };
+  const cursor: ListingCursor = { v: 1, phase: 'listing', from: since, since, page: 0, maxSeen: null, total: null, repeats: [], stalled: 0, offset: 0, boundary: null };
+  return { cursor, etag: start?.etag ?? null };
+}
+
+/** The page the cursor points at, by offset when the remote can start a page at any item. */
+function fetchListingPage<Raw>(source: IncrementalSource<Raw>, cursor: Pick<ListingCursor, 'since' | 'page' | 'offset'>, ifNoneMatch: string | null): Promise<SourcePage<Raw>> {
+  const { since } = cursor;
+  return source.fetchFrom ? source.fetchFrom({ since, offset: cursor.offset, ifNoneMatch }) : source.fetchPage({ since, page: cursor.page, ifNoneMatch });
 }
 
 /** An incremental, resumable pull: each page says where to resume, the last one carries the watermark. */
@@ -125,13 +168,21 @@ export async function* pullIncremental<Raw>(source: IncrementalSource<Raw>, raw:
 
   for (;;) {
     const cursorSince = cursor.since;
-    const page = await source.fetchPage({ since: cursorSince, page: cursor.page, ifNoneMatch });
+    const page = await fetchListingPage(source, cursor, ifNoneMatch);
     ifNoneMatch = null;
     if (page.notModified) {
       yield { items: [], next: null, watermark: raw, notModified: true };
       return;
     }
     const fresh = page.items.filter((item) => seen.get(source.id(item)) !== source.updatedAt(item));
+    if (cursor.boundary !== null && !boundaryHolds(source, cursor.boundary, page.items)) {
+      // Something before the boundary moved (an edit sends an item to the end) or went: the items
+      // were shifted, and one may have slipped before this page's offset. The page is dropped unread.
+      const stalled = progressed(source, cursorSince, fresh) ? 0 : cursor.stalled + 1;
+      if (stalled >= MAX_PAGES_WITHOUT_PROGRESS) throw noProgress(source.label ?? 'listing', stalled);
+      cursor = { ...restartAtBoundary(cursor, cursor.boundary), stalled };
+      continue;
+    }
     for (const item of page.items) {
       seen.set(source.id(item), source.updatedAt(item));
       cursor = { ...cursor, maxSeen: later(cursor.maxSeen, source.updatedAt(item)) };
@@ -146,8 +197,11 @@ export async function* pullIncremental<Raw>(source: IncrementalSource<Raw>, raw:
       if (stalled >= MAX_PAGES_WITHOUT_PROGRESS) throw noProgress(source.label ?? 'listing', stalled);
       const next = nextPosition(source, cursor, page.items);
       // Stepping to the next page of one query, the pages read so far are remembered too: a remote that
-      // shows them again is repeating itself, and a resumed listing must still recognise them.
-      const repeats = next.page === 0 ? itemsSince(source, page.items, next.since) : [...cursor.repeats, ...itemsSince(source, page.items, next.since)].slice(-PAGE_MEMORY);
+      // shows them again is repeating itself, and a resumed listing must still recognise them. Read by
+      // offset, the next page shows the boundary again, and a restart what its safe point covers.
+      const repeats = next.boundary !== null ? itemsSince(source, page.items, restartAtBoundary(cursor, next.boundary).since)
+        : next.page === 0 ? itemsSince(source, page.items, next.since)
+          : [...cursor.repeats, ...itemsSince(source, page.items, next.since)].slice(-PAGE_MEMORY);
       cursor = { ...cursor, ...next, repeats, stalled };
       yield { items, next: cursor, watermark: null, ...total };
       continue;
@@ -181,7 +235,7 @@ async function nextWatermark<Raw>(
   if (lastQuery && lastQuery.since === since) return { v: 1, phase: 'watermark', since, etag: lastQuery.etag };
   if (!run.remoteSendsEtags) return { v: 1, phase: 'watermark', since, etag: null };
 
-  const probe = await source.fetchPage({ since, page: 0, ifNoneMatch: null });
+  const probe = await fetchListingPage(source, { since, page: 0, offset: 0 }, null);
   if (probe.notModified) return { v: 1, phase: 'watermark', since, etag: null };
   const allSeen = probe.items.every((item) => seen.get(source.id(item)) === source.updatedAt(item));
   return { v: 1, phase: 'watermark', since, etag: !probe.hasNext && allSeen ? probe.etag : null };

@@ -69,8 +69,8 @@ export function createRedmineApi(ctx: ConnectorContext<RedmineConfig, RedmineSec
      * One page of a project's issues updated at or after `since`, oldest update first (id breaks ties).
      * Subprojects are excluded: each has its own binding. `updated_on=>=…` is URL-encoded by the client.
      * Redmine compares at whole seconds and in effect returns updated_on > since - 1 s: one more second
-     * of overlap, harmless. Offsets are used only within one `since` (see pullIncremental): an issue
-     * updated mid-listing jumps to the end, which would shift the unread ones back past a plain offset.
+     * of overlap, harmless. An issue updated mid-listing jumps to the end, which shifts the unread ones
+     * back past a plain offset: pullIncremental starts each page on the last item read and checks it.
      */
     listIssuesPage(q: IssueListQuery): Promise<HttpResponse<IssueList>> {
       return http.send({

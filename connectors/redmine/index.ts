@@ -81,14 +81,17 @@ function reader({ api, baseUrl, toItems, comments }: Session, ctx: Ctx): Reader 
     },
 
     pull(scope, cursor) {
+      const fetchFrom = async ({ since, offset, ifNoneMatch }: { since: string | null; offset: number; ifNoneMatch: string | null }) => {
+        const res = await api.listIssuesPage({ project: scope, since, offset, ifNoneMatch });
+        if (res.notModified) return { notModified: true as const };
+        const { issues, total_count: total } = res.data;
+        return { notModified: false as const, items: issues, hasNext: offset + issues.length < total, etag: res.etag, total };
+      };
       return pullIncremental<RedmineIssue>({
-        async fetchPage({ since, page, ifNoneMatch }) {
-          const offset = page * PAGE_SIZE;
-          const res = await api.listIssuesPage({ project: scope, since, offset, ifNoneMatch });
-          if (res.notModified) return { notModified: true };
-          const { issues, total_count: total } = res.data;
-          return { notModified: false, items: issues, hasNext: offset + issues.length < total, etag: res.etag, total };
-        },
+        // Redmine starts a page at any offset: pages follow each other by offset, each starting with the
+        // item that ended the last, checked (a bulk import's equal seconds no longer make pages overlap).
+        fetchFrom,
+        fetchPage: ({ since, page, ifNoneMatch }) => fetchFrom({ since, offset: page * PAGE_SIZE, ifNoneMatch }),
         id: (issue) => String(issue.id),
         updatedAt: (issue) => issue.updated_on,
         toItems,
