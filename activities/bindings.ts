@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { bindings, connections } from '../db/schema';
 import { AUTH_PAUSE_REASON, transitionBinding, type Binding } from '../db/bindings';
 import type { ConnectorClient } from '../connectors/types';
+import type { RetryPolicy } from '../connectors/http/client';
 import { isAuthError, isPermanentError } from '../connectors/errors';
 import type { ActivityDeps } from './deps';
 import { notFound, toFailure } from './failures';
@@ -15,15 +16,18 @@ export interface BoundClient {
   client: ConnectorClient;
 }
 
-/** A binding with a connected client for its remote: one query for both rows, on every page and push. */
-export async function openBinding(deps: ActivityDeps, bindingId: string): Promise<BoundClient> {
+/**
+ * A binding with a connected client for its remote: one query for both rows, on every page and push.
+ * `retry` overrides the client's HTTP retries (connectors/http/client.ts).
+ */
+export async function openBinding(deps: ActivityDeps, bindingId: string, retry?: Partial<RetryPolicy>): Promise<BoundClient> {
   const [row] = await deps.db
     .select({ binding: bindings, connection: connections })
     .from(bindings)
     .innerJoin(connections, eq(connections.id, bindings.connectionId))
     .where(eq(bindings.id, bindingId));
   if (!row) throw notFound(`binding ${bindingId}`);
-  const { client } = connectRow(deps, row.connection);
+  const { client } = connectRow(deps, row.connection, retry);
   return { binding: row.binding, connector: row.connection.connector, client };
 }
 

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { connections } from '../db/schema';
 import { connect } from '../connectors/define';
 import type { ConnectorClient, ConnectorDefinition } from '../connectors/types';
+import type { RetryPolicy } from '../connectors/http/client';
 import type { ActivityDeps } from './deps';
 import { notFound } from './failures';
 import { connectorSecretsOf } from '../lib/connection-secrets';
@@ -15,9 +16,9 @@ export async function openConnection(deps: ActivityDeps, connectionId: string): 
   return connectRow(deps, row);
 }
 
-/** A connected client for a connection row already in hand. */
-export function connectRow(deps: ActivityDeps, row: ConnectionRow): { connector: ConnectorDefinition; client: ConnectorClient } {
-  return connectWith(deps, row, row.config, deps.secretBox.open(row.secretsSealed));
+/** A connected client for a connection row already in hand; `retry` overrides its HTTP client's retries. */
+export function connectRow(deps: ActivityDeps, row: ConnectionRow, retry?: Partial<RetryPolicy>): { connector: ConnectorDefinition; client: ConnectorClient } {
+  return connectWith(deps, row, row.config, deps.secretBox.open(row.secretsSealed), retry);
 }
 
 /**
@@ -31,7 +32,7 @@ export async function openCandidate(deps: ActivityDeps, connectionId: string, se
   return connectWith(deps, row, candidate.config, candidate.secrets);
 }
 
-function connectWith(deps: ActivityDeps, row: Pick<ConnectionRow, 'id' | 'connector'>, config: unknown, secrets: unknown) {
+function connectWith(deps: ActivityDeps, row: Pick<ConnectionRow, 'id' | 'connector'>, config: unknown, secrets: unknown, retry?: Partial<RetryPolicy>) {
   const connector = deps.getConnector(row.connector);
   const client = connect(connector, {
     config,
@@ -40,6 +41,7 @@ function connectWith(deps: ActivityDeps, row: Pick<ConnectionRow, 'id' | 'connec
     logger: deps.logger.child({ connection: row.id, connector: row.connector }),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.destinations ? { destinations: deps.destinations } : {}),
+    ...(retry ? { retry } : {}),
   });
   return { connector, client };
 }

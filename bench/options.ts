@@ -13,6 +13,8 @@ export interface BenchSize {
   memorySizes: [number, number];
   /** P2: stories edited round-robin at `rate` edits/s for `seconds`; P5: `backlogStories` × `backlogRounds` edits queued in an outage. */
   push: { stories: number; rate: number; seconds: number; backlogStories: number; backlogRounds: number };
+  /** P5': `stories` × `rounds` edits queued while a real Redmine is unreachable for `seconds`. */
+  outage: { stories: number; rounds: number; seconds: number };
   /** P9: many small bindings on their pull schedules. */
   fleet: FleetSize;
   judgeTargets: boolean;
@@ -31,18 +33,22 @@ export interface FleetSize {
 
 export const sizes: Record<SizeName, BenchSize> = {
   smoke: { name: 'smoke', issues: 500, redmineIssues: 50, memorySizes: [500, 2_000], push: { stories: 25, rate: 5, seconds: 5, backlogStories: 10, backlogRounds: 10 },
+    outage: { stories: 10, rounds: 3, seconds: 5 },
     // 15 s pulls so that a one-minute window holds several; the default interval would show none.
     fleet: { bindings: 10, issues: 5, windowSeconds: 60, pullIntervalSeconds: 15, concurrency: 4 }, judgeTargets: false },
   small: { name: 'small', issues: 2_000, redmineIssues: 200, memorySizes: [2_000, 20_000], push: { stories: 100, rate: 20, seconds: 20, backlogStories: 50, backlogRounds: 10 },
+    outage: { stories: 30, rounds: 5, seconds: 15 },
     fleet: { bindings: 100, issues: 20, windowSeconds: 600, concurrency: 8 }, judgeTargets: true },
   default: {
     name: 'default', issues: 10_000, redmineIssues: 1_000, memorySizes: [10_000, 100_000], push: { stories: 100, rate: 20, seconds: 60, backlogStories: 100, backlogRounds: 10 },
+    outage: { stories: 30, rounds: 5, seconds: 15 },
     // One and a half pull intervals, so the whole scenario fits in about ten minutes on 2 cores; pull
     // timers spread their first wait over half an interval, so the window's edges cut few pulls in two.
     fleet: { bindings: 500, issues: 20, windowSeconds: 450, concurrency: 16 }, judgeTargets: true,
   },
   large: {
     name: 'large', issues: 100_000, redmineIssues: 2_000, memorySizes: [10_000, 100_000], push: { stories: 100, rate: 20, seconds: 60, backlogStories: 100, backlogRounds: 10 },
+    outage: { stories: 30, rounds: 5, seconds: 15 },
     fleet: { bindings: 2_000, issues: 20, windowSeconds: 600, concurrency: 8 }, judgeTargets: true,
   },
 };

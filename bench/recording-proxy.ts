@@ -18,6 +18,10 @@ export interface RecordingProxy {
   url: string;
   requests(): ProxiedRequest[];
   reset(): void;
+  /** Stops listening, as a stopped server does: connections are refused until `up()`. */
+  down(): Promise<void>;
+  /** Listens again on the same port. */
+  up(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,15 +61,23 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       log.push({ method: req.method ?? 'GET', path: url.pathname, query: url.search, status: 502, ms: performance.now() - started, at, ...(sent !== undefined ? { body: sent } : {}) });
     });
   });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const listen = (on: number) => new Promise<void>((resolve, reject) => server.once('error', reject).listen(on, '127.0.0.1', () => {
+    server.off('error', reject);
+    resolve();
+  }));
+  await listen(0);
   const { port } = server.address() as AddressInfo;
+  const close = () => new Promise<void>((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
   return {
     url: `http://127.0.0.1:${port}`,
     requests: () => [...log],
     reset: () => { log = []; },
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    down: close,
+    up: () => listen(port),
+    close,
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createHttpClient } from './http/client';
+import { createHttpClient, type RetryPolicy } from './http/client';
 import type { DestinationPolicy } from './http/destination';
 import { connectorHttpOptions, type HttpConfig } from './http/options';
 import type { Capability, ConnectorClient, ConnectorContext, ConnectorDefinition } from './types';
@@ -31,6 +31,8 @@ export interface ConnectOptions {
   fetch?: typeof fetch;
   /** Where the connector's requests may go (connectors/http/destination.ts). */
   destinations?: DestinationPolicy;
+  /** Overrides the HTTP client's retries for this client (a backlog's probe retries none in-process). */
+  retry?: Partial<RetryPolicy>;
 }
 
 /**
@@ -41,11 +43,12 @@ export function connect<Config, Secrets, Session>(definition: ConnectorDefinitio
   const config = definition.configSchema.parse(options.config);
   const secrets = definition.secretsSchema.parse(options.secrets);
   const credential = definition.http.auth.value(secrets);
+  const httpOptions = connectorHttpOptions(definition.slug, { ...options, config: config as HttpConfig }, credential);
   const http = createHttpClient({
     service: definition.http.service,
     headers: { 'user-agent': 'trackbridge', ...definition.http.headers, [definition.http.auth.header]: credential },
     ...(definition.http.describeError ? { describeError: definition.http.describeError } : {}),
-    ...withBackoff(connectorHttpOptions(definition.slug, { ...options, config: config as HttpConfig }, credential), definition.http.rateLimitBackoff),
+    ...withBackoff({ ...httpOptions, retry: { ...httpOptions.retry, ...options.retry } }, definition.http.rateLimitBackoff),
   });
   const ctx: ConnectorContext<Config, Secrets> = { config, secrets, logger: options.logger, http };
   const session = definition.session(ctx);

@@ -97,4 +97,48 @@ describe('remote outage: backlog visibility and recovery (GitHub double, real Te
     }, 30_000, 100);
     expect((await stack.get(`/bindings/${bound.binding.id}/dead-letters`)).items).toHaveLength(0);
   }, 240_000);
+
+  it('while backlogged, asks the remote again within a second of each failure and writes within a second of it answering, with the default HTTP retries', async () => {
+    const repo = 'octo/outage-wake';
+    // The connection's own HTTP retries are on, as by default; its pace is raised so that the request
+    // budget is not what is measured.
+    const { bound, stories } = await boundStories(repo, 20, { maxRequestsPerSecond: 100 });
+    const writes = new RegExp(`^/repos/${repo}/issues/\\d+$`);
+    const outage = gh.inject({ fault: { kind: 'status', status: 503 }, times: Infinity, method: 'PATCH', path: writes });
+    let recovered: number;
+    let gaps: number[];
+    try {
+      for (const [i, s] of stories.entries()) await edit(s, `Story ${i} r1`);
+      await eventually(async () => (await stack.get(`/bindings/${bound.binding.id}/backlog`)).size === stories.length, 90_000, 250);
+      // Five seconds of the head failing: how long the remote goes unasked is how late a recovery is noticed.
+      const from = Date.now();
+      await eventually(async () => Date.now() - from > 5_000, 10_000, 250);
+      const failed = gh.requests({ method: 'PATCH', path: writes }).map((r) => r.at).filter((at) => at >= from).sort((a, b) => a - b);
+      gaps = failed.slice(1).map((at, i) => at - failed[i]!);
+      // It answers again right after a failed write.
+      const before = outage.hits;
+      await eventually(async () => outage.hits > before, 30_000, 10);
+      outage.cancel();
+      recovered = Date.now();
+    } finally {
+      outage.cancel();
+    }
+    await eventually(async () => stories.every((s, i) => gh.getIssue(repo, s.number)!.title === `Story ${i} r1`), 60_000, 50);
+    const deliveredMs = Date.now() - recovered;
+    const ok = gh.requests({ method: 'PATCH', path: writes }).filter((r) => r.status < 400 && r.at >= recovered).map((r) => r.at - recovered);
+    console.info(`[measure] probe gaps while down ${JSON.stringify(gaps)} ms; 20 stories delivered ${deliveredMs} ms after the remote answered (first write at ${ok[0]} ms)`);
+    // The head's write probes in its activity every 200-500 ms, without the HTTP client's own retries.
+    // Before, each attempt sat through those retries (random waits up to 0.5, 1 and 2 s) and Temporal
+    // then waited 1 s before the next attempt: the remote went unasked for a second or more each time.
+    expect(gaps.length).toBeGreaterThanOrEqual(5);
+    expect(Math.max(...gaps)).toBeLessThan(950);
+    expect(ok[0]).toBeDefined();
+    expect(ok[0]!).toBeLessThan(1_500);
+    expect(deliveredMs).toBeLessThan(15_000);
+    await eventually(async () => {
+      const backlog = await stack.get(`/bindings/${bound.binding.id}/backlog`);
+      return backlog.size === 0 && !backlog.backlogged;
+    }, 30_000, 100);
+    expect((await stack.get(`/bindings/${bound.binding.id}/dead-letters`)).items).toHaveLength(0);
+  }, 240_000);
 });
