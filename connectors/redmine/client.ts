@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isRemoteError } from '../errors';
 import { type HttpResponse, paginateOffset } from '../http';
@@ -30,6 +31,31 @@ export function describeRedmineError(body: unknown): string | undefined {
   return Array.isArray(errors) && errors.length > 0 ? errors.join('; ') : undefined;
 }
 
+type CurrentUser = z.infer<typeof currentUserShape>;
+/** How long the account behind an API key is remembered across clients (each activity builds its own). */
+const CURRENT_USER_TTL_MS = 10 * 60_000;
+const CURRENT_USER_ENTRIES = 1000;
+/**
+ * The account behind each API key, by Redmine and a digest of the key (never the key itself): a push
+ * asks it after every write to tell its own journals, and asking once per activity made it one of the
+ * five requests of every write. A rejected key is not remembered.
+ */
+const currentUsers = new Map<string, { at: number; user: Promise<CurrentUser> }>();
+
+function rememberedUser(baseUrl: string, apiKey: string, load: () => Promise<CurrentUser>, now = Date.now()): Promise<CurrentUser> {
+  const key = `${baseUrl}\n${createHash('sha256').update(apiKey).digest('hex')}`;
+  const hit = currentUsers.get(key);
+  if (hit && now - hit.at < CURRENT_USER_TTL_MS) return hit.user;
+  const user = load();
+  currentUsers.delete(key);
+  currentUsers.set(key, { at: now, user });
+  if (currentUsers.size > CURRENT_USER_ENTRIES) currentUsers.delete(currentUsers.keys().next().value!);
+  user.catch(() => {
+    if (currentUsers.get(key)?.user === user) currentUsers.delete(key);
+  });
+  return user;
+}
+
 /** Typed Redmine REST calls; everything HTTP (errors, retries, pacing) lives in ../http. */
 export function createRedmineApi(ctx: ConnectorContext<RedmineConfig, RedmineSecrets>) {
   const { http } = ctx;
@@ -52,8 +78,10 @@ export function createRedmineApi(ctx: ConnectorContext<RedmineConfig, RedmineSec
   }
 
   return {
-    /** Asked once per client: the push asks it after each write, to tell its own journals (history.ts). */
-    currentUser: once(() => http.json({ path: '/users/current.json' }, currentUserShape)),
+    /** The account behind the API key, asked now (a connection test). */
+    currentUser: () => http.json({ path: '/users/current.json' }, currentUserShape),
+    /** The same, remembered per key for 10 minutes: the push asks it after each write, to tell its own journals (history.ts). */
+    account: () => rememberedUser(ctx.config.baseUrl, ctx.secrets.apiKey, () => http.json({ path: '/users/current.json' }, currentUserShape)),
     listProjects: () => all('/projects.json', 'projects', projectShape),
     statuses: once(async () => (await http.json({ path: '/issue_statuses.json' }, z.looseObject({ issue_statuses: z.array(statusShape) }))).issue_statuses),
     priorities: once(async () => (await http.json({ path: '/enumerations/issue_priorities.json' }, z.looseObject({ issue_priorities: z.array(namedRef) }))).issue_priorities),

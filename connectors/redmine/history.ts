@@ -58,7 +58,7 @@ export async function redmineEditsSince(api: RedmineApi, project: string, remote
   const readIssue = read.raw as unknown as RedmineIssue;
   const keys = detailKeys(wrote, readIssue);
   if (!keys.size) return {};
-  const [issue, { user }] = await Promise.all([api.getIssue(remoteId, 'journals'), api.currentUser()]);
+  const [issue, { user }] = await Promise.all([api.getIssue(remoteId, 'journals'), api.account()]);
   // Their values, the last change per field winning; unchanged from the read means no edit.
   const theirs = new Map<string, string | null>();
   for (const journal of windowJournals(issue?.journals ?? [], read.updatedAt, keys, user.id)) {
