@@ -141,7 +141,7 @@ export const p5r: Scenario = {
       rec.note(`${n * rounds} edits (${n} stories × ${rounds}) queued while the proxy in front of Redmine refused connections for ${round1(outageMs / 1000)} s; `
         + `once it listened again the first write went through after ${firstOk} ms and the backlog was empty with every issue at its last title after `
         + `${round1(drainMs / 1000)} s (${puts.length} writes, ${requests.length} requests; polled every 50 ms). A Redmine write is ${Math.round(requests.length / Math.max(1, puts.length))} requests `
-        + `(read, PUT, read back, journals, current user): at the connectors' default of 10 requests/s the pacer alone would hold this drain to ≥ ${round1(Math.max(0, requests.length - 10) / 10)} s`);
+        + `(read, PUT, read back, journals; the account behind the key once per 10 minutes): at the connectors' default of 10 requests/s the pacer alone would hold this drain to ≥ ${round1(Math.max(0, requests.length - 10) / 10)} s`);
     } finally {
       if (down) await proxy.up().catch(() => undefined);
       undo();
