@@ -24,7 +24,10 @@ import { bindingRunRoutes } from './binding-runs';
 import { attachmentRoutes } from './attachments';
 import { sessionRoutes } from './session';
 import { activityRoutes } from './activity';
-import { apiLimits, bodyLimits, rateLimit, requestTimeout } from './limits';
+import { apiLimits, bodyLimits, closeUnreadBodies, rateLimit, requestTimeout } from './limits';
+import { authFailureLimit } from './auth-failures';
+import { clientAddressOf } from './client-address';
+import { strictUtf8Json } from './router';
 import { countWebhookOutcomes, webhookRoutes } from './webhooks';
 
 export type { ApiDeps } from './deps';
@@ -37,17 +40,21 @@ export function createApp(deps: ApiDeps) {
     throw new ApiError(404, 'not_found', 'No such route');
   });
   const limits = apiLimits(deps.limits);
+  const addressOf = clientAddressOf(deps.trustedProxies);
+  // Bad tokens are limited by address (failures), not by this per-token budget: each wrong token has a fresh one.
+  const failures = authFailureLimit(limits.authFailuresPerMinute, addressOf);
+  app.use('*', closeUnreadBodies);
   app.use('*', requestTimeout(limits.requestTimeoutMs));
   // Before the limits: a webhook refused for its size or its rate is counted too.
   app.use('/webhooks/*', countWebhookOutcomes);
-  // Counted before authentication, so a flood of bad tokens is limited too.
-  app.use('*', rateLimit(limits));
-  app.use('*', bearerAuth(deps.db, deps.secretBox));
+  app.use('*', rateLimit(limits, addressOf));
+  app.use('*', bearerAuth(deps.db, deps.secretBox, failures));
   app.use('*', bodyLimits(limits));
+  app.use('*', strictUtf8Json);
 
   app.route('/health', healthRoutes(deps));
   app.route('/session', sessionRoutes(deps));
-  app.route('/metrics', metricsRoutes(deps));
+  app.route('/metrics', metricsRoutes(deps, failures));
   app.route('/connectors', connectorRoutes(deps));
   app.route('/connections', connectionRoutes(deps));
   app.route('/plugins', pluginRoutes(deps));

@@ -3,6 +3,7 @@ import { getCookie } from 'hono/cookie';
 import { type TokenRole, findActiveApiToken, verifyApiToken } from '../db/tokens';
 import type { Db } from '../db/client';
 import type { SecretBox } from '../lib/crypto';
+import type { AuthFailureLimit } from './auth-failures';
 import { ApiError } from './errors';
 import { CSRF_HEADER, SESSION_COOKIE, sessionCodec } from './session';
 
@@ -33,14 +34,18 @@ type Found = { id: string; name: string; role: TokenRole };
  * cookie, and every write needs an admin token. Deciding by method here, before any route runs,
  * covers routes added later too. A write made with the cookie also needs the session's CSRF token
  * and, when the browser names an Origin, this server's own: a page of another site can make the
- * browser send the cookie, never read the token.
+ * browser send the cookie, never read the token. A bearer token from an address that failed too
+ * often is answered 429 before the database is asked (`failures`).
  */
-export function bearerAuth(db: Db, secretBox: SecretBox): MiddlewareHandler<{ Variables: AuthVariables }> {
+export function bearerAuth(db: Db, secretBox: SecretBox, failures: AuthFailureLimit): MiddlewareHandler<{ Variables: AuthVariables }> {
   const sessions = sessionCodec({ secretBox });
   const fromCookie = async (cookie: string, c: Parameters<MiddlewareHandler>[0]): Promise<Found> => {
     const claims = sessions.read(cookie);
     const found = claims ? await findActiveApiToken(db, claims.tokenId) : null;
-    if (!found) throw new ApiError(401, 'unauthorized', 'Session expired, invalid or its token revoked: sign in again');
+    if (!found) {
+      failures.refused(c, 'bad_session');
+      throw new ApiError(401, 'unauthorized', 'Session expired, invalid or its token revoked: sign in again');
+    }
     if (!READ_METHODS.has(c.req.method)) {
       const origin = c.req.header('origin');
       if (origin && origin !== new URL(c.req.url).origin) throw new ApiError(403, 'csrf', 'Cross-site request refused (Origin)');
@@ -59,11 +64,15 @@ export function bearerAuth(db: Db, secretBox: SecretBox): MiddlewareHandler<{ Va
     let found: Found | null;
     if (cookie) {
       found = await fromCookie(cookie, c);
-    } else {
+    } else if (header) {
+      failures.check(c);
       const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
       found = token ? await verifyApiToken(db, token) : null;
+    } else {
+      found = null;
     }
     if (!found) {
+      failures.refused(c, header ? 'bad_token' : 'missing');
       c.header('WWW-Authenticate', 'Bearer realm="trackbridge"');
       throw new ApiError(401, 'unauthorized', header ? 'Invalid or revoked token' : 'Missing bearer token');
     }

@@ -5,6 +5,7 @@ import type { SecretBox } from '../lib/crypto';
 import type { ConnectorDefinition } from '../connectors/types';
 import type { DestinationPolicy } from '../connectors/http/destination';
 import type { ApiLimits } from './limits';
+import type { AddressRange } from '../lib/config';
 import type { LoadedPlugin } from '../plugins/registry';
 
 export interface ApiDeps {
@@ -22,6 +23,8 @@ export interface ApiDeps {
   checks: { database(): Promise<void>; temporal(): Promise<void>; listeners?(): ListenStatus[] };
   /** Enables `GET /metrics` behind this bearer token (not an API token). */
   metricsToken?: string;
+  /** TRUSTED_PROXIES: reverse proxies whose X-Forwarded-For names the client; without them the header is ignored. */
+  trustedProxies?: readonly AddressRange[];
   /** Body, upload, rate and time limits; each omitted one takes its configuration default. */
   limits?: Partial<ApiLimits>;
   /** The console's session cookie: Secure unless `secureCookie` is false (development over plain http), 8 h unless `ttlSeconds`. */

@@ -26,6 +26,9 @@ export function apiClient(api: ApiFetcher, c: Context, csrfToken?: string) {
     if (cookie && !forwarded.authorization) forwarded.cookie = cookie;
     const browserOrigin = c.req.header('origin');
     if (browserOrigin) forwarded.origin = browserOrigin;
+    // Believed by the API only when the socket's peer is a trusted proxy (TRUSTED_PROXIES), as for any request.
+    const forwardedFor = c.req.header('x-forwarded-for');
+    if (forwardedFor) forwarded['x-forwarded-for'] = forwardedFor;
     if (csrfToken && method !== 'GET') forwarded['x-csrf-token'] = csrfToken;
     if (body !== undefined) forwarded['content-type'] = 'application/json';
     // The server's env (the incoming socket) goes along, so the API's rate limit counts the browser's address.

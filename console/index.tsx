@@ -52,6 +52,11 @@ function requireSession(api: ApiFetcher) {
   return createMiddleware<ConsoleEnv>(async (c, next) => {
     const answer = await apiClient(api, c)<ConsoleSession>('GET', '/session');
     if (answer.status === 401) return c.redirect(ui('/sign-in'), 303);
+    if (answer.status === 429) {
+      const wait = Math.max(1, Number(answer.headers.get('retry-after')) || 60);
+      c.header('retry-after', String(wait));
+      return c.html(<Page c={null} title="Too many requests"><p class="error" role="alert">Too many requests: try again in {wait} seconds.</p></Page>, 429);
+    }
     if (!answer.ok) return c.html(<Page c={null} title="Unavailable"><p class="error" role="alert">The API answered {answer.status}.</p></Page>, 503);
     const session = answer.body;
     let csrf: string | undefined;

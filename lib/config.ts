@@ -67,6 +67,16 @@ export const envSchema = z.object({
   UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
   /** Requests per minute per API token (or per client address before sign-in); 0 turns the limit off. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+  /**
+   * Failed authentications per minute from one client address; past them, every bearer token from
+   * that address is answered 429 before it is checked. 0 turns the limit off.
+   */
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(20),
+  /**
+   * Reverse proxies, as addresses or CIDRs, comma-separated, whose X-Forwarded-For names the client.
+   * Unset: the header is ignored and the socket's peer is the client.
+   */
+  TRUSTED_PROXIES: z.string().transform(parseTrustedProxies).optional(),
   /** A request that takes longer than this is answered 503 and its socket closed. */
   API_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
   /** How long the API waits on one Temporal call before answering 503 with Retry-After. */
@@ -136,6 +146,9 @@ export type AllowedDestination =
   | { kind: 'host'; host: string }
   | { kind: 'cidr'; address: string; prefix: number; family: 'ipv4' | 'ipv6' };
 
+/** An address range: one entry of TRUSTED_PROXIES, or a CIDR of TRACKBRIDGE_ALLOWED_HOSTS. */
+export type AddressRange = Extract<AllowedDestination, { kind: 'cidr' }>;
+
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
 
 /** "redmine.internal, 10.0.0.0/8, fd12::/16, 192.168.1.5" → entries; a bad one is a config error naming it. */
@@ -158,4 +171,11 @@ function parseAllowedHosts(value: string, ctx: z.RefinementCtx): AllowedDestinat
     ctx.addIssue({ code: 'custom', message: `"${raw}" is neither a host name, an address nor a CIDR range` });
   }
   return entries;
+}
+
+/** Addresses and CIDRs only: a proxy named by host name could be made to resolve anywhere. */
+function parseTrustedProxies(value: string, ctx: z.RefinementCtx): AddressRange[] {
+  const entries = parseAllowedHosts(value, ctx);
+  for (const e of entries) if (e.kind === 'host') ctx.addIssue({ code: 'custom', message: `"${e.host}" is a name; give the proxy's address or CIDR range` });
+  return entries.filter((e): e is AddressRange => e.kind === 'cidr');
 }

@@ -36,6 +36,11 @@ export const webhookDeliveries = new Counter({
   name: 'trackbridge_webhook_deliveries_total', help: 'Webhooks received, by source and result (accepted, bad_signature, …)',
   labelNames: ['source', 'result'] as const, registers,
 });
+export const authFailures = new Counter({
+  name: 'trackbridge_auth_failures_total',
+  help: 'API requests refused authentication, by reason (missing, bad_token, bad_session, bad_metrics_token; address_limited: answered 429 unchecked after too many failures from the address)',
+  labelNames: ['reason'] as const, registers,
+});
 
 /** What the database gauges read, one query each, when Prometheus scrapes. */
 export interface DatabaseReadings {

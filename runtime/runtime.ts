@@ -66,6 +66,7 @@ export async function startApiServer(config: Config, core: Core, temporal: Clien
     secretBox: core.secretBox,
     logger,
     destinations: destinationPolicy(config),
+    ...(config.TRUSTED_PROXIES ? { trustedProxies: config.TRUSTED_PROXIES } : {}),
     ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
     // Plain http on a laptop: the browser would drop a Secure cookie there.
     session: { secureCookie: config.NODE_ENV !== 'development' },
@@ -76,7 +77,7 @@ export async function startApiServer(config: Config, core: Core, temporal: Clien
     },
     limits: {
       bodyBytes: config.API_BODY_LIMIT_BYTES, uploadBytes: config.UPLOAD_LIMIT_BYTES,
-      ratePerMinute: config.RATE_LIMIT_PER_MINUTE, requestTimeoutMs: config.API_REQUEST_TIMEOUT_MS, temporalCallMs: config.TEMPORAL_CALL_TIMEOUT_MS,
+      ratePerMinute: config.RATE_LIMIT_PER_MINUTE, authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE, requestTimeoutMs: config.API_REQUEST_TIMEOUT_MS, temporalCallMs: config.TEMPORAL_CALL_TIMEOUT_MS,
     },
   });
   // Deliberate limits instead of Node's defaults (5 min per request, headers checked every 30 s, no cap

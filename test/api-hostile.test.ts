@@ -75,6 +75,41 @@ describe('hostile input: 4xx naming the field, never a 5xx or a half-written row
     expect(await rowCounts(stack.database.db)).toEqual(before);
   });
 
+  it('answers 400 naming the field for invalid UTF-8 in a JSON body, and stores nothing (issue 22)', async () => {
+    const story = await stack.post(`/projects/${project.id}/stories`, { title: 'UTF-8' });
+    const bound = await stack.post('/projects', { key: 'UTF8B', name: 'UTF-8 bound' });
+    const binding = await stack.post('/bindings', { projectId: bound.id, connectionId: connection.id, scope: 'octocat/hello', pullIntervalSeconds: 3600 });
+    const before = await rowCounts(stack.database.db);
+    // A JSON text with the bytes `bad` where MARKER stands: lone continuation bytes, a truncated sequence, an overlong `/`, a surrogate encoded in UTF-8.
+    const bytes = (json: unknown, bad: number[]) => {
+      const [head, tail] = JSON.stringify(json).split('MARKER') as [string, string];
+      return Buffer.concat([Buffer.from(head), Buffer.from(bad), Buffer.from(tail)]);
+    };
+    const cases: Array<[string, string, Buffer, string]> = [
+      ['POST', `/projects/${project.id}/stories`, bytes({ title: 'ok', description: 'MARKER' }, [0xff, 0xfe]), 'description'],
+      ['POST', `/projects/${project.id}/stories`, bytes({ title: 'caf MARKER' }, [0xc3]), 'title'],
+      ['POST', '/projects', bytes({ key: 'UTF', name: 'a MARKER b' }, [0xc0, 0xaf]), 'name'],
+      ['PATCH', `/stories/${story.id}`, bytes({ version: story.version, labels: ['fine', 'MARKER'] }, [0xed, 0xa0, 0x80]), 'labels.1'],
+      ['POST', `/stories/${story.id}/comments`, bytes({ body: 'MARKER' }, [0x80]), 'body'],
+      ['POST', `/projects/${project.id}/stories`, bytes({ title: 'ok', customFields: { 'kMARKER': 'v' } }, [0xfe]), 'customFields.k\ufffd'],
+      // A U+FFFD of its own (valid UTF-8) beside the bad byte: the field cannot be told apart, so `body`.
+      ['POST', `/projects/${project.id}/stories`, bytes({ title: '\ufffd', description: 'MARKER' }, [0xff]), 'body'],
+      ['PUT', `/bindings/${binding.id}/rules`, bytes({ messages: { direction: 'both', tag: '#MARKER' } }, [0xff]), 'messages.tag'],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const res = await stack.api.app.request(path, { method, headers: { authorization: `Bearer ${stack.api.token}`, 'content-type': 'application/json' }, body });
+      const answer = (await res.json()) as Json;
+      expect({ method, path, field, status: res.status, code: answer.error?.code }).toEqual({ method, path, field, status: 400, code: 'invalid_request' });
+      expect(paths(answer)).toEqual([field]);
+    }
+    expect(await rowCounts(stack.database.db)).toEqual(before);
+    expect((await stack.get(`/stories/${story.id}`)).labels).toEqual([]);
+    // Valid UTF-8, U+FFFD included, is stored as sent.
+    const fine = await call('POST', `/projects/${project.id}/stories`, { title: 'café \ufffd 🙂' });
+    expect(fine.status).toBe(201);
+    expect(fine.body.title).toBe('café \ufffd 🙂');
+  });
+
   it('answers 400 or 415 for a malformed, empty or form-encoded rules body, like every JSON route', async () => {
     const binding = await stack.post('/bindings', { projectId: project.id, connectionId: connection.id, scope: 'octocat/again', pullIntervalSeconds: 3600 });
     const path = `/bindings/${binding.id}/rules`;

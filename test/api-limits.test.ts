@@ -1,5 +1,7 @@
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import type { ServerType } from '@hono/node-server';
+import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createApp } from '../api/app';
@@ -170,5 +172,180 @@ describe('resource limits (issue 10 §3)', () => {
     extra.write('GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n');
     expect(await closed).toBe('');
     for (const s of held) s.destroy();
+  });
+});
+
+/** Issue 22: failed sign-ins limited by client address (with X-Forwarded-For only from a trusted proxy), and early refusals that close cleanly. */
+describe('failed authentication by client address, and early refusals', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let client: Awaited<ReturnType<typeof connectTestClient>>;
+  let server: ServerType;
+  let base: URL;
+  let token: string;
+  const agents = new Map<string, Agent>();
+  const METRICS_TOKEN = 'metrics-token-of-issue-22';
+  const PER_MINUTE = 5;
+
+  /** A request from `from` (a loopback address of this host: 127.0.0.2 and so on are all this machine). */
+  async function from(address: string, path: string, headers: Record<string, string> = {}, form?: Record<string, string>) {
+    let agent = agents.get(address);
+    if (!agent) agents.set(address, agent = new Agent({ localAddress: address }));
+    const res = await request(new URL(path, base), {
+      dispatcher: agent, headers: form ? { ...headers, 'content-type': 'application/x-www-form-urlencoded' } : headers,
+      ...(form ? { method: 'POST', body: new URLSearchParams(form).toString() } : {}),
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, retryAfter: res.headers['retry-after'], body: text };
+  }
+  const bearer = (t: string, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${t}`, ...extra });
+  const wrong = () => `tb_${randomUUID().replaceAll('-', '')}`;
+  const authFailures = async () => {
+    const text = (await from('127.0.0.1', '/metrics', bearer(METRICS_TOKEN))).body;
+    const count = (reason: string) => Number(new RegExp(`^trackbridge_auth_failures_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    return { bad_token: count('bad_token'), missing: count('missing'), address_limited: count('address_limited'), bad_metrics_token: count('bad_metrics_token') };
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    client = await connectTestClient();
+    ({ token } = await createApiToken(database.db, 'by-address'));
+    const config = loadConfig({
+      NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(await freePort()), DATABASE_URL: database.url, TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: 'api-limits-no-worker', RATE_LIMIT_PER_MINUTE: '1000', AUTH_FAILURES_PER_MINUTE: String(PER_MINUTE),
+      TRUSTED_PROXIES: '127.0.0.3', METRICS_TOKEN,
+    });
+    server = await startApiServer(config, { database, secretBox: testSecretBox }, client, testLogger);
+    base = new URL(`http://127.0.0.1:${config.PORT}`);
+  });
+  afterAll(async () => {
+    await Promise.all([...agents.values()].map((a) => a.close()));
+    await new Promise((resolve) => server ? server.close(resolve) : resolve(undefined));
+    await client?.close();
+    await database?.drop();
+  });
+
+  it('answers 429 with Retry-After to every token from an address after N failures a minute, and keeps the per-token limit for the rest', async () => {
+    // Good requests, many at once, count no failure: only the per-token limit applies to them.
+    const good = await Promise.all(Array.from({ length: 3 * PER_MINUTE }, () => from('127.0.0.2', '/projects', bearer(token))));
+    expect(good.map((r) => r.status)).toEqual(good.map(() => 200));
+    // A fresh wrong token each time: a per-token limit would give each a budget of its own.
+    for (let i = 0; i < PER_MINUTE; i++) expect((await from('127.0.0.2', '/projects', bearer(wrong()))).status).toBe(401);
+    for (const t of [wrong(), wrong(), token]) {
+      const limited = await from('127.0.0.2', '/projects', bearer(t));
+      expect(limited.status).toBe(429);
+      expect(JSON.parse(limited.body).error.code).toBe('rate_limited');
+      expect(Number(limited.retryAfter)).toBeGreaterThan(0);
+      expect(Number(limited.retryAfter)).toBeLessThanOrEqual(60);
+    }
+    // Another address is not held back: its good token works and its wrong one is a plain 401.
+    expect((await from('127.0.0.5', '/projects', bearer(token))).status).toBe(200);
+    expect((await from('127.0.0.5', '/projects', bearer(wrong()))).status).toBe(401);
+    // Public routes stay open to the limited address.
+    expect((await from('127.0.0.2', '/health')).status).toBe(200);
+  });
+
+  it('reads X-Forwarded-For only from a trusted proxy (TRUSTED_PROXIES), and only its rightmost untrusted address', async () => {
+    // An untrusted peer cannot pick a new address per request.
+    for (let i = 0; i < PER_MINUTE; i++) expect((await from('127.0.0.4', '/projects', bearer(wrong(), { 'x-forwarded-for': `10.0.0.${i}` }))).status).toBe(401);
+    expect((await from('127.0.0.4', '/projects', bearer(token, { 'x-forwarded-for': '10.0.0.99' }))).status).toBe(429);
+
+    // Behind the trusted proxy 127.0.0.3, each client is the address the proxy appended.
+    const viaProxy = (t: string, xff: string) => from('127.0.0.3', '/projects', bearer(t, { 'x-forwarded-for': xff }));
+    for (let i = 0; i < PER_MINUTE; i++) expect((await viaProxy(wrong(), '10.1.0.1')).status).toBe(401);
+    expect((await viaProxy(wrong(), '10.1.0.1')).status).toBe(429);
+    expect((await viaProxy(token, '10.1.0.1')).status).toBe(429);
+    // What the client wrote itself (left of the proxy's entry) changes nothing.
+    expect((await viaProxy(token, '10.1.0.7, 10.1.0.1')).status).toBe(429);
+    expect((await viaProxy(token, '10.1.0.2')).status).toBe(200);
+    expect((await viaProxy(token, '10.1.0.1, 10.1.0.8')).status).toBe(200);
+    // The proxy itself was never counted.
+    expect((await from('127.0.0.3', '/projects', bearer(token))).status).toBe(200);
+
+    // The console's sign-in, behind the same proxy, counts each browser on its own and shows the wait.
+    const signIn = (t: string, xff: string) => from('127.0.0.3', '/ui/sign-in', { 'x-forwarded-for': xff }, { token: t });
+    for (let i = 0; i < PER_MINUTE; i++) expect((await signIn(wrong(), '10.2.0.1')).status).toBe(401);
+    const waiting = await signIn(token, '10.2.0.1');
+    expect(waiting.status).toBe(429);
+    expect(waiting.body).toContain(`try again in ${Number(waiting.retryAfter)} seconds`);
+    expect((await signIn(token, '10.2.0.2')).status).toBe(303);
+  });
+
+  it('counts refused authentications in /metrics by reason, never by token or address', async () => {
+    const before = await authFailures();
+    for (let i = 0; i < PER_MINUTE; i++) await from('127.0.0.6', '/projects', bearer(wrong()));
+    await from('127.0.0.6', '/projects', bearer(wrong()));
+    await from('127.0.0.6', '/projects');
+    expect((await from('127.0.0.7', '/metrics', bearer('not-the-metrics-token'))).status).toBe(401);
+    const after = await authFailures();
+    expect(after).toEqual({
+      bad_token: before.bad_token + PER_MINUTE, missing: before.missing + 1,
+      address_limited: before.address_limited + 1, bad_metrics_token: before.bad_metrics_token + 1,
+    });
+    const text = (await from('127.0.0.1', '/metrics', bearer(METRICS_TOKEN))).body;
+    expect(text.split('\n').filter((l) => l.startsWith('trackbridge_auth_failures_total{')).join('\n')).not.toMatch(/127\.0\.0|tb_/);
+  });
+
+  it('answers an early refusal (413, 401) with Connection: close, so the next request on a keep-alive agent gets through', async () => {
+    const json = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const post = async (path: string, body: unknown) => (await fetch(new URL(path, base), { method: 'POST', headers: json, body: JSON.stringify(body) })).json() as Promise<Json>;
+    const project = await post('/projects', { key: 'CLOSE', name: 'Close' });
+    const story = await post(`/projects/${project.id}/stories`, { title: 'close' });
+    const refusals: Array<[string, string, Record<string, string>, number, number]> = [
+      ['API_BODY_LIMIT_BYTES', '/projects', json, 2 * MB, 413],
+      ['UPLOAD_LIMIT_BYTES', `/stories/${story.id}/attachments?name=big.bin`, { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, 11 * MB, 413],
+      ['webhooks in', `/webhooks/github/${randomUUID()}`, { 'content-type': 'application/json', 'x-github-event': 'issues' }, 2 * MB, 413],
+      ['a wrong token', '/projects', { authorization: 'Bearer tb_wrong-before-the-body', 'content-type': 'application/json' }, 512 * 1024, 401],
+    ];
+    // One socket, kept alive between requests: the next request goes on the socket of the last one unless told to close.
+    const agent = new Agent({ connections: 1, pipelining: 1 });
+    try {
+      for (const [what, path, headers, size, status] of refusals) {
+        for (let round = 0; round < 3; round++) {
+          const refused = await request(new URL(path, base), { dispatcher: agent, method: 'POST', headers, body: Buffer.alloc(size, 0x20) });
+          await refused.body.dump();
+          expect({ what, status: refused.statusCode, connection: refused.headers.connection }).toEqual({ what, status, connection: 'close' });
+          const next = await request(new URL('/projects', base), { dispatcher: agent, headers: { authorization: `Bearer ${token}` } });
+          await next.body.dump();
+          expect({ what, next: next.statusCode }).toEqual({ what, next: 200 });
+        }
+      }
+      // A request whose body was read keeps its connection.
+      const read = await request(new URL('/projects', base), { dispatcher: agent, method: 'POST', headers: json, body: JSON.stringify({ key: 'KEPT', name: 'Kept' }) });
+      await read.body.dump();
+      expect(read.statusCode).toBe(201);
+      expect(read.headers.connection).toBe('keep-alive');
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('closes after a 413 only once the client can read it: one still sending its body, and reading late, gets the answer', async () => {
+    // Node destroys a `Connection: close` socket as soon as the answer is written; the body still
+    // coming then draws a reset, and the client's kernel drops the unread answer (EPIPE, nothing read).
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(Number(base.port), '127.0.0.1');
+      let received = '';
+      socket.pause(); // reads nothing until the body is out, as a client that writes before it reads
+      socket.on('data', (d: Buffer) => {
+        received += d.toString();
+        if (/\r\n\r\n\{[\s\S]*\}$/.test(received)) socket.destroy();
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve(received));
+      const size = 8 * MB;
+      socket.write(`POST /projects HTTP/1.1\r\nHost: ${base.host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`);
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      let sent = 0;
+      const pump = () => {
+        while (sent < size && !socket.destroyed) {
+          sent += chunk.length;
+          if (!socket.write(chunk)) return void socket.once('drain', pump);
+        }
+      };
+      pump();
+      setTimeout(() => socket.resume(), 300);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
   });
 });

@@ -33,4 +33,14 @@ describe('config', () => {
     const config = loadConfig({ TEMPORAL_ADDRESS: 'temporal.example.com:7233', TEMPORAL_API_KEY: 'k' });
     expect(config.temporalManaged).toBe(false);
   });
+
+  it('reads TRUSTED_PROXIES as addresses and CIDRs, and refuses a host name there', () => {
+    expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.5, 172.18.0.0/16,::1' }).TRUSTED_PROXIES).toEqual([
+      { kind: 'cidr', address: '10.0.0.5', prefix: 32, family: 'ipv4' },
+      { kind: 'cidr', address: '172.18.0.0', prefix: 16, family: 'ipv4' },
+      { kind: 'cidr', address: '::1', prefix: 128, family: 'ipv6' },
+    ]);
+    expect(() => loadConfig({ TRUSTED_PROXIES: 'proxy.internal' })).toThrowError(/TRUSTED_PROXIES/);
+    expect(loadConfig({}).AUTH_FAILURES_PER_MINUTE).toBe(20);
+  });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app';
+import type { ApiLimits } from '../api/limits';
 import { SESSION_COOKIE, sessionCodec } from '../api/session';
 import { withConsole } from '../console';
 import { createApiToken, revokeApiToken } from '../db/tokens';
@@ -15,10 +16,10 @@ describe('console sessions', { timeout: 120_000 }, () => {
   let client: Client;
   const origin = 'http://console.test';
 
-  const server = (secureCookie?: boolean) => {
+  const server = (secureCookie?: boolean, limits: Partial<ApiLimits> = {}) => {
     const api = createApp({
       db: database.db, temporal: client, taskQueue: 'unused', connectors: installedConnectors(), secretBox: testSecretBox, logger: testLogger,
-      checks: { database: async () => {}, temporal: async () => {} }, limits: { ratePerMinute: 0 },
+      checks: { database: async () => {}, temporal: async () => {} }, limits: { ratePerMinute: 0, ...limits },
       ...(secureCookie === undefined ? {} : { session: { secureCookie } }),
     });
     return withConsole(api);
@@ -71,6 +72,28 @@ describe('console sessions', { timeout: 120_000 }, () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Signed in as <strong>alice</strong>');
     expect((await app.request(`${origin}/projects`, { headers: { cookie: good.cookie } })).status).toBe(200);
+  });
+
+  it('tells the user who signed in too often to wait, with the API\'s 429 and Retry-After, never a 502 (issue 22)', async () => {
+    const { token } = await createApiToken(database.db, 'patient');
+    const expectWait = async (res: Response) => {
+      expect(res.status).toBe(429);
+      const wait = Number(res.headers.get('retry-after'));
+      expect(wait).toBeGreaterThan(0);
+      expect(wait).toBeLessThanOrEqual(60);
+      expect(await res.text()).toContain(`try again in ${wait} seconds`);
+      expect(res.headers.get('set-cookie')).toBeNull();
+    };
+    // Failed sign-ins from one address: past the limit, whatever the token, the form says how long to wait.
+    const guarded = server(undefined, { authFailuresPerMinute: 3 });
+    for (let i = 0; i < 3; i++) expect((await signIn(guarded, `tb_guess-${i}`)).res.status).toBe(401);
+    await expectWait((await signIn(guarded, 'tb_guess-3')).res);
+    await expectWait((await signIn(guarded, token)).res);
+
+    // The per-token limit, spent by one token signing in again and again, is a wait too.
+    const busy = server(undefined, { ratePerMinute: 2 });
+    for (let i = 0; i < 2; i++) expect((await signIn(busy, token)).res.status).toBe(303);
+    await expectWait((await signIn(busy, token)).res);
   });
 
   it('leaves Secure off only when told to (development over plain http)', async () => {

@@ -26,6 +26,12 @@ export function signInRoutes(opts: ConsoleOptions) {
       const token = typeof form.token === 'string' ? form.token.trim() : '';
       if (!token) return c.html(<SignIn error="Enter an API token." />, 400);
       const answer = await apiClient(opts.api, c)('POST', '/session', undefined, { authorization: `Bearer ${token}` });
+      if (answer.status === 429) {
+        // Too many failed sign-ins from this address (or requests with this token): the user is told how long to wait.
+        const wait = Math.max(1, Number(answer.headers.get('retry-after')) || 60);
+        c.header('retry-after', String(wait));
+        return c.html(<SignIn error={`Too many attempts: try again in ${wait} seconds.`} />, 429);
+      }
       if (answer.status !== 201) {
         return c.html(<SignIn error={answer.status === 401 ? 'That token is not valid (or was revoked).' : `Sign-in failed: the API answered ${answer.status}.`} />, answer.status === 401 ? 401 : 502);
       }
