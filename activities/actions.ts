@@ -1,5 +1,6 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { isAuthError, isPermanentError, isRemoteError, PermanentError } from '../connectors/errors';
+import { egressFor } from '../connectors/http/destination';
 import { appendJobEntry, getJob, transitionJob, type JobStatus } from '../db/jobs';
 import { isDatabaseUnavailable, safeMessage, summarizeError } from '../lib/error-summary';
 import { findAction } from '../plugins/registry';
@@ -43,6 +44,7 @@ function checkEntry(entry: Parameters<ActionContext['progress']>[0]) {
 }
 
 export function createActionActivities(deps: ActivityDeps) {
+  const egress = egressFor(deps.destinations);
   const { db } = deps;
   return {
     /**
@@ -77,6 +79,7 @@ export function createActionActivities(deps: ActivityDeps) {
         jobId,
         logger,
         signal: context.cancellationSignal,
+        egress,
         async progress(entry) {
           const checked = checkEntry(entry);
           context.heartbeat();

@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { isPermanentError } from '../connectors/errors';
+import { egressFor } from '../connectors/http/destination';
 import { recordHookRun, type HookRunStatus } from '../db/hooks';
 import { safeMessage, summarizeError } from '../lib/error-summary';
 import { findHook } from '../plugins/registry';
@@ -21,6 +22,7 @@ export interface HookRunInput {
 const oneLine = (message: string) => safeMessage((message.split('\n')[0] ?? '').trim() || 'failed').slice(0, 2000);
 
 export function createHookActivities(deps: ActivityDeps) {
+  const egress = egressFor(deps.destinations);
   const record = (input: HookRunInput, status: HookRunStatus, attempts: number, error: string | null) =>
     recordHookRun(deps.db, {
       firingId: input.firingId, plugin: input.plugin, hook: input.hook, point: input.point, status, attempts, error, firedAt: new Date(input.firedAt),
@@ -42,7 +44,7 @@ export function createHookActivities(deps: ActivityDeps) {
       }
       const logger = deps.logger.child({ plugin: input.plugin, hook: input.hook, point: input.point, firingId: input.firingId });
       try {
-        await hook.run({ logger, point: input.point, firingId: String(input.firingId) }, input.payload);
+        await hook.run({ logger, point: input.point, firingId: String(input.firingId), egress }, input.payload);
       } catch (err) {
         const message = oneLine(summarizeError(err).message);
         // A PermanentError says retrying cannot help (the SDK's way for a hook to give up at once).

@@ -1,11 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { refuseBaseUrl } from '../connectors/http/destination';
+import { openDestinations, refuseDestinationUrl } from '../connectors/http/destination';
 import { getProject } from '../db/projects';
 import {
   deleteSink, dropSinkDeadLetter, getSink, insertSink, listSinkDeadLetters, listSinks, replaySink, retrySinkDeadLetters, sinkBacklog, updateSink,
   type Sink, type SinkDeadLetter,
 } from '../db/sinks';
 import { findSink, installedSinks } from '../plugins/registry';
+import type { SinkDefinition } from '../sinks/types';
 import { wakeSink } from '../sync/dispatch';
 import type { ApiDeps } from './deps';
 import { ApiError, ErrorBody, invalid, notFound } from './errors';
@@ -65,6 +66,13 @@ async function view(deps: Pick<ApiDeps, 'db'>, s: Sink): Promise<z.infer<typeof 
   };
 }
 
+/** Where a sink will connect, as its kind declares it; a kind that declares nothing has its string `config.url` checked. */
+function destinationsOf(definition: SinkDefinition, settings: { config: unknown; secrets: unknown }): { path: string; url: string }[] {
+  if (definition.destinations) return definition.destinations(settings);
+  const url = (settings.config as { url?: unknown }).url;
+  return typeof url === 'string' ? [{ path: 'config.url', url }] : [];
+}
+
 const dlView = (d: SinkDeadLetter) => ({ id: d.id, eventId: d.eventId, error: d.error, createdAt: d.createdAt.toISOString() });
 
 /** Event sinks: where hub changes are published (README, Events). */
@@ -76,7 +84,7 @@ export function sinkRoutes(deps: ApiDeps) {
   };
   const wake = (id: string) => bounded(deps, () => wakeSink(deps.temporal, deps.taskQueue, id));
 
-  /** Config and secrets as the kind declares them; a webhook URL passes the destination policy. */
+  /** Config and secrets as the kind declares them; every URL the sink will connect to passes the egress policy. */
   async function settings(kind: string, config: unknown, secrets: unknown) {
     const definition = findSink(kind);
     if (!definition) {
@@ -86,10 +94,10 @@ export function sinkRoutes(deps: ApiDeps) {
     if (!parsedConfig.success) throw invalid(parsedConfig.error, ['config']);
     const parsedSecrets = definition.secretsSchema ? definition.secretsSchema.safeParse(secrets) : { success: true as const, data: {} };
     if (!parsedSecrets.success) throw invalid(parsedSecrets.error, ['secrets']);
-    const url = (parsedConfig.data as { url?: unknown }).url;
-    if (deps.destinations && typeof url === 'string') {
-      const refused = await refuseBaseUrl(deps.destinations, url);
-      if (refused) throw new ApiError(400, 'invalid_request', 'Invalid config.url', [{ path: 'config.url', message: refused }]);
+    for (const { path, url } of destinationsOf(definition, { config: parsedConfig.data, secrets: parsedSecrets.data })) {
+      const refused = await refuseDestinationUrl(deps.destinations ?? openDestinations, url);
+      // The message is the policy's, never the URL: a secret URL (amqp://user:password@…) is not echoed.
+      if (refused) throw new ApiError(400, 'invalid_request', `Invalid ${path}`, [{ path, message: refused }]);
     }
     return { config: parsedConfig.data as Record<string, unknown>, secretsSealed: deps.secretBox.seal(parsedSecrets.data) };
   }

@@ -84,7 +84,7 @@ export const envSchema = z.object({
   /** Open sockets the API accepts at once; more are refused. */
   API_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1024),
   /**
-   * Private and loopback destinations a connection may reach in production, as hosts or CIDRs,
+   * Private and loopback destinations connections, sinks and plugins may reach in production, as hosts or CIDRs,
    * comma-separated (e.g. "redmine.internal,10.0.0.0/8"). Link-local and metadata addresses are never allowed.
    */
   TRACKBRIDGE_ALLOWED_HOSTS: z.string().transform(parseAllowedHosts).optional(),

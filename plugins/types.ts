@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { Egress } from '../connectors/http/destination';
 import type { ConnectorDefinition, ItemFields, Json } from '../connectors/types';
 import type { SinkDefinition } from '../sinks/types';
 
@@ -34,6 +35,8 @@ export interface ActionContext {
   progress(entry: { message: string; progress?: number; data?: Json }): Promise<void>;
   /** Aborted when the job is cancelled or the worker shuts down. */
   signal: AbortSignal;
+  /** The network under the egress policy: `egress.fetch`, or `egress.checkHost` for other protocols (README, Plugins). */
+  egress: Egress;
 }
 
 export interface ActionDefinition<Params extends z.ZodType = z.ZodType> {
@@ -86,6 +89,8 @@ export interface HookContext {
   point: HookPoint;
   /** Unique per firing: a retried hook sees the same id, so it can dedupe its own side effects. */
   firingId: string;
+  /** The network under the egress policy: `egress.fetch`, or `egress.checkHost` for other protocols (README, Plugins). */
+  egress: Egress;
 }
 
 export interface HookDefinition<P extends HookPoint = HookPoint> {

@@ -5,7 +5,7 @@
  * the plugin API it was built against (`apiVersion: PLUGIN_API_VERSION`); a trackbridge that speaks
  * another refuses it at boot with a message naming it.
  */
-export const SDK_VERSION = '1.0.0';
+export const SDK_VERSION = '1.1.0';
 
 // The zod the platform validates with: use it for config, secrets and action params.
 export { z } from 'zod';
@@ -30,6 +30,10 @@ export {
   isAuthError, isConflictError, isPermanentError, isRateLimitedError, isRemoteError, isTransientError,
 } from '../connectors/errors';
 export type { RemoteErrorKind } from '../connectors/errors';
+
+// The egress policy, as plugin code meets it: `ctx.egress` (fetch, checkHost) in sinks, hooks and actions; its refusals.
+export { DestinationRefusedError, isDestinationRefused } from '../connectors/http/destination';
+export type { Egress } from '../connectors/http/destination';
 
 // The shared HTTP helpers: classification, pacing, paginators and the incremental cursor.
 export { classifyNetworkError, classifyResponse, isRateLimited, parseRetryAfter } from '../connectors/http/classify';

@@ -1,6 +1,7 @@
-import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { connect, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
 import { z } from 'zod';
 import { PermanentError, TransientError } from '../connectors/errors';
+import { type Egress, isDestinationRefused } from '../connectors/http/destination';
 import { DEFAULT_ROUTING_KEY, fillTemplate, templateProblem } from './template';
 import type { ChangeMessage, SinkDefinition, SinkPublisher } from './types';
 
@@ -20,6 +21,54 @@ const secretsSchema = z.strictObject({
 const PUBLISH_TIMEOUT_MS = 10_000;
 
 /**
+ * Opens the broker connection under the egress policy: the URL is parsed once (WHATWG, never
+ * amqplib's own parser, so the host checked is the host reached), its host checked and resolved
+ * by `egress.checkHost`, and the socket opened to that checked address, the name kept as TLS
+ * servername. Below the broker's own answer (a refused login, an unknown vhost), every failure
+ * reads the same, so a sink cannot tell a closed port from an open one.
+ */
+async function openBroker(egress: Egress, secretUrl: string): Promise<ChannelModel> {
+  const url = URL.canParse(secretUrl) ? new URL(secretUrl) : null;
+  if (!url) throw new TransientError('AMQP connect failed: the sink\'s URL is not a URL; change it with PATCH /sinks/{id}');
+  const tls = url.protocol === 'amqps:';
+  const checked = await egress.checkHost(url.hostname).catch((err: unknown) => {
+    if (isDestinationRefused(err)) throw err;
+    throw unreachable();
+  });
+  const options: Options.Connect = {
+    protocol: tls ? 'amqps' : 'amqp', hostname: checked.address, port: url.port ? Number(url.port) : tls ? 5671 : 5672,
+    // amqplib unescapes the vhost; as its own parser: guest/guest only when the URL names no user at all.
+    vhost: url.pathname.slice(1),
+    ...(url.username || url.password ? { username: decodePart(url.username), password: decodePart(url.password) } : {}),
+  };
+  for (const name of ['heartbeat', 'frameMax'] as const) {
+    const value = url.searchParams.get(name);
+    if (value !== null) options[name] = Number(value);
+  }
+  const servername = url.hostname.replace(/^\[|\]$/g, '');
+  try {
+    return await connect(options, { timeout: PUBLISH_TIMEOUT_MS, ...(checked.address !== servername ? { servername } : {}) });
+  } catch (err) {
+    const message = (err as Error).message ?? String(err);
+    // Only a broker that spoke AMQP says this (a refused login, an unknown vhost): worth showing, and it tells no port apart.
+    if (message.startsWith('Handshake terminated by server')) throw new TransientError(`AMQP connect failed: ${message.replace(secretUrl, '<url>')}`);
+    throw unreachable();
+  }
+}
+
+/** Percent-decoding of a URL's user or password; a malformed escape is kept as written. */
+const decodePart = (part: string) => {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+};
+
+// A broker may be restarting: transient, with backoff.
+const unreachable = () => new TransientError('AMQP connect failed: no broker completed the opening handshake at the sink\'s URL');
+
+/**
  * RabbitMQ (or any AMQP 0-9-1 broker) through amqplib: a topic exchange, persistent messages, and a
  * confirm channel, so `publish` resolves only once the broker has taken the message. A lost
  * connection or a broker that refuses to confirm is transient; the worker reopens the publisher.
@@ -29,15 +78,9 @@ export const amqpSink: SinkDefinition<z.output<typeof configSchema>, z.output<ty
   description: 'Publishes each change to an AMQP topic exchange (RabbitMQ), persistent, with publisher confirms',
   configSchema,
   secretsSchema,
-  async open({ config, secrets }, { logger }): Promise<SinkPublisher> {
-    let model: ChannelModel;
-    try {
-      model = await connect(secrets.url, { timeout: PUBLISH_TIMEOUT_MS });
-    } catch (err) {
-      const message = (err as Error).message ?? String(err);
-      // A refused login will not get better by retrying quickly, but a broker may be restarting: transient, with backoff.
-      throw new TransientError(`AMQP connect failed: ${message.replace(secrets.url, '<url>')}`);
-    }
+  destinations: ({ secrets }) => [{ path: 'secrets.url', url: secrets.url }],
+  async open({ config, secrets }, { logger, egress }): Promise<SinkPublisher> {
+    const model = await openBroker(egress, secrets.url);
     let broken: Error | undefined;
     model.on('error', (err: Error) => { broken = err; });
     model.on('close', () => { broken ??= new Error('connection closed'); });

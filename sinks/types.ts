@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { Egress } from '../connectors/http/destination';
 import type { ItemFields, Json } from '../connectors/types';
 
 /**
@@ -64,6 +65,16 @@ export interface SinkDefinition<Config = unknown, Secrets = unknown> {
   configSchema: z.ZodType<Config>;
   /** Sealed at rest, never returned or logged; omit when the kind has none. */
   secretsSchema?: z.ZodType<Secrets>;
-  /** Opens a publisher; the worker keeps it open across batches and reopens it after a failure. */
-  open(settings: { config: Config; secrets: Secrets }, ctx: { logger: Logger; sinkId: string }): Promise<SinkPublisher>;
+  /**
+   * The URLs the sink will connect to, checked against the egress policy when it is created or
+   * changed (400 naming the field). Without it, a string `config.url` is checked.
+   */
+  destinations?(settings: { config: Config; secrets: Secrets }): { path: string; url: string }[];
+  /**
+   * Opens a publisher; the worker keeps it open across batches and reopens it after a failure. Every
+   * connection goes through `ctx.egress` (its `fetch`, or `checkHost` for other protocols): the egress
+   * policy is checked again there, at every connect. A refusal holds the sink's queue; it is not a
+   * dead letter of the event.
+   */
+  open(settings: { config: Config; secrets: Secrets }, ctx: { logger: Logger; sinkId: string; egress: Egress }): Promise<SinkPublisher>;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { PermanentError, TransientError } from '../connectors/errors';
 import { parseRetryAfter } from '../connectors/http/classify';
+import { isDestinationRefused } from '../connectors/http/destination';
 import { SIGNATURE_HEADER, signPayload } from './signature';
 import type { ChangeMessage, SinkDefinition, SinkPublisher } from './types';
 
@@ -23,13 +24,15 @@ export const webhookSink: SinkDefinition<z.output<typeof configSchema>, z.output
   description: 'POSTs each change to a URL as JSON, signed with HMAC-SHA256 (X-Trackbridge-Signature-256)',
   configSchema,
   secretsSchema,
-  async open({ config, secrets }): Promise<SinkPublisher> {
+  destinations: ({ config }) => [{ path: 'config.url', url: config.url }],
+  async open({ config, secrets }, { egress }): Promise<SinkPublisher> {
     return {
       async publish(message: ChangeMessage) {
         const body = JSON.stringify(message);
         let res: Response;
         try {
-          res = await fetch(config.url, {
+          // Under the egress policy at every connect (a URL stored before a policy change, a name that now resolves elsewhere).
+          res = await egress.fetch(config.url, {
             method: 'POST',
             body,
             redirect: 'manual',
@@ -44,6 +47,7 @@ export const webhookSink: SinkDefinition<z.output<typeof configSchema>, z.output
             },
           });
         } catch (err) {
+          if (isDestinationRefused(err)) throw err;
           throw new TransientError(`webhook ${new URL(config.url).host} unreachable: ${(err as Error).message}`);
         }
         await res.body?.cancel().catch(() => undefined);

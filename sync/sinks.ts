@@ -1,4 +1,5 @@
 import { isPermanentError } from '../connectors/errors';
+import { isDestinationRefused } from '../connectors/http/destination';
 import type { Json } from '../connectors/types';
 import type { Db } from '../db/client';
 import { deadLetterSinkEvent, dropOrphanedQueueRows, markDelivered, recordSinkError, sinkQueueHead } from '../db/sinks';
@@ -60,14 +61,14 @@ export async function deliverSinkBatch(
       return { ...result, delivered: head.length };
     } catch (err) {
       // One at a time from here, so a permanent refusal is pinned on its event and the rest go past it.
-      if (!isPermanentError(err)) return fail(db, sinkId, err);
+      if (!deadLetters(err)) return fail(db, sinkId, err);
     }
   }
   for (const row of head) {
     try {
       await publisher.publish(toChangeMessage(row));
     } catch (err) {
-      if (!isPermanentError(err)) return fail(db, sinkId, err);
+      if (!deadLetters(err)) return fail(db, sinkId, err);
       await deadLetterSinkEvent(db, sinkId, row.event.id, oneLine(err));
       result.deadLettered++;
       continue;
@@ -78,6 +79,9 @@ export async function deliverSinkBatch(
   }
   return result;
 }
+
+/** A permanent refusal of the event. The egress policy refusing the sink's destination is not one: it holds the whole queue. */
+const deadLetters = (err: unknown) => isPermanentError(err) && !isDestinationRefused(err);
 
 const oneLine = (err: unknown) => safeMessage(summarizeError(err).message);
 

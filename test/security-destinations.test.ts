@@ -24,6 +24,7 @@ describe('destination policy: the address table', () => {
     ['169.254.169.254', 'AWS/GCP/Azure metadata'], ['169.254.170.2', 'ECS task metadata'], ['169.254.1.1', 'IPv4 link-local'],
     ['100.100.100.200', 'Alibaba metadata'], ['fd00:ec2::254', 'AWS metadata over IPv6'], ['fe80::1', 'IPv6 link-local'],
     ['::ffff:169.254.169.254', 'IPv4-mapped metadata'], ['224.0.0.1', 'multicast'], ['255.255.255.255', 'broadcast'],
+    ['::169.254.169.254', 'IPv4-compatible metadata'], ['64:ff9b::a9fe:a9fe', 'NAT64 metadata'], ['2002:a9fe:a9fe::1', '6to4 metadata'],
   ])('always refuses %s (%s), allowlisted or not, in production or not', (address) => {
     expect(refuseAddress(openDestinations, address)).toMatch(NEVER);
     expect(refuseAddress(production(), address)).toMatch(NEVER);
@@ -35,13 +36,16 @@ describe('destination policy: the address table', () => {
     ['10.1.2.3', '10/8'], ['172.16.0.1', '172.16/12'], ['172.31.255.255', '172.16/12 end'], ['192.168.1.1', '192.168/16'],
     ['100.64.0.1', 'CGNAT 100.64/10'], ['fc00::1', 'ULA fc00::/7'], ['fd12:3456::1', 'ULA fd'],
     ['::ffff:127.0.0.1', 'IPv4-mapped loopback'], ['::ffff:7f00:1', 'IPv4-mapped loopback, hex'], ['::ffff:10.0.0.1', 'IPv4-mapped private'],
+    ['::127.0.0.1', 'IPv4-compatible loopback'], ['::7f00:1', 'IPv4-compatible loopback, hex'], ['::ffff:0:7f00:1', 'SIIT IPv4-translated loopback'],
+    ['64:ff9b::7f00:1', 'NAT64 loopback'], ['64:ff9b::10.0.0.1', 'NAT64 private'], ['64:ff9b:1::7f00:1', 'local-use NAT64'],
+    ['2002:7f00:1::', '6to4 loopback'], ['2002:c0a8:101:1::1', '6to4 192.168.1.1'],
   ])('refuses %s (%s) in production unless allowlisted, and allows it in development', (address) => {
     expect(refuseAddress(production(), address)).toMatch(PRIVATE);
     expect(refuseAddress(openDestinations, address)).toBeNull();
     expect(refuseAddress(production('0.0.0.0/0,::/0'), address)).toBeNull();
   });
 
-  it.each(['8.8.8.8', '140.82.112.3', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '169.255.0.1'])('allows the public address %s', (address) => {
+  it.each(['8.8.8.8', '140.82.112.3', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '169.255.0.1', '64:ff9b::808:808', '2002:808:808::1', '::ffff:8.8.8.8'])('allows the public address %s', (address) => {
     expect(refuseAddress(production(), address)).toBeNull();
   });
 
@@ -53,6 +57,11 @@ describe('destination policy: the address table', () => {
     expect(refuseAddress(policy, '192.168.1.6')).toMatch(PRIVATE);
     expect(refuseAddress(policy, '172.16.5.5', 'redmine.internal')).toBeNull();
     expect(refuseAddress(policy, '172.16.5.5', 'jira.internal')).toMatch(PRIVATE);
+    // An address embedded in IPv6 is allowed as the IPv4 address it carries; IPv6's own ::1 is not an IPv4 one.
+    expect(refuseAddress(policy, '64:ff9b::a14:304')).toBeNull();
+    expect(refuseAddress(policy, '2002:a15:304::')).toMatch(PRIVATE);
+    expect(refuseAddress(production('::1'), '::1')).toBeNull();
+    expect(refuseAddress(production('::1'), '::127.0.0.1')).toMatch(PRIVATE);
   });
 
   it('checks every address a name resolves to, and the URL itself', async () => {
@@ -69,6 +78,13 @@ describe('destination policy: the address table', () => {
     expect(await refuseBaseUrl(policy, 'http://2130706433:5432/')).toMatch(PRIVATE);
     expect(await refuseBaseUrl(policy, 'http://[::ffff:a00:1]/')).toMatch(PRIVATE);
     expect(await refuseBaseUrl(policy, 'http://METADATA.google.internal./')).toMatch(NEVER);
+    // Read as the IPv4 address they embed, or (localhost and its subdomains, RFC 6761) as loopback without asking DNS.
+    const noDns = async () => { throw new Error('not asked'); };
+    for (const spelling of ['http://sub.localhost/', 'http://a.b.LOCALHOST./', 'http://[::127.0.0.1]/', 'http://[64:ff9b::7f00:1]/', 'http://[2002:7f00:1::]/', 'http://[::ffff:0:7f00:1]/']) {
+      expect(await refuseBaseUrl(policy, spelling, noDns), spelling).toMatch(PRIVATE);
+      expect(await refuseBaseUrl(openDestinations, spelling, noDns), spelling).toBeNull();
+    }
+    expect(await refuseBaseUrl(openDestinations, 'http://[64:ff9b::a9fe:a9fe]/', noDns)).toMatch(NEVER);
     expect(await refuseBaseUrl(openDestinations, 'https://bob:hunter2@redmine.example.com')).toMatch(/credentials/);
     expect(await refuseBaseUrl(openDestinations, 'https://redmine.example.com/#')).toMatch(/fragment/);
     expect(await refuseBaseUrl(openDestinations, 'https://redmine.example.com/x#/projects')).toMatch(/fragment/);
@@ -136,6 +152,7 @@ describe('destination policy through the API and the worker', { timeout: 120_000
     for (const baseUrl of [
       'http://169.254.169.254/latest/meta-data', 'http://[fd00:ec2::254]/', 'http://metadata.google.internal/', 'http://100.100.100.200/',
       'http://127.0.0.1:5432', 'http://127.0.0.1:7233', 'http://localhost:3000', 'http://[::ffff:127.0.0.1]:6379', 'http://10.0.0.8', 'http://0.0.0.0:8080',
+      'http://sub.localhost:5432', 'http://[::127.0.0.1]:5432', 'http://[64:ff9b::7f00:1]:5432', 'http://[2002:7f00:1::]:5432',
       'https://bob:hunter2@redmine.example.com', 'https://redmine.example.com/#',
     ]) {
       const res = await create(call, baseUrl);
@@ -148,6 +165,10 @@ describe('destination policy through the API and the worker', { timeout: 120_000
     // Postgres, Temporal and the API itself answer alike: nothing tells the services apart.
     expect(new Set([5432, 7233].map((port) => messages.get(`http://127.0.0.1:${port}`))).size).toBe(1);
     expect(messages.get('http://localhost:3000')).toBe(messages.get('http://127.0.0.1:5432'));
+    for (const spelling of ['sub.localhost', '[::127.0.0.1]', '[64:ff9b::7f00:1]', '[2002:7f00:1::]']) {
+      expect(messages.get(`http://${spelling}:5432`), spelling).toBe(messages.get('http://127.0.0.1:5432'));
+    }
+    expect(messages.get('http://127.0.0.1:5432')).toMatch(/egress policy/);
     expect(messages.get('https://bob:hunter2@redmine.example.com')).not.toContain('hunter2');
   });
 

@@ -1,25 +1,11 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
-import { Agent, fetch as undiciFetch } from 'undici';
-import type { AllowedDestination, Config } from '../../lib/config';
+import { isIP } from 'node:net';
+import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
+import type { Config } from '../../lib/config';
 import { PermanentError } from '../errors';
+import { bare, type DestinationPolicy, refuseAddress, refuseLiteral } from './address-table';
 
-/**
- * Where a connection may send its requests (and its credential). Checked when a connection is
- * created, and again on every connect after DNS resolution, so a name that later resolves
- * elsewhere (DNS rebinding) is caught too:
- * - link-local, cloud metadata and multicast/reserved addresses: never;
- * - loopback, private, shared (CGNAT) and unspecified addresses: in production only when
- *   TRACKBRIDGE_ALLOWED_HOSTS names the host or a range holding the address;
- * - everything else: yes.
- * Refusals give the class of the address only, the same for every port, so that the answers
- * cannot be used to tell the services of a network apart.
- */
-export interface DestinationPolicy {
-  /** Refuse loopback and private addresses that the allowlist does not name (production). */
-  restrictPrivate: boolean;
-  allowed: readonly AllowedDestination[];
-}
+export { embeddedIPv4, refuseAddress, type DestinationPolicy } from './address-table';
 
 /** Outside production: private and loopback destinations are fine (a local Redmine, the test doubles). */
 export const openDestinations: DestinationPolicy = { restrictPrivate: false, allowed: [] };
@@ -28,66 +14,12 @@ export function destinationPolicy(config: Pick<Config, 'NODE_ENV' | 'TRACKBRIDGE
   return { restrictPrivate: config.NODE_ENV === 'production', allowed: config.TRACKBRIDGE_ALLOWED_HOSTS ?? [] };
 }
 
+/** A connect the egress policy refused. Its message names the policy and the class of the address, never the address's state. */
 export class DestinationRefusedError extends PermanentError {
   constructor(readonly reason: string) {
-    super(`Destination refused: ${reason}`);
+    super(`Destination refused by the egress policy: ${reason}`);
     this.name = 'DestinationRefusedError';
   }
-}
-
-const NEVER = 'a link-local or cloud metadata address, which is never allowed';
-const PRIVATE = 'a private or loopback address; allow it with TRACKBRIDGE_ALLOWED_HOSTS';
-
-/** Names of metadata services (GCP, Azure, AWS, Alibaba, OpenStack) that must not be reached by name either. */
-const METADATA_HOSTS = new Set(['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal', 'metadata.azure.com', 'metadata.packet.net']);
-
-const never = new BlockList();
-never.addSubnet('169.254.0.0', 16, 'ipv4'); // link-local, 169.254.169.254 (AWS, GCP, Azure, OpenStack), 169.254.170.2 (ECS)
-never.addAddress('100.100.100.200', 'ipv4'); // Alibaba Cloud metadata
-never.addAddress('192.0.0.192', 'ipv4'); // Oracle Cloud metadata
-never.addSubnet('224.0.0.0', 3, 'ipv4'); // multicast, reserved, broadcast
-never.addSubnet('fe80::', 10, 'ipv6');
-never.addAddress('fd00:ec2::254', 'ipv6'); // AWS metadata over IPv6
-never.addSubnet('ff00::', 8, 'ipv6');
-
-const local = new BlockList();
-for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['198.18.0.0', 15]] as const) {
-  local.addSubnet(net, prefix, 'ipv4');
-}
-local.addAddress('::', 'ipv6');
-local.addAddress('::1', 'ipv6');
-local.addSubnet('fc00::', 7, 'ipv6');
-
-const familyOf = (address: string) => (isIP(address) === 6 ? 'ipv6' : 'ipv4');
-
-function allowedBy(policy: DestinationPolicy, host: string | null, address: string | null): boolean {
-  return policy.allowed.some((entry) => {
-    if (entry.kind === 'host') return host !== null && entry.host === host;
-    if (address === null) return false;
-    const list = new BlockList();
-    list.addSubnet(entry.address, entry.prefix, entry.family);
-    return list.check(address, familyOf(address));
-  });
-}
-
-/**
- * Why `address` (reached as `host`) is refused, or null. IPv4-mapped IPv6 addresses are matched
- * as their IPv4 address (BlockList does so).
- */
-export function refuseAddress(policy: DestinationPolicy, address: string, host: string | null = null): string | null {
-  const family = familyOf(address);
-  if (never.check(address, family)) return NEVER;
-  if (policy.restrictPrivate && local.check(address, family) && !allowedBy(policy, host, address)) return PRIVATE;
-  return null;
-}
-
-const bare = (hostname: string) => hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
-
-/** The check that needs no DNS: a metadata name, or an address written in the URL. */
-function refuseLiteral(policy: DestinationPolicy, hostname: string): string | null {
-  const host = bare(hostname);
-  if (METADATA_HOSTS.has(host)) return NEVER;
-  return isIP(host) ? refuseAddress(policy, host) : null;
 }
 
 type Resolve = (host: string) => Promise<LookupAddress[]>;
@@ -95,9 +27,22 @@ const resolveAll: Resolve = (host) =>
   new Promise((resolve, reject) => dnsLookup(host, { all: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))));
 
 /**
+ * Why `hostname` is refused: literally, or by any address it resolves to within 3 s. A name that
+ * does not resolve (yet) passes here: every connect checks again.
+ */
+async function refuseHost(policy: DestinationPolicy, hostname: string, resolve: Resolve): Promise<string | null> {
+  const host = bare(hostname);
+  const literal = refuseLiteral(policy, host);
+  if (literal || isIP(host)) return literal;
+  const addresses = await Promise.race([resolve(host), new Promise<null>((r) => setTimeout(r, 3000, null).unref())]).catch(() => null);
+  return (addresses ?? []).map(({ address }) => refuseAddress(policy, address, host)).find(Boolean) ?? null;
+}
+
+const refusedText = (reason: string) => `refused by the egress policy: points at ${reason}`;
+
+/**
  * Why a connection's `baseUrl` is refused, or null: credentials or a fragment in it, or a
- * destination the policy refuses. A name that does not resolve (yet) is accepted here: every
- * connect checks again.
+ * destination the policy refuses.
  */
 export async function refuseBaseUrl(policy: DestinationPolicy, baseUrl: string, resolve: Resolve = resolveAll): Promise<string | null> {
   let url: URL;
@@ -109,15 +54,43 @@ export async function refuseBaseUrl(policy: DestinationPolicy, baseUrl: string, 
   if (url.username || url.password) return 'must not contain credentials (user:password@); put them in secrets';
   // new URL() drops an empty fragment, so look at the text: a trailing # would pin the path requested.
   if (baseUrl.includes('#')) return 'must not contain a #fragment';
-  const literal = refuseLiteral(policy, url.hostname);
-  if (literal || isIP(bare(url.hostname))) return literal && `points at ${literal}`;
-  const host = bare(url.hostname);
-  const addresses = await Promise.race([resolve(host), new Promise<null>((r) => setTimeout(r, 3000, null).unref())]).catch(() => null);
-  for (const { address } of addresses ?? []) {
-    const refused = refuseAddress(policy, address, host);
-    if (refused) return `points at ${refused}`;
+  const refused = await refuseHost(policy, url.hostname, resolve);
+  return refused && refusedText(refused);
+}
+
+/**
+ * Why any other destination URL (a sink's webhook or broker URL) is refused, or null: where it
+ * points only, since some carry their credentials (amqp://user:password@host).
+ */
+export async function refuseDestinationUrl(policy: DestinationPolicy, destination: string, resolve: Resolve = resolveAll): Promise<string | null> {
+  let url: URL;
+  try {
+    url = new URL(destination);
+  } catch {
+    return 'not a URL';
   }
-  return null;
+  if (!url.hostname) return 'names no host';
+  const refused = await refuseHost(policy, url.hostname, resolve);
+  return refused && refusedText(refused);
+}
+
+/**
+ * The address to connect to for `hostname`, for protocols other than HTTP (AMQP): the address
+ * written, or the first one DNS gives once every one it gave passed. Connecting to it (with
+ * `hostname` as the TLS servername) uses the answer that was checked: no DNS rebinding window.
+ * Throws DestinationRefusedError.
+ */
+export async function checkedAddress(policy: DestinationPolicy, hostname: string): Promise<LookupAddress> {
+  const host = bare(hostname);
+  const literal = refuseLiteral(policy, host);
+  if (literal) throw new DestinationRefusedError(literal);
+  if (isIP(host)) return { address: host, family: isIP(host) };
+  const addresses = await resolveAll(host);
+  const refused = addresses.map(({ address }) => refuseAddress(policy, address, host)).find(Boolean);
+  if (refused) throw new DestinationRefusedError(refused);
+  const [first] = addresses;
+  if (!first) throw Object.assign(new Error(`no address for ${host}`), { code: 'ENOTFOUND' });
+  return first;
 }
 
 /** A dns.lookup that refuses every answer the policy refuses, for net/tls connects: the check and the connect use one answer. */
@@ -135,10 +108,23 @@ function guardedLookup(policy: DestinationPolicy) {
   };
 }
 
+/**
+ * undici's connector with the check at every connect: an address in the URL (which skips DNS, as
+ * one a redirect names does) by refuseLiteral, a name by the guarded lookup.
+ */
+function guardedConnector(policy: DestinationPolicy): buildConnector.connector {
+  const connectAfterLookup = buildConnector({ lookup: guardedLookup(policy) });
+  return (options, callback) => {
+    const literal = refuseLiteral(policy, options.hostname);
+    if (literal) return callback(new DestinationRefusedError(literal), null);
+    return connectAfterLookup(options, callback);
+  };
+}
+
 const agents = new WeakMap<DestinationPolicy, Agent>();
 const agentFor = (policy: DestinationPolicy) => {
   let agent = agents.get(policy);
-  if (!agent) agents.set(policy, (agent = new Agent({ connect: { lookup: guardedLookup(policy) } })));
+  if (!agent) agents.set(policy, (agent = new Agent({ connect: guardedConnector(policy) })));
   return agent;
 };
 
@@ -150,8 +136,8 @@ function refusalIn(error: unknown): DestinationRefusedError | undefined {
 }
 
 /**
- * fetch under the policy. Without `base`, requests go through an undici Agent whose lookup
- * refuses forbidden addresses at connect time. With an injected `base` (tests, the benchmark's
+ * fetch under the policy. Without `base`, requests go through an undici Agent whose connector
+ * refuses forbidden addresses at connect time, a redirect's too. With an injected `base` (tests, the benchmark's
  * recording proxy) the name is resolved and checked just before the call.
  * Refusals are permanent errors: retrying cannot make the destination acceptable.
  */
@@ -183,3 +169,25 @@ export async function refuseConnectionConfig(policy: DestinationPolicy | undefin
   const baseUrl = typeof config === 'object' && config !== null ? (config as { baseUrl?: unknown }).baseUrl : undefined;
   return typeof baseUrl === 'string' ? refuseBaseUrl(policy ?? openDestinations, baseUrl) : null;
 }
+
+/**
+ * How plugin code (a sink, a hook, an action) reaches the network under the egress policy: the
+ * platform hands one in its context. Refusals throw DestinationRefusedError.
+ */
+export interface Egress {
+  /** fetch, checked at every connect after DNS (redirects included), connecting to the checked address. */
+  fetch: typeof fetch;
+  /** For other protocols: checks `host` and every address it resolves to; connect to the address returned, with `host` as TLS servername. */
+  checkHost(host: string): Promise<{ address: string; family: number }>;
+  /** Why a URL's destination is refused, or null: to check settings before any connect. */
+  refuseUrl(url: string): Promise<string | null>;
+}
+
+export const egressFor = (policy: DestinationPolicy = openDestinations): Egress => ({
+  fetch: guardedFetch(policy),
+  checkHost: (host) => checkedAddress(policy, host),
+  refuseUrl: (url) => refuseDestinationUrl(policy, url),
+});
+
+/** A refusal by the egress policy anywhere in the cause chain (a sink holds its queue on one). */
+export const isDestinationRefused = (error: unknown): boolean => refusalIn(error) !== undefined;
