@@ -36,7 +36,7 @@ const backwards = (lists: (number[] | undefined)[], strict = true) => lists.flat
  * sink must receive the events in hub order, the remote's writes must never go back to an older
  * title, and every event must fire its story hook, queued in hub order.
  */
-describe('3 workers and 2 APIs on one database keep per-story order (real Postgres, Temporal and RabbitMQ; GitHub double)', { timeout: 300_000 }, () => {
+describe('3 workers and 2 APIs on one database keep per-story order (real Postgres, Temporal and RabbitMQ; GitHub double)', { timeout: 420_000 }, () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let gh: GitHubDouble;
   let amqp: Receiver;
@@ -156,10 +156,12 @@ describe('3 workers and 2 APIs on one database keep per-story order (real Postgr
       if (distinct(amqp) < events || distinct(webhook) < events) return false;
       if (new Set(hookLines().map((l) => l.eventId)).size < events) return false;
       return ids.every((_, i) => gh.getIssue(REPO, remoteNumber(i))?.title === `s${i}-e${edits[i]}`);
-    }, 150_000, 250).catch(async () => {
+      // A hook attempt the killed worker held is retried only once its minute (hookOptions) is up: on a
+      // loaded 2-core CI machine the firings of that moment land well after the sinks' events.
+    }, 240_000, 250).catch(async () => {
       throw new Error(`not delivered (seed ${SEED}): ${await count(sql`select count(*)::int as n from outbox_events where relayed_at is null`)} events unrelayed, `
         + `${await count(sql`select count(*)::int as n from sink_queue`)} queued on sinks; amqp ${distinct(amqp)}/${events}, webhook ${distinct(webhook)}/${events}, `
-        + `hooks ${new Set(hookLines().map((l) => l.eventId)).size}/${events}; remote titles ${ids.map((_, i) => `${gh.getIssue(REPO, remoteNumber(i))?.title}/e${edits[i]}`).join(' ')}`);
+        + `hooks ${new Set(hookLines().map((l) => l.eventId)).size}/${events} (${await count(sql`select count(*)::int as n from hook_firings`)} firings queued); remote titles ${ids.map((_, i) => `${gh.getIssue(REPO, remoteNumber(i))?.title}/e${edits[i]}`).join(' ')}`);
     });
     const drainedIn = Date.now() - started - editedIn;
 
