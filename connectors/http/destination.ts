@@ -38,6 +38,14 @@ async function refuseHost(policy: DestinationPolicy, hostname: string, resolve: 
   return (addresses ?? []).map(({ address }) => refuseAddress(policy, address, host)).find(Boolean) ?? null;
 }
 
+const parseUrl = (text: string): URL | null => {
+  try {
+    return new URL(text);
+  } catch {
+    return null;
+  }
+};
+
 const refusedText = (reason: string) => `refused by the egress policy: points at ${reason}`;
 
 /**
@@ -45,17 +53,11 @@ const refusedText = (reason: string) => `refused by the egress policy: points at
  * destination the policy refuses.
  */
 export async function refuseBaseUrl(policy: DestinationPolicy, baseUrl: string, resolve: Resolve = resolveAll): Promise<string | null> {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    return 'not a URL';
-  }
-  if (url.username || url.password) return 'must not contain credentials (user:password@); put them in secrets';
+  const url = parseUrl(baseUrl);
+  if (url && (url.username || url.password)) return 'must not contain credentials (user:password@); put them in secrets';
   // new URL() drops an empty fragment, so look at the text: a trailing # would pin the path requested.
-  if (baseUrl.includes('#')) return 'must not contain a #fragment';
-  const refused = await refuseHost(policy, url.hostname, resolve);
-  return refused && refusedText(refused);
+  if (url && baseUrl.includes('#')) return 'must not contain a #fragment';
+  return refuseDestinationUrl(policy, baseUrl, resolve);
 }
 
 /**
@@ -63,12 +65,8 @@ export async function refuseBaseUrl(policy: DestinationPolicy, baseUrl: string, 
  * points only, since some carry their credentials (amqp://user:password@host).
  */
 export async function refuseDestinationUrl(policy: DestinationPolicy, destination: string, resolve: Resolve = resolveAll): Promise<string | null> {
-  let url: URL;
-  try {
-    url = new URL(destination);
-  } catch {
-    return 'not a URL';
-  }
+  const url = parseUrl(destination);
+  if (!url) return 'not a URL';
   if (!url.hostname) return 'names no host';
   const refused = await refuseHost(policy, url.hostname, resolve);
   return refused && refusedText(refused);
