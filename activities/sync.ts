@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { capability } from '../connectors/define';
 import type { Json, PullPage, RemoteItem } from '../connectors/types';
-import { beginRun, commitPage, finishRun, holdPageCounts, loadCheckpoint, runningRun, type RunKind } from '../db/runs';
+import { beginRun, commitPage, finishRun, flushCommittedPages, holdPageCounts, loadCheckpoint, runningRun, type RunKind } from '../db/runs';
 import { bindings } from '../db/schema';
 import { takeWriteSeq } from '../db/links';
 import { markCommentsSynced } from '../db/pulled';
@@ -195,7 +195,10 @@ async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Pr
   if (bound.binding.state !== 'active') return { ...result(null, null), stopped: `binding is ${bound.binding.state}` };
   const rules = effectiveRules(bound.binding.rules, bound.connector);
   const plan = fetchPlan(bound, rules);
-  const applyOpts = { full: input.full, listedAt: new Date(input.listedAt), rules, settled: plan.settled, explainRunId: input.runId };
+  // Pages commit without waiting for the disk, and the activity makes them durable before it returns
+  // (flushCommittedPages): a crash before that loses pages whole with their checkpoints, and the retry
+  // resumes from the checkpoint the database kept. A page's commit spent 1.6-2.6 ms in the WAL flush.
+  const applyOpts = { full: input.full, listedAt: new Date(input.listedAt), rules, settled: plan.settled, explainRunId: input.runId, asyncCommit: true };
   const pages = bound.client.pull(bound.binding.scope, progress.cursor)[Symbol.asyncIterator]();
   // Each fetch is stamped with the links' write sequence first (see ApplyOptions.fetchedAtSeq).
   const fetchNext = async () => {
@@ -240,6 +243,7 @@ async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Pr
       const { seq: fetchedAtSeq, result: { value: page, done } } = await fetching;
       if (done) {
         await last();
+        await flushCommittedPages(deps.db, input.runId);
         return result(null, null);
       }
       const more = page.next !== null && taken + 1 < maxPages && Date.now() - started < budgetMs;
@@ -253,6 +257,7 @@ async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Pr
       inFlight.push(current);
       if (!more) {
         await current;
+        await flushCommittedPages(deps.db, input.runId);
         return result(page.next, page.watermark, page.notModified ?? false);
       }
       if (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();

@@ -13,9 +13,8 @@ export const seedOptions = { pullRequestRatio: 0, commentRatio: 0, seed: 1 } as 
 
 export const repoFor = (n: number) => `bench/issues-${n}`;
 
-/** Seeds `n` issues, binds them and times trackbridge's initial sync, sampling the worker's RSS. */
-export async function syncGitHubRepo(env: BenchEnv, stack: Stack, double: GitHubDouble, n: number): Promise<GitHubSync> {
-  const repo = repoFor(n);
+/** Seeds `n` issues into `repo`, binds them and times trackbridge's initial sync, sampling the worker's RSS. */
+export async function syncGitHubRepo(env: BenchEnv, stack: Stack, double: GitHubDouble, n: number, repo = repoFor(n)): Promise<GitHubSync> {
   env.log(`  seeding ${n} issues into the GitHub double (${repo})`);
   double.seedIssues(repo, n, seedOptions);
   const bound = await stack.bind('github', githubConfig(double), { token: double.token }, repo);

@@ -1,5 +1,9 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import { outboxEvents } from '../db/schema';
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { outboxEvents, outboxPending } from '../db/schema';
+import { pushWorkflowId } from '../workflows/contract';
 import type { GitHubDouble } from '../test/support/github-double';
 import type { ScenarioContext } from './scenario';
 import { githubConfig, type Bound, type Stack } from './stack';
@@ -64,26 +68,47 @@ export async function pushSetup(ctx: ScenarioContext, label: string, n: number, 
   return { stack, double, repo, bound, stories };
 }
 
-/** Story version → [event time, relayed_at] in ms, per story, from the outbox. */
-export async function outboxTimes(stack: Stack, storyIds: string[]): Promise<Map<string, Map<number, { at: number; relayedAt: number | null }>>> {
+/** Story version → the hub event (its id, its time in ms, whether it waits for the relay), per story, from the outbox. */
+export async function outboxTimes(stack: Stack, storyIds: string[]): Promise<Map<string, Map<number, { id: number; at: number; pending: boolean }>>> {
   const rows = storyIds.length
-    ? await stack.database.db.select({ storyId: outboxEvents.storyId, version: outboxEvents.storyVersion, time: outboxEvents.time, relayedAt: outboxEvents.relayedAt })
-      .from(outboxEvents).where(and(inArray(outboxEvents.storyId, storyIds), eq(outboxEvents.origin, 'hub')))
+    ? await stack.database.db.select({ id: outboxEvents.id, storyId: outboxEvents.storyId, version: outboxEvents.storyVersion, time: outboxEvents.time, pending: outboxPending.eventId })
+      .from(outboxEvents).leftJoin(outboxPending, eq(outboxPending.eventId, outboxEvents.id))
+      .where(and(inArray(outboxEvents.storyId, storyIds), eq(outboxEvents.origin, 'hub')))
     : [];
-  const out = new Map<string, Map<number, { at: number; relayedAt: number | null }>>();
+  const out = new Map<string, Map<number, { id: number; at: number; pending: boolean }>>();
   for (const r of rows) {
     let m = out.get(r.storyId);
     if (!m) out.set(r.storyId, (m = new Map()));
-    m.set(r.version, { at: r.time.getTime(), relayedAt: r.relayedAt?.getTime() ?? null });
+    m.set(r.version, { id: r.id, at: r.time.getTime(), pending: r.pending !== null });
   }
   return out;
 }
 
-/** Whether every hub event of these stories has been relayed. */
+/** How many hub events of these stories wait for the relay. */
 export async function unrelayed(stack: Stack, storyIds: string[]): Promise<number> {
   let n = 0;
-  for (const m of (await outboxTimes(stack, storyIds)).values()) for (const e of m.values()) if (e.relayedAt === null) n++;
+  for (const m of (await outboxTimes(stack, storyIds)).values()) for (const e of m.values()) if (e.pending) n++;
   return n;
+}
+
+/**
+ * Outbox event id → when Temporal recorded the relay's signal of it (ms), from the histories of every run
+ * of the stories' push workflows: the moment the relay's hand-over to Temporal took effect.
+ */
+export async function signalTimes(client: Client, bindingId: string, storyIds: string[]): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  await Promise.all(storyIds.map(async (storyId) => {
+    const workflowId = pushWorkflowId(bindingId, storyId);
+    for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+      const { events } = await client.workflow.getHandle(workflowId, run.runId).fetchHistory();
+      for (const e of events ?? []) {
+        const payload = e.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0];
+        const eventId = payload ? defaultPayloadConverter.fromPayload<{ eventId?: number }>(payload as never).eventId : undefined;
+        if (eventId !== undefined) out.set(eventId, tsToMs(e.eventTime));
+      }
+    }
+  }));
+  return out;
 }
 
 export function percentile(sorted: number[], p: number): number {

@@ -16,7 +16,8 @@ export function databaseReadings(db: Db): DatabaseReadings {
       return rows.map((r) => ({ id: r.id, name: r.name, kind: r.kind, delivered: Number(r.delivered), failed: Number(r.failed), backlog: r.backlog, oldestAgeSeconds: r.oldest }));
     },
     async relayLagSeconds() {
-      const [row] = await queryRows<{ lag: number | null }>(db, sql`select extract(epoch from now() - min(time))::float8 as lag from outbox_events where relayed_at is null`);
+      const [row] = await queryRows<{ lag: number | null }>(db, sql`
+        select extract(epoch from now() - min(e.time))::float8 as lag from outbox_pending p join outbox_events e on e.id = p.event_id`);
       return Math.max(0, row?.lag ?? 0);
     },
     async openDeadLetters() {

@@ -1,5 +1,5 @@
-import type { Db } from './client';
-import { outboxEvents } from './schema';
+import { sql } from 'drizzle-orm';
+import { queryRows, type Db } from './client';
 
 export interface FieldChange { field: string; added: unknown; removed: unknown }
 
@@ -15,8 +15,17 @@ export interface OutboxEvent {
   storyVersion: number;
 }
 
-/** Call inside the transaction that makes the change, so the event exists if and only if the change does. */
+/**
+ * Call inside the transaction that makes the change, so the event exists if and only if the change does.
+ * The event is queued for the relay (outbox_pending) in the same statement.
+ */
 export async function insertOutboxEvent(db: Db, event: OutboxEvent): Promise<number> {
-  const [row] = await db.insert(outboxEvents).values(event).returning({ id: outboxEvents.id });
-  return row!.id;
+  const [row] = await queryRows<{ id: string }>(db, sql`
+    with event as (
+      insert into outbox_events (project_id, story_id, action, target, actor, origin, changes, story_version)
+      values (${event.projectId}, ${event.storyId}, ${event.action}, ${event.target}, ${event.actor}, ${event.origin}, ${JSON.stringify(event.changes)}::jsonb, ${event.storyVersion})
+      returning id
+    )
+    insert into outbox_pending (event_id) select id from event returning event_id as id`);
+  return Number(row!.id);
 }

@@ -22,8 +22,8 @@ export interface PulledStory {
 }
 
 /**
- * Creates stories for remote items with their links, outbox events (origin = the binding) and explain
- * entries: one statement whatever the number of items, its rows one JSON parameter parsed once, each
+ * Creates stories for remote items with their links, outbox events (origin = the binding, queued for the
+ * relay) and explain entries: one statement whatever the number of items, its rows one JSON parameter parsed once, each
  * table filled by a data-modifying CTE (foreign keys are checked when the statement ends). Ids come with
  * the rows, so nothing depends on the order rows come back. `listedAt` stamps the links for a full
  * listing; `runId` names the run in the explain log.
@@ -70,6 +70,9 @@ export async function insertStoriesFromRemote(db: Db, binding: OriginBinding, ro
       insert into outbox_events (project_id, story_id, action, target, actor, origin, changes, story_version)
       select ${binding.projectId}::uuid, id, 'create', 'story', 'remote:' || remote_key, ${binding.id},
         case when changes_body >= 0 then jsonb_set(changes, array[changes_body::text, 'added'], to_jsonb(description)) else changes end, 1 from x
+      returning id
+    ), pending as (
+      insert into outbox_pending (event_id) select id from event
     )
     insert into activity (story_id, binding_id, direction, kind, target, written, rules, outcome, remote_id, remote_key, run_id, story_version)
     select id, ${binding.id}::uuid, 'create', 'create', 'hub',

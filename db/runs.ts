@@ -46,6 +46,15 @@ export interface PageDone { items: number; comments: number; total?: number | un
  * counted exactly when a retry would resume after it. A page whose attempt died before this is
  * applied again by the retry (harmlessly) and counted then, so `items` counts each remote item once.
  */
+/**
+ * Makes the run's pages committed without waiting for the disk (ApplyOptions.asyncCommit) durable: a
+ * write committed the usual way flushes the write-ahead log up to its own commit, so every commit
+ * before it reaches disk too. One row rewritten, once per activity.
+ */
+export async function flushCommittedPages(db: Db, runId: string): Promise<void> {
+  await db.update(runs).set({ progress: sql`${runs.progress}` }).where(eq(runs.id, runId));
+}
+
 export async function commitPage(db: Db, runId: string, page: PageDone, checkpoint: Record<string, unknown>): Promise<void> {
   const { counts: delta } = page;
   const prior = (key: string) => sql`coalesce((${runs.progress}->>${key})::int, 0)`;

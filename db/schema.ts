@@ -237,8 +237,16 @@ export const outboxEvents = pgTable('outbox_events', {
   origin: text('origin').notNull(),
   changes: jsonb('changes').$type<{ field: string; added: unknown; removed: unknown }[]>().notNull(),
   storyVersion: integer('story_version').notNull(),
-  relayedAt: timestamp('relayed_at', { withTimezone: true }),
-}, (t) => [index('outbox_unrelayed_idx').on(t.id).where(sql`${t.relayedAt} is null`)]);
+});
+
+/**
+ * Events not yet relayed to Temporal, by id: written with the event, deleted by the relay that sends it.
+ * A queue of its own, so relaying an event deletes a small row instead of rewriting the event (a
+ * create's event holds the story's whole body).
+ */
+export const outboxPending = pgTable('outbox_pending', {
+  eventId: bigint('event_id', { mode: 'number' }).primaryKey(),
+});
 
 /** Events a remote rejected for good: visible, retryable, droppable. */
 export const deadLetters = pgTable('dead_letters', {

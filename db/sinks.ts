@@ -131,7 +131,8 @@ export async function dropSinkDeadLetter(db: Db, sinkId: string, id: string): Pr
 export async function pruneOutbox(db: Db, olderThan: Date): Promise<number> {
   const rows = await queryRows(db, sql`
     delete from outbox_events e
-    where e.time < ${olderThan.toISOString()}::timestamptz and e.relayed_at is not null
+    where e.time < ${olderThan.toISOString()}::timestamptz
+      and not exists (select 1 from outbox_pending p where p.event_id = e.id)
       and not exists (select 1 from sink_queue q where q.event_id = e.id)
     returning e.id`);
   return rows.length;

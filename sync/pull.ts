@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { RemoteItem } from '../connectors/types';
 import { markerComment } from '../connectors/marker';
 import { decidePull, effectiveRules, sameJson, snapshotOf, type EffectiveRules } from '../rules';
@@ -48,6 +49,13 @@ export interface ApplyOptions {
    * `PageResult.stale`, to be read again.
    */
   fetchedAtSeq?: number;
+  /**
+   * The page's transaction commits without waiting for the write-ahead log to reach disk: a crash of
+   * the database may lose it whole (never part of it), with the checkpoint it carries. The caller makes
+   * such pages durable before anything rests on them (see flushCommittedPages); what reads them meanwhile
+   * and acts on them commits a write of its own first, which flushes them too.
+   */
+  asyncCommit?: boolean;
 }
 
 export interface PageCounts { created: number; updated: number; unchanged: number; failed: number; inboxed: number }
@@ -100,7 +108,10 @@ async function applyPage(db: Db, binding: SyncBinding, items: RemoteItem[], opts
     return { ...result, checkpointed: true };
   };
   try {
-    return await withTx(db, (tx) => counted(tx, items, true));
+    return await withTx(db, async (tx) => {
+      if (opts.asyncCommit) await tx.execute(sql`set local synchronous_commit = off`);
+      return counted(tx, items, true);
+    });
   } catch (err) {
     // The caller's commit failed (the page before this one did): nothing of the page is applied.
     if (err instanceof CommitFailed) throw err.cause;

@@ -123,7 +123,7 @@ describe(`${KILLS} SIGKILLs of the worker across an initial sync and pushes (rea
     const survivor = await nextWorker;
     const result = await client.workflow.getHandle(workflowId as string).result();
     expect(result).toMatchObject({ status: 'completed' });
-    await eventually(async () => (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from outbox_events where relayed_at is null`))[0]!.n === 0, 60_000, 200);
+    await eventually(async () => (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from outbox_pending`))[0]!.n === 0, 60_000, 200);
     /** What a lagging story's rows and push workflow say, for the failure message. */
     const diagnose = async (ids: string[]) => {
       const lines = [JSON.stringify(await queryRows(database.db, sql`select state, backlogged from bindings`))];
@@ -132,7 +132,7 @@ describe(`${KILLS} SIGKILLs of the worker across an initial sync and pushes (rea
         // The hub's title (a remote value taken back over the edits shows here) and what the link says was synced.
         lines.push(`  hub ${JSON.stringify(await queryRows(database.db, sql`select s.title, s.version, l.snapshot from stories s left join external_links l on l.story_id = s.id where s.id = ${id}`))}`);
         lines.push(`  push log ${JSON.stringify(await queryRows(database.db, sql`select story_version, operation, outcome, error, created_at from push_log where story_id = ${id} order by id desc limit 5`))}`);
-        lines.push(`  events ${JSON.stringify(await queryRows(database.db, sql`select max(id) as last, count(*) filter (where relayed_at is null) as unrelayed from outbox_events where story_id = ${id}`))}`);
+        lines.push(`  events ${JSON.stringify(await queryRows(database.db, sql`select max(e.id) as last, count(p.event_id) as unrelayed from outbox_events e left join outbox_pending p on p.event_id = e.id where e.story_id = ${id}`))}`);
         const push = client.workflow.getHandle(`push/${binding.id}/${id}`);
         const described = await push.describe().then((d) => d.status.name, (e: unknown) => String(e));
         lines.push(`  push workflow ${described} ${JSON.stringify(await push.query('status').catch((e: unknown) => String(e)))}`);

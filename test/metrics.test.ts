@@ -69,7 +69,7 @@ describe('GET /metrics: Prometheus format behind its own token', () => {
     const story = await post(`/projects/${project.id}/stories`, { title: 'counted' });
     await eventually(async () => gh.listIssues(REPO).length === 6 || undefined);
     // Everything so far relayed first: a sink takes the events relayed after it exists.
-    await eventually(async () => (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from outbox_events where relayed_at is null`))[0]!.n === 0);
+    await eventually(async () => (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from outbox_pending`))[0]!.n === 0);
     const sink = await post('/sinks', { name: 'parked', kind: 'webhook', projectId: project.id, config: { url: 'http://127.0.0.1:9/x' }, secrets: { secret: 'x'.repeat(20) } });
     await api.call('POST', `/sinks/${sink.id}/pause`);
     await api.call('PATCH', `/stories/${story.id}`, { version: story.version, title: 'counted twice' });

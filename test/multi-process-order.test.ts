@@ -151,7 +151,7 @@ describe('3 workers and 2 APIs on one database keep per-story order (real Postgr
     const remoteNumber = (i: number) => remoteIds.get(ids[i]!)!;
     await eventually(async () => {
       assertAlive(...survivors, first.proc, second.proc);
-      if (await count(sql`select count(*)::int as n from outbox_events where relayed_at is null`)) return false;
+      if (await count(sql`select count(*)::int as n from outbox_pending`)) return false;
       if (await count(sql`select count(*)::int as n from sink_queue`)) return false;
       if (distinct(amqp) < events || distinct(webhook) < events) return false;
       if (new Set(hookLines().map((l) => l.eventId)).size < events) return false;
@@ -159,7 +159,7 @@ describe('3 workers and 2 APIs on one database keep per-story order (real Postgr
       // A hook attempt the killed worker held is retried only once its minute (hookOptions) is up: on a
       // loaded 2-core CI machine the firings of that moment land well after the sinks' events.
     }, 240_000, 250).catch(async () => {
-      throw new Error(`not delivered (seed ${SEED}): ${await count(sql`select count(*)::int as n from outbox_events where relayed_at is null`)} events unrelayed, `
+      throw new Error(`not delivered (seed ${SEED}): ${await count(sql`select count(*)::int as n from outbox_pending`)} events unrelayed, `
         + `${await count(sql`select count(*)::int as n from sink_queue`)} queued on sinks; amqp ${distinct(amqp)}/${events}, webhook ${distinct(webhook)}/${events}, `
         + `hooks ${new Set(hookLines().map((l) => l.eventId)).size}/${events} (${await count(sql`select count(*)::int as n from hook_firings`)} firings queued); remote titles ${ids.map((_, i) => `${gh.getIssue(REPO, remoteNumber(i))?.title}/e${edits[i]}`).join(' ')}`);
     });

@@ -14,9 +14,9 @@ export async function pushSettled(stack: Stack, bindingId: string, storyId: stri
   await stack.worker.relay?.flush();
   await eventually(async () => {
     const [row] = await queryRows<{ unrelayed: number; latest: number | null }>(stack.database.db, sql`
-      select count(*) filter (where relayed_at is null)::int as unrelayed,
-             max(id) filter (where origin <> ${bindingId})::int as latest
-      from outbox_events where story_id = ${storyId}`);
+      select count(p.event_id)::int as unrelayed,
+             max(e.id) filter (where e.origin <> ${bindingId})::int as latest
+      from outbox_events e left join outbox_pending p on p.event_id = e.id where e.story_id = ${storyId}`);
     if (!row || row.unrelayed > 0) return false;
     const handle = stack.client.workflow.getHandle(pushWorkflowId(bindingId, storyId));
     try {

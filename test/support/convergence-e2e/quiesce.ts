@@ -63,8 +63,8 @@ export async function pull(w: Bound, side: Side, wait: boolean): Promise<Json | 
 async function quietState(w: Bound): Promise<string | undefined> {
   const db = w.stack.database.db;
   const [outbox] = await queryRows<{ unrelayed: number; last: number }>(db, sql`
-    select count(*) filter (where relayed_at is null)::int as unrelayed, coalesce(max(id), 0)::int as last
-    from outbox_events where project_id = ${w.projectId}`);
+    select count(p.event_id)::int as unrelayed, coalesce(max(e.id), 0)::int as last
+    from outbox_events e left join outbox_pending p on p.event_id = e.id where e.project_id = ${w.projectId}`);
   if (!outbox || outbox.unrelayed > 0) return undefined;
   for (const side of ['A', 'B'] as const) {
     if (await pullRunning(w, side)) return undefined;
