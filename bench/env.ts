@@ -8,6 +8,7 @@ import { openDatabase, type Database } from '../db/client';
 import { createSecretBox, type SecretBox } from '../lib/crypto';
 import { searchAttributeKeys } from '../workflows/contract';
 import { resolveTemporalCli } from '../runtime/temporal-cli';
+import { devServerDynamicConfig } from '../runtime/dev-server';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
 export interface BenchDatabase extends Database {
@@ -95,7 +96,7 @@ export async function openBenchEnv(opts: { pgAdminUrl: string; log: (line: strin
     const temporal = await TestWorkflowEnvironment.createLocal({
       server: {
         executable: { type: 'existing-path', path: cli }, searchAttributes: searchAttributeKeys,
-        extraArgs: ['--log-level', 'error', '--metrics-port', String(metricsPort)],
+        extraArgs: ['--log-level', 'error', '--metrics-port', String(metricsPort), ...devServerDynamicConfig],
       },
     });
     defer('temporal dev server', () => temporal.teardown());

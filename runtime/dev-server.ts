@@ -24,6 +24,15 @@ async function reachable(address: string): Promise<boolean> {
   }
 }
 
+/**
+ * Server settings the dev server runs with. Eager activity dispatch: when a workflow task schedules an
+ * activity on its own task queue, the server hands the activity back in its answer to the worker that
+ * completed the task, instead of queueing it for the next poll. It took a hub edit's push from signal to
+ * the remote's PATCH from 110-120 ms to 39 ms at the median (P2). A self-hosted cluster turns it on
+ * with the same dynamic config key (README, Sizing).
+ */
+export const devServerDynamicConfig = ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'] as const;
+
 /** Runs `temporal server start-dev` with a persistent SQLite file and our search attributes registered. */
 export async function startDevServer(opts: { cli: string; dataDir: string; port: number; uiPort: number; logger: Logger }): Promise<DevServer> {
   const address = `127.0.0.1:${opts.port}`;
@@ -41,6 +50,7 @@ export async function startDevServer(opts: { cli: string; dataDir: string; port:
     '--port', String(opts.port),
     '--ui-port', String(opts.uiPort),
     '--log-level', 'error',
+    ...devServerDynamicConfig,
     ...searchAttributeKeys.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
   ];
   const child = spawn(opts.cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
