@@ -2,8 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  // bin/ holds the JS launcher only (it starts tsx); it is outside the TypeScript project.
-  { ignores: ['node_modules/', '.data/', 'db/migrations/', 'eslint.config.js', 'bin/'] },
+  // bin/ holds the JS launcher only (it runs dist/ when built, else the sources through tsx); it is outside the TypeScript project.
+  { ignores: ['node_modules/', '.data/', 'db/migrations/', 'eslint.config.js', 'bin/', 'dist/', 'packages/*/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -23,10 +23,10 @@ export default tseslint.config(
 
 /**
  * An example plugin is a third-party package in miniature: it imports trackbridge only by its public
- * entries (`trackbridge/sdk`, `trackbridge/testing`), never by a path climbing out of its own folder.
+ * entries (`@trackbridge/sdk`, `@trackbridge/testing`), never by a path climbing out of its own folder.
  */
 function exampleRules() {
-  const message = 'An example plugin imports trackbridge only from \'trackbridge/sdk\' (tests: \'trackbridge/testing\'), never by a relative path out of its package.';
+  const message = 'An example plugin imports trackbridge only from \'@trackbridge/sdk\' (tests: \'@trackbridge/testing\'), never by a relative path out of its package.';
   const onlyPublic = { regex: '^trackbridge/(?!sdk$|testing$)', message: 'trackbridge exports only ./sdk and ./testing to plugins.' };
   return [
     { files: ['examples/*/*.ts'], rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./', message }, onlyPublic] }] } },

@@ -2,10 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  // The example plugin imports trackbridge by its package name. It has its own package.json, so Node's
-  // self-reference (which looks at the nearest one) does not reach this package: map the entries here.
+  // Plugins (the example, the test fixtures) and the kit import the SDK by its package name: in the
+  // checkout that is the source, not the built `packages/*/dist`, so one copy of it runs in the tests.
   resolve: {
     alias: {
+      '@trackbridge/sdk': fileURLToPath(new URL('./sdk/index.ts', import.meta.url)),
+      '@trackbridge/testing': fileURLToPath(new URL('./testing/index.ts', import.meta.url)),
       'trackbridge/sdk': fileURLToPath(new URL('./sdk/index.ts', import.meta.url)),
       'trackbridge/testing': fileURLToPath(new URL('./testing/index.ts', import.meta.url)),
     },

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { connections } from '../db/schema';
-import { connect } from '../connectors/define';
+import { connect } from '../connectors/connect';
 import type { ConnectorClient, ConnectorDefinition } from '../connectors/types';
 import type { RetryPolicy } from '../connectors/http/client';
 import type { ActivityDeps } from './deps';

@@ -1,8 +1,8 @@
 import pino, { type Logger } from 'pino';
-import { connect } from '../connectors/define';
+import { connect } from '../connectors/connect';
 import type { DestinationPolicy } from '../connectors/http/destination';
 import { installedConnectors, findConnector } from '../plugins/registry';
-import { loadPlugins, parsePluginList } from '../plugins/load';
+import { loadPlugins, parsePluginList, pluginLoadOptions } from '../plugins/load';
 import { PluginError } from '../plugins/validate';
 import type { ConnectorClient, ConnectorDefinition } from '../connectors/types';
 import { secretHeaders } from '../connectors/define';
@@ -21,7 +21,9 @@ export function cliLogger(env: NodeJS.ProcessEnv = process.env): Logger {
 /** The installed connector for `slug` (plugins from TRACKBRIDGE_PLUGINS included), or a usage error listing the installed ones. */
 export async function installedConnector(slug: string): Promise<ConnectorDefinition> {
   try {
-    await loadPlugins(parsePluginList(process.env.TRACKBRIDGE_PLUGINS));
+    await loadPlugins(parsePluginList(process.env.TRACKBRIDGE_PLUGINS), pluginLoadOptions({
+      TRACKBRIDGE_PLUGINS_DIR: process.env.TRACKBRIDGE_PLUGINS_DIR, TRACKBRIDGE_PLUGINS_TS: /^(1|true|yes)$/i.test(process.env.TRACKBRIDGE_PLUGINS_TS ?? ''),
+    }));
   } catch (error) {
     if (error instanceof PluginError) throw new CliError(error.message, 'usage');
     throw error;

@@ -3,21 +3,27 @@ import { apiClient, DEFAULT_API_URL, type ApiOptions } from './api-client';
 import { runConnector, type ConnectorOptions } from './connector';
 import type { DryRunOptions } from './dry-run';
 import { CliError, describeFailure, exitCodes, scrub } from './output';
+import { registerPluginInit } from './plugin-init';
+import { addServerCommands } from './server-commands';
 
 /**
- * The trackbridge CLI: standalone connector runs (no server, Temporal or database), a dry run of a
- * binding's pull (database only), and operator commands against a running API.
+ * The trackbridge CLI: the server itself (start, api, worker, migrate, token, rotate-key), standalone
+ * connector runs (no server, Temporal or database), a dry run of a binding's pull (database only),
+ * and operator commands against a running API.
  * Modules behind a command are imported when it runs, so `connector` never loads pg or Temporal.
  */
 function program(done: (code: number) => void): Command {
   const cli = new Command('trackbridge')
-    .description('trackbridge: run connectors standalone, dry-run a pull, operate a running server')
+    .description('trackbridge: run the server, run connectors standalone, dry-run a pull, operate a running server')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)');
 
   const withApi = (command: Command) => command
     .addOption(new Option('--api <url>', `the API's base URL (env TRACKBRIDGE_API_URL, default ${DEFAULT_API_URL})`))
     .addOption(new Option('--token-file <path>', 'a file holding the API token (or env TRACKBRIDGE_TOKEN; never a flag)'));
+
+  addServerCommands(cli, done);
+  registerPluginInit(cli, done);
 
   cli.command('connector')
     .description('run an installed connector on its own: test the connection, list scopes, pull, get one item')

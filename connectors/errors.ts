@@ -5,8 +5,14 @@
  */
 export type RemoteErrorKind = 'transient' | 'permanent' | 'auth' | 'conflict';
 
-/** Marks remote errors across copies of this module (a plugin may bundle its own copy of the SDK). */
+/**
+ * Mark errors across copies of this module: the server bundles one copy, and each plugin's
+ * `@trackbridge/sdk` another, so the guards below read these marks and never use `instanceof`.
+ */
 const REMOTE_ERROR = Symbol.for('trackbridge.RemoteError');
+const RATE_LIMITED = Symbol.for('trackbridge.RateLimitedError');
+
+const marked = (e: unknown, mark: symbol): boolean => e instanceof Error && (e as unknown as Record<symbol, unknown>)[mark] === true;
 
 export class RemoteError extends Error {
   readonly [REMOTE_ERROR] = true;
@@ -30,6 +36,7 @@ export class TransientError extends RemoteError {
 
 /** The remote's rate limit (or our pacing of it) asks for a wait; the binding's status shows it while it lasts. */
 export class RateLimitedError extends TransientError {
+  readonly [RATE_LIMITED] = true;
   constructor(
     /** Whose limit: "GitHub", "Redmine". */
     readonly service: string,
@@ -61,10 +68,9 @@ export class ConflictError extends RemoteError {
   }
 }
 
-export const isRemoteError = (e: unknown): e is RemoteError =>
-  e instanceof RemoteError || (e instanceof Error && (e as unknown as Record<symbol, unknown>)[REMOTE_ERROR] === true);
+export const isRemoteError = (e: unknown): e is RemoteError => marked(e, REMOTE_ERROR);
 export const isTransientError = (e: unknown): e is TransientError => isRemoteError(e) && e.kind === 'transient';
 export const isPermanentError = (e: unknown): e is PermanentError => isRemoteError(e) && e.kind === 'permanent';
 export const isAuthError = (e: unknown): e is AuthError => isRemoteError(e) && e.kind === 'auth';
-export const isRateLimitedError = (e: unknown): e is RateLimitedError => e instanceof RateLimitedError;
+export const isRateLimitedError = (e: unknown): e is RateLimitedError => isTransientError(e) && marked(e, RATE_LIMITED);
 export const isConflictError = (e: unknown): e is ConflictError => isRemoteError(e) && e.kind === 'conflict';

@@ -11,6 +11,7 @@ import { wizardRoutes } from './pages/wizard';
 import { bindingRoutes } from './pages/binding';
 import { storyRoutes } from './pages/story';
 import { runRoutes } from './pages/run';
+import { pluginRoutes } from './pages/plugins';
 
 export type { ConsoleOptions } from './context';
 
@@ -39,11 +40,12 @@ export function createConsole(opts: ConsoleOptions) {
   app.route('/', signInRoutes(opts));
   app.use('*', requireSession(opts.api));
   app.route('/', homeRoutes());
-  app.route('/connections', connectionRoutes());
-  app.route('/bindings', wizardRoutes());
+  app.route('/connections', connectionRoutes(opts));
+  app.route('/bindings', wizardRoutes(opts));
   app.route('/bindings', bindingRoutes(opts));
   app.route('/stories', storyRoutes());
-  app.route('/runs', runRoutes());
+  app.route('/runs', runRoutes(opts));
+  app.route('/plugins', pluginRoutes());
   return app;
 }
 

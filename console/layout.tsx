@@ -6,6 +6,7 @@ const NAV = [
   { href: ui(), label: 'Projects' },
   { href: ui('/connections'), label: 'Connections' },
   { href: ui('/bindings/new'), label: 'Bind a project' },
+  { href: ui('/plugins'), label: 'Plugins' },
 ];
 
 /** The page shell: navigation, who is signed in, flash messages from the last form post. */

@@ -54,6 +54,8 @@ export interface DatabaseOptions {
   logger?: Logger;
 }
 
+// Beside this module: db/migrations in a checkout, dist/migrations in a build (scripts/build.ts copies
+// them next to the chunks, and this module lands in one of those).
 const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 // Any constant works; it only has to be the same in every process that migrates.
 const MIGRATION_LOCK = 727_001;

@@ -13,6 +13,13 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Comma-separated npm package names or paths of plugins to load at boot (API and worker alike). */
   TRACKBRIDGE_PLUGINS: z.string().optional(),
+  /**
+   * A folder of installed plugins, searched before node_modules (relative to the working directory):
+   * an npm project the plugins were installed into (its node_modules), or plugin package folders side by side.
+   */
+  TRACKBRIDGE_PLUGINS_DIR: z.string().min(1).optional(),
+  /** Development only: lets TRACKBRIDGE_PLUGINS name a plugin whose entry is TypeScript, loaded through tsx (installed separately). */
+  TRACKBRIDGE_PLUGINS_TS: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   DATA_DIR: z.string().min(1).default('.data'),

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config';
 import { scrubQueryText, serializeError } from './log-errors';
@@ -36,6 +37,16 @@ const hooks: NonNullable<pino.LoggerOptions['hooks']> = {
   },
 };
 
+/** pino-pretty is a development dependency: an installed trackbridge logs JSON unless the user adds it. */
+function prettyInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** JSON logs by default; pretty in development when pino-pretty is installed. */
 export function createLogger(
   config: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT' | 'NODE_ENV'>,
@@ -43,7 +54,7 @@ export function createLogger(
   secretHeaders: readonly string[] = [],
 ): Logger {
   const redact = redaction(secretHeaders);
-  const format = config.LOG_FORMAT ?? (config.NODE_ENV === 'development' && process.stdout.isTTY ? 'pretty' : 'json');
+  const format = config.LOG_FORMAT ?? (config.NODE_ENV === 'development' && process.stdout.isTTY && prettyInstalled() ? 'pretty' : 'json');
   if (format === 'pretty') {
     return pino({
       level: config.LOG_LEVEL,

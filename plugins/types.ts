@@ -1,7 +1,6 @@
-import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { Egress } from '../connectors/http/destination';
-import type { ConnectorDefinition, ItemFields, Json } from '../connectors/types';
+import type { Egress } from '../connectors/http/refusal';
+import type { ConnectorDefinition, ItemFields, Json, Logger } from '../connectors/types';
 import type { SinkDefinition } from '../sinks/types';
 
 /** The plugin contract's version. A plugin declares the one it was built against; a mismatch stops the boot. */

@@ -4,7 +4,7 @@ import { isDatabaseUnavailable, summarizeError } from '../lib/error-summary';
 import { createLogger } from '../lib/logger';
 import { secretHeaders } from '../connectors/define';
 import { installedConnectors } from '../plugins/registry';
-import { loadPlugins, parsePluginList } from '../plugins/load';
+import { loadPlugins, parsePluginList, pluginLoadOptions } from '../plugins/load';
 import { PluginError } from '../plugins/validate';
 
 /**
@@ -15,7 +15,7 @@ import { PluginError } from '../plugins/validate';
 export async function boot(): Promise<{ config: Config; logger: Logger }> {
   try {
     const config = loadConfig();
-    await loadPlugins(parsePluginList(config.TRACKBRIDGE_PLUGINS));
+    await loadPlugins(parsePluginList(config.TRACKBRIDGE_PLUGINS), pluginLoadOptions(config));
     return { config, logger: createLogger(config, undefined, secretHeaders(installedConnectors())) };
   } catch (err) {
     if (err instanceof ConfigError || err instanceof PluginError) {

@@ -14,7 +14,7 @@ import { destinationPolicy } from '../connectors/http/destination';
 import type { Config } from '../lib/config';
 import type { Core } from './context';
 import { connectClient, connectWorker } from './temporal';
-import { createWorker } from './worker';
+import { createWorker, findWorkflowBundle } from './worker';
 import { installTemporalRuntime } from './temporal-runtime';
 import { startOutboxRelay } from '../sync/outbox-relay';
 import { migratePullSchedules } from '../sync/schedules';
@@ -41,7 +41,7 @@ export async function ensureFirstToken(
     terminal.write(
       '\n  ┌─ First start: an admin API token was created. It is shown only this once.\n' +
         `  │  ${token}\n` +
-        '  │  Use it as: Authorization: Bearer <token>. More: npm run -s token -- create <name> [--role read]\n' +
+        '  │  Use it as: Authorization: Bearer <token>. More: npx trackbridge token create <name> [--role read]\n' +
         '  └─\n',
     );
     return;
@@ -117,6 +117,7 @@ export async function startWorker(config: Config, core: Core, logger: Logger): P
   installTemporalRuntime(logger);
   const connection = await whenReachable('Temporal', () => connectWorker(config), { logger, unreachable: isTemporalUnreachable });
   const temporal = await whenReachable('Temporal', () => connectClient(config), { logger, unreachable: isTemporalUnreachable });
+  const workflowBundle = findWorkflowBundle(config.TEMPORAL_WORKFLOW_BUNDLE);
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -128,7 +129,7 @@ export async function startWorker(config: Config, core: Core, logger: Logger): P
       deletionSweepMinutes: config.DELETION_SWEEP_MINUTES,
     },
     logger,
-    ...(config.TEMPORAL_WORKFLOW_BUNDLE ? { workflowBundle: { codePath: config.TEMPORAL_WORKFLOW_BUNDLE } } : {}),
+    ...(workflowBundle ? { workflowBundle: { codePath: workflowBundle } } : {}),
   });
   const relay = await startOutboxRelay({ database: core.database, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger, pollMs: config.OUTBOX_POLL_MS,
     retention: { hookRuns: config.HOOK_RUN_RETENTION_DAYS, jobs: config.JOB_RETENTION_DAYS, outbox: config.OUTBOX_RETENTION_DAYS, explain: config.EXPLAIN_RETENTION_DAYS },
@@ -179,22 +180,6 @@ async function serveMetrics(core: Core, host: string, port: number, logger: Logg
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
   logger.info({ host, port }, 'worker metrics on /metrics');
   return server;
-}
-
-/** Runs `stop` once on SIGINT/SIGTERM; a second signal exits at once. */
-export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = (signal: string) => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    stop().then(() => process.exit(0), (err: unknown) => {
-      logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    });
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
 }
 
 /** Fault injection for the crash tests, honoured only with NODE_ENV=test. */

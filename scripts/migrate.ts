@@ -1,9 +1,4 @@
-import { boot } from '../runtime/boot';
-import { openDatabase } from '../db/client';
+import { migrateDatabase } from '../runtime/admin';
 
-/** `npm run migrate`: applies the committed SQL migrations (the app also does this on start). */
-const { config, logger } = await boot();
-const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, logger });
-await database.migrate();
-logger.info({ database: database.kind }, 'migrations applied');
-await database.close();
+/** `npm run migrate`: applies the committed SQL migrations (the app also does this on start), as `trackbridge migrate`. */
+process.exitCode = await migrateDatabase();

@@ -1,5 +1,5 @@
 /**
- * trackbridge's plugin SDK: everything a plugin imports, from one place (`trackbridge/sdk`).
+ * trackbridge's plugin SDK: everything a plugin imports, from one place (`@trackbridge/sdk`).
  *
  * Versioned by `SDK_VERSION` (semver): a minor version adds, a major version breaks. A plugin declares
  * the plugin API it was built against (`apiVersion: PLUGIN_API_VERSION`); a trackbridge that speaks
@@ -14,14 +14,16 @@ export { z } from 'zod';
 export { PLUGIN_API_VERSION, hookPoints } from '../plugins/types';
 export type {
   ActionContext, ActionDefinition, ChangeMessage, ChangeStory, HookContext, HookDefinition, HookPayloads, HookPoint, PluginDefinition, SinkDefinition, SinkPublisher,
+  StoryChange,
 } from '../plugins/types';
 export { defineAction, defineHook, definePlugin, defineSink } from '../plugins/define';
 // Receiving trackbridge's signed webhooks (README, Events).
 export { SIGNATURE_HEADER, signPayload, verifySignature, type SignatureCheck } from '../sinks/signature';
 export { capability, defineConnector, httpConfigFields } from '../connectors/define';
+export type { HttpConfig } from '../connectors/http/options';
 export type {
-  AttachmentStore, Capability, CommentWriter, ConnectorClient, ConnectorContext, ConnectorDefinition, HttpDeclaration, ItemFields, Json,
-  NewAttachment, NewItem, PullPage, Reader, RemoteAttachment, RemoteComment, RemoteItem, Scope, ScopeGroup, TestResult, Writer,
+  AttachmentStore, Capability, CommentWriter, ConnectorClient, ConnectorContext, ConnectorDefinition, HttpDeclaration, ItemFields, Json, LogFn, Logger,
+  NewAttachment, NewItem, PullPage, Reader, RemoteAttachment, RemoteComment, RemoteItem, RemoteMetadata, Scope, ScopeGroup, TestResult, Writer,
 } from '../connectors/types';
 
 // Errors, classified where they are born: transient → retried with backoff, permanent → recorded, auth → binding paused.
@@ -32,18 +34,19 @@ export {
 export type { RemoteErrorKind } from '../connectors/errors';
 
 // The egress policy, as plugin code meets it: `ctx.egress` (fetch, checkHost) in sinks, hooks and actions; its refusals.
-export { DestinationRefusedError, isDestinationRefused } from '../connectors/http/destination';
-export type { Egress } from '../connectors/http/destination';
+export { DestinationRefusedError, isDestinationRefused } from '../connectors/http/refusal';
+export type { Egress } from '../connectors/http/refusal';
 
 // The shared HTTP helpers: classification, pacing, paginators and the incremental cursor.
 export { classifyNetworkError, classifyResponse, isRateLimited, parseRetryAfter } from '../connectors/http/classify';
+export type { FailedResponse } from '../connectors/http/classify';
 export { Pacer, defaultPacing } from '../connectors/http/pacer';
 export type { PacingPolicy } from '../connectors/http/pacer';
 export { followLinks, paginateOffset, parseLinkHeader } from '../connectors/http/paginate';
 export type { LinkPage, OffsetOptions, OffsetPage } from '../connectors/http/paginate';
 export { isoSeconds, pullIncremental } from '../connectors/http/incremental';
 export type { IncrementalSource, ListingCursor, SourcePage, WatermarkCursor } from '../connectors/http/incremental';
-export type { HttpClient, HttpMethod, HttpRequest, HttpResponse } from '../connectors/http/client';
+export type { HttpClient, HttpMethod, HttpRequest, HttpResponse, QueryValue } from '../connectors/http/client';
 
 // The I1 marker a connector places in created items so a retried create finds them.
 export { appendMarker, hasMarker, markerComment, stripMarker } from '../connectors/marker';

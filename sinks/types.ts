@@ -1,7 +1,6 @@
-import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { Egress } from '../connectors/http/destination';
-import type { ItemFields, Json } from '../connectors/types';
+import type { Egress } from '../connectors/http/refusal';
+import type { ItemFields, Json, Logger } from '../connectors/types';
 
 /**
  * What every sink receives for one hub change: bmo's push shape (`event` with its `changes`), the

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { github } from '../connectors/github';
-import { describeConnectorConformance } from '../testing';
+import { describeConnectorConformance } from '@trackbridge/testing';
 import { type GitHubDouble, startGitHubDouble } from './support/github-double';
 import { githubConformance } from './support/github-conformance';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jira } from '../connectors/jira';
-import { describeConnectorConformance } from '../testing';
+import { describeConnectorConformance } from '@trackbridge/testing';
 import { contractCheck, type ContractCheck } from './support/jira-contract';
 import { startJiraDouble, type JiraDouble } from './support/jira-double';
 import { jiraConformance } from './support/jira-conformance';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { github } from '../connectors/github';
 import type { CommentWriter, ConnectorDefinition, Json, PullPage, Reader, Writer } from '../connectors/types';
-import { type CheckName, ConformanceFailure, type ConformanceEnv, checks, skipReason, startConformanceEnv } from '../testing';
+import { type CheckName, ConformanceFailure, type ConformanceEnv, checks, skipReason, startConformanceEnv } from '@trackbridge/testing';
 import { type GitHubDouble, startGitHubDouble } from './support/github-double';
 import { githubConformance } from './support/github-conformance';
 

@@ -1,6 +1,6 @@
 import { beforeAll } from 'vitest';
 import { redmine } from '../connectors/redmine';
-import { describeConnectorConformance } from '../testing';
+import { describeConnectorConformance } from '@trackbridge/testing';
 import { type Redmine, createProject, editIssue, ensureRedmine, seedIssues } from './support/redmine';
 
 // The real Redmine of scripts/redmine.sh. It runs on this machine and stamps updated_on in whole

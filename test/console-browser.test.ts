@@ -8,6 +8,7 @@ import { withConsole } from '../console';
 import { createApiToken } from '../db/tokens';
 import { installedConnectors } from '../plugins/registry';
 import { createIssue, createProject, editIssue, ensureRedmine, getIssue, runRails, type Redmine } from './support/redmine';
+import { expectAccessible } from './support/axe';
 import { eventually, testLogger, testSecretBox } from './support/harness';
 import { startStack, type Stack } from './support/scenario';
 
@@ -44,6 +45,9 @@ describe('console in a browser (real Redmine)', { timeout: 600_000 }, () => {
     await page.screenshot({ path: file, fullPage: true });
     if (docs && UPDATE_DOCS) copyFileSync(file, docs);
   };
+  /** A definition list on the page as {term: description}: the console's summaries. */
+  const facts = async (selector: string): Promise<Record<string, string>> =>
+    Object.fromEntries(await page.locator(`${selector} dt`).evaluateAll((dts) => dts.map((dt) => [dt.textContent ?? '', dt.nextElementSibling?.textContent ?? ''])));
   /** Reloads the page until `check` passes: the dashboard is server-rendered. */
   const reloadUntil = async (check: () => Promise<boolean>, timeoutMs = 90_000) =>
     eventually(async () => {
@@ -87,12 +91,14 @@ describe('console in a browser (real Redmine)', { timeout: 600_000 }, () => {
     // Sign in: a wrong token first, then the right one.
     await page.goto(`${base}/ui`);
     await expect.poll(() => page.url()).toBe(`${base}/ui/sign-in`);
+    await expectAccessible(page);
     await page.getByLabel('API token').fill('tb_wrong');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('That token is not valid').waitFor();
     await page.getByLabel('API token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('Signed in as').waitFor();
+    await expectAccessible(page);
     const [cookie] = await page.context().cookies();
     expect(cookie).toMatchObject({ name: 'tb_session', httpOnly: true, sameSite: 'Strict' });
 
@@ -111,17 +117,27 @@ describe('console in a browser (real Redmine)', { timeout: 600_000 }, () => {
     await page.getByLabel('Connector').selectOption('redmine');
     await page.getByRole('button', { name: 'Choose' }).click();
     await page.getByLabel('Name', { exact: true }).fill('Customer Redmine');
-    await page.getByLabel('baseUrl (required)').fill(redmine.url);
-    await page.getByLabel('apiKey (required)').fill(redmine.apiKey);
+    // Fields are labelled by the schema's titles, explained by its descriptions, and required as screen readers announce it.
+    const baseUrl = page.getByRole('textbox', { name: 'Redmine URL' });
+    expect(await baseUrl.getAttribute('required')).not.toBeNull();
+    expect(await page.getByRole('spinbutton', { name: 'Pull overlap (seconds)' }).getAttribute('required')).toBeNull();
+    expect(await page.locator(`label[for="${await baseUrl.getAttribute('id')}"]`).textContent()).toBe('Redmine URL *');
+    expect(await page.locator(`#${await baseUrl.getAttribute('aria-describedby')}`).textContent()).toContain('Root URL of the Redmine instance');
+    expect(await page.locator('form').filter({ hasText: 'Configuration' }).textContent()).not.toMatch(/\(required\)|baseUrl|overlapSeconds/);
+    await expectAccessible(page);
+    await baseUrl.fill(redmine.url);
+    await page.getByLabel('API key').fill(redmine.apiKey);
     await page.getByRole('button', { name: /^Create .* connection$/ }).click();
     await page.getByText('Connection "Customer Redmine" created.').waitFor();
     await page.getByRole('button', { name: 'Test the connection' }).click();
     await page.locator('#run-status[data-status="completed"]').waitFor({ timeout: 120_000 });
+    expect((await facts('#run-summary')).Result).toMatch(/^ok/);
+    await expectAccessible(page);
     // Rotating credentials: a wrong key is tested and refused, the right one saved.
-    await page.getByLabel('apiKey (required)').fill('not-the-key');
+    await page.getByLabel('API key').fill('not-the-key');
     await page.getByRole('button', { name: 'Save new credentials' }).click();
     await page.getByText('Credentials not changed').waitFor({ timeout: 120_000 });
-    await page.getByLabel('apiKey (required)').fill(redmine.apiKey);
+    await page.getByLabel('API key').fill(redmine.apiKey);
     await page.getByRole('button', { name: 'Save new credentials' }).click();
     await page.getByText('New credentials tested and saved.').waitFor({ timeout: 120_000 });
     const connectionUrl = page.url().split('?')[0]!;
@@ -129,7 +145,9 @@ describe('console in a browser (real Redmine)', { timeout: 600_000 }, () => {
     // The wizard: 1 project and connection, 2 a scope from the live list.
     await page.getByRole('link', { name: 'Bind a project through it…' }).click();
     await page.getByLabel('Hub project').selectOption({ label: `${key}: Website` });
+    await expectAccessible(page);
     await page.getByRole('button', { name: 'Next: pick a scope' }).click();
+    await expectAccessible(page);
     await page.getByLabel('Remote scope').selectOption(rmProject.identifier);
     await page.getByLabel('New remote items').selectOption('review');
     await page.getByLabel('Pull every (seconds)').fill('3600');
@@ -142,6 +160,7 @@ describe('console in a browser (real Redmine)', { timeout: 600_000 }, () => {
     await page.getByLabel('status map row 1: hub value').fill('doing');
     await remoteStatus.selectOption('In Progress');
     await shot('wizard-rules', 'docs/console-wizard.png');
+    await expectAccessible(page);
     await page.getByRole('button', { name: 'Save rules' }).click();
     await page.getByText('Rules saved.').waitFor();
     const bindingId = /\/ui\/bindings\/([0-9a-f-]{36})\/setup/.exec(page.url())![1]!;
@@ -154,13 +173,22 @@ describe('console in a browser (real Redmine)', { timeout: 600_000 }, () => {
     await created.waitFor();
     expect(await created.locator('tr', { hasText: 'status' }).locator('td').allTextContents()).toEqual(['status', 'In Progress']);
     await shot('wizard-preview');
+    await expectAccessible(page);
     // 5 start and follow the initial sync to 100%.
     await page.getByRole('link', { name: 'Next: start the sync' }).first().click();
     await page.getByRole('button', { name: 'Start the initial sync' }).click();
     await page.locator('#run-status[data-status="completed"]').waitFor({ timeout: 180_000 });
     expect(await page.locator('#run-progress').getAttribute('value')).toBe('100');
     await expect.poll(() => page.locator('#run-status label').textContent()).toBe('Progress: 100%');
+    // The outcome as a summary, not the workflow's JSON: two Redmine issues to the inbox, the hub's story pushed.
+    const summary = await facts('#run-summary');
+    expect(Object.keys(summary)).toEqual(expect.arrayContaining(['Duration', 'Created', 'Updated', 'Unchanged', 'Failed', 'Inboxed']));
+    expect(summary).toMatchObject({ Failed: '0', Inboxed: '2' });
+    expect(summary.Duration).toMatch(/^\d+(\.\d)? (ms|s)$|^\d+ min \d\d s$/);
+    expect(await page.locator('#run-status pre').count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Open this run in the Temporal UI' }).getAttribute('href')).toMatch(/^http:\/\/localhost:8233\/namespaces\/[^/]+\/workflows\/initial-sync%2F/);
     await shot('wizard-synced');
+    await expectAccessible(page);
 
     // The dashboard: both remote issues wait in the inbox; import one.
     await page.getByRole('link', { name: "Open the binding's dashboard" }).click();
@@ -169,6 +197,7 @@ describe('console in a browser (real Redmine)', { timeout: 600_000 }, () => {
     const firstRun = page.locator('#runs tbody tr').first();
     expect(await firstRun.locator('td').allTextContents()).toEqual(expect.arrayContaining(['initial-sync', 'completed']));
     await shot('dashboard', 'docs/console-dashboard.png');
+    await expectAccessible(page);
     await page.getByRole('button', { name: `Import #${seeded.id}` }).click();
     await page.getByText('Imported as a story.').waitFor();
     await page.getByRole('heading', { name: 'Customer reports a broken login' }).waitFor();
@@ -203,6 +232,7 @@ describe('console in a browser (real Redmine)', { timeout: 600_000 }, () => {
     expect(text).toContain('Login broken (hub edit)'); // hub
     expect(text).toContain('Login broken (remote edit)'); // remote
     await shot('story-explain');
+    await expectAccessible(page);
 
     // A connection in use is not deleted, and the console says why.
     await page.goto(connectionUrl);

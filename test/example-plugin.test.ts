@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../db/tokens';
-import { type TinyTracker, startTinyTracker } from '../examples/tinytracker/server';
+import { type Tinytracker, startTinytracker } from '../examples/tinytracker/src/server';
+import { buildPackages } from '../scripts/build-packages';
+import { lockPackages } from './support/packages-lock';
 import { processEnv, hubClient, type HubClient } from './support/faults-stack';
 import { createTestDatabase, eventually } from './support/harness';
 import { freePort, spawnScript, type Spawned } from './support/process';
@@ -19,7 +21,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 /**
  * Issue 12.6, the proof that a third party can write a plugin: the example is packed with `npm pack`,
- * installed from the tarball into a project of its own (trackbridge next to it, as its peer), and
+ * installed from the tarball with the packed @trackbridge/sdk into a project of its own, and
  * trackbridge's API and worker boot there with TRACKBRIDGE_PLUGINS naming it. Then a project syncs
  * both ways with a TinyTracker, the plugin's hook fires on each push, and its action runs as a job
  * until it succeeds.
@@ -30,24 +32,35 @@ describe('the example plugin, packed and installed like a third-party package', 
   const hookLog = join(work, 'push-log.ndjson');
   const hookLines = (): Json[] => (existsSync(hookLog) ? readFileSync(hookLog, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Json) : []);
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let tiny: TinyTracker;
+  let tiny: Tinytracker;
   let worker: Spawned | undefined;
   let api: Spawned | undefined;
   let hub: HubClient;
 
   beforeAll(async () => {
-    // npm pack → a tarball, installed into a fresh project. --legacy-peer-deps: npm would otherwise fetch
-    // the `trackbridge` peer from the registry; this checkout is linked in as that peer instead.
-    const packed = await run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: join(repoRoot, 'examples/tinytracker') });
-    const tarball = join(work, packed.stdout.trim().split('\n').at(-1) ?? '');
+    // The plugin depends on @trackbridge/sdk only: both are packed (the plugin's prepack compiles it
+    // against the built SDK) and installed together into a fresh project, so npm takes the SDK from its
+    // tarball and never asks the registry for it or for trackbridge.
+    const pack = async (dir: string) => {
+      const packed = await run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: join(repoRoot, dir) });
+      return join(work, packed.stdout.trim().split('\n').at(-1) ?? '');
+    };
+    const release = await lockPackages();
+    let tarballs: string[];
+    try {
+      await buildPackages();
+      tarballs = [await pack('packages/sdk'), await pack('examples/tinytracker')];
+    } finally {
+      release();
+    }
     mkdirSync(project);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'tb-example-host', private: true, type: 'module' }));
-    await run('npm', ['install', '--no-audit', '--no-fund', '--legacy-peer-deps', '--prefer-offline', tarball], { cwd: project });
-    symlinkSync(repoRoot, join(project, 'node_modules', 'trackbridge'), 'dir');
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs], { cwd: project });
+    rmSync(join(repoRoot, 'examples/tinytracker/dist'), { recursive: true, force: true });
 
     database = await createTestDatabase();
     const { token } = await createApiToken(database.db, 'example-plugin');
-    tiny = await startTinyTracker();
+    tiny = await startTinytracker();
     tiny.seed(3);
     const env = processEnv(database.url, `example-${Math.random().toString(36).slice(2, 8)}`, {
       TRACKBRIDGE_PLUGINS: PLUGIN, TINYTRACKER_TOKEN: tiny.token, OUTBOX_POLL_MS: '500', TINYTRACKER_HOOK_LOG: hookLog,

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { github } from '../connectors/github';
 import { loadPlugins } from '../plugins/load';
@@ -56,8 +57,10 @@ describe('loading plugins', () => {
     expect(body.items[1]!.hooks.map((h) => h.on)).toEqual(['binding.paused']);
   });
 
-  it('names the package when it cannot be imported', async () => {
-    await expect(loadPlugins(['trackbridge-plugin-that-does-not-exist'])).rejects.toThrow(/^plugin trackbridge-plugin-that-does-not-exist: cannot be imported/);
+  it('names the package and where it looked when it cannot be found', async () => {
+    const load = loadPlugins(['trackbridge-plugin-that-does-not-exist']);
+    await expect(load).rejects.toThrow(/^plugin trackbridge-plugin-that-does-not-exist: not found; looked in:\n/);
+    await expect(load).rejects.toThrow(`  - ${path.join(process.cwd(), 'node_modules', 'trackbridge-plugin-that-does-not-exist')}\n`);
   });
 
   it('stops the boot with one line naming the plugin and the field at fault', () => {

@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../db/client';
-import { connect } from '../connectors/define';
+import { connect } from '../connectors/connect';
 import { bindings, outboxEvents, stories } from '../db/schema';
 import { github } from '../connectors/github';
 import { takeWriteSeq } from '../db/links';

@@ -6,7 +6,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { github } from '../connectors/github';
-import { connect as connectDefinition } from '../connectors/define';
+import { connect as connectDefinition } from '../connectors/connect';
 import { redmine } from '../connectors/redmine';
 import { isPermanentError, isRemoteError, type RemoteError } from '../connectors/errors';
 import { MAX_PAGES_WITHOUT_PROGRESS } from '../connectors/http/progress';

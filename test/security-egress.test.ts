@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { connect as amqpConnect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app';
-import { connect } from '../connectors/define';
+import { connect } from '../connectors/connect';
 import { DestinationRefusedError, type DestinationPolicy, egressFor, openDestinations } from '../connectors/http/destination';
 import { insertBinding } from '../db/bindings';
 import { insertConnection } from '../db/connections';

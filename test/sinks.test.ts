@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIGNATURE_HEADER, verifySignature, type ChangeMessage } from '../sdk';
+import { SIGNATURE_HEADER, verifySignature, type ChangeMessage } from '@trackbridge/sdk';
 import { loadPlugins } from '../plugins/load';
 import { sinkMessages } from './fixtures/plugins/sink';
 import { eventually } from './support/harness';
@@ -232,7 +232,7 @@ describe('event sinks: hub changes published in order per story (real RabbitMQ, 
     const secret = 'a-receiver-secret-of-some-length';
     const body = JSON.stringify({ schemaVersion: 1, eventId: 1 });
     const now = Date.now();
-    const { signPayload } = await import('../sdk');
+    const { signPayload } = await import('@trackbridge/sdk');
     const good = signPayload(secret, body, now);
     expect(verifySignature(secret, good, body, { now })).toMatchObject({ ok: true });
     expect(verifySignature('another-secret-entirely-here', good, body, { now })).toEqual({ ok: false, reason: 'mismatch' });

@@ -1,5 +1,4 @@
-import type { Json, PullPage, RemoteItem } from '../connectors/types';
-import type { RemoteErrorKind } from '../connectors/errors';
+import type { Json, PullPage, RemoteErrorKind, RemoteItem } from '@trackbridge/sdk';
 
 /** A check found the connector breaking its contract. The message says which promise, and what was seen. */
 export class ConformanceFailure extends Error {

@@ -1,5 +1,5 @@
 /**
- * The connector conformance kit (`trackbridge/testing`): the contract every connector passes, run
+ * The connector conformance kit (`@trackbridge/testing`): the contract every connector passes, run
  * against the author's own test server through a fault-injecting proxy.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';

@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { PermanentError, type RemoteError } from '../errors';
 import { classifyNetworkError, classifyResponse, isRateLimited, parseRetryAfter, redact } from './classify';
@@ -6,6 +5,7 @@ import { rateLimitWaitSeconds, rateLimitWaits, remoteRequests } from '../../lib/
 import { budgetExhausted, defaultPacing, type PacingPolicy, pacerFor } from './pacer';
 import { type DestinationPolicy, guardedFetch } from './destination';
 import { readShape } from './shape';
+import type { Logger } from '../types';
 
 export interface RetryPolicy {
   /** Rate-limit waits up to this long are slept in-process; longer ones go back to Temporal. */

@@ -2,24 +2,18 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import { isIP } from 'node:net';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
 import type { Config } from '../../lib/config';
-import { PermanentError } from '../errors';
 import { bare, type DestinationPolicy, refuseAddress, refuseLiteral } from './address-table';
+import { DestinationRefusedError, type Egress, refusalIn } from './refusal';
 
 export { embeddedIPv4, refuseAddress, type DestinationPolicy } from './address-table';
+// The refusal lives apart from undici so the SDK can export it; the server's importers keep this path.
+export { DestinationRefusedError, isDestinationRefused, type Egress } from './refusal';
 
 /** Outside production: private and loopback destinations are fine (a local Redmine, the test doubles). */
 export const openDestinations: DestinationPolicy = { restrictPrivate: false, allowed: [] };
 
 export function destinationPolicy(config: Pick<Config, 'NODE_ENV' | 'TRACKBRIDGE_ALLOWED_HOSTS'>): DestinationPolicy {
   return { restrictPrivate: config.NODE_ENV === 'production', allowed: config.TRACKBRIDGE_ALLOWED_HOSTS ?? [] };
-}
-
-/** A connect the egress policy refused. Its message names the policy and the class of the address, never the address's state. */
-export class DestinationRefusedError extends PermanentError {
-  constructor(readonly reason: string) {
-    super(`Destination refused by the egress policy: ${reason}`);
-    this.name = 'DestinationRefusedError';
-  }
 }
 
 type Resolve = (host: string) => Promise<LookupAddress[]>;
@@ -126,13 +120,6 @@ const agentFor = (policy: DestinationPolicy) => {
   return agent;
 };
 
-function refusalIn(error: unknown): DestinationRefusedError | undefined {
-  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e instanceof DestinationRefusedError) return e;
-  }
-  return undefined;
-}
-
 /**
  * fetch under the policy. Without `base`, requests go through an undici Agent whose connector
  * refuses forbidden addresses at connect time, a redirect's too. With an injected `base` (tests, the benchmark's
@@ -168,24 +155,8 @@ export async function refuseConnectionConfig(policy: DestinationPolicy | undefin
   return typeof baseUrl === 'string' ? refuseBaseUrl(policy ?? openDestinations, baseUrl) : null;
 }
 
-/**
- * How plugin code (a sink, a hook, an action) reaches the network under the egress policy: the
- * platform hands one in its context. Refusals throw DestinationRefusedError.
- */
-export interface Egress {
-  /** fetch, checked at every connect after DNS (redirects included), connecting to the checked address. */
-  fetch: typeof fetch;
-  /** For other protocols: checks `host` and every address it resolves to; connect to the address returned, with `host` as TLS servername. */
-  checkHost(host: string): Promise<{ address: string; family: number }>;
-  /** Why a URL's destination is refused, or null: to check settings before any connect. */
-  refuseUrl(url: string): Promise<string | null>;
-}
-
 export const egressFor = (policy: DestinationPolicy = openDestinations): Egress => ({
   fetch: guardedFetch(policy),
   checkHost: (host) => checkedAddress(policy, host),
   refuseUrl: (url) => refuseDestinationUrl(policy, url),
 });
-
-/** A refusal by the egress policy anywhere in the cause chain (a sink holds its queue on one). */
-export const isDestinationRefused = (error: unknown): boolean => refusalIn(error) !== undefined;

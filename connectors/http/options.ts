@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Logger } from 'pino';
+import type { Logger } from '../types';
 import type { DestinationPolicy } from './destination';
 
 /** The config knobs every connector exposes for its HTTP client. */

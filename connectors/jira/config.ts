@@ -2,19 +2,19 @@ import { z } from 'zod';
 import { httpConfigFields } from '../define';
 
 export const configSchema = z.strictObject({
-  baseUrl: z.url({ protocol: /^https?$/ }).describe('Site root: https://your-site.atlassian.net (Cloud) or https://jira.example.com (Data Center)'),
-  deployment: z.enum(['cloud', 'datacenter']).describe('cloud: REST v3, email + API token; datacenter: REST v2, personal access token'),
-  issueType: z.string().min(1).default('Task').describe('Issue type of issues created from the hub'),
+  baseUrl: z.url({ protocol: /^https?$/ }).meta({ title: 'Jira URL', description: 'Site root: https://your-site.atlassian.net (Cloud) or https://jira.example.com (Data Center)' }),
+  deployment: z.enum(['cloud', 'datacenter']).meta({ title: 'Deployment', description: 'cloud: REST v3, email + API token; datacenter: REST v2, personal access token' }),
+  issueType: z.string().min(1).default('Task').meta({ title: 'Issue type for new issues', description: 'Issue type of issues created from the hub' }),
   overlapSeconds: z.number().int().min(0).max(3600).default(60)
-    .describe("How far before the newest update seen the next pull starts again; covers Jira's search index lag"),
+    .meta({ title: 'Pull overlap (seconds)', description: "How far before the newest update seen the next pull starts again; covers Jira's search index lag" }),
   ...httpConfigFields,
 });
 
 const cloudSecrets = z.strictObject({
-  email: z.email().describe('Atlassian account email (Cloud)'),
-  apiToken: z.string().min(1).describe('API token from id.atlassian.com → Security → API tokens (Cloud)'),
+  email: z.email().meta({ title: 'Account email', description: 'Atlassian account email (Cloud)' }),
+  apiToken: z.string().min(1).meta({ title: 'API token', description: 'API token from id.atlassian.com → Security → API tokens (Cloud)' }),
 });
-const dataCenterSecrets = z.strictObject({ personalAccessToken: z.string().min(1).describe('Personal access token (Data Center: Profile → Personal Access Tokens)') });
+const dataCenterSecrets = z.strictObject({ personalAccessToken: z.string().min(1).meta({ title: 'Personal access token', description: 'Personal access token (Data Center: Profile → Personal Access Tokens)' }) });
 
 export const secretsSchema = z.union([cloudSecrets, dataCenterSecrets]);
 

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { describeError, isMissingRoute } from '../client';
-import { type ConsoleContext, type ConsoleEnv, back, ui } from '../context';
+import { type ConsoleContext, type ConsoleEnv, type ConsoleOptions, back, ui } from '../context';
 import { Page, WriteForm, when } from '../layout';
 import { RunStatus } from './run';
 import { type JsonSchema, SchemaFields, valuesFromForm } from './schema-form';
@@ -12,7 +12,7 @@ async function connectors(c: ConsoleContext): Promise<Json[]> {
 }
 
 /** Connectors and connections: list, create from the connector's JSON Schema, test, rotate secrets, delete. */
-export function connectionRoutes() {
+export function connectionRoutes(opts: Pick<ConsoleOptions, 'temporalUiUrl'> = {}) {
   return new Hono<ConsoleEnv>()
     .get('/', async (c) => {
       const [list, available] = await Promise.all([c.get('call')('GET', '/connections'), connectors(c)]);
@@ -84,7 +84,7 @@ export function connectionRoutes() {
             <WriteForm c={c} inline action={ui(`/connections/${id}/test`)} label="Test the connection" />
             <a class="button secondary" href={ui(`/bindings/new?connection=${id}`)}>Bind a project through it…</a>
           </div>
-          {run && <RunStatus call={c.get('call')} workflowId={run} label="Connection test" />}
+          {run && <RunStatus call={c.get('call')} workflowId={run} label="Connection test" temporalUiUrl={opts.temporalUiUrl} />}
           {connector && (
             <>
               <h2>Rotate credentials</h2>

@@ -1,22 +1,69 @@
 import { Hono } from 'hono';
 import type { ApiCall } from '../client';
-import { type ConsoleEnv, ui } from '../context';
+import { type ConsoleEnv, type ConsoleOptions, ui } from '../context';
+import { humanize } from './schema-form';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const runUrl = (workflowId: string, label: string) => ui(`/runs?id=${encodeURIComponent(workflowId)}&label=${encodeURIComponent(label)}`);
 
+/** The sync counts in the order a reader scans them; `inboxed` only matters under the review policy. */
+const COUNTS = ['created', 'updated', 'unchanged', 'failed', 'inboxed'] as const;
+
+/** "850 ms", "12.4 s", "3 min 05 s": how long a run took, from the API's start and close times. */
+export function duration(startedAt: string | undefined, closedAt: string | null | undefined): string | null {
+  if (!startedAt || !closedAt) return null;
+  const ms = Date.parse(closedAt) - Date.parse(startedAt);
+  if (!Number.isFinite(ms) || ms < 0) return null;
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+}
+
+const scalar = (v: unknown) => (v === null || ['string', 'number', 'boolean'].includes(typeof v) ? String(v) : JSON.stringify(v));
+
+/** What a finished run produced, as facts a person reads: a sync's counts, a test's verdict, or the result's own fields. */
+function RunOutcome(props: { run: Json }) {
+  const { run } = props;
+  const result = (run.result ?? {}) as Json;
+  // The run row's counts are the source of truth; only the workflow's result counts inboxed items.
+  const counts = run.counts || result.counts ? ({ ...result.counts, ...run.counts } as Record<string, number>) : undefined;
+  const took = duration(run.startedAt, run.closedAt);
+  const rows: [string, string][] = [];
+  if (took) rows.push(['Duration', took]);
+  if (counts) {
+    for (const k of COUNTS) if (counts[k] !== undefined && (k !== 'inboxed' || counts[k] > 0)) rows.push([humanize(k), String(counts[k])]);
+    if (typeof result.items === 'number') rows.push(['Remote items listed', String(result.items)]);
+    if (typeof result.deleted === 'number') rows.push(['Deleted', String(result.deleted)]);
+    if (result.status === 'skipped') rows.push(['Skipped', String(result.reason ?? 'yes')]);
+  } else if (typeof result.ok === 'boolean') {
+    rows.push(['Result', `${result.ok ? 'ok' : 'not ok'}${result.message ? `: ${String(result.message)}` : ''}`]);
+    if (result.account) rows.push(['Signed in as', String(result.account)]);
+  } else if (run.result !== undefined && run.result !== null) {
+    if (typeof run.result !== 'object') rows.push(['Result', scalar(run.result)]);
+    else for (const [k, v] of Object.entries(result)) rows.push([humanize(k), scalar(v)]);
+  }
+  if (!rows.length) return null;
+  return (
+    <dl class="facts" id="run-summary">
+      {rows.map(([k, v]) => <><dt>{k}</dt><dd>{v}</dd></>)}
+    </dl>
+  );
+}
+
 /**
  * A run's live status (GET /runs/{workflowId}): a progress bar while it runs, re-fetched every
- * second by htmx until it ends, then the outcome and its counts.
+ * second by htmx until it ends, then a summary of the outcome and a link to the run in the Temporal UI.
  */
-export async function RunStatus(props: { call: ApiCall; workflowId: string; label: string }) {
+export async function RunStatus(props: { call: ApiCall; workflowId: string; label: string; temporalUiUrl?: string | undefined }) {
   const answer = await props.call('GET', `/runs/${encodeURIComponent(props.workflowId)}`);
   const run = answer.body as Json;
   const running = answer.ok && run.status === 'running';
   const percent: number | null = run.status === 'completed' ? 100 : (run.progress?.percent ?? null);
-  const counts = Object.entries((run.counts ?? run.progress?.counts ?? {}) as Record<string, number>);
+  const liveCounts = running ? Object.entries((run.counts ?? run.progress?.counts ?? {}) as Record<string, number>) : [];
   const outcome = !answer.ok ? `unknown (the API answered ${answer.status})` : run.status;
+  const temporal = props.temporalUiUrl && typeof run.temporalUiPath === 'string' ? `${props.temporalUiUrl.replace(/\/$/, '')}${run.temporalUiPath}` : null;
   return (
     <div id="run-status" class="card" role="status" aria-live="polite" data-status={answer.ok ? run.status : 'unknown'}
       {...(running ? { 'hx-get': runUrl(props.workflowId, props.label), 'hx-trigger': 'every 1s', 'hx-swap': 'outerHTML' } : {})}>
@@ -24,17 +71,17 @@ export async function RunStatus(props: { call: ApiCall; workflowId: string; labe
       <p>Status: <strong class="run-outcome">{outcome}</strong>{run.progress?.status ? ` — ${run.progress.status}` : ''}</p>
       <label for="run-progress">Progress{percent !== null ? `: ${percent}%` : ''}</label>
       {percent === null ? <progress id="run-progress" aria-label="Progress (unknown total)"></progress> : <progress id="run-progress" max={100} value={percent}>{percent}%</progress>}
-      {counts.length > 0 && <p>{counts.map(([k, v]) => `${k} ${v}`).join(' · ')}</p>}
+      {liveCounts.length > 0 && <p>{liveCounts.map(([k, v]) => `${k} ${v}`).join(' · ')}</p>}
       {run.error && <p class="error" role="alert">{String(run.error)}</p>}
-      {run.status === 'completed' && run.result !== undefined && run.result !== null && <pre>{JSON.stringify(run.result, null, 2)}</pre>}
-      <p class="hint">Workflow <code>{props.workflowId}</code></p>
+      {answer.ok && !running && <RunOutcome run={run} />}
+      <p class="hint">Workflow <code>{props.workflowId}</code>{temporal && <> · <a href={temporal}>Open this run in the Temporal UI</a></>}</p>
     </div>
   );
 }
 
-export function runRoutes() {
+export function runRoutes(opts: Pick<ConsoleOptions, 'temporalUiUrl'> = {}) {
   return new Hono<ConsoleEnv>().get('/', async (c) => {
     const id = c.req.query('id') ?? '';
-    return c.html(<RunStatus call={c.get('call')} workflowId={id} label={c.req.query('label') ?? 'Run'} />);
+    return c.html(<RunStatus call={c.get('call')} workflowId={id} label={c.req.query('label') ?? 'Run'} temporalUiUrl={opts.temporalUiUrl} />);
   });
 }

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { describeError } from '../client';
-import { type ConsoleContext, type ConsoleEnv, back, ui } from '../context';
+import { type ConsoleContext, type ConsoleEnv, type ConsoleOptions, back, ui } from '../context';
 import { Page, WriteForm } from '../layout';
 import { ProjectForm } from './home';
 import { RunStatus } from './run';
@@ -26,7 +26,7 @@ const setupUrl = (id: string, step: number, extra = '') => ui(`/bindings/${id}/s
  * created paused, so nothing syncs before the rules are set), 3 rules, 4 preview, 5 start and watch
  * the initial sync.
  */
-export function wizardRoutes() {
+export function wizardRoutes(opts: Pick<ConsoleOptions, 'temporalUiUrl'> = {}) {
   return new Hono<ConsoleEnv>()
     .get('/new', async (c) => {
       const call = c.get('call');
@@ -117,7 +117,7 @@ export function wizardRoutes() {
           <Steps current={5} />
           {run ? (
             <>
-              <RunStatus call={call} workflowId={run} label="Initial sync" />
+              <RunStatus call={call} workflowId={run} label="Initial sync" temporalUiUrl={opts.temporalUiUrl} />
               <p><a class="button" href={ui(`/bindings/${id}`)}>Open the binding's dashboard</a></p>
             </>
           ) : (

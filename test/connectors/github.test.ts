@@ -1,5 +1,6 @@
 import pino from 'pino';
-import { capability, connect as connectDefinition } from '../../connectors/define';
+import { connect as connectDefinition } from '../../connectors/connect';
+import { capability } from '../../connectors/define';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { github } from '../../connectors/github';
 import { type RemoteError, isAuthError, isConflictError, isRemoteError, isTransientError } from '../../connectors/errors';

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../../connectors/define';
+import { connect } from '../../connectors/connect';
 import { isPermanentError, isRateLimitedError } from '../../connectors/errors';
 import { jira } from '../../connectors/jira';
 import { chooseTransition } from '../../connectors/jira/transitions';

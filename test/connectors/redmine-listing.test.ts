@@ -6,7 +6,7 @@
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect as connectDefinition } from '../../connectors/define';
+import { connect as connectDefinition } from '../../connectors/connect';
 import { redmine } from '../../connectors/redmine';
 import type { ConnectorClient, Json, PullPage } from '../../connectors/types';
 import { type FaultProxy, startFaultProxy } from '../../testing';

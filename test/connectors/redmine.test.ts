@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { capability, connect as connectDefinition } from '../../connectors/define';
+import { connect as connectDefinition } from '../../connectors/connect';
+import { capability } from '../../connectors/define';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type RemoteError, isAuthError, isConflictError, isPermanentError, isRemoteError } from '../../connectors/errors';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { z } from 'zod';
 import { installedConnectors, getConnector } from '../../plugins/registry';
-import { capabilitiesOf, capability, connect, defineConnector, httpConfigFields, secretHeaders } from '../../connectors/define';
+import { connect } from '../../connectors/connect';
+import { capabilitiesOf, capability, defineConnector, httpConfigFields, secretHeaders } from '../../connectors/define';
 import { isPermanentError } from '../../connectors/errors';
 import { defaultFieldRules } from '../../rules';
 

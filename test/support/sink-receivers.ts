@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'amqplib';
-import { SIGNATURE_HEADER, verifySignature, type ChangeMessage } from '../../sdk';
+import { SIGNATURE_HEADER, verifySignature, type ChangeMessage } from '@trackbridge/sdk';
 import { track } from './resources';
 
 export const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';

@@ -1,5 +1,4 @@
-import type { RemoteErrorKind } from '../../connectors/errors';
-import type { ConnectorClient } from '../../connectors/types';
+import type { ConnectorClient, RemoteErrorKind } from '@trackbridge/sdk';
 import { describeError, errorKind, expectThat, firstPage, rejection } from '../assert';
 import type { ConformanceEnv } from '../env';
 import type { FaultRule } from '../proxy';

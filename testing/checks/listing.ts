@@ -1,4 +1,4 @@
-import type { PullPage } from '../../connectors/types';
+import type { PullPage } from '@trackbridge/sdk';
 import { allPages, duplicates, expectThat, firstPage, idsOf, sample, throughJson } from '../assert';
 import type { ConformanceEnv } from '../env';
 

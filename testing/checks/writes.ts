@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CommentWriter, ConnectorClient, Writer } from '../../connectors/types';
+import type { CommentWriter, ConnectorClient, Writer } from '@trackbridge/sdk';
 import { allPages, describeError, errorKind, expectThat, rejection } from '../assert';
 import type { ConformanceEnv } from '../env';
 

@@ -1,29 +1,29 @@
 import { afterAll, beforeAll } from 'vitest';
-import { describeConnectorConformance } from 'trackbridge/testing';
-import { tinytracker } from '../connector';
-import { type TinyTracker, startTinyTracker } from '../server';
+import { describeConnectorConformance } from '@trackbridge/testing';
+import { tinytracker } from '../src/connector.js';
+import { type Tinytracker, startTinytracker } from '../src/server.js';
 
 // A real server on this machine: the kit waits on the local clock (no waitUntil), so keep the overlap short.
-let tiny: TinyTracker;
+let tracker: Tinytracker;
 
 beforeAll(async () => {
-  tiny = await startTinyTracker();
+  tracker = await startTinytracker();
 });
 afterAll(async () => {
-  await tiny.close();
+  await tracker.close();
 });
 
 describeConnectorConformance({
   definition: tinytracker,
-  connect: (baseUrl) => ({ config: { baseUrl, overlapSeconds: 1, pageSize: 10 }, secrets: { token: tiny.token } }),
+  connect: (baseUrl) => ({ config: { baseUrl, overlapSeconds: 1, pageSize: 10 }, secrets: { token: tracker.token } }),
   traits: { pageSize: 10, overlapSeconds: 1 },
   newItemFields: { status: 'open' },
   remote: {
-    url: () => tiny.url,
-    reset: () => Promise.resolve(tiny.createProject()),
-    seed: (project, count) => Promise.resolve(tiny.seed(count, project).map(String)),
+    url: () => tracker.url,
+    reset: () => Promise.resolve(tracker.createProject()),
+    seed: (project, count) => Promise.resolve(tracker.seed(count, project).map(String)),
     edit: (_project, id, { title }) => {
-      tiny.edit(Number(id), { title });
+      tracker.edit(Number(id), { title });
       return Promise.resolve();
     },
   },

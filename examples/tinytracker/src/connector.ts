@@ -1,17 +1,17 @@
-/** The TinyTracker connector: built only on `trackbridge/sdk`, as any third-party connector is. */
+/** The Tinytracker connector: built only on `@trackbridge/sdk`, as any third-party connector is. */
 import {
   type CommentWriter, type ConnectorContext, type ItemFields, type Reader, type RemoteComment, type RemoteItem, type Writer,
   PermanentError, appendMarker, defineConnector, hasMarker, httpConfigFields, isRemoteError, paginateOffset, pullIncremental, stripMarker, z,
-} from 'trackbridge/sdk';
+} from '@trackbridge/sdk';
 
 export const configSchema = z.strictObject({
-  baseUrl: z.url({ protocol: /^https?$/ }).describe('The TinyTracker root, e.g. http://localhost:4010'),
+  baseUrl: z.url({ protocol: /^https?$/ }).describe('The Tinytracker root, e.g. http://localhost:4010'),
   overlapSeconds: z.number().int().min(0).max(3600).default(2)
     .describe('How far before the newest update seen the next pull starts again'),
   pageSize: z.number().int().min(1).max(100).default(50).describe('Items per listing page'),
   ...httpConfigFields,
 });
-export const secretsSchema = z.strictObject({ token: z.string().min(1).describe('The x-tiny-token of the tracker') });
+export const secretsSchema = z.strictObject({ token: z.string().min(1).describe('The x-tinytracker-token of the tracker') });
 
 type Config = z.output<typeof configSchema>;
 type Secrets = z.output<typeof secretsSchema>;
@@ -27,7 +27,7 @@ const itemShape = z.looseObject({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
-type TinyItem = z.output<typeof itemShape>;
+type Item = z.output<typeof itemShape>;
 const listShape = z.looseObject({ items: z.array(itemShape), total: z.number().int().nonnegative() });
 const commentShape = z.looseObject({ id: z.number().int(), author: z.string(), body: z.string(), createdAt: z.string(), updatedAt: z.string() });
 const projectShape = z.looseObject({ key: z.string(), name: z.string() });
@@ -40,7 +40,7 @@ const toComment = (c: z.output<typeof commentShape>): RemoteComment => ({
 function session(ctx: Ctx) {
   const { http } = ctx;
   const baseUrl = http.baseUrl;
-  const toItem = (item: TinyItem): RemoteItem => ({
+  const toItem = (item: Item): RemoteItem => ({
     remoteId: String(item.id),
     key: `${item.project}-${item.id}`,
     url: `${baseUrl}/items/${item.id}`,
@@ -59,9 +59,9 @@ function session(ctx: Ctx) {
     version: String(item.version),
     raw: { ...item, description: stripMarker(item.description) },
   });
-  const inScope = (scope: string, item: TinyItem | null): TinyItem | null => (item && item.project === scope ? item : null);
+  const inScope = (scope: string, item: Item | null): Item | null => (item && item.project === scope ? item : null);
 
-  async function getItem(id: string): Promise<TinyItem | null> {
+  async function getItem(id: string): Promise<Item | null> {
     try {
       return await http.json({ path: `/items/${encodeURIComponent(id)}` }, itemShape);
     } catch (error) {
@@ -101,12 +101,12 @@ function reader({ http, toItem, inScope, getItem }: Session, ctx: Ctx): Reader {
       for await (const page of paginateOffset(http, { path: '/projects' }, { itemsKey: 'projects', itemShape: projectShape, limit: 100 })) {
         for (const project of page.items) scopes.push({ id: project.key, name: project.name });
       }
-      return [{ group: 'TinyTracker', scopes }];
+      return [{ group: 'Tinytracker', scopes }];
     },
 
     pull(scope, cursor) {
       const limit = ctx.config.pageSize;
-      return pullIncremental<TinyItem>({
+      return pullIncremental<Item>({
         // Offset paging within one `since` query; pullIncremental restarts `since` as it goes.
         async fetchPage({ since, page, ifNoneMatch }) {
           const offset = page * limit;
@@ -119,8 +119,8 @@ function reader({ http, toItem, inScope, getItem }: Session, ctx: Ctx): Reader {
         updatedAt: (item) => item.updatedAt,
         toItems: (raws) => raws.map(toItem),
         overlapMs: ctx.config.overlapSeconds * 1000,
-        onInvalidCursor: (bad) => ctx.logger.warn({ scope, cursor: bad }, 'TinyTracker: unreadable pull cursor, starting a full listing'),
-        label: `TinyTracker items of ${scope}`,
+        onInvalidCursor: (bad) => ctx.logger.warn({ scope, cursor: bad }, 'Tinytracker: unreadable pull cursor, starting a full listing'),
+        label: `Tinytracker items of ${scope}`,
       }, cursor);
     },
 
@@ -155,13 +155,13 @@ function writer({ http, toItem, inScope, getItem }: Session): Writer {
     },
 
     async updateItem(scope, remoteId, changes, version) {
-      if (!inScope(scope, await getItem(remoteId))) throw new PermanentError(`TinyTracker item ${remoteId} is not in ${scope}`, 404);
+      if (!inScope(scope, await getItem(remoteId))) throw new PermanentError(`Tinytracker item ${remoteId} is not in ${scope}`, 404);
       // A stale version answers 409, which the platform's HTTP client raises as a ConflictError.
       const body = { ...toPatch(changes), ...(version === undefined ? {} : { version: Number(version) }) };
       return toItem(await http.json({ method: 'PATCH', path: `/items/${encodeURIComponent(remoteId)}`, body }, itemShape));
     },
 
-    // TinyTracker keeps no history of edits: nothing to report.
+    // Tinytracker keeps no history of edits: nothing to report.
     editsSince: () => Promise.resolve({}),
 
     async deleteItem(_scope, remoteId) {
@@ -189,16 +189,16 @@ function comments({ http }: Session): CommentWriter {
 
 export const tinytracker = defineConnector({
   slug: 'tinytracker',
-  name: 'TinyTracker',
-  description: 'Items of a TinyTracker project (the example tracker shipped with trackbridge-plugin-tinytracker).',
+  name: 'Tinytracker',
+  description: 'Items of a Tinytracker project (the tracker trackbridge-plugin-tinytracker ships in src/server.ts).',
   logoUrl: 'https://example.com/tinytracker.svg',
   configSchema,
   secretsSchema,
   fields: ['title', 'description', 'status'],
   conditionalRequests: true,
   http: {
-    service: 'TinyTracker',
-    auth: { header: 'x-tiny-token', value: (secrets) => secrets.token },
+    service: 'Tinytracker',
+    auth: { header: 'x-tinytracker-token', value: (secrets) => secrets.token },
     describeError: (body) => (typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string' ? (body as { error: string }).error : undefined),
   },
   session,

@@ -1,6 +1,6 @@
 /**
- * TinyTracker: the small JSON-over-HTTP issue tracker this example ships, so the connector has a
- * real server to talk to in tests and demos. In memory, one process, token auth (`x-tiny-token`).
+ * Tinytracker: a small JSON-over-HTTP issue tracker, so the connector has a real server to talk to in
+ * tests and demos. Replace it with your tracker's API, or keep it as the double your tests run against. In memory, one process, token auth (`x-tinytracker-token`).
  *
  *   GET    /me                                     who the token is
  *   GET    /projects?offset=&limit=                {projects, total_count}
@@ -21,21 +21,21 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type TinyStatus = 'open' | 'closed';
+export type TinytrackerStatus = 'open' | 'closed';
 
-export interface TinyItem {
+export interface TinytrackerItem {
   id: number;
   project: string;
   title: string;
   description: string;
-  status: TinyStatus;
+  status: TinytrackerStatus;
   version: number;
   createdAt: string;
   updatedAt: string;
   author: string;
 }
 
-export interface TinyComment {
+export interface TinytrackerComment {
   id: number;
   itemId: number;
   author: string;
@@ -44,21 +44,21 @@ export interface TinyComment {
   updatedAt: string;
 }
 
-export interface TinyTracker {
+export interface Tinytracker {
   url: string;
   token: string;
   /** Creates `n` items (in `project`, default "demo") as another user; returns their ids. */
   seed(n: number, project?: string): number[];
   /** Edits an item out of band, as another user would; bumps its version and updatedAt. */
-  edit(id: number, patch: Partial<Pick<TinyItem, 'title' | 'description' | 'status'>>): TinyItem;
+  edit(id: number, patch: Partial<Pick<TinytrackerItem, 'title' | 'description' | 'status'>>): TinytrackerItem;
   /** A fresh, empty project; returns its key. */
   createProject(key?: string): string;
-  item(id: number): TinyItem | undefined;
-  items(project?: string): TinyItem[];
+  item(id: number): TinytrackerItem | undefined;
+  items(project?: string): TinytrackerItem[];
   close(): Promise<void>;
 }
 
-export interface TinyTrackerOptions {
+export interface TinytrackerOptions {
   port?: number;
   host?: string;
   token?: string;
@@ -71,12 +71,12 @@ class HttpError extends Error {
 }
 
 const MAX_BODY = 2 * 1024 * 1024;
-const isStatus = (value: unknown): value is TinyStatus => value === 'open' || value === 'closed';
+const isStatus = (value: unknown): value is TinytrackerStatus => value === 'open' || value === 'closed';
 
-export async function startTinyTracker(options: TinyTrackerOptions = {}): Promise<TinyTracker> {
+export async function startTinytracker(options: TinytrackerOptions = {}): Promise<Tinytracker> {
   const token = options.token ?? randomBytes(12).toString('hex');
-  const items = new Map<number, TinyItem>();
-  const comments = new Map<number, TinyComment[]>();
+  const items = new Map<number, TinytrackerItem>();
+  const comments = new Map<number, TinytrackerComment[]>();
   const projects = new Set<string>(['demo']);
   let nextItemId = 1;
   let nextCommentId = 1;
@@ -88,16 +88,16 @@ export async function startTinyTracker(options: TinyTrackerOptions = {}): Promis
     return new Date(lastStamp).toISOString();
   };
 
-  const create = (fields: { project: string; title: string; description: string; status: TinyStatus; author: string }): TinyItem => {
+  const create = (fields: { project: string; title: string; description: string; status: TinytrackerStatus; author: string }): TinytrackerItem => {
     projects.add(fields.project);
     const now = stamp();
-    const item: TinyItem = { id: nextItemId++, ...fields, version: 1, createdAt: now, updatedAt: now };
+    const item: TinytrackerItem = { id: nextItemId++, ...fields, version: 1, createdAt: now, updatedAt: now };
     items.set(item.id, item);
     comments.set(item.id, []);
     return item;
   };
 
-  const change = (item: TinyItem, patch: Partial<Pick<TinyItem, 'title' | 'description' | 'status'>>): TinyItem => {
+  const change = (item: TinytrackerItem, patch: Partial<Pick<TinytrackerItem, 'title' | 'description' | 'status'>>): TinytrackerItem => {
     if (patch.title !== undefined) item.title = patch.title;
     if (patch.description !== undefined) item.description = patch.description;
     if (patch.status !== undefined) item.status = patch.status;
@@ -106,7 +106,7 @@ export async function startTinyTracker(options: TinyTrackerOptions = {}): Promis
     return item;
   };
 
-  const sorted = (list: TinyItem[]) => list.sort((a, b) => a.updatedAt.localeCompare(b.updatedAt) || a.id - b.id);
+  const sorted = (list: TinytrackerItem[]) => list.sort((a, b) => a.updatedAt.localeCompare(b.updatedAt) || a.id - b.id);
 
   function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
@@ -145,14 +145,14 @@ export async function startTinyTracker(options: TinyTrackerOptions = {}): Promis
     return value;
   };
 
-  const optionalStatus = (body: Record<string, unknown>): TinyStatus | undefined => {
+  const optionalStatus = (body: Record<string, unknown>): TinytrackerStatus | undefined => {
     const value = body.status;
     if (value === undefined) return undefined;
     if (!isStatus(value)) throw new HttpError(422, 'status must be "open" or "closed"');
     return value;
   };
 
-  function findItem(id: string | undefined): TinyItem {
+  function findItem(id: string | undefined): TinytrackerItem {
     const item = items.get(Number(id));
     if (!item) throw new HttpError(404, `item ${id} not found`);
     return item;
@@ -165,13 +165,13 @@ export async function startTinyTracker(options: TinyTrackerOptions = {}): Promis
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.headers['x-tiny-token'] !== token) throw new HttpError(401, 'missing or bad x-tiny-token');
-    const url = new URL(req.url ?? '/', 'http://tiny.local');
+    if (req.headers['x-tinytracker-token'] !== token) throw new HttpError(401, 'missing or bad x-tinytracker-token');
+    const url = new URL(req.url ?? '/', 'http://tinytracker.local');
     const parts = url.pathname.split('/').filter(Boolean);
     const method = req.method ?? 'GET';
     const [head, id, sub, cid] = parts;
 
-    if (head === 'me' && parts.length === 1 && method === 'GET') return send(res, 200, { login: 'tiny-bot' });
+    if (head === 'me' && parts.length === 1 && method === 'GET') return send(res, 200, { login: 'tinytracker-bot' });
 
     if (head === 'projects' && parts.length === 1 && method === 'GET') {
       const all = [...projects].sort();
@@ -209,7 +209,7 @@ export async function startTinyTracker(options: TinyTrackerOptions = {}): Promis
         title,
         description: optionalString(body, 'description') ?? '',
         status: optionalStatus(body) ?? 'open',
-        author: 'tiny-bot',
+        author: 'tinytracker-bot',
       });
       return send(res, 201, item);
     }
@@ -227,7 +227,7 @@ export async function startTinyTracker(options: TinyTrackerOptions = {}): Promis
         if (body.version !== undefined && body.version !== item.version) {
           throw new HttpError(409, `item ${item.id} is at version ${item.version}, not ${String(body.version)}`);
         }
-        const patch: Partial<Pick<TinyItem, 'title' | 'description' | 'status'>> = {};
+        const patch: Partial<Pick<TinytrackerItem, 'title' | 'description' | 'status'>> = {};
         const title = optionalString(body, 'title');
         const description = optionalString(body, 'description');
         const status = optionalStatus(body);
@@ -246,7 +246,7 @@ export async function startTinyTracker(options: TinyTrackerOptions = {}): Promis
         const text = optionalString(await readBody(req), 'body');
         if (text === undefined) throw new HttpError(422, 'body is required');
         const now = stamp();
-        const comment: TinyComment = { id: nextCommentId++, itemId: item.id, author: 'tiny-bot', body: text, createdAt: now, updatedAt: now };
+        const comment: TinytrackerComment = { id: nextCommentId++, itemId: item.id, author: 'tinytracker-bot', body: text, createdAt: now, updatedAt: now };
         list.push(comment);
         return send(res, 201, comment);
       }
@@ -281,11 +281,11 @@ export async function startTinyTracker(options: TinyTrackerOptions = {}): Promis
     url: `http://${address}:${port}`,
     token,
     seed(n, project = 'demo') {
-      return Array.from({ length: n }, (_, i) => create({ project, title: `Seeded item ${nextItemId} (${i + 1} of ${n})`, description: 'Seeded by TinyTracker', status: 'open', author: 'alice' }).id);
+      return Array.from({ length: n }, (_, i) => create({ project, title: `Seeded item ${nextItemId} (${i + 1} of ${n})`, description: 'Seeded by Tinytracker', status: 'open', author: 'alice' }).id);
     },
     edit(id, patch) {
       const item = items.get(id);
-      if (!item) throw new Error(`TinyTracker: no item ${id}`);
+      if (!item) throw new Error(`Tinytracker: no item ${id}`);
       return change(item, patch);
     },
     createProject(key = `p-${randomBytes(4).toString('hex')}`) {

@@ -1,12 +1,12 @@
-/** The example's action: `stats` counts a TinyTracker's items per status, writing progress as it goes. */
-import { AuthError, PermanentError, TransientError, defineAction, z } from 'trackbridge/sdk';
+/** The plugin's action: `stats` counts a Tinytracker's items per status, writing progress as it goes. */
+import { AuthError, PermanentError, TransientError, defineAction, z } from '@trackbridge/sdk';
 
 const PAGE = 100;
 const pageShape = z.looseObject({ items: z.array(z.looseObject({ status: z.string() })), total: z.number().int().nonnegative() });
 
 export const stats = defineAction({
   name: 'stats',
-  description: 'Counts the items of a TinyTracker (or one of its projects) per status',
+  description: 'Counts the items of a Tinytracker (or one of its projects) per status',
   // No secrets in params (they are stored with the job): the token comes from the worker's TINYTRACKER_TOKEN.
   params: z.object({
     baseUrl: z.url({ protocol: /^https?$/ }),
@@ -14,7 +14,7 @@ export const stats = defineAction({
   }),
   async run(ctx, { baseUrl, project }) {
     const token = process.env.TINYTRACKER_TOKEN;
-    if (!token) throw new PermanentError('stats: set TINYTRACKER_TOKEN on the worker to the tracker\'s x-tiny-token');
+    if (!token) throw new PermanentError('stats: set TINYTRACKER_TOKEN on the worker to the tracker\'s x-tinytracker-token');
     const counts: Record<string, number> = {};
     let offset = 0;
     let total: number;
@@ -25,10 +25,10 @@ export const stats = defineAction({
       if (project) url.searchParams.set('project', project);
       url.searchParams.set('offset', String(offset));
       url.searchParams.set('limit', String(PAGE));
-      const res = await fetch(url, { headers: { 'x-tiny-token': token }, signal: ctx.signal });
-      if (res.status === 401 || res.status === 403) throw new AuthError(`stats: TinyTracker refused the token (${res.status})`, res.status);
-      if (res.status >= 500) throw new TransientError(`stats: TinyTracker answered ${res.status}`, res.status);
-      if (!res.ok) throw new PermanentError(`stats: TinyTracker answered ${res.status}`, res.status);
+      const res = await fetch(url, { headers: { 'x-tinytracker-token': token }, signal: ctx.signal });
+      if (res.status === 401 || res.status === 403) throw new AuthError(`stats: Tinytracker refused the token (${res.status})`, res.status);
+      if (res.status >= 500) throw new TransientError(`stats: Tinytracker answered ${res.status}`, res.status);
+      if (!res.ok) throw new PermanentError(`stats: Tinytracker answered ${res.status}`, res.status);
       const page = pageShape.parse(await res.json());
       total = page.total;
       for (const item of page.items) counts[item.status] = (counts[item.status] ?? 0) + 1;
