@@ -16,6 +16,7 @@ import { freePort, spawnScript, type Spawned } from './support/process';
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const PLUGIN = 'trackbridge-plugin-tinytracker';
+const examplePackage = JSON.parse(readFileSync(join(repoRoot, 'examples/tinytracker/package.json'), 'utf8')) as { version: string };
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -84,7 +85,7 @@ describe('the example plugin, packed and installed like a third-party package', 
   it('is listed by GET /plugins with its connector, action and hook', async () => {
     const { items } = await hub.call('GET', '/plugins');
     const plugin = (items as Json[]).find((p) => p.name === PLUGIN);
-    expect(plugin).toMatchObject({ name: PLUGIN, version: '1.0.0', apiVersion: 1, source: PLUGIN, builtin: false, connectors: ['tinytracker'] });
+    expect(plugin).toMatchObject({ name: PLUGIN, version: examplePackage.version, apiVersion: 1, source: PLUGIN, builtin: false, connectors: ['tinytracker'] });
     const { items: connectors } = await hub.call('GET', '/connectors');
     expect((connectors as Json[]).map((c) => c.slug)).toContain('tinytracker');
     expect(plugin?.actions).toEqual([expect.objectContaining({ name: 'stats', path: `/plugins/${PLUGIN}/actions/stats` })]);
