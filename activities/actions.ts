@@ -1,11 +1,14 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { eq } from 'drizzle-orm';
 import { isAuthError, isPermanentError, isRemoteError, PermanentError } from '../connectors/errors';
 import { egressFor } from '../connectors/http/destination';
 import { appendJobEntry, getJob, transitionJob, type JobStatus } from '../db/jobs';
+import { connections } from '../db/schema';
 import { isDatabaseUnavailable, safeMessage, summarizeError } from '../lib/error-summary';
 import { findAction } from '../plugins/registry';
 import type { ActionContext } from '../plugins/types';
 import type { ActivityDeps } from './deps';
+import { connectRow } from './remote';
 import { FailureType, toFailure } from './failures';
 import { withHeartbeat } from './heartbeat';
 
@@ -14,6 +17,7 @@ export interface ActionJobInput { jobId: string; plugin: string; action: string;
 export interface ActionJobOutcome { status: JobStatus }
 
 const MAX_ENTRY_MESSAGE = 2000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** One line, scrubbed and short: what a job's `error` and the workflow's failure say. */
 export const oneLine = (message: string) => safeMessage((message.split('\n')[0] ?? '').trim() || 'failed');
@@ -80,6 +84,14 @@ export function createActionActivities(deps: ActivityDeps) {
         logger,
         signal: context.cancellationSignal,
         egress,
+        async connection(id) {
+          // Not a uuid: no such connection (asked of Postgres, a malformed id would be a query error).
+          if (!UUID.test(id)) throw new PermanentError(`ctx.connection: no connection ${JSON.stringify(id)}`);
+          const [row] = await db.select().from(connections).where(eq(connections.id, id));
+          if (!row) throw new PermanentError(`ctx.connection: no connection ${id}`);
+          const { client } = connectRow(deps, row);
+          return { id: row.id, connector: row.connector, client };
+        },
         async progress(entry) {
           const checked = checkEntry(entry);
           context.heartbeat();

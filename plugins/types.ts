@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Egress } from '../connectors/http/refusal';
-import type { ConnectorDefinition, ItemFields, Json, Logger } from '../connectors/types';
+import type { ConnectorClient, ConnectorDefinition, ItemFields, Json, Logger } from '../connectors/types';
 import type { SinkDefinition } from '../sinks/types';
 
 /** The plugin contract's version. A plugin declares the one it was built against; a mismatch stops the boot. */
@@ -36,6 +36,21 @@ export interface ActionContext {
   signal: AbortSignal;
   /** The network under the egress policy: `egress.fetch`, or `egress.checkHost` for other protocols (README, Plugins). */
   egress: Egress;
+  /**
+   * Opens one of the hub's connections by id, connected as the worker connects it for a sync: its
+   * reader, and its writer, comments and attachments where its connector has them. The secrets are
+   * unsealed inside the worker only; they never pass through the action's params or its job. An
+   * unknown id fails the job for good.
+   */
+  connection(id: string): Promise<ActionConnection>;
+}
+
+/** A connection an action opened (ActionContext.connection). */
+export interface ActionConnection {
+  id: string;
+  /** Its connector's slug. */
+  connector: string;
+  client: ConnectorClient;
 }
 
 export interface ActionDefinition<Params extends z.ZodType = z.ZodType> {

@@ -13,7 +13,7 @@ export { z } from 'zod';
 // Declaring plugins, connectors, actions, hooks and sinks.
 export { PLUGIN_API_VERSION, hookPoints } from '../plugins/types';
 export type {
-  ActionContext, ActionDefinition, ChangeMessage, ChangeStory, HookContext, HookDefinition, HookPayloads, HookPoint, PluginDefinition, SinkDefinition, SinkPublisher,
+  ActionConnection, ActionContext, ActionDefinition, ChangeMessage, ChangeStory, HookContext, HookDefinition, HookPayloads, HookPoint, PluginDefinition, SinkDefinition, SinkPublisher,
   StoryChange,
 } from '../plugins/types';
 export { defineAction, defineHook, definePlugin, defineSink } from '../plugins/define';

@@ -37,6 +37,7 @@ describe('the example plugin, packed and installed like a third-party package', 
   let worker: Spawned | undefined;
   let api: Spawned | undefined;
   let hub: HubClient;
+  let connectionId: string;
 
   beforeAll(async () => {
     // The plugin depends on @trackbridge/sdk only: both are packed (the plugin's prepack compiles it
@@ -64,7 +65,7 @@ describe('the example plugin, packed and installed like a third-party package', 
     tiny = await startTinytracker();
     tiny.seed(3);
     const env = processEnv(database.url, `example-${Math.random().toString(36).slice(2, 8)}`, {
-      TRACKBRIDGE_PLUGINS: PLUGIN, TINYTRACKER_TOKEN: tiny.token, OUTBOX_POLL_MS: '500', TINYTRACKER_HOOK_LOG: hookLog,
+      TRACKBRIDGE_PLUGINS: PLUGIN, OUTBOX_POLL_MS: '500', TINYTRACKER_HOOK_LOG: hookLog,
     });
     const port = await freePort();
     // The scripts come from this checkout; the working directory is the host project, where the plugin resolves.
@@ -94,6 +95,7 @@ describe('the example plugin, packed and installed like a third-party package', 
 
   it('binds a project to a TinyTracker and syncs both ways', async () => {
     const connection = await hub.call('POST', '/connections', { connector: 'tinytracker', name: 'tiny', config: { baseUrl: tiny.url, overlapSeconds: 1 }, secrets: { token: tiny.token } });
+    connectionId = connection.id as string;
     const proj = await hub.call('POST', '/projects', { key: 'TINY', name: 'Tiny' });
     const binding = await hub.call('POST', '/bindings', { projectId: proj.id, connectionId: connection.id, scope: 'demo', pullIntervalSeconds: 3600 });
 
@@ -140,8 +142,8 @@ describe('the example plugin, packed and installed like a third-party package', 
     expect(lines.find((x) => x.storyId === story.id && x.outcome === 'updated')?.fields).toContain('title');
   });
 
-  it('runs the stats action as a job until it succeeds, with its progress entries', async () => {
-    const started = await hub.call('POST', `/plugins/${PLUGIN}/actions/stats`, { baseUrl: tiny.url, project: 'demo' });
+  it('runs the stats action as a job until it succeeds, reading the tracker through ctx.connection', async () => {
+    const started = await hub.call('POST', `/plugins/${PLUGIN}/actions/stats`, { connectionId, project: 'demo' });
     expect(started.statusUrl).toBe(`/jobs/${started.jobId}`);
     const job = await eventually(async () => {
       const j = await hub.call('GET', started.statusUrl as string);
@@ -151,9 +153,20 @@ describe('the example plugin, packed and installed like a third-party package', 
     expect(job.result).toEqual({ total: 4, counts: { open: 3, closed: 1 } });
     expect(job.progress).toBe(1);
     expect((job.entries as Json[]).map((e) => e.message)).toContain('counted');
+    // The worker opened the connection with its sealed secrets: the token is nowhere in the job.
+    expect(JSON.stringify(job)).not.toContain(tiny.token);
+  });
+
+  it('fails the job for good when ctx.connection is given an unknown connection', async () => {
+    const started = await hub.call('POST', `/plugins/${PLUGIN}/actions/stats`, { connectionId: '00000000-0000-4000-8000-000000000000', project: 'demo' });
+    const job = await eventually(async () => {
+      const j = await hub.call('GET', started.statusUrl as string);
+      return j.status === 'failed' ? j : undefined;
+    }, 60_000, 200);
+    expect(job.error).toMatch(/no connection 00000000-0000-4000-8000-000000000000/);
   });
 
   it('rejects the action without its params (400 naming the field)', async () => {
-    await expect(hub.call('POST', `/plugins/${PLUGIN}/actions/stats`, {})).rejects.toThrow(/400.*baseUrl/);
+    await expect(hub.call('POST', `/plugins/${PLUGIN}/actions/stats`, {})).rejects.toThrow(/400.*connectionId/);
   });
 });

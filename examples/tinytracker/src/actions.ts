@@ -1,41 +1,29 @@
-/** The plugin's action: `stats` counts a Tinytracker's items per status, writing progress as it goes. */
-import { AuthError, PermanentError, TransientError, defineAction, z } from '@trackbridge/sdk';
-
-const PAGE = 100;
-const pageShape = z.looseObject({ items: z.array(z.looseObject({ status: z.string() })), total: z.number().int().nonnegative() });
+/** The plugin's action: `stats` counts the items of a Tinytracker project per status, writing progress as it goes. */
+import { PermanentError, defineAction, z } from '@trackbridge/sdk';
 
 export const stats = defineAction({
   name: 'stats',
-  description: 'Counts the items of a Tinytracker (or one of its projects) per status',
-  // No secrets in params (they are stored with the job): the token comes from the worker's TINYTRACKER_TOKEN.
+  description: 'Counts the items of a Tinytracker project per status',
+  // No secrets in params (they are stored with the job): the action names a connection, and the worker
+  // opens it with its sealed secrets (ctx.connection).
   params: z.object({
-    baseUrl: z.url({ protocol: /^https?$/ }),
-    project: z.string().min(1).optional(),
+    connectionId: z.uuid(),
+    project: z.string().min(1),
   }),
-  async run(ctx, { baseUrl, project }) {
-    const token = process.env.TINYTRACKER_TOKEN;
-    if (!token) throw new PermanentError('stats: set TINYTRACKER_TOKEN on the worker to the tracker\'s x-tinytracker-token');
+  async run(ctx, { connectionId, project }) {
+    const connection = await ctx.connection(connectionId);
+    if (connection.connector !== 'tinytracker') throw new PermanentError(`stats: connection ${connectionId} is a ${connection.connector} connection, not tinytracker`);
     const counts: Record<string, number> = {};
-    let offset = 0;
-    let total: number;
-    await ctx.progress({ message: `counting items of ${project ?? 'every project'} at ${baseUrl}`, progress: 0 });
-    for (;;) {
+    let total = 0;
+    await ctx.progress({ message: `counting the items of ${project}`, progress: 0 });
+    // A complete listing (no cursor), page by page, through the connector's own reader.
+    for await (const page of connection.client.pull(project, null)) {
       if (ctx.signal.aborted) return null;
-      const url = new URL('/items', baseUrl);
-      if (project) url.searchParams.set('project', project);
-      url.searchParams.set('offset', String(offset));
-      url.searchParams.set('limit', String(PAGE));
-      const res = await fetch(url, { headers: { 'x-tinytracker-token': token }, signal: ctx.signal });
-      if (res.status === 401 || res.status === 403) throw new AuthError(`stats: Tinytracker refused the token (${res.status})`, res.status);
-      if (res.status >= 500) throw new TransientError(`stats: Tinytracker answered ${res.status}`, res.status);
-      if (!res.ok) throw new PermanentError(`stats: Tinytracker answered ${res.status}`, res.status);
-      const page = pageShape.parse(await res.json());
-      total = page.total;
-      for (const item of page.items) counts[item.status] = (counts[item.status] ?? 0) + 1;
-      offset += page.items.length;
-      const done = page.items.length === 0 || offset >= total;
-      await ctx.progress({ message: `read ${offset} of ${total} items`, progress: total === 0 ? 1 : Math.min(1, offset / total) });
-      if (done) break;
+      for (const item of page.items) {
+        counts[item.fields.status] = (counts[item.fields.status] ?? 0) + 1;
+      }
+      total += page.items.length;
+      await ctx.progress({ message: `read ${total} items`, ...(page.total ? { progress: Math.min(1, total / page.total) } : {}) });
     }
     await ctx.progress({ message: 'counted', progress: 1, data: { total, counts } });
     return { total, counts };
