@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject, ensureRedmine, getIssue, runRails, type Redmine } from './support/redmine';
 import { redmineInstance } from './support/redmine-instance';
 import { eventually } from './support/harness';
+import { pushSettled } from './support/settle';
 import { startStack, type Stack } from './support/scenario';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -62,6 +63,10 @@ describe('hub → Redmine: backlog during an outage, dead letters (real Redmine)
     let stories: Json[] = [];
     for (let i = 0; i < 20; i++) stories.push(await stack.post(`/projects/${hubProject.id}/stories`, { title: `S${i} v0` }));
     const remoteIds = await Promise.all(stories.map((s) => linkOf(s.id, binding.id)));
+    // A create writes back what Redmine filled in (its default status and priority) after the link:
+    // wait for those pushes to settle, then edit from the versions they left.
+    await Promise.all(stories.map((s) => pushSettled(stack, binding.id, s.id as string)));
+    stories = await Promise.all(stories.map((s) => stack.get(`/stories/${s.id}`)));
 
     await outageRedmine.stop();
     const editsStarted = Date.now();
