@@ -16,7 +16,9 @@ function program(done: (code: number) => void): Command {
   const cli = new Command('trackbridge')
     .description('trackbridge: run the server, run connectors standalone, dry-run a pull, operate a running server')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // Before any subcommand is added: subcommands copy it when created, so their usage errors throw too (exit 2).
+    .exitOverride();
 
   const withApi = (command: Command) => command
     .addOption(new Option('--api <url>', `the API's base URL (env TRACKBRIDGE_API_URL, default ${DEFAULT_API_URL})`))
@@ -110,7 +112,7 @@ async function main(argv: string[]): Promise<void> {
   // `trackbridge connector … pull | head` closes the pipe early: that is a normal end, not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' ? process.exit(0) : undefined));
   let code = 0;
-  const cli = program((c) => void (code = c)).exitOverride();
+  const cli = program((c) => void (code = c));
   try {
     await cli.parseAsync(argv);
   } catch (err) {

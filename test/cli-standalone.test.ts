@@ -94,4 +94,12 @@ describe('trackbridge connector redmine … (standalone: real Redmine, no Tempor
     expect(invalid.stderr.trimEnd()).toMatch(/^error \(usage\): invalid redmine config: baseUrl: /);
     expect(invalid.stderr).not.toContain(BAD_KEY);
   });
+
+  it('an unknown flag or a missing argument of any subcommand is a usage error (exit 2), not a failure', async () => {
+    for (const args of [['start', '--bogus'], ['connector', 'redmine', 'test', '--bogus'], ['token'], ['token', 'create', '--role']]) {
+      const result = await runCli(args, isolated);
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(result.stderr).toMatch(/^error: /m);
+    }
+  });
 });
