@@ -5,11 +5,13 @@ import { egressFor } from '../connectors/http/destination';
 import { appendJobEntry, getJob, transitionJob, type JobStatus } from '../db/jobs';
 import { connections } from '../db/schema';
 import { isDatabaseUnavailable, safeMessage, summarizeError } from '../lib/error-summary';
+import { isUuid } from '../lib/uuid';
 import { findAction } from '../plugins/registry';
 import type { ActionContext } from '../plugins/types';
 import type { ActivityDeps } from './deps';
 import { connectRow } from './remote';
 import { FailureType, toFailure } from './failures';
+import { openHubView } from './hub-view';
 import { withHeartbeat } from './heartbeat';
 
 /** What the `runAction` workflow hands its activity. Params hold no secrets by contract; never log them. */
@@ -17,7 +19,6 @@ export interface ActionJobInput { jobId: string; plugin: string; action: string;
 export interface ActionJobOutcome { status: JobStatus }
 
 const MAX_ENTRY_MESSAGE = 2000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** One line, scrubbed and short: what a job's `error` and the workflow's failure say. */
 export const oneLine = (message: string) => safeMessage((message.split('\n')[0] ?? '').trim() || 'failed');
@@ -86,12 +87,13 @@ export function createActionActivities(deps: ActivityDeps) {
         egress,
         async connection(id) {
           // Not a uuid: no such connection (asked of Postgres, a malformed id would be a query error).
-          if (!UUID.test(id)) throw new PermanentError(`ctx.connection: no connection ${JSON.stringify(id)}`);
+          if (!isUuid(id)) throw new PermanentError(`ctx.connection: no connection ${JSON.stringify(id)}`);
           const [row] = await db.select().from(connections).where(eq(connections.id, id));
           if (!row) throw new PermanentError(`ctx.connection: no connection ${id}`);
           const { client } = connectRow(deps, row);
           return { id: row.id, connector: row.connector, client };
         },
+        hub: (bindingId) => openHubView(db, bindingId),
         async progress(entry) {
           const checked = checkEntry(entry);
           context.heartbeat();

@@ -11,6 +11,8 @@ const Connector = z
     logoUrl: z.string(),
     capabilities: z.object({
       pull: z.boolean(), write: z.boolean(), comments: z.boolean(), attachments: z.boolean(),
+      commentEdits: z.boolean().openapi({ description: 'Comments posted there can be edited (false: add-only; a hub edit stays in the hub)' }),
+      deleteItems: z.boolean().openapi({ description: 'Items can be deleted there (false: a binding whose delete policy is `delete` closes them instead)' }),
       conditionalRequests: z.boolean(), customFields: z.boolean(),
       fields: z.array(z.string()).openapi({ description: 'Hub fields the remote has: what a binding with no rules syncs, two-way' }),
     }).openapi({ description: 'Derived from what the connector implements' }),

@@ -1,7 +1,7 @@
 // What plugins declare connectors with (the SDK exports it), so it imports no HTTP client: `connect` is in ./connect.
 import { z } from 'zod';
 import type { HttpConfig } from './http/options';
-import type { Capability, ConnectorClient, ConnectorDefinition } from './types';
+import type { Capability, ConnectorClient, ConnectorDefinition, Limitation } from './types';
 import { PermanentError } from './errors';
 
 /**
@@ -31,11 +31,21 @@ export function capability<K extends Capability>(client: ConnectorClient, name: 
   return found as NonNullable<ConnectorClient[K]>;
 }
 
-/** What `GET /connectors` shows: derived from what the definition implements, never declared twice. */
+/** Every `Limitation` a definition may declare in `cannot` (plugins/validate.ts checks against it). */
+export const limitations: readonly Limitation[] = ['editComments', 'deleteItems'];
+
+/** Whether the definition declares it cannot do this. */
+export const declaresCannot = (definition: Pick<ConnectorDefinition, 'cannot'>, limitation: Limitation): boolean => definition.cannot?.includes(limitation) ?? false;
+
+/** What `GET /connectors` shows: derived from what the definition implements (and says it cannot), never declared twice. */
 export interface CapabilityView {
   pull: boolean;
   write: boolean;
   comments: boolean;
+  /** Comments it posts can be edited there (false: add-only). */
+  commentEdits: boolean;
+  /** Items can be deleted there (false: a `delete` policy closes them instead). */
+  deleteItems: boolean;
   attachments: boolean;
   conditionalRequests: boolean;
   customFields: boolean;
@@ -48,6 +58,8 @@ export function capabilitiesOf(definition: ConnectorDefinition): CapabilityView 
     pull: true,
     write: definition.writer !== undefined,
     comments: definition.comments !== undefined,
+    commentEdits: definition.comments !== undefined && !declaresCannot(definition, 'editComments'),
+    deleteItems: definition.writer !== undefined && !declaresCannot(definition, 'deleteItems'),
     attachments: definition.attachments !== undefined,
     conditionalRequests: definition.conditionalRequests,
     customFields: definition.fields.includes('customFields'),

@@ -52,6 +52,11 @@ export interface RemoteItem {
   version?: string;
   /** The remote JSON as received, for rules that address remote fields by path. */
   raw: Json;
+  /**
+   * What a write had to change or leave out to fit the remote (a label rewritten, a field not on the
+   * screen): the engine adds these to the binding's warnings. Only createItem and updateItem set it.
+   */
+  warnings?: string[];
 }
 
 export interface RemoteComment {
@@ -133,6 +138,14 @@ export interface RemoteMetadata {
   customFields: Array<MetadataValue & { type?: string; multiple?: boolean; values?: string[] }>;
 }
 
+/** What the engine knows of a create it may be retrying (Writer.findByMarker). */
+export interface AdoptionHint {
+  /** ISO 8601: when the last attempt of the create started (it landed on the remote after this, if at all). */
+  since: string;
+  /** The title that create sent. */
+  title?: string;
+}
+
 /** Write operations (push side). */
 export interface NewItem {
   fields: ItemFields;
@@ -162,7 +175,12 @@ export interface Reader {
 /** Writing items: what the push needs. A connector without it is read-only (bindings pull only). */
 export interface Writer {
   createItem(scope: string, item: NewItem): Promise<RemoteItem>;
-  findByMarker(scope: string, marker: string): Promise<RemoteItem | null>;
+  /**
+   * The item an earlier create with this marker made, or null. `hint` (from the engine's write-ahead)
+   * says when that create's last attempt started and what title it sent, for remotes whose search
+   * cannot find the marker itself (Jira): a connector must still answer without it.
+   */
+  findByMarker(scope: string, marker: string, hint?: AdoptionHint): Promise<RemoteItem | null>;
   updateItem(scope: string, remoteId: string, changes: Partial<ItemFields>, version?: string): Promise<RemoteItem>;
   /**
    * The values other actors gave the fields of `wrote` on the remote's history since `read` (the read a
@@ -171,13 +189,21 @@ export interface Writer {
    * remote's history does not record are not reported; a remote with no history answers `{}`.
    */
   editsSince(scope: string, remoteId: string, read: RemoteItem, wrote: Partial<ItemFields>): Promise<Partial<ItemFields>>;
-  deleteItem(scope: string, remoteId: string): Promise<void>;
+  /**
+   * Leave it out where the remote cannot delete items (and declare `cannot: ['deleteItems']`): a binding
+   * whose delete policy is `delete` then closes the item instead.
+   */
+  deleteItem?(scope: string, remoteId: string): Promise<void>;
 }
 
 /** Writing comments (reading them is part of `Reader`). */
 export interface CommentWriter {
   addComment(scope: string, remoteId: string, body: string): Promise<RemoteComment>;
-  updateComment(scope: string, remoteId: string, commentId: string, body: string): Promise<RemoteComment>;
+  /**
+   * Leave it out where the remote's comments are add-only (and declare `cannot: ['editComments']`): a hub
+   * edit of a comment already posted there then stays in the hub, with an explain entry saying so.
+   */
+  updateComment?(scope: string, remoteId: string, commentId: string, body: string): Promise<RemoteComment>;
 }
 
 /** Files (the `files` rule). A remote that only links to files lists them as not downloadable. */
@@ -195,6 +221,12 @@ export interface ConnectorClient extends Reader {
 }
 
 export type Capability = 'writer' | 'comments' | 'attachments';
+
+/**
+ * What a remote cannot do within a capability it has: `editComments` (its comments are add-only),
+ * `deleteItems` (its items cannot be deleted). Declared in `ConnectorDefinition.cannot`.
+ */
+export type Limitation = 'editComments' | 'deleteItems';
 
 export interface ConnectorContext<Config, Secrets> {
   config: Config;
@@ -236,6 +268,12 @@ export interface ConnectorDefinition<Config = unknown, Secrets = unknown, Sessio
   fields: readonly (keyof ItemFields)[];
   /** Whether the pull sends conditional requests (a 304 costs no rate limit). */
   conditionalRequests: boolean;
+  /**
+   * What the remote cannot do within the capabilities below, with the matching method left out: the
+   * conformance kit skips the checks these rule out (saying why), `GET /connectors` shows them, and the
+   * engine goes around them (README, Writing a connector).
+   */
+  cannot?: readonly Limitation[];
   http: HttpDeclaration<Secrets>;
   /** What the capabilities share (usually the typed API client); created once per connection use. */
   session(ctx: ConnectorContext<Config, Secrets>): Session;

@@ -46,6 +46,22 @@ export async function recordActivity(db: Db, entries: NewActivity[]): Promise<vo
   if (entries.length) await db.insert(activity).values(entries);
 }
 
+/**
+ * Records the entry unless the story's log on this binding already holds the same one: for a write the
+ * engine skips, which every later push of the story would otherwise explain again.
+ */
+export async function recordActivityOnce(db: Db, entry: NewActivity & { hub: string }): Promise<void> {
+  const [seen] = await db
+    .select({ id: activity.id })
+    .from(activity)
+    .where(and(
+      eq(activity.storyId, entry.storyId), eq(activity.bindingId, entry.bindingId), eq(activity.kind, entry.kind), eq(activity.target, entry.target),
+      eq(activity.outcome, entry.outcome), sql`${activity.hub} = ${JSON.stringify(entry.hub)}::jsonb`,
+    ))
+    .limit(1);
+  if (!seen) await recordActivity(db, [entry]);
+}
+
 export interface ActivityFilter {
   storyId?: string;
   bindingId?: string;

@@ -43,6 +43,12 @@ export interface ActionContext {
    * unknown id fails the job for good.
    */
   connection(id: string): Promise<ActionConnection>;
+  /**
+   * A read-only view of the hub through one binding: the binding, and its project's stories each with
+   * its link on that binding. It only reads (no secrets, no writes). An unknown or deleted binding id
+   * fails the job for good.
+   */
+  hub(bindingId: string): Promise<HubView>;
 }
 
 /** A connection an action opened (ActionContext.connection). */
@@ -51,6 +57,67 @@ export interface ActionConnection {
   /** Its connector's slug. */
   connector: string;
   client: ConnectorClient;
+}
+
+/** What an action sees of the hub through one binding (ActionContext.hub). */
+export interface HubView {
+  binding: HubBinding;
+  /**
+   * The binding's project's stories, each with its link on this binding, page by page. Pages follow the
+   * stories' ids (a stable order, not a date order), so each story is listed once even while others change.
+   */
+  stories(options?: HubStoryQuery): AsyncIterable<HubStory[]>;
+  /** One story of the binding's project (deleted ones too), or null when there is none by that id. */
+  story(id: string): Promise<HubStory | null>;
+}
+
+/** A binding as an action sees it: where it syncs, never how it authenticates. */
+export interface HubBinding {
+  id: string;
+  projectId: string;
+  /** Open it with `ctx.connection(connectionId)` to reach the remote. */
+  connectionId: string;
+  /** The connection's connector slug. */
+  connector: string;
+  /** The remote scope: "owner/repo", a project key. */
+  scope: string;
+  state: 'active' | 'paused';
+}
+
+/** Which stories `HubView.stories` lists (`undefined` reads as unset, so zod's optional params pass as they are). */
+export interface HubStoryQuery {
+  /** Stories per page, 1 to 500 (default 100). */
+  pageSize?: number | undefined;
+  /** true: only stories with an item on this binding; false: only those without one; unset: all. */
+  linked?: boolean | undefined;
+  /** Soft-deleted stories too (default false). */
+  includeDeleted?: boolean | undefined;
+}
+
+/** A hub story with its link on one binding. */
+export interface HubStory {
+  id: string;
+  projectId: string;
+  fields: ItemFields;
+  /** Monotonic: every write bumps it. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt: string | null;
+  /** Its item on the binding, or null when it has none there (yet). */
+  link: HubLink | null;
+}
+
+/** A story's item on a binding, as the last sync recorded it. */
+export interface HubLink {
+  remoteId: string;
+  remoteKey: string | null;
+  remoteUrl: string | null;
+  /** When a sync last recorded the remote item. */
+  syncedAt: string | null;
+  /** The remote's own update time and version token as last synced (RemoteItem.updatedAt, .version). */
+  remoteUpdatedAt: string | null;
+  remoteVersion: string | null;
 }
 
 export interface ActionDefinition<Params extends z.ZodType = z.ZodType> {

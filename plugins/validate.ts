@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { limitations } from '../connectors/define';
 import { PLUGIN_API_VERSION, hookPoints, type PluginDefinition } from './types';
 
 /** A plugin that cannot be loaded: the message names the package and the field at fault. */
@@ -25,6 +26,7 @@ const connector = z.looseObject({
   secretsSchema: schema,
   fields: z.array(z.enum(itemFields)).min(1),
   conditionalRequests: z.boolean(),
+  cannot: z.array(z.enum(limitations as [string, ...string[]])).optional(),
   http: z.looseObject({
     service: z.string().min(1),
     auth: z.looseObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name'), value: fn }),

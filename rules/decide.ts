@@ -1,9 +1,10 @@
 import type { ItemFields, Json } from '../connectors/types';
+import { isGenericStatus } from '../connectors/states';
 import { translate } from './maps';
 import { fieldMessages } from './messages';
 import { fieldReason, OUTCOMES, settled, type FieldReason } from './reasons';
 import { customFieldName, isConnectorField, type EffectiveRules, type FieldRule } from './schema';
-import { isGenericStatus, isStatus, isUnset, jsonToValue, readFields, readHub, readPath, readRemote, sameFieldValue, sameValue, writeFields, type HubView, type Value } from './values';
+import { isStatus, isUnset, jsonToValue, readFields, readHub, readPath, readRemote, sameFieldValue, sameValue, writeFields, type HubView, type Value } from './values';
 
 /** What an external link remembers of the remote as last synced: connector fields, plus the raw paths rules read. */
 // A type alias, not an interface, so it fits the jsonb column's Record<string, unknown>.
@@ -21,6 +22,11 @@ export type RuleSnapshot = {
    * change, so the hub takes it; once the hub has a value of its own, the remote's default is no edit.
    */
   filled?: Record<string, Value>;
+  /**
+   * A pending create's only: when its last attempt started. Adoption searches from there, and a remote
+   * whose search lags (Jira) does not take a miss as final until that lag has passed (I1).
+   */
+  createAttemptedAt?: string;
 };
 
 export interface RemoteView { fields: ItemFields; raw: Json; updatedAt: string; commentCount?: number | undefined }

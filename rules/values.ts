@@ -1,3 +1,4 @@
+import { isGenericStatus } from '../connectors/states';
 import type { ItemFields, Json } from '../connectors/types';
 import { normalize } from '../markup';
 import { customFieldName, isConnectorField, type FieldRule } from './schema';
@@ -20,9 +21,6 @@ const canonical = (v: unknown): string =>
 export const sameJson = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
 
 const isStatus = (v: unknown): v is StatusValue => typeof v === 'object' && v !== null && !Array.isArray(v) && 'closed' in v;
-const GENERIC = new Set(['open', 'closed']);
-/** "open" and "closed" say only which kind of status (GitHub has nothing else). */
-export const isGenericStatus = (name: string): boolean => GENERIC.has(name.toLowerCase());
 
 /**
  * A value with its empty parts dropped: "", [] and {} read as null, and a map (custom fields) loses
@@ -46,7 +44,7 @@ export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
   if (isStatus(a) && isStatus(b)) {
     if (a.closed !== b.closed) return false;
     const [x, y] = [a.status.toLowerCase(), b.status.toLowerCase()];
-    return x === y || GENERIC.has(x) || GENERIC.has(y);
+    return x === y || isGenericStatus(x) || isGenericStatus(y);
   }
   if (Array.isArray(a) && Array.isArray(b)) return sameJson([...a].sort(), [...b].sort());
   return sameJson(withoutEmpty(a), withoutEmpty(b));

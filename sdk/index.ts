@@ -5,7 +5,7 @@
  * the plugin API it was built against (`apiVersion: PLUGIN_API_VERSION`); a trackbridge that speaks
  * another refuses it at boot with a message naming it.
  */
-export const SDK_VERSION = '1.1.0';
+export const SDK_VERSION = '1.2.0';
 
 // The zod the platform validates with: use it for config, secrets and action params.
 export { z } from 'zod';
@@ -13,8 +13,8 @@ export { z } from 'zod';
 // Declaring plugins, connectors, actions, hooks and sinks.
 export { PLUGIN_API_VERSION, hookPoints } from '../plugins/types';
 export type {
-  ActionConnection, ActionContext, ActionDefinition, ChangeMessage, ChangeStory, HookContext, HookDefinition, HookPayloads, HookPoint, PluginDefinition, SinkDefinition, SinkPublisher,
-  StoryChange,
+  ActionConnection, ActionContext, ActionDefinition, ChangeMessage, ChangeStory, HookContext, HookDefinition, HookPayloads, HookPoint, HubBinding, HubLink, HubStory,
+  HubStoryQuery, HubView, PluginDefinition, SinkDefinition, SinkPublisher, StoryChange,
 } from '../plugins/types';
 export { defineAction, defineHook, definePlugin, defineSink } from '../plugins/define';
 // Receiving trackbridge's signed webhooks (README, Events).
@@ -22,7 +22,7 @@ export { SIGNATURE_HEADER, signPayload, verifySignature, type SignatureCheck } f
 export { capability, defineConnector, httpConfigFields } from '../connectors/define';
 export type { HttpConfig } from '../connectors/http/options';
 export type {
-  AttachmentStore, Capability, CommentWriter, ConnectorClient, ConnectorContext, ConnectorDefinition, HttpDeclaration, ItemFields, Json, LogFn, Logger,
+  AttachmentStore, Capability, CommentWriter, ConnectorClient, ConnectorContext, ConnectorDefinition, HttpDeclaration, ItemFields, Json, Limitation, LogFn, Logger,
   NewAttachment, NewItem, PullPage, Reader, RemoteAttachment, RemoteComment, RemoteItem, RemoteMetadata, Scope, ScopeGroup, TestResult, Writer,
 } from '../connectors/types';
 
@@ -47,6 +47,10 @@ export type { LinkPage, OffsetOptions, OffsetPage } from '../connectors/http/pag
 export { isoSeconds, pullIncremental } from '../connectors/http/incremental';
 export type { IncrementalSource, ListingCursor, SourcePage, WatermarkCursor } from '../connectors/http/incremental';
 export type { HttpClient, HttpMethod, HttpRequest, HttpResponse, QueryValue } from '../connectors/http/client';
+
+// The hub's open/closed as a remote's own states, both ways.
+export { isGenericStatus, stateMap } from '../connectors/states';
+export type { HubState, StateMap, StateMapOptions } from '../connectors/states';
 
 // The I1 marker a connector places in created items so a retried create finds them.
 export { appendMarker, hasMarker, markerComment, stripMarker } from '../connectors/marker';

@@ -153,10 +153,13 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
   for (const item of items) {
     let link = byRemote.get(item.remoteId);
     // An item a push created but had not linked yet (it died in between): adopt it, never import it as a new story (I1).
-    const adopt = link ? undefined : pending.find((p) => JSON.stringify(item.raw).includes(JSON.stringify(markerComment(p.marker)).slice(1, -1)));
+    // The marker is in the item's text (GitHub, Redmine) or in a property named `marker` (Jira's entity property).
+    const raw = link ? '' : JSON.stringify(item.raw);
+    const adopt = link ? undefined : pending.find((p) => raw.includes(JSON.stringify(markerComment(p.marker)).slice(1, -1)) || raw.includes(`"marker":${JSON.stringify(p.marker)}`));
     if (adopt) {
       // The create's write-ahead snapshot (what it sent), so edits made remotely since then are applied below.
-      const snapshot = (adopt.snapshot as Snapshot | null) ?? snapshotOf(rules, item);
+      const { createAttemptedAt: _attempt, ...ahead } = (adopt.snapshot ?? {}) as Snapshot;
+      const snapshot = adopt.snapshot ? ahead : snapshotOf(rules, item);
       await adoptPendingLink(db, adopt.id, item, snapshot);
       link = { ...adopt, remoteId: item.remoteId, snapshot };
       const story = await getStory(db, adopt.storyId);

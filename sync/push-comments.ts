@@ -2,7 +2,7 @@ import type { RemoteComment } from '../connectors/types';
 import { beginCommentPost, commentsForPush, linkedRemoteCommentIds, recordCommentSynced, type CommentLink } from '../db/comments';
 import { outgoingBody, type EffectiveRules } from '../rules';
 import { withTx } from '../db/client';
-import { crossingEntry, recordActivity } from '../db/activity';
+import { crossingEntry, recordActivity, recordActivityOnce } from '../db/activity';
 import { writeAhead } from './pending';
 import type { PushPorts } from './ports';
 import { applyRemoteCommentEdit, sameBody } from './pull-comments';
@@ -10,7 +10,7 @@ import { applyRemoteCommentEdit, sameBody } from './pull-comments';
 /**
  * Brings the story's comments on one binding up to date, as far as the message rule lets them out:
  * hub comments it has not seen are posted, and comments whose hub body was edited since the last
- * sync are edited remotely. Every post is announced first (a pending comment link), so a retry after
+ * sync are edited remotely, where the remote's comments are not add-only. Every post is announced first (a pending comment link), so a retry after
  * a crash finds the posted comment instead of posting it twice. An edit made on the remote since the
  * last sync wins over a hub edit (as two_way's remote_wins does), and is brought into the hub instead.
  */
@@ -49,13 +49,20 @@ export async function pushComments(ports: PushPorts, rules: EffectiveRules, stor
       continue;
     }
     if (sameBody(body, link.syncedBody)) continue;
+    const update = writer.updateComment;
+    if (!update) {
+      // An add-only remote: the edit stays in the hub, explained once per body and never failed; the
+      // link keeps the body the remote has, so a pull still tells a remote edit from this one.
+      await recordActivityOnce(db, { ...where, kind: 'comment', target: 'none', hub: body, outcome: `hub comment edit not sent: ${ports.connector}'s comments are add-only` });
+      continue;
+    }
     const theirs = (await current()).find((c) => c.remoteId === link.remoteCommentId);
     if (!theirs) continue; // deleted on the remote: the hub keeps its copy
     if (!sameBody(theirs.body, link.syncedBody)) {
       await applyRemoteCommentEdit(db, binding, storyId, theirs);
       continue;
     }
-    const edited = await call(() => writer.updateComment(binding.scope, remoteId, link.remoteCommentId!, body));
+    const edited = await call(() => update.call(writer, binding.scope, remoteId, link.remoteCommentId!, body));
     await crossed(link.id, edited, 'hub comment edit sent');
     sent++;
   }

@@ -63,20 +63,28 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
     const done = (await writeAhead<ExternalLink, RemoteItem>({
       begin: () => ensurePendingLink(db, binding.id, story.id, markerFor(binding.id, story.id)),
       // A pending link we did not just write means an earlier attempt may have created the item and died (I1).
-      find: (pending) => call(() => writer.findByMarker(binding.scope, pending.marker)),
+      find: (pending) => {
+        const ahead = pending.snapshot as Snapshot | null;
+        const hint = { since: ahead?.createAttemptedAt ?? pending.createdAt.toISOString(), ...(ahead ? { title: ahead.fields.title } : {}) };
+        return call(() => writer.findByMarker(binding.scope, pending.marker, hint));
+      },
       write: async (pending) => {
         const { fields } = await decided();
         // Write-ahead: what the create sends is the snapshot an adoption starts from, so remote edits made
-        // to the item before it was linked still count as remote changes.
-        if (!pending.snapshot) await setSnapshot(db, pending.id, { fields });
+        // to the item before it was linked still count as remote changes. Every attempt notes when it
+        // started: a retry's search for it starts there (the first attempt's fields stay the base).
+        const ahead = (pending.snapshot as Snapshot | null) ?? { fields };
+        await setSnapshot(db, pending.id, { ...ahead, createAttemptedAt: new Date().toISOString() });
         const item = await call(() => writer.createItem(binding.scope, { fields, marker: pending.marker }));
         ports.hooks?.afterRemoteCreate?.();
+        await recordWarnings(db, binding.id, item.warnings ?? []);
         return item;
       },
       settle: async (pending, item, found) => {
         const { fields, reasons } = await decided();
         await withTx(db, async (tx) => {
-          await recordRemote(tx, pending.id, item, { snapshot: found && pending.snapshot ? (pending.snapshot as Snapshot) : createdSnapshot(rules, fields, item) });
+          const { createAttemptedAt: _attempt, ...ahead } = (pending.snapshot ?? {}) as Snapshot;
+          await recordRemote(tx, pending.id, item, { snapshot: found && pending.snapshot ? ahead : createdSnapshot(rules, fields, item) });
           await recordActivity(tx, fieldEntries(where('create', { remoteId: item.remoteId, remoteKey: item.key }), reasons));
         });
       },
@@ -95,18 +103,21 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
 
   if (story.deletedAt) {
     const gone = { ...where('push', link), kind: 'field', target: 'remote' } as const;
-    if (binding.deletePolicy === 'delete') {
-      await call(() => writer.deleteItem(binding.scope, remoteId));
+    const deleteItem = binding.deletePolicy === 'delete' ? writer.deleteItem : undefined;
+    if (deleteItem) {
+      await call(() => deleteItem.call(writer, binding.scope, remoteId));
       await recordActivity(db, [{ ...gone, outcome: 'story deleted in the hub: remote item deleted' }]);
     } else if (!(link.snapshot as Snapshot | null)?.fields.closed) {
+      // The close policy, or a remote that cannot delete items (its connector left deleteItem out).
       const item = await call(() => writer.updateItem(binding.scope, remoteId, { closed: true, status: 'closed' }));
       const closedLink = link;
+      const outcome = binding.deletePolicy === 'delete' ? `story deleted in the hub: remote item closed (${ports.connector} cannot delete items)` : 'story deleted in the hub: remote item closed';
       await withTx(db, async (tx) => {
         await recordRemote(tx, closedLink.id, item);
-        await recordActivity(tx, [{ ...gone, field: 'status', remoteField: 'status', written: { status: 'closed', closed: true }, outcome: 'story deleted in the hub: remote item closed' }]);
+        await recordActivity(tx, [{ ...gone, field: 'status', remoteField: 'status', written: { status: 'closed', closed: true }, outcome }]);
       });
     }
-    await log(db, binding.deletePolicy === 'delete' ? 'delete' : 'close', []);
+    await log(db, deleteItem ? 'delete' : 'close', []);
     return { outcome: 'deleted', fields: [], comments: 0 };
   }
 
@@ -121,6 +132,7 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
   if (written.length) await setSnapshot(db, link.id, decision.writeAhead);
   if (written.length) await ports.hooks?.beforeRemoteWrite?.({ bindingId: binding.id, storyId: story.id, remoteId });
   let item = written.length ? await call(() => writer.updateItem(binding.scope, remoteId, decision.patch)) : current;
+  await recordWarnings(db, binding.id, item.warnings ?? []);
   const sent = decision.reasons.filter((r) => r.target === 'remote');
   if (written.length) await withTx(db, async (tx) => {
     await log(tx, 'update', written);

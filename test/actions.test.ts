@@ -1,7 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows } from '../db/client';
+import { queryRows, type Db } from '../db/client';
+import { bindings, connections, externalLinks, projects, stories } from '../db/schema';
 import { createApiToken } from '../db/tokens';
 import { apiLimits } from '../api/limits';
 import { loadPlugins } from '../plugins/load';
@@ -9,6 +10,33 @@ import { actionWorkflowId } from '../workflows/contract';
 import { connectTestClient, createTestApi, createTestDatabase, eventually, startTestWorker } from './support/harness';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * A project bound twice (bindings a and b, and a deleted one), with stories linked on a, on b only, pending
+ * on a, deleted, and one in another project; the connection's sealed secrets are a string to look for.
+ */
+async function seedHub(db: Db) {
+  const [project, other] = await db.insert(projects).values([{ key: 'HUBV', name: 'Hub view' }, { key: 'HUBO', name: 'Other' }]).returning();
+  const [connection] = await db.insert(connections).values({ connector: 'github', name: 'gh', config: { baseUrl: 'https://api.github.com' }, secretsSealed: 'SEALED-SECRET' }).returning();
+  const bind = (scope: string, state = 'active') => ({ projectId: project!.id, connectionId: connection!.id, scope, state });
+  const [a, b, gone] = await db.insert(bindings).values([bind('octo/a'), bind('octo/b'), bind('octo/gone', 'deleted')]).returning();
+  const story = (title: string, extra: Partial<typeof stories.$inferInsert> = {}) => ({ projectId: project!.id, title, ...extra });
+  const [linked, onB, pending, deleted, elsewhere] = await db.insert(stories).values([
+    story('Linked here', { status: 'In progress', labels: ['ui'], customFields: { Severity: 'high' }, assignee: 'ada', version: 3 }),
+    story('Linked on b only'),
+    story('Being created'),
+    story('Deleted', { deletedAt: new Date() }),
+    { projectId: other!.id, title: 'Another project' },
+  ]).returning();
+  const syncedAt = new Date('2026-12-01T10:00:00.000Z');
+  await db.insert(externalLinks).values([
+    { bindingId: a!.id, storyId: linked!.id, remoteId: '11', remoteKey: 'octo/a#11', remoteUrl: 'https://github.com/octo/a/issues/11', marker: 'm1', snapshot: { fields: {} }, remoteUpdatedAt: '2026-12-01T09:59:58Z', remoteVersion: 'v7', syncedAt },
+    { bindingId: b!.id, storyId: onB!.id, remoteId: '12', remoteKey: 'octo/b#12', marker: 'm2' },
+    { bindingId: a!.id, storyId: pending!.id, remoteId: null, marker: 'm3' },
+    { bindingId: a!.id, storyId: deleted!.id, remoteId: '13', remoteKey: 'octo/a#13', marker: 'm4' },
+  ]);
+  return { project: project!, connection: connection!, a: a!, gone: gone!, linked: linked!, onB: onB!, pending: pending!, deleted: deleted!, elsewhere: elsewhere! };
+}
 
 describe('plugin actions and their jobs, over real Postgres and Temporal', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -30,6 +58,8 @@ describe('plugin actions and their jobs, over real Postgres and Temporal', () =>
     await database?.drop();
   });
 
+  let seeded: ReturnType<typeof seedHub> | undefined;
+  const hubRows = () => (seeded ??= seedHub(database.db));
   const jobCount = async () => (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from jobs`))[0]!.n;
   const start = async (path: string, body: unknown) => {
     const res = await api.call('POST', path, body);
@@ -179,4 +209,56 @@ describe('plugin actions and their jobs, over real Postgres and Temporal', () =>
       await down.connection.close();
     }
   });
+  it("reads a binding's stories and their links on it through ctx.hub, page by page, and no secret", async () => {
+    const hub = await hubRows();
+    const read = async (body: Json) => {
+      const job = await ended((await start('/plugins/jobs-plugin/actions/hub', { bindingId: hub.a.id, ...body })).statusUrl);
+      expect(job.status, job.error).toBe('succeeded');
+      expect(JSON.stringify(job)).not.toContain('SEALED');
+      return job.result as { binding: Json; pages: Json[][]; stories: Record<string, Json | null> };
+    };
+    const ids = (pages: Json[][]) => pages.flat().map((s) => s.id as string);
+    const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1);
+
+    const all = await read({ pageSize: 2, storyIds: [hub.deleted.id, hub.elsewhere.id, 'not-an-id'] });
+    expect(all.binding).toEqual({ id: hub.a.id, projectId: hub.project.id, connectionId: hub.connection.id, connector: 'github', scope: 'octo/a', state: 'active' });
+    // Three live stories in two pages of the asked size, in id order; the deleted one and the other project's are left out.
+    expect(all.pages.map((p) => p.length)).toEqual([2, 1]);
+    expect(ids(all.pages)).toEqual([hub.linked, hub.onB, hub.pending].sort(byId).map((s) => s.id));
+    const linked = all.pages.flat().find((s) => s.id === hub.linked.id);
+    expect(linked).toEqual({
+      id: hub.linked.id, projectId: hub.project.id, version: 3,
+      fields: { title: 'Linked here', description: '', status: 'In progress', closed: false, priority: null, assignee: 'ada', labels: ['ui'], customFields: { Severity: 'high' } },
+      createdAt: hub.linked.createdAt.toISOString(), updatedAt: hub.linked.updatedAt.toISOString(), deletedAt: null,
+      link: {
+        remoteId: '11', remoteKey: 'octo/a#11', remoteUrl: 'https://github.com/octo/a/issues/11', syncedAt: '2026-12-01T10:00:00.000Z',
+        remoteUpdatedAt: '2026-12-01T09:59:58Z', remoteVersion: 'v7',
+      },
+    });
+    // A link on another binding is not this binding's; a create still pending has no item yet.
+    expect(all.pages.flat().filter((s) => s.id !== hub.linked.id).map((s) => s.link)).toEqual([null, null]);
+    // One story by id: a deleted one of the project is there; another project's, or no uuid at all, is null.
+    expect(all.stories[hub.deleted.id]).toMatchObject({ fields: { title: 'Deleted' }, deletedAt: hub.deleted.deletedAt!.toISOString(), link: { remoteId: '13' } });
+    expect(all.stories[hub.elsewhere.id]).toBeNull();
+    expect(all.stories['not-an-id']).toBeNull();
+
+    expect(ids((await read({ linked: true })).pages)).toEqual([hub.linked.id]);
+    expect(ids((await read({ linked: false })).pages)).toEqual([hub.onB, hub.pending].sort(byId).map((s) => s.id));
+    expect(ids((await read({ includeDeleted: true, linked: true })).pages)).toEqual([hub.linked, hub.deleted].sort(byId).map((s) => s.id));
+  }, 60_000);
+
+  it('fails the job for good on an unknown, malformed or deleted binding, and on a bad page size', async () => {
+    const hub = await hubRows();
+    const failed = async (body: Json) => {
+      const job = await ended((await start('/plugins/jobs-plugin/actions/hub', body)).statusUrl);
+      expect(job.status).toBe('failed');
+      expect(job.entries.map((e: Json) => e.message)).toEqual([]);
+      return job.error as string;
+    };
+    const unknown = '00000000-0000-4000-8000-000000000009';
+    expect(await failed({ bindingId: unknown })).toBe(`ctx.hub: no binding "${unknown}"`);
+    expect(await failed({ bindingId: 'binding-1' })).toBe('ctx.hub: no binding "binding-1"');
+    expect(await failed({ bindingId: hub.gone.id })).toBe(`ctx.hub: no binding "${hub.gone.id}"`);
+    expect(await failed({ bindingId: hub.a.id, pageSize: 0 })).toBe('ctx.hub: pageSize must be an integer from 1 to 500, got 0');
+  }, 60_000);
 });

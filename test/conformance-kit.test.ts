@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { github } from '../connectors/github';
 import type { CommentWriter, ConnectorDefinition, Json, PullPage, Reader, Writer } from '../connectors/types';
-import { type CheckName, ConformanceFailure, type ConformanceEnv, checks, skipReason, startConformanceEnv } from '@trackbridge/testing';
+import { type CheckName, ConformanceFailure, type ConformanceEnv, checkInfo, checks, describeConnectorConformance, skipReason, startConformanceEnv } from '@trackbridge/testing';
+import { githubAddOnly } from './fixtures/plugins/add-only';
 import { type GitHubDouble, startGitHubDouble } from './support/github-double';
 import { githubConformance } from './support/github-conformance';
 
@@ -68,6 +69,11 @@ const cases: Array<{ check: CheckName; bug: string; breakage: Breakage; failure:
   { check: 'errors', bug: 'errors reach the platform unclassified', breakage: { reader: (r) => ({ pull: (s, c) => unclassified(r.pull(s, c)) }) }, failure: /must raise a (auth|transient|permanent) error/ },
   { check: 'markerAdoption', bug: 'findByMarker never finds', breakage: { writer: () => ({ findByMarker: async () => null }) }, failure: /found nothing/ },
   {
+    check: 'commentAdd', bug: 'addComment answers without writing',
+    breakage: { comments: () => ({ addComment: async (_s, _r, body) => ({ remoteId: '999999', author: 'x', body, createdAt: '', updatedAt: '' }) }) },
+    failure: /does not show the added comment/,
+  },
+  {
     check: 'commentRoundTrip', bug: 'updateComment answers without writing',
     breakage: { comments: () => ({ updateComment: async (_s, _r, id, body) => ({ remoteId: id, author: 'x', body, createdAt: '', updatedAt: '' }) }) },
     failure: /after updateComment/,
@@ -108,5 +114,39 @@ describe('skips', () => {
     expect(skipReason({ definition: readOnly, traits }, 'notModified')).toBe('the connector declares no conditional requests');
     expect(skipReason({ definition: readOnly, traits }, 'pagination')).toBeNull();
     expect(skipReason({ definition: github, traits }, 'conflict')).toBeNull();
+  });
+});
+
+describe('a connector whose comments are add-only', () => {
+  const addOnly = githubAddOnly();
+  const traits = { pageSize: 100, overlapSeconds: 5 };
+
+  it('is skipped on the edit check only, with the reason', () => {
+    expect(skipReason({ definition: addOnly, traits }, 'commentRoundTrip')).toBe("the connector's comments are add-only");
+    expect(skipReason({ definition: addOnly, traits }, 'commentAdd')).toBeNull();
+    expect(skipReason({ definition: addOnly, traits }, 'conflict')).toBeNull();
+  });
+
+  // The kit as an author runs it: the add check runs (and passes), the edit check is registered as skipped.
+  describeConnectorConformance({ definition: addOnly, ...githubConformance(() => gh), only: ['commentAdd', 'commentRoundTrip'] });
+
+  it('ran the add check and passed it, and reported the edit check as skipped with the reason in its title', ({ task }) => {
+    const kit = task.suite?.tasks.find((t) => t.type === 'suite' && t.name.endsWith('conformance'));
+    const ran = kit?.type === 'suite' ? kit.tasks.map((t) => ({ name: t.name, mode: t.mode, state: t.result?.state })) : [];
+    expect(ran).toEqual([
+      { name: checkInfo.commentAdd.title, mode: 'run', state: 'pass' },
+      { name: `${checkInfo.commentRoundTrip.title} — skipped: the connector's comments are add-only`, mode: 'skip', state: undefined },
+    ]);
+  });
+
+  it('fails the edit check, naming the declaration, when the connector leaves updateComment out without saying so', async () => {
+    const env = await startConformanceEnv({ definition: githubAddOnly(false), ...githubConformance(() => gh) });
+    try {
+      const outcome = await checks.commentRoundTrip(env).then(() => undefined, (error: unknown) => error);
+      expect(outcome).toBeInstanceOf(ConformanceFailure);
+      expect((outcome as Error).message).toMatch(/no updateComment: implement it, or declare `cannot: \['editComments'\]`/);
+    } finally {
+      await env.close();
+    }
   });
 });

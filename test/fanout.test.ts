@@ -10,6 +10,9 @@ import { pushSettled } from './support/settle';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const REPO = 'octo/fanout';
+/** How late the Jira double's search shows a write; a pull of Jira waits it out first, as a webhook-less poll would. */
+const JIRA_LAG_MS = 1500;
+const jiraSearchCaughtUp = () => new Promise((resolve) => setTimeout(resolve, JIRA_LAG_MS + 100));
 
 /** Every ADF node type (and mark) in a document, to check that formatting arrived as structure, not as characters. */
 function adfKinds(node: AdfNode | null | undefined, out = new Set<string>()): Set<string> {
@@ -48,6 +51,7 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
   };
   /** A pull on every binding, each waited to its end, then every push settled. */
   const cycle = async () => {
+    await jiraSearchCaughtUp();
     for (const binding of Object.values(b)) await stack.pullNow(binding.binding.id, 60_000);
     await settled();
   };
@@ -63,7 +67,9 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
     const rmProject = (await createProject(redmine)).identifier;
     gh = await startGitHubDouble();
     gh.createRepo(REPO);
-    jira = await startJiraDouble({ deployment: 'cloud' });
+    // Jira as it is: search lags writes, no property index, and the sync user may send notifyUsers=false (README, Jira).
+    jira = await startJiraDouble({ deployment: 'cloud', searchLagMs: JIRA_LAG_MS });
+    jira.setAdmin(true);
     jiraKey = `F${randomBytes(3).toString('hex').toUpperCase().replace(/[0-9]/g, (d) => 'ABCDEFGHIJ'[Number(d)]!)}`;
     jira.createProject(jiraKey);
     stack = await startStack();
@@ -152,6 +158,7 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
           body: JSON.stringify({ fields: { description: doc } }),
         });
         expect(res.status).toBeLessThan(300);
+        await jiraSearchCaughtUp();
         return fromAdf(doc);
       },
     },
@@ -182,4 +189,23 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
       expect((await hub()).version).toBe(version);
     });
   }
+  it('a GitHub label with a space reaches Jira as good-first-issue, with a warning, and comes back unchanged', async () => {
+    gh.editIssue(REPO, ids.github, { labels: ['good first issue'] });
+    await stack.pullNow(b.github.binding.id, 60_000);
+    await settled();
+    expect((await hub()).labels).toEqual(['good first issue']);
+    expect(jira.issue(ids.jira)?.labels).toEqual(['good-first-issue']);
+    expect((await stack.get(`/bindings/${b.jira.binding.id}`)).warnings).toContain('Jira labels cannot contain spaces: "good first issue" is written as "good-first-issue" and read back as "good first issue"');
+    // A Jira user adds a label: the hub and GitHub get it, and the rewritten one stays as GitHub wrote it.
+    jira.edit(ids.jira, { labels: ['good-first-issue', 'triaged'] });
+    await jiraSearchCaughtUp();
+    await stack.pullNow(b.jira.binding.id, 60_000);
+    await settled();
+    expect((await hub()).labels).toEqual(['good first issue', 'triaged']);
+    expect(gh.getIssue(REPO, ids.github)?.labels.map((l) => (typeof l === 'string' ? l : l.name)).sort()).toEqual(['good first issue', 'triaged']);
+    for (const binding of Object.values(b)) expect((await stack.get(`/bindings/${binding.binding.id}/dead-letters`)).items).toEqual([]);
+    const settledWrites = await snapshot();
+    await cycle();
+    expect(await snapshot()).toEqual(settledWrites);
+  });
 });

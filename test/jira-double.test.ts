@@ -70,6 +70,11 @@ async function exerciseAll(double: JiraDouble) {
   const upload = await fetch(`${double.url}/rest/api/${v}/issue/${key}/attachments`, { method: 'POST', headers: { authorization: auth, 'x-atlassian-token': 'no-check' }, body: form });
   expect(upload.status).toBe(200);
   await call('GET', '/issue/NOPE-1');
+  // Screens: createmeta (issue types, then one type's fields) and editmeta.
+  await call('GET', '/issue/createmeta/WEB/issuetypes');
+  await call('GET', '/issue/createmeta/WEB/issuetypes/10004');
+  await call('GET', `/issue/${key}/editmeta`);
+  await call('GET', cloud ? `/issue/${key}/changelog` : `/issue/${key}?expand=changelog`);
   // A connection's metadata: issue types with statuses, priorities, assignable users, labels (Cloud).
   await call('GET', '/project/WEB/statuses');
   await call('GET', cloud ? '/priority/search?maxResults=2' : '/priority');
@@ -83,7 +88,7 @@ describe.each(['cloud', 'datacenter'] as const)('Jira double (%s) against the pu
     const { double, contract } = await start(deployment);
     await exerciseAll(double);
     expect(contract.violations).toEqual([]);
-    const expected = contractOperations(deployment).filter((op) => (deployment === 'cloud' ? !/^(GET|POST) \^\\\/search\$$|^GET \^\\\/project\$$|^GET \^\\\/priority\$$/.test(op) : !/search\\\/jql|project\\\/search|priority\\\/search|label/.test(op)));
+    const expected = contractOperations(deployment).filter((op) => (deployment === 'cloud' ? !/^(GET|POST) \^\\\/search\$$|^GET \^\\\/project\$$|^GET \^\\\/priority\$$/.test(op) : !/search\\\/jql|project\\\/search|priority\\\/search|label|changelog/.test(op)));
     expect([...contract.covered].sort()).toEqual(expected.sort());
   });
 
@@ -97,6 +102,13 @@ describe.each(['cloud', 'datacenter'] as const)('Jira double (%s) against the pu
     await call('GET', '/field');
     expect(contract.violations.some((v) => v.includes('/myself') && v.includes('displayName'))).toBe(true);
     expect(contract.violations.some((v) => v.includes('/field') && v.includes('colour'))).toBe(true);
+    // A key Jira always sends, left out: every key is optional in the model, so only the presence check sees it.
+    double.inject({ path: /\/issue\/[^/]+\/comment$/, fault: { kind: 'status', status: 200, body: { startAt: 0, maxResults: 50, total: 1, comments: [{ id: '1', body: deployment === 'cloud' ? textToAdf('x') : 'x', created: '2024-06-01T12:00:00.000+0000', updated: '2024-06-01T12:00:00.000+0000' }] } } });
+    await call('GET', '/issue/WEB-1/comment');
+    expect(contract.violations).toEqual(expect.arrayContaining([
+      expect.stringMatching(/comment → 200: comments\[\]\.self: always sent by Jira/),
+      expect.stringMatching(/comment → 200: comments\[\]\.author\.displayName: always sent by Jira/),
+    ]));
   });
 });
 
@@ -193,13 +205,42 @@ describe('Jira double behaviour', () => {
     expect((await search()).map((i) => i.fields.summary)).toEqual(['Renamed']);
   });
 
-  it('finds an issue by an entity property in JQL; properties are invisible in fields', async () => {
-    const { double } = await start('datacenter');
+  it('refuses JQL on an entity property no app declared an index for, as an unknown field; finds it once indexed', async () => {
+    const { double, contract } = await start('datacenter');
     const call = client(double);
     const created = await call('POST', '/issue', { fields: { project: { key: 'WEB' }, issuetype: { name: 'Task' }, summary: 'Marked' }, properties: [{ key: 'trackbridge', value: { marker: 'abc' } }] });
     double.seed('WEB', 2);
-    const found = await call('POST', '/search', { jql: 'project = WEB AND issue.property[trackbridge].marker = "abc"', fields: ['*all'] });
+    const jql = 'project = WEB AND issue.property[trackbridge].marker = "abc"';
+    const refused = await call('POST', '/search', { jql, fields: ['*all'] });
+    expect([refused.status, refused.body?.errorMessages]).toEqual([400, ["Field 'issue.property[trackbridge].marker' does not exist or you do not have permission to view it."]]);
+    double.indexProperty('trackbridge');
+    const found = await call('POST', '/search', { jql, fields: ['*all'] });
     expect((found.body?.issues as Array<{ key: string; fields: Record<string, unknown> }>).map((i) => i.key)).toEqual([created.body?.key]);
     expect(JSON.stringify(found.body)).not.toContain('abc');
+    // Our own creates, by currentUser(): the seeded issues are another user's.
+    const mine = await call('POST', '/search', { jql: 'project = WEB AND creator = currentUser() ORDER BY created DESC', fields: ['summary'] });
+    expect((mine.body?.issues as Array<{ key: string }>).map((i) => i.key)).toEqual([created.body?.key]);
+    expect(contract.violations).toEqual([]);
+  });
+  it.each(['cloud', 'datacenter'] as const)('checks the requests it is sent against the request models, and ADF against its schema (%s)', async (deployment) => {
+    const { double, contract } = await start(deployment);
+    const [id = ''] = double.seed('WEB', 1);
+    const call = client(double);
+    // A key the model does not have (a typo of `fields`), as a connector bug would send it.
+    const wrong = await call('PUT', `/issue/${id}`, { field: { summary: 'Typo' } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body?.errorMessages).toEqual(['Invalid request payload. Refer to the REST API documentation and try again.', expect.stringMatching(/^\(request model\) /)]);
+    // A comment body of the wrong type for the deployment: wiki on v2, ADF on v3.
+    expect((await call('POST', `/issue/${id}/comment`, { body: deployment === 'cloud' ? 'plain' : textToAdf('adf') })).status).toBe(400);
+    if (deployment === 'cloud') {
+      // Well-formed for jira.js's DocumentSchema, nonsense for ADF: a list inside a paragraph.
+      const nested = { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'bulletList', content: [] }] }] };
+      const refused = await call('PUT', `/issue/${id}`, { fields: { description: nested } });
+      expect([refused.status, refused.body?.errors]).toEqual([400, { description: 'Operation value must be an Atlassian Document (see the Atlassian Document Format)' }]);
+      expect((await call('POST', `/issue/${id}/comment`, { body: nested })).status).toBe(400);
+      expect((await call('PUT', `/issue/${id}`, { fields: { description: textToAdf('fine') } })).status).toBe(204);
+    }
+    expect(double.issue(id)?.summary).toBe('Seeded 1');
+    expect(contract.violations).toEqual([]);
   });
 });

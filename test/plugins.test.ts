@@ -32,6 +32,8 @@ describe('plugin declarations', () => {
     expect(reason({ ...good, hooks: [{ name: 'h', on: 'story.exploded', run: async () => undefined }] })).toMatch(/hooks\[0\]\.on: Invalid option/);
     expect(reason({ ...good, actions: [{ name: 'a', description: '', params: 'x', run: async () => undefined }] }))
       .toMatch(/actions\[0\]\.params: must be a zod object schema/);
+    expect(reason({ ...good, connectors: [{ ...github, cannot: ['editComments', 'fly'] }] })).toMatch(/connectors\[0\]\.cannot\[1\]: Invalid option/);
+    expect(reason({ ...good, connectors: [{ ...github, cannot: ['editComments', 'deleteItems'] }] })).toBe('accepted');
     expect(reason({ ...good, apiVersion: 2 })).toBe('plugin pkg-x: apiVersion: 2 is not supported (this trackbridge speaks plugin API 1)');
     expect(reason(null)).toMatch(/default export must be a plugin declaration/);
   });

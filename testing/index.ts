@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type CheckName, checkInfo, checks } from './checks';
 import { type ConformanceEnv, type ConformanceOptions, startConformanceEnv } from './env';
 
-export { checks, checkInfo, type Check, type CheckName } from './checks';
+export { checks, checkInfo, type Check, type CheckName, type CheckNeed } from './checks';
 export { ConformanceFailure } from './assert';
 export { startConformanceEnv, type ConformanceEnv, type ConformanceOptions, type ConformanceRemote, type ConnectorTraits } from './env';
 export { startFaultProxy, type FaultProxy, type FaultRule, type ProxiedRequest } from './proxy';
@@ -16,7 +16,8 @@ export function skipReason(options: Pick<ConformanceOptions, 'definition' | 'tra
   const definition = options.definition;
   const needs = checkInfo[name].needs;
   if (needs === 'writer' && !definition.writer) return 'the connector has no writer';
-  if (needs === 'comments' && !definition.comments) return 'the connector has no comment writer';
+  if ((needs === 'comments' || needs === 'commentEdits') && !definition.comments) return 'the connector has no comment writer';
+  if (needs === 'commentEdits' && definition.cannot?.includes('editComments')) return "the connector's comments are add-only";
   if (needs === 'conditionalRequests' && !(options.traits.conditionalRequests ?? definition.conditionalRequests)) return 'the connector declares no conditional requests';
   return null;
 }

@@ -6,7 +6,7 @@ import type { AttachmentStore, CommentWriter, ConnectorContext, Reader, ScopeGro
 import { type GitHubApi, type GitHubRepo, createGitHubApi, describeGitHubError } from './client';
 import { type GitHubConfig, type GitHubSecrets, configSchema, secretsSchema } from './config';
 import { gitHubEditsSince } from './history';
-import { type GitHubIssue, fileLinkBody, isFileLink, isPullRequest, parseRepo, toFileLink, toIssuePatch, toRemoteComment, toRemoteItem } from './mapping';
+import { type GitHubIssue, fileLinkBody, isFileLink, isPullRequest, issueStates, parseRepo, toFileLink, toIssuePatch, toRemoteComment, toRemoteItem } from './mapping';
 
 type Ctx = ConnectorContext<GitHubConfig, GitHubSecrets>;
 const item = (scope: string, issue: GitHubIssue) => toRemoteItem(issue, scope);
@@ -71,7 +71,7 @@ function reader(api: GitHubApi, ctx: Ctx): Reader {
       const ref = parseRepo(scope);
       const [labels, assignees] = await Promise.all([api.listLabels(ref), api.listAssignees(ref)]);
       return {
-        statuses: [{ name: 'open', closed: false }, { name: 'closed', closed: true }],
+        statuses: issueStates.statuses.map((s) => ({ ...s })),
         priorities: [],
         users: assignees.map((u) => ({ ...(u.id === undefined ? {} : { id: String(u.id) }), name: u.login })),
         labels: labels.map((l) => ({ ...(l.id === undefined ? {} : { id: String(l.id) }), name: l.name })),

@@ -1,12 +1,16 @@
 import type { z } from 'zod';
 import { PermanentError } from '../errors';
 import { stripMarker } from '../marker';
+import { stateMap } from '../states';
 import type { ItemFields, Json, RemoteAttachment, RemoteComment, RemoteItem } from '../types';
 import type { commentShape, issueShape } from './shapes';
 
 /** The parts of GitHub's issue JSON we read (checked at the edge, see shapes.ts); the rest travels untouched in `raw`. */
 export type GitHubIssue = z.infer<typeof issueShape>;
 export type GitHubComment = z.infer<typeof commentShape>;
+
+/** An issue is open or closed, nothing else. */
+export const issueStates = stateMap({ open: 'open', closed: 'closed', service: 'GitHub' });
 
 export interface RepoRef {
   owner: string;
@@ -29,8 +33,7 @@ export function toFields(issue: GitHubIssue): ItemFields {
     title: issue.title,
     // Bodies typed in GitHub's web UI have CRLF line ends; the hub keeps LF for every tracker.
     description: stripMarker((issue.body ?? '').replace(/\r\n/g, '\n')),
-    status: issue.state,
-    closed: issue.state === 'closed',
+    ...issueStates.toHub(issue.state),
     priority: null,
     assignee: issue.assignee?.login ?? null,
     labels: issue.labels.map(labelName).filter((name) => name !== '').sort(),
@@ -92,14 +95,6 @@ export function toRemoteComment(comment: GitHubComment): RemoteComment {
   };
 }
 
-/** The state a change asks for: `closed` decides when given, else the status name. */
-function targetState(changes: Partial<ItemFields>): 'open' | 'closed' | undefined {
-  if (changes.closed !== undefined) return changes.closed ? 'closed' : 'open';
-  if (changes.status === undefined) return undefined;
-  if (changes.status === 'open' || changes.status === 'closed') return changes.status;
-  throw new PermanentError(`GitHub has no issue status ${JSON.stringify(changes.status)} (only "open" and "closed")`);
-}
-
 /**
  * ItemFields → PATCH /issues/{n} body. Priority and custom fields have no GitHub counterpart
  * and are left out. A description written here carries no marker: it is only needed until
@@ -109,7 +104,7 @@ export function toIssuePatch(changes: Partial<ItemFields>): Record<string, Json>
   const patch: Record<string, Json> = {};
   if (changes.title !== undefined) patch.title = changes.title;
   if (changes.description !== undefined) patch.body = changes.description;
-  const state = targetState(changes);
+  const state = issueStates.toRemote(changes);
   if (state !== undefined) {
     patch.state = state;
     if (state === 'closed') patch.state_reason = 'completed';

@@ -3,7 +3,7 @@ import { isRemoteError } from '../errors';
 import type { ConnectorContext, Json } from '../types';
 import type { JiraConfig, JiraSecrets } from './config';
 import {
-  attachmentShape, cloudIdsShape, cloudSearchShape, commentPageShape, commentShape, createdShape, fieldShape, issueShape, offsetIdsShape, offsetSearchShape,
+  attachmentShape, changelogPageShape, expandedChangelogShape, type JiraHistory, cloudIdsShape, cloudSearchShape, cloudSummariesShape, offsetSummariesShape, type SearchShapes, commentPageShape, commentShape, createdShape, fieldShape, issueShape, offsetIdsShape, offsetSearchShape, propertyShape,
   projectPageShape, projectShape, transitionsShape, userShape, type JiraIssue,
 } from './shapes';
 
@@ -11,7 +11,7 @@ export const PAGE_SIZE = 100;
 /** Id-only search pages: Cloud's enhanced search returns up to 5,000 when only ids are asked for; Data Center caps pages at 1,000. */
 const CLOUD_ID_PAGE = 5000;
 const DC_ID_PAGE = 1000;
-/** The entity property that carries the I1 marker: invisible to users, searchable by JQL. */
+/** The entity property that carries the I1 marker: invisible to users, readable by key (not searchable: README, Jira). */
 export const MARKER_PROPERTY = 'trackbridge';
 /** System fields the connector maps; custom fields are added by id. */
 const SYSTEM_FIELDS = ['summary', 'description', 'status', 'priority', 'assignee', 'labels', 'issuetype', 'created', 'updated'];
@@ -46,23 +46,31 @@ export function createJiraApi(ctx: ConnectorContext<JiraConfig, JiraSecrets>) {
   const fieldList = async () => [...SYSTEM_FIELDS, ...(await customFields()).map((f) => f.id)].join(',');
 
   /** One page of a JQL search: Cloud's /search/jql by nextPageToken, Data Center's /search by startAt. */
-  async function search(jql: string, page: number, opts: { max?: number; properties?: string } = {}): Promise<SearchPage> {
-    const query = { jql, maxResults: opts.max ?? PAGE_SIZE, fields: await fieldList(), properties: opts.properties };
+  async function searchWith<T>(jql: string, page: number, opts: { max?: number; properties?: string | undefined; fields: string }, shapes: SearchShapes<T>): Promise<{ issues: T[]; hasNext: boolean; total?: number }> {
+    const query = { jql, maxResults: opts.max ?? PAGE_SIZE, fields: opts.fields, properties: opts.properties };
     if (!cloud) {
-      const res = await http.json({ path: `${api}/search`, query: { ...query, startAt: page * (opts.max ?? PAGE_SIZE) } }, offsetSearchShape);
+      const res = await http.json({ path: `${api}/search`, query: { ...query, startAt: page * (opts.max ?? PAGE_SIZE) } }, shapes.offset);
       return { issues: res.issues, hasNext: res.startAt + res.issues.length < res.total, total: res.total };
     }
     // A page past the first needs the token of the one before; a resumed pull walks up to it.
+    const tokenKey = (at: number) => `${opts.fields}|${jql}#${at}`;
     let from = page;
-    while (from > 0 && !tokens.has(`${jql}#${from}`)) from--;
+    while (from > 0 && !tokens.has(tokenKey(from))) from--;
     for (let at = from; ; at++) {
-      const token = at === 0 ? undefined : tokens.get(`${jql}#${at}`);
-      const res = await http.json({ path: `${api}/search/jql`, query: { ...query, nextPageToken: token } }, cloudSearchShape);
+      const token = at === 0 ? undefined : tokens.get(tokenKey(at));
+      const res = await http.json({ path: `${api}/search/jql`, query: { ...query, nextPageToken: token } }, shapes.cloud);
       const next = res.nextPageToken ?? null;
-      if (next !== null) tokens.set(`${jql}#${at + 1}`, next);
+      if (next !== null) tokens.set(tokenKey(at + 1), next);
       if (at === page || next === null) return { issues: at === page ? res.issues : [], hasNext: next !== null && res.isLast !== true };
     }
   }
+
+  /** Issues with every field the connector maps, and the marker property (it holds the label renames). */
+  const search = async (jql: string, page: number, opts: { max?: number } = {}): Promise<SearchPage> =>
+    searchWith(jql, page, { ...opts, fields: await fieldList(), properties: MARKER_PROPERTY }, { cloud: cloudSearchShape, offset: offsetSearchShape });
+  /** Issues with their key and summary only. */
+  const searchSummaries = (jql: string, page: number, opts: { max?: number } = {}) =>
+    searchWith(jql, page, { ...opts, fields: 'summary' }, { cloud: cloudSummariesShape, offset: offsetSummariesShape });
 
   /**
    * Every issue id the JQL finds, with no fields (`fields=id`), a page at a time. Cloud's enhanced search
@@ -91,6 +99,7 @@ export function createJiraApi(ctx: ConnectorContext<JiraConfig, JiraSecrets>) {
     searchIds,
     fieldList,
     search,
+    searchSummaries,
     myself: () => http.json({ path: `${api}/myself` }, userShape),
     async projects() {
       if (!cloud) return http.json({ path: `${api}/project` }, projectShape.array());
@@ -102,8 +111,8 @@ export function createJiraApi(ctx: ConnectorContext<JiraConfig, JiraSecrets>) {
         startAt += page.values.length;
       }
     },
-    /** null when the issue does not exist (or is not visible). */
-    async getIssue(id: string, properties?: string): Promise<JiraIssue | null> {
+    /** null when the issue does not exist (or is not visible). The marker property comes along: it holds the label renames. */
+    async getIssue(id: string, properties = MARKER_PROPERTY): Promise<JiraIssue | null> {
       try {
         return await http.json({ path: issuePath(id), query: { fields: await fieldList(), properties } }, issueShape);
       } catch (error) {
@@ -111,10 +120,42 @@ export function createJiraApi(ctx: ConnectorContext<JiraConfig, JiraSecrets>) {
         throw error;
       }
     },
+    /** An issue's id and the properties asked for, with no fields; null when there is no such issue. */
+    async issueProperties(id: string, properties: string) {
+      try {
+        return await http.json({ path: issuePath(id), query: { fields: 'summary', properties } }, issueShape.pick({ id: true, key: true, properties: true }));
+      } catch (error) {
+        if (isRemoteError(error) && error.status === 404) return null;
+        throw error;
+      }
+    },
+    /** An entity property's value read by key (consistent, unlike search); undefined when the issue has none. */
+    async property(id: string, key: string): Promise<unknown> {
+      try {
+        return (await http.json({ path: `${issuePath(id)}/properties/${encodeURIComponent(key)}` }, propertyShape)).value;
+      } catch (error) {
+        if (isRemoteError(error) && error.status === 404) return undefined;
+        throw error;
+      }
+    },
+    setProperty: (id: string, key: string, value: Json) =>
+      http.json<null>({ method: 'PUT', path: `${issuePath(id)}/properties/${encodeURIComponent(key)}`, body: value, budget: `issue:${id}` }),
     createIssue: (body: Record<string, Json>) => http.json({ method: 'POST', path: `${api}/issue`, body }, createdShape),
     /** Writes to one issue spend that issue's budget: Jira Cloud limits writes per issue. */
-    editIssue: (id: string, fields: Record<string, Json>) =>
-      http.json<null>({ method: 'PUT', path: issuePath(id), body: { fields }, budget: `issue:${id}` }),
+    /** `notify: false` asks Jira not to email watchers (notifyUsers=false): only administrators may. */
+    editIssue: (id: string, fields: Record<string, Json>, notify = true) =>
+      http.json<null>({ method: 'PUT', path: issuePath(id), body: { fields }, budget: `issue:${id}`, ...(notify ? {} : { query: { notifyUsers: 'false' } }) }),
+    /** Every change of the issue's fields, oldest first. */
+    async changelog(id: string): Promise<JiraHistory[]> {
+      if (!cloud) return (await http.json({ path: issuePath(id), query: { fields: 'summary', expand: 'changelog' } }, expandedChangelogShape)).changelog.histories;
+      const all: JiraHistory[] = [];
+      for (let startAt = 0; ;) {
+        const page = await http.json({ path: `${issuePath(id)}/changelog`, query: { startAt, maxResults: PAGE_SIZE } }, changelogPageShape);
+        all.push(...page.values);
+        startAt += page.values.length;
+        if (page.values.length === 0 || page.isLast === true || (page.total !== undefined && startAt >= page.total)) return all;
+      }
+    },
     deleteIssue: (id: string) => http.json<null>({ method: 'DELETE', path: issuePath(id), budget: `issue:${id}` }),
     transitions: (id: string) => http.json({ path: `${issuePath(id)}/transitions`, query: { expand: 'transitions.fields' } }, transitionsShape),
     transition: (id: string, transitionId: string) =>

@@ -7,6 +7,12 @@ export const configSchema = z.strictObject({
   issueType: z.string().min(1).default('Task').meta({ title: 'Issue type for new issues', description: 'Issue type of issues created from the hub' }),
   overlapSeconds: z.number().int().min(0).max(3600).default(60)
     .meta({ title: 'Pull overlap (seconds)', description: "How far before the newest update seen the next pull starts again; covers Jira's search index lag" }),
+  labelSpaces: z.enum(['dash', 'underscore', 'refuse']).default('dash')
+    .meta({ title: 'Labels with spaces', description: 'Jira refuses spaces in labels. dash: "good first issue" is written as good-first-issue and read back as it was (the issue remembers it); underscore: the same with _; refuse: a dead letter naming the label' }),
+  notifyWatchers: z.boolean().default(false)
+    .meta({ title: 'Email watchers on sync edits', description: "false: edits are sent with notifyUsers=false, which Jira allows only to project or Jira administrators; when refused, trackbridge edits without it and warns" }),
+  searchLagSeconds: z.number().int().min(0).max(3600).default(120)
+    .meta({ title: 'Search lag bound (seconds)', description: "The longest Jira's search index lags a write. Until a crashed create is this old, not finding it is not taken as proof it was never made (I1)" }),
   ...httpConfigFields,
 });
 

@@ -1,12 +1,16 @@
+import { createHash } from 'node:crypto';
 import { ConflictError, PermanentError, isPermanentError, isRemoteError } from '../errors';
 import { defineConnector } from '../define';
 import { pullIncremental } from '../http';
 import type { AttachmentStore, CommentWriter, ConnectorContext, Json, Reader, RemoteItem, ScopeGroup, Writer } from '../types';
 import { MARKER_PROPERTY, createJiraApi, describeJiraError, type JiraApi } from './client';
 import { type JiraConfig, type JiraSecrets, authorization, configSchema, connectionSchema, secretsSchema } from './config';
-import { type MappingContext, toIssueFields, toRemoteAttachment, toRemoteComment, toRemoteItem, userRef, writeText } from './mapping';
-import type { JiraIssue } from './shapes';
+import { type MappingContext, type TrackbridgeProperty, propertyOf, remoteLabels, toIssueFields, toRemoteAttachment, toRemoteComment, toRemoteItem, userRef, writeText } from './mapping';
+import type { JiraIssue, JiraUser } from './shapes';
 import { jiraMetadata } from './metadata';
+import { createScreens, fitToScreen } from './screens';
+import { findMarked } from './adoption';
+import { jiraEditsSince } from './history';
 import { moveStatus } from './transitions';
 
 type Ctx = ConnectorContext<JiraConfig, JiraSecrets>;
@@ -22,7 +26,8 @@ function session(ctx: Ctx) {
   const checked = connectionSchema.safeParse({ deployment: ctx.config.deployment, secrets: ctx.secrets });
   if (!checked.success) throw new PermanentError(`Jira connection: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const api: JiraApi = createJiraApi(ctx);
-  const mapping = async (): Promise<MappingContext> => ({ cloud: api.cloud, baseUrl: ctx.http.baseUrl, customFields: await api.customFields() });
+  const screens = createScreens(ctx.http, `/rest/api/${api.cloud ? 3 : 2}`);
+  const mapping = async (): Promise<MappingContext> => ({ cloud: api.cloud, baseUrl: ctx.http.baseUrl, customFields: await api.customFields(), labelSpaces: ctx.config.labelSpaces });
   const toItems = async (issues: JiraIssue[]): Promise<RemoteItem[]> => {
     const m = await mapping();
     return issues.map((issue) => toRemoteItem(m, issue));
@@ -32,23 +37,17 @@ function session(ctx: Ctx) {
     if (!issue) throw new PermanentError(`Jira issue ${remoteId} no longer exists`, 404);
     return toRemoteItem(await mapping(), issue);
   }
-  return { api, mapping, toItems, readItem };
+  return { api, screens, mapping, toItems, readItem };
 }
 
-const markerOf = (issue: JiraIssue): unknown => {
-  const value = issue.properties?.[MARKER_PROPERTY];
-  return typeof value === 'object' && value !== null ? (value as { marker?: unknown }).marker : undefined;
-};
+/**
+ * Accounts (site and credential) Jira refused notifyUsers=false for, with when: for an hour their edits go
+ * without it (one request each, not two), then it is tried again, in case an admin has granted it since.
+ */
+const refusedQuiet = new Map<string, number>();
+const QUIET_RETRY_MS = 3_600_000;
 
-/** Issues a project's search does not show yet: the keys after `last`, read one by one until a few in a row are missing. */
-async function probeAfter(api: JiraApi, scope: string, last: number, marker: string): Promise<JiraIssue | undefined> {
-  for (let n = last + 1, misses = 0; misses < 3 && n <= last + 50; n++) {
-    const issue = await api.getIssue(`${scope}-${n}`, MARKER_PROPERTY);
-    misses = issue ? 0 : misses + 1;
-    if (issue && markerOf(issue) === marker) return issue;
-  }
-  return undefined;
-}
+const withWarnings = (item: RemoteItem, warnings: string[]): RemoteItem => (warnings.length ? { ...item, warnings } : item);
 
 function reader({ api, mapping, toItems }: Session, ctx: Ctx): Reader {
   return {
@@ -119,19 +118,45 @@ function reader({ api, mapping, toItems }: Session, ctx: Ctx): Reader {
   };
 }
 
-function writer({ api, mapping, readItem }: Session, ctx: Ctx): Writer {
+function writer({ api, screens, mapping, readItem }: Session, ctx: Ctx): Writer {
+  let myself: Promise<JiraUser> | undefined;
+  const me = () => (myself ??= api.myself());
+  const account = `${ctx.config.baseUrl}#${createHash('sha256').update(authorization(ctx.secrets)).digest('hex').slice(0, 16)}`;
+  /** An edit that does not email watchers where the user may ask for that; else (once refused) an ordinary edit, with a warning. */
+  async function edit(remoteId: string, fields: Record<string, Json>): Promise<string[]> {
+    if (!ctx.config.notifyWatchers && !(Date.now() - (refusedQuiet.get(account) ?? -Infinity) < QUIET_RETRY_MS)) {
+      try {
+        await api.editIssue(remoteId, fields, false);
+        return [];
+      } catch (error) {
+        if (!(isRemoteError(error) && (error.status === 403 || error.status === 400) && /notif/i.test(error.message))) throw error;
+        refusedQuiet.set(account, Date.now());
+        ctx.logger.warn({ remoteId, error: error.message }, 'Jira: notifyUsers=false refused; edits will notify watchers');
+        await api.editIssue(remoteId, fields);
+        return ["Jira refused notifyUsers=false (it needs the Administer Projects permission): trackbridge's edits email the issues' watchers"];
+      }
+    }
+    await api.editIssue(remoteId, fields);
+    return [];
+  }
   return {
     /** The marker rides in the create itself, as an entity property: one request, nothing a user sees. */
     async createItem(scope, { fields, marker }) {
       const m = await mapping();
-      const issueFields: Record<string, Json> = {
-        project: { key: scope }, issuetype: { name: ctx.config.issueType },
+      const wanted: Record<string, Json> = {
         ...toIssueFields(m, { title: fields.title, description: fields.description, labels: fields.labels, customFields: fields.customFields }),
         ...(fields.priority === null ? {} : { priority: { name: fields.priority } }),
         ...(fields.assignee === null ? {} : { assignee: userRef(m, fields.assignee) }),
       };
-      if (issueFields.description === null) delete issueFields.description;
-      const body = { fields: issueFields, properties: [{ key: MARKER_PROPERTY, value: { marker } }] };
+      if (wanted.description === null) delete wanted.description;
+      if (Array.isArray(wanted.labels) && wanted.labels.length === 0) delete wanted.labels;
+      const { issueType } = ctx.config;
+      const fitted = fitToScreen(m, wanted, await screens.create(scope, issueType), { kind: 'create', issueType, project: scope });
+      const issueFields: Record<string, Json> = { project: { key: scope }, issuetype: { name: issueType }, ...fitted.fields };
+      const { renamed, warnings: renames } = remoteLabels(m, fields.labels);
+      const warnings = [...renames, ...fitted.warnings];
+      const property: TrackbridgeProperty = { marker, ...(Object.keys(renamed).length ? { labels: renamed } : {}) };
+      const body = { fields: issueFields, properties: [{ key: MARKER_PROPERTY, value: property as Json }] };
       const created = await api.createIssue(body);
       const issue = await api.getIssue(created.id);
       if (!issue) throw new PermanentError(`Jira issue ${created.key} vanished right after its create`, 404);
@@ -139,29 +164,18 @@ function writer({ api, mapping, readItem }: Session, ctx: Ctx): Writer {
       // create would be retried as a dead letter while its issue comes back on the next pull as a new
       // story (I1). As on Redmine, the issue stays in its initial status and the refusal is logged.
       try {
-        if (await moveStatus(api, issue, { status: fields.status, closed: fields.closed })) return readItem(created.id);
+        if (await moveStatus(api, issue, { status: fields.status, closed: fields.closed })) return withWarnings(await readItem(created.id), warnings);
       } catch (error) {
         if (!isPermanentError(error)) throw error;
         ctx.logger.warn({ scope, remoteId: created.id, key: created.key, status: fields.status, error: error.message }, 'Jira: the workflow kept the new issue in its initial status');
       }
-      return toRemoteItem(m, issue);
+      return withWarnings(toRemoteItem(m, issue), warnings);
     },
 
-    /**
-     * JQL on the entity property. Search lags a create by a moment, so when it finds nothing, the keys
-     * after the newest one search knows are read directly (reads by key are consistent): a crashed create
-     * is usually the project's newest issue.
-     */
-    async findByMarker(scope, marker) {
-      if (!/^[A-Za-z0-9._:-]{1,100}$/.test(marker)) throw new PermanentError(`invalid marker ${JSON.stringify(marker)}`);
-      const project = projectClause(scope);
-      const res = await api.search(`${project} AND issue.property[${MARKER_PROPERTY}].marker = "${marker}" ORDER BY key ASC`, 0, { properties: MARKER_PROPERTY });
-      let found = res.issues.find((issue) => markerOf(issue) === marker);
-      if (!found) {
-        const [newest] = (await api.search(`${project} ORDER BY key DESC`, 0, { max: 1 })).issues;
-        found = await probeAfter(api, scope, newest ? Number(newest.key.split('-').at(-1)) : 0, marker);
-      }
-      return found ? toRemoteItem(await mapping(), found) : null;
+    /** The marker is read by key, never searched (README, Jira: I1); see ./adoption. */
+    async findByMarker(scope, marker, hint) {
+      const found = await findMarked(api, scope, projectClause(scope), marker, hint, ctx.config.searchLagSeconds * 1000);
+      return found ? readItem(found) : null;
     },
 
     async updateItem(_scope, remoteId, changes, version) {
@@ -171,14 +185,24 @@ function writer({ api, mapping, readItem }: Session, ctx: Ctx): Writer {
       if (version !== undefined && current.fields.updated !== version) {
         throw new ConflictError(`Jira issue ${current.key} changed at ${current.fields.updated}, expected ${version}`);
       }
-      const fields = toIssueFields(await mapping(), changes);
-      if (Object.keys(fields).length > 0) await api.editIssue(remoteId, fields);
+      const m = await mapping();
+      const where = { kind: 'edit' as const, project: current.key.replace(/-\d+$/, ''), issueType: current.fields.issuetype?.name ?? ctx.config.issueType };
+      const wanted = toIssueFields(m, changes);
+      const fitted = Object.keys(wanted).length ? fitToScreen(m, wanted, await screens.edit(where.project, where.issueType, remoteId), where) : { fields: wanted, warnings: [] };
+      const fields = fitted.fields;
+      const { renamed, warnings: renames } = changes.labels ? remoteLabels(m, changes.labels) : { renamed: {}, warnings: [] };
+      const warnings = [...renames, ...fitted.warnings];
+      // The renames go on the issue before the labels do: a read in between must not show a rename as a remote edit.
+      const remembered = propertyOf(current, MARKER_PROPERTY);
+      if (Object.entries(renamed).some(([to, from]) => remembered.labels?.[to] !== from)) {
+        await api.setProperty(remoteId, MARKER_PROPERTY, { ...remembered, labels: { ...remembered.labels, ...renamed } } as Json);
+      }
+      if (Object.keys(fields).length > 0) warnings.push(...await edit(remoteId, fields));
       await moveStatus(api, current, changes);
-      return readItem(remoteId);
+      return withWarnings(await readItem(remoteId), warnings);
     },
 
-    // Jira's changelog records every field edit; reading it for C1 is not wired yet.
-    editsSince: async () => ({}),
+    editsSince: async (_scope, remoteId, read, wrote) => jiraEditsSince(api, await mapping(), await me(), remoteId, read, wrote),
 
     async deleteItem(_scope, remoteId) {
       try {
@@ -194,10 +218,12 @@ function commentWriter({ api, mapping }: Session): CommentWriter {
   return {
     async addComment(_scope, remoteId, body) {
       const m = await mapping();
+      if (body.trim() === '') throw new PermanentError(`Jira refuses an empty comment ("Comment body can not be empty!"): not sent to issue ${remoteId}`);
       return toRemoteComment(m, await api.addComment(remoteId, writeText(m, body)));
     },
     async updateComment(_scope, remoteId, commentId, body) {
       const m = await mapping();
+      if (body.trim() === '') throw new PermanentError(`Jira refuses an empty comment ("Comment body can not be empty!"): comment ${commentId} of issue ${remoteId} left as it is`);
       return toRemoteComment(m, await api.updateComment(remoteId, commentId, writeText(m, body)));
     },
   };

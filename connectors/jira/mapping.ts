@@ -1,10 +1,43 @@
 import { PermanentError } from '../errors';
+import { MARKER_PROPERTY } from './client';
 import type { ItemFields, Json, RemoteAttachment, RemoteComment, RemoteItem } from '../types';
 import { fromAdf, fromJiraWiki, toAdf, toJiraWiki, type AdfNode } from './text';
 import type { JiraAttachment, JiraComment, JiraIssue, JiraUser } from './shapes';
 
 /** What mapping needs to know of the connection. */
-export interface MappingContext { cloud: boolean; baseUrl: string; customFields: Array<{ id: string; name: string }> }
+export interface MappingContext {
+  cloud: boolean;
+  baseUrl: string;
+  customFields: Array<{ id: string; name: string }>;
+  /** What a label with spaces becomes (Jira refuses spaces in labels): `-` or `_` in place of each run of them, or refused. */
+  labelSpaces?: 'dash' | 'underscore' | 'refuse';
+}
+
+/** The entity property carrying the create marker and the labels rewritten to fit Jira (remote form → hub form). */
+export interface TrackbridgeProperty { marker?: string; labels?: Record<string, string> }
+
+export function propertyOf(issue: Pick<JiraIssue, 'properties'>, key: string): TrackbridgeProperty {
+  const value = issue.properties?.[key];
+  return typeof value === 'object' && value !== null ? (value as TrackbridgeProperty) : {};
+}
+
+/**
+ * Labels as Jira takes them. A label with spaces is rewritten by the connection's policy; `renamed` maps
+ * each rewritten label back to the hub's, to be remembered on the issue so a pull reads it back as it was.
+ */
+export function remoteLabels(ctx: MappingContext, labels: readonly string[]): { labels: string[]; renamed: Record<string, string>; warnings: string[] } {
+  const renamed: Record<string, string> = {};
+  const warnings: string[] = [];
+  const out = labels.map((label) => {
+    if (!/\s/.test(label)) return label;
+    if (ctx.labelSpaces === 'refuse') throw new PermanentError(`Jira labels cannot contain spaces: ${JSON.stringify(label)} (the connection's label policy is "refuse")`);
+    const rewritten = label.trim().replace(/\s+/g, ctx.labelSpaces === 'underscore' ? '_' : '-');
+    renamed[rewritten] = label;
+    warnings.push(`Jira labels cannot contain spaces: "${label}" is written as "${rewritten}" and read back as "${label}"`);
+    return rewritten;
+  });
+  return { labels: [...new Set(out)], renamed, warnings };
+}
 
 /** Jira writes `2024-06-01T12:00:00.000+0000`; the hub keeps ISO 8601 UTC. */
 export function isoDate(jira: string): string {
@@ -31,6 +64,9 @@ function customValue(ctx: MappingContext, value: unknown): string | null {
   if (typeof value === 'object') {
     const o = value as Record<string, unknown>;
     if (o.type === 'doc') return readText(ctx, o);
+    if (typeof o.accountId === 'string' || typeof o.key === 'string') return userId(ctx, o as JiraUser); // a user picker
+    // A cascading select reads "Parent / Child", as screens.ts writes it.
+    if (typeof o.value === 'string' && typeof o.child === 'object' && o.child !== null) return `${o.value} / ${String((o.child as { value?: unknown }).value)}`;
     const named = o.value ?? o.name ?? o.displayName;
     return typeof named === 'string' ? named : JSON.stringify(value);
   }
@@ -39,6 +75,7 @@ function customValue(ctx: MappingContext, value: unknown): string | null {
 
 export function toFields(ctx: MappingContext, issue: JiraIssue): ItemFields {
   const f = issue.fields;
+  const renamed = propertyOf(issue, MARKER_PROPERTY).labels ?? {};
   const customFields: Record<string, string | null> = {};
   for (const field of ctx.customFields) {
     if (field.id in f) customFields[field.name] = customValue(ctx, (f as Record<string, unknown>)[field.id]);
@@ -50,7 +87,7 @@ export function toFields(ctx: MappingContext, issue: JiraIssue): ItemFields {
     closed: f.status.statusCategory.key === 'done',
     priority: f.priority?.name ?? null,
     assignee: userId(ctx, f.assignee),
-    labels: [...(f.labels ?? [])].sort(),
+    labels: [...new Set((f.labels ?? []).map((l) => renamed[l] ?? l))].sort(),
     customFields,
   };
 }
@@ -94,7 +131,7 @@ export function toIssueFields(ctx: MappingContext, changes: Partial<ItemFields>)
   if (changes.description !== undefined) out.description = writeText(ctx, changes.description);
   if (changes.priority !== undefined) out.priority = changes.priority === null ? null : { name: changes.priority };
   if (changes.assignee !== undefined) out.assignee = userRef(ctx, changes.assignee);
-  if (changes.labels !== undefined) out.labels = [...changes.labels];
+  if (changes.labels !== undefined) out.labels = remoteLabels(ctx, changes.labels).labels;
   for (const [name, value] of Object.entries(changes.customFields ?? {})) {
     const field = ctx.customFields.find((f) => f.name === name);
     if (!field) throw new PermanentError(`Jira has no custom field named ${JSON.stringify(name)}`);

@@ -30,6 +30,14 @@ export const issueShape = z.looseObject({
 
 export const cloudSearchShape = z.looseObject({ issues: z.array(issueShape), nextPageToken: z.string().nullish(), isLast: z.boolean().optional() });
 const idOnly = z.looseObject({ id: z.string() });
+const summaryOnly = z.looseObject({ id: z.string(), key: z.string(), fields: z.looseObject({ summary: z.string().optional() }) });
+export const cloudSummariesShape = z.looseObject({ issues: z.array(summaryOnly), nextPageToken: z.string().nullish(), isLast: z.boolean().optional() });
+export const offsetSummariesShape = z.looseObject({ issues: z.array(summaryOnly), startAt: z.number().int(), total: z.number().int() });
+/** A search's page shapes on each deployment. */
+export interface SearchShapes<T> {
+  cloud: z.ZodType<{ issues: T[]; nextPageToken?: string | null | undefined; isLast?: boolean | undefined }>;
+  offset: z.ZodType<{ issues: T[]; startAt: number; total: number }>;
+}
 export const cloudIdsShape = z.looseObject({ issues: z.array(idOnly), nextPageToken: z.string().nullish(), isLast: z.boolean().optional() });
 export const offsetIdsShape = z.looseObject({ issues: z.array(idOnly), total: z.number().int() });
 export const offsetSearchShape = z.looseObject({ issues: z.array(issueShape), startAt: z.number().int(), maxResults: z.number().int(), total: z.number().int() });
@@ -50,6 +58,13 @@ export const transitionShape = z.looseObject({
 export const transitionsShape = z.looseObject({ transitions: z.array(transitionShape) });
 
 export const attachmentShape = z.looseObject({ id: z.string(), filename: z.string(), size: z.number().int(), mimeType: z.string().optional(), created: z.string(), author: userShape.optional() });
+const changeItem = z.looseObject({ field: z.string(), fieldId: z.string().optional(), fieldtype: z.string().optional(), from: z.string().nullish(), fromString: z.string().nullish(), to: z.string().nullish(), toString: z.string().nullish() });
+export const historyShape = z.looseObject({ id: z.string(), author: userShape.optional(), created: z.string(), items: z.array(changeItem) });
+/** Cloud: GET /issue/{key}/changelog pages; Data Center: GET /issue/{key}?expand=changelog. */
+export const changelogPageShape = z.looseObject({ values: z.array(historyShape), startAt: z.number().int(), total: z.number().int().optional(), isLast: z.boolean().optional() });
+export const expandedChangelogShape = z.looseObject({ changelog: z.looseObject({ histories: z.array(historyShape) }) });
+export type JiraHistory = z.infer<typeof historyShape>;
+export const propertyShape = z.looseObject({ key: z.string(), value: z.unknown() });
 export const createdShape = z.looseObject({ id: z.string(), key: z.string() });
 
 export type JiraIssue = z.infer<typeof issueShape>;

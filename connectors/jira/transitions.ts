@@ -4,14 +4,12 @@
  * that name (To Do / In Progress / Done), so "Done" reaches a workflow's "Closed".
  */
 import { PermanentError } from '../errors';
+import { isGenericStatus } from '../states';
 import type { ItemFields } from '../types';
 import type { JiraApi } from './client';
 import type { JiraIssue, JiraTransition } from './shapes';
 
 const same = (a: string, b: string) => a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
-
-/** The hub's generic "open"/"closed" (GitHub's only two) say which kind of status, not which one. */
-const GENERIC = new Set(['open', 'closed']);
 
 /** The status a change asks for: a name, or a category when only `closed` is given. */
 function target(changes: Partial<ItemFields>): { name?: string; category?: 'done' | 'new' } | undefined {
@@ -26,7 +24,7 @@ export function chooseTransition(key: string, current: JiraIssue['fields']['stat
   if (want.name !== undefined && same(current.name, want.name)) return null;
   // A generic name asks for a status of its kind: an issue already of that kind stays where it is, as on
   // Redmine (and as the rules compare statuses), rather than asking for a transition to its own status.
-  if (want.name !== undefined && GENERIC.has(want.name.toLowerCase())) {
+  if (want.name !== undefined && isGenericStatus(want.name)) {
     const closed = changes.closed ?? want.name.toLowerCase() === 'closed';
     if ((current.statusCategory.key === 'done') === closed) return null;
   }

@@ -1,4 +1,5 @@
 import { PermanentError } from '../errors';
+import { isGenericStatus } from '../states';
 import type { ItemFields, Json } from '../types';
 import type { RedmineApi } from './client';
 import type { NamedRef, RedmineIssue } from './mapping';
@@ -18,8 +19,6 @@ async function assignableId(api: RedmineApi, project: string, name: string): Pro
   const members = (await api.memberships(project)).flatMap((m) => [m.user, m.group].filter((r): r is NamedRef => r !== undefined));
   return idByName(members, name, 'assignee (not a member of the project)', project);
 }
-
-const GENERIC_STATUSES = new Set(['open', 'closed']);
 
 /** The status that a bare `closed` flag asks for, when no status name came with it. */
 async function statusForClosed(api: RedmineApi, closed: boolean, current: RedmineIssue | null): Promise<number | undefined> {
@@ -69,7 +68,7 @@ export async function toIssueBody(
   const named = changes.status !== undefined ? statuses.find((s) => s.name.toLowerCase() === changes.status!.toLowerCase()) : undefined;
   if (named) {
     body.status_id = named.id;
-  } else if (changes.status !== undefined && GENERIC_STATUSES.has(changes.status.toLowerCase())) {
+  } else if (changes.status !== undefined && isGenericStatus(changes.status)) {
     // The hub's generic "open"/"closed" (GitHub's too) mean "an open/closed status": keep the
     // current one if it already is, else the first of that kind in Redmine's order.
     const closed = changes.closed ?? changes.status.toLowerCase() === 'closed';

@@ -242,7 +242,7 @@ describe('writes', () => {
     expect(isConflictError(await failure(capability(client, 'writer').updateItem(REPO, created.remoteId, { title: 'Stale' }, updated.version)))).toBe(true);
     expect(gh.getIssue(REPO, Number(created.remoteId))?.title).toBe('Edited on GitHub');
 
-    await capability(client, 'writer').deleteItem(REPO, created.remoteId);
+    await capability(client, 'writer').deleteItem!(REPO, created.remoteId);
     expect(gh.getIssue(REPO, Number(created.remoteId))).toMatchObject({ state: 'closed', state_reason: 'not_planned' });
   });
 
@@ -252,7 +252,7 @@ describe('writes', () => {
     gh.addComment(REPO, issue.number, 'first', { user: 'mona' });
     const added = await capability(client, 'comments').addComment(REPO, String(issue.number), 'from the hub');
     expect(added).toMatchObject({ author: 'sync-bot', body: 'from the hub' });
-    const edited = await capability(client, 'comments').updateComment(REPO, String(issue.number), added.remoteId, 'edited');
+    const edited = await capability(client, 'comments').updateComment!(REPO, String(issue.number), added.remoteId, 'edited');
     expect(edited.body).toBe('edited');
     const comments = await client.listComments(REPO, String(issue.number));
     expect(comments.map((c) => [c.author, c.body])).toEqual([['mona', 'first'], ['sync-bot', 'edited']]);

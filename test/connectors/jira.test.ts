@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../connectors/connect';
-import { isPermanentError, isRateLimitedError } from '../../connectors/errors';
+import { isPermanentError, isRateLimitedError, isTransientError } from '../../connectors/errors';
 import { jira } from '../../connectors/jira';
 import { chooseTransition } from '../../connectors/jira/transitions';
 import type { ConnectorClient, Json, PullPage } from '../../connectors/types';
@@ -97,14 +97,153 @@ describe.each(['cloud', 'datacenter'] as const)('Jira connector (%s)', (deployme
     expect(made.fields).toMatchObject({ status: 'To Do', closed: false });
   });
 
-  it('keeps the marker in an entity property, never in the description, and finds it by JQL', async () => {
+  it('keeps the marker in an entity property, never in the description, and finds it by reading the property by key, not by JQL', async () => {
     const d = await start(deployment);
     const c = connectTo(d);
     const made = await c.writer!.createItem('WEB', { marker: 'hub-42', fields: { title: 'T', description: 'Body', status: 'To Do', closed: false, priority: null, assignee: null, labels: [], customFields: { Team: 'Core' } } });
     expect(d.issue(made.remoteId)?.properties).toEqual({ trackbridge: { marker: 'hub-42' } });
     expect(JSON.stringify(d.issue(made.remoteId)?.description)).not.toContain('hub-42');
     expect(made.fields.customFields).toEqual({ Team: 'Core' });
+    d.resetRequests();
     expect((await connectTo(d).writer!.findByMarker('WEB', 'hub-42'))?.remoteId).toBe(made.remoteId);
+    // The double refuses JQL on an unindexed property (as Jira does for a REST client): none was sent.
+    expect(d.requests().filter((r) => /issue\.property/.test(JSON.stringify(r.query)) || r.status >= 400 && r.status !== 404)).toEqual([]);
+  });
+
+  it('writes a label with spaces as Jira takes it (dashes), with a warning, and reads it back as the hub had it', async () => {
+    const d = await start(deployment);
+    const c = connectTo(d);
+    const made = await c.writer!.createItem('WEB', { marker: 'hub-9', fields: { title: 'T', description: '', status: 'To Do', closed: false, priority: null, assignee: null, labels: ['bug', 'good first issue'], customFields: {} } });
+    expect(d.issue(made.remoteId)?.labels.sort()).toEqual(['bug', 'good-first-issue']);
+    expect(made.fields.labels).toEqual(['bug', 'good first issue']);
+    expect(made.warnings).toEqual(['Jira labels cannot contain spaces: "good first issue" is written as "good-first-issue" and read back as "good first issue"']);
+    // A pull, a read by key and an edit all give the hub's form back.
+    expect((await pullAll(connectTo(d), null)).flatMap((p) => p.items).map((i) => i.fields.labels)).toEqual([['bug', 'good first issue']]);
+    const edited = await c.writer!.updateItem('WEB', made.remoteId, { labels: ['good first issue', 'help  wanted'] });
+    expect(d.issue(made.remoteId)?.labels.sort()).toEqual(['good-first-issue', 'help-wanted']);
+    expect(edited.fields.labels).toEqual(['good first issue', 'help  wanted']);
+    expect((await connectTo(d).getItem('WEB', made.remoteId))?.fields.labels).toEqual(['good first issue', 'help  wanted']);
+    // A label another user typed with dashes stays as typed.
+    d.edit(made.remoteId, { labels: ['good-first-issue', 'needs-triage'] });
+    expect((await connectTo(d).getItem('WEB', made.remoteId))?.fields.labels).toEqual(['good first issue', 'needs-triage']);
+    expect(d.requests({ status: 400 })).toEqual([]);
+  });
+
+  it('refuses a label with spaces as a permanent error naming it when the policy says so', async () => {
+    const d = await start(deployment);
+    const error = await connectTo(d, { labelSpaces: 'refuse' }).writer!.createItem('WEB', { marker: 'hub-10', fields: { title: 'T', description: '', status: 'To Do', closed: false, priority: null, assignee: null, labels: ['good first issue'], customFields: {} } }).then(() => undefined, (e: unknown) => e);
+    expect(isPermanentError(error)).toBe(true);
+    expect(String((error as Error).message)).toMatch(/Jira labels cannot contain spaces: "good first issue"/);
+    expect(d.issuesOf('WEB')).toEqual([]);
+  });
+
+  describe('custom field types and screens', () => {
+    const me = deployment === 'cloud' ? '5b10ac8d82e05b22cc7d4ef5' : 'sync-bot';
+    const setup = async () => {
+      const d = await start(deployment);
+      const ids = {
+        severity: d.addCustomField('Severity', 'select', ['Minor', 'Major']),
+        components: d.addCustomField('Components', 'multiselect', ['API', 'UI']),
+        points: d.addCustomField('Points', 'number'),
+        due: d.addCustomField('Due', 'date'),
+        reviewer: d.addCustomField('Reviewer', 'user'),
+        notes: d.addCustomField('Notes', 'textarea'),
+        area: d.addCustomField('Area', 'cascading', [{ value: 'Web', children: ['Checkout', 'Search'] }]),
+      };
+      return { d, ids, c: connectTo(d, { issueType: 'Bug' }) };
+    };
+    const item = (customFields: Record<string, string | null>, extra: Partial<{ priority: string | null; labels: string[] }> = {}) =>
+      ({ marker: `hub-${Math.random().toString(36).slice(2)}`, fields: { title: 'Typed', description: '', status: 'To Do', closed: false, priority: null, assignee: null, labels: [], customFields, ...extra } });
+    const typed = { Severity: 'Major', Components: 'API, UI', Points: '3.5', Due: '2024-07-01', Reviewer: me, Notes: 'Line one\n\nLine two', Area: 'Web / Checkout', Team: 'Core' };
+
+    it('writes each custom field in the shape its type takes, and reads it back as written', async () => {
+      const { d, ids, c } = await setup();
+      const made = await c.writer!.createItem('WEB', item(typed));
+      expect(made.fields.customFields).toEqual(typed);
+      const sent = d.requests({ method: 'POST', path: /\/issue$/ })[0]?.body as { fields: Record<string, unknown> };
+      expect(sent.fields[ids.severity]).toEqual({ value: 'Major' });
+      expect(sent.fields[ids.components]).toEqual([{ value: 'API' }, { value: 'UI' }]);
+      expect(sent.fields[ids.points]).toBe(3.5);
+      expect(sent.fields[ids.reviewer]).toEqual(deployment === 'cloud' ? { accountId: me } : { name: me });
+      expect(sent.fields[ids.area]).toEqual({ value: 'Web', child: { value: 'Checkout' } });
+      expect(typeof sent.fields[ids.notes]).toBe(deployment === 'cloud' ? 'object' : 'string');
+      const edited = await c.writer!.updateItem('WEB', made.remoteId, { customFields: { Severity: 'Minor', Points: '2', Area: 'Web / Search' } });
+      expect(edited.fields.customFields).toMatchObject({ Severity: 'Minor', Points: '2', Area: 'Web / Search' });
+      // createmeta and editmeta are read once per project and issue type.
+      await c.writer!.updateItem('WEB', made.remoteId, { customFields: { Severity: 'Major' } });
+      expect(d.requests({ path: /\/editmeta$/ })).toHaveLength(1);
+      expect(d.requests({ path: /\/createmeta\/WEB\/issuetypes\/10004$/ })).toHaveLength(1);
+      expect(d.requests({ status: 400 })).toEqual([]);
+    });
+
+    it('leaves out a field the screen lacks with a binding warning, and writes the rest', async () => {
+      const { d, c } = await setup();
+      d.setAdmin(true); // notifyUsers=false is allowed: the only warning is the screen's
+      d.screen('WEB', 'Bug', { notOnEdit: ['priority'], notOnCreate: ['customfield_10050'] });
+      const made = await c.writer!.createItem('WEB', item({ Team: 'Core', Severity: 'Minor' }));
+      expect(made.warnings).toEqual(['Team is not on the create screen of Bug in WEB']);
+      const edited = await c.writer!.updateItem('WEB', made.remoteId, { priority: 'High', title: 'Renamed' });
+      expect(edited.warnings).toEqual(['priority is not on the edit screen of Bug in WEB']);
+      expect([edited.fields.title, edited.fields.priority, edited.fields.customFields.Severity]).toEqual(['Renamed', 'Medium', 'Minor']);
+      expect(d.requests({ status: 400 })).toEqual([]);
+    });
+
+    it('refuses a create missing a required field as a permanent error naming it; a value its type cannot take too', async () => {
+      const { d, ids, c } = await setup();
+      d.screen('WEB', 'Bug', { required: [ids.severity] });
+      const missing = await c.writer!.createItem('WEB', item({ Team: 'Core' })).then(() => undefined, (e: unknown) => e);
+      expect(isPermanentError(missing)).toBe(true);
+      expect(String((missing as Error).message)).toBe(`Jira WEB: the create screen of Bug requires Severity (${ids.severity}), which this create does not fill`);
+      const bad = await c.writer!.createItem('WEB', item({ Severity: 'Minor', Points: 'many' })).then(() => undefined, (e: unknown) => e);
+      expect(String((bad as Error).message)).toBe(`Jira field Points (${ids.points}) takes a number, not "many"`);
+      expect(d.issuesOf('WEB')).toEqual([]);
+    });
+  });
+
+  it('sends edits with notifyUsers=false; refused (no admin permission), it edits without it once, warns, and remembers', async () => {
+    const d = await start(deployment);
+    const [id = ''] = d.seed('WEB', 1);
+    const c = connectTo(d);
+    const first = await c.writer!.updateItem('WEB', id, { title: 'One' });
+    expect(first.fields.title).toBe('One');
+    expect(first.warnings).toEqual([expect.stringMatching(/^Jira refused notifyUsers=false/)]);
+    await c.writer!.updateItem('WEB', id, { title: 'Two' });
+    expect(d.requests({ method: 'PUT', path: /\/issue\/\d+$/ }).map((r) => [r.query.notifyUsers ?? 'default', r.status])).toEqual([['false', 403], ['default', 204], ['default', 204]]);
+    // Remembered beyond one client (for an hour): a new one does not ask again.
+    d.resetRequests();
+    await connectTo(d).writer!.updateItem('WEB', id, { title: 'Three' });
+    expect(d.requests({ method: 'PUT', path: /\/issue\/\d+$/ }).map((r) => [r.query.notifyUsers ?? 'default', r.status])).toEqual([['default', 204]]);
+    // Where the user administers the project, edits go quietly.
+    await d.close();
+    const admin = await start(deployment);
+    admin.setAdmin(true);
+    const [other = ''] = admin.seed('WEB', 1);
+    expect((await connectTo(admin).writer!.updateItem('WEB', other, { title: 'Quiet' })).warnings).toBeUndefined();
+    expect(admin.requests({ method: 'PUT', path: /\/issue\/\d+$/ }).map((r) => [r.query.notifyUsers, r.status])).toEqual([['false', 204]]);
+  });
+
+  it('never sends an empty comment (Jira refuses one): a permanent error instead, and no request', async () => {
+    const d = await start(deployment);
+    const [id = ''] = d.seed('WEB', 1);
+    d.resetRequests();
+    const error = await connectTo(d).comments!.addComment('WEB', id, '  ').then(() => undefined, (e: unknown) => e);
+    expect(isPermanentError(error)).toBe(true);
+    expect(d.requests({ method: 'POST' })).toEqual([]);
+  });
+
+  it('reports from the changelog what another user changed since our read, and not our own writes (C1)', async () => {
+    const d = await start(deployment);
+    const [id = ''] = d.seed('WEB', 1);
+    const c = connectTo(d);
+    const read = (await c.getItem('WEB', id))!;
+    d.advanceTime(1000);
+    d.edit(id, { summary: 'Theirs', priority: 'High', labels: ['x'] });
+    await c.writer!.updateItem('WEB', id, { title: 'Ours' });
+    expect(await c.writer!.editsSince('WEB', id, read, { title: 'Ours', priority: 'Low' })).toEqual({ title: 'Theirs', priority: 'High' });
+    const later = (await c.getItem('WEB', id))!;
+    d.advanceTime(1000);
+    await c.writer!.updateItem('WEB', id, { title: 'Ours again', labels: ['y'] });
+    expect(await c.writer!.editsSince('WEB', id, later, { title: 'Ours again', labels: ['y'] })).toEqual({});
   });
 
   it('pulls with JQL on epoch milliseconds through the deployment\'s search, never the retired one', async () => {
@@ -125,17 +264,71 @@ describe.each(['cloud', 'datacenter'] as const)('Jira connector (%s)', (deployme
 });
 
 describe('Jira search lag', () => {
+  const fields = (title: string) => ({ title, description: '', status: 'To Do', closed: false, priority: null, assignee: null, labels: [], customFields: {} });
+
   it('finds a just-created issue by its marker while search does not show it yet, by reading the keys after the newest it shows', async () => {
     const d = await start('cloud', { lag: 5000 });
     d.seed('WEB', 2);
     d.advanceTime(5000);
-    const made = await connectTo(d).writer!.createItem('WEB', { marker: 'hub-7', fields: { title: 'Lagging', description: '', status: 'To Do', closed: false, priority: null, assignee: null, labels: [], customFields: {} } });
+    const made = await connectTo(d).writer!.createItem('WEB', { marker: 'hub-7', fields: fields('Lagging') });
     d.seed('WEB', 1); // a later issue, not indexed either
     const c = connectTo(d);
     expect((await c.writer!.findByMarker('WEB', 'hub-7'))?.remoteId).toBe(made.remoteId);
     expect(await c.writer!.findByMarker('WEB', 'hub-never')).toBeNull();
   });
 
+  describe.each(['cloud', 'datacenter'] as const)('adoption on %s with no property index and a 60 s search lag (I1)', (deployment) => {
+    const LAG = 60_000;
+    const begin = async () => {
+      // The double's clock starts at ours: the connector bounds the lag by its own clock, the double's search by its own.
+      double = await startJiraDouble({ deployment, searchLagMs: LAG, now: Date.now() });
+      double.createProject('WEB');
+      return double;
+    };
+    const config = { searchLagSeconds: 60 };
+
+    it('finds the crashed create through search once it shows it, reading the marker by key on our recent creates', async () => {
+      const d = await begin();
+      const since = d.now().toISOString();
+      const made = await connectTo(d, config).writer!.createItem('WEB', { marker: 'hub-1', fields: fields('Crashed') });
+      await connectTo(d, config).writer!.createItem('WEB', { marker: 'hub-2', fields: fields('Another') });
+      d.seed('WEB', 2); // by another user: not candidates
+      d.advanceTime(LAG);
+      d.resetRequests();
+      const found = await connectTo(d, config).writer!.findByMarker('WEB', 'hub-1', { since, title: 'Crashed' });
+      expect(found?.remoteId).toBe(made.remoteId);
+      const searched = d.requests({ path: /\/search/ }).map((r) => r.query.jql ?? JSON.stringify(r.body));
+      expect(searched[0]).toMatch(new RegExp(`^project = "WEB" AND creator = currentUser\\(\\) AND created >= \\d{13} ORDER BY created DESC$`));
+      // The candidate with the title sent is read first, and that is the only property read.
+      expect(d.requests({ path: /\/properties\// }).map((r) => r.path)).toEqual([`/rest/api/${deployment === 'cloud' ? 3 : 2}/issue/${made.remoteId}/properties/trackbridge`]);
+    });
+
+    it('finds it while search does not show it yet, by reading the keys after the newest one search shows', async () => {
+      const d = await begin();
+      d.seed('WEB', 2);
+      d.advanceTime(LAG);
+      const since = d.now().toISOString();
+      const made = await connectTo(d, config).writer!.createItem('WEB', { marker: 'hub-3', fields: fields('Unindexed') });
+      expect((await connectTo(d, config).writer!.findByMarker('WEB', 'hub-3', { since, title: 'Unindexed' }))?.remoteId).toBe(made.remoteId);
+    });
+
+    it('does not take a miss as final while search may still lag the attempt; after the lag bound, a miss is null', async () => {
+      const d = await begin();
+      d.seed('WEB', 2);
+      d.advanceTime(LAG);
+      // Three keys deleted right after the newest indexed issue: the probe by key stops before the crashed create.
+      for (const id of d.seed('WEB', 3)) d.deleteIssue(id);
+      const since = new Date().toISOString();
+      await connectTo(d, config).writer!.createItem('WEB', { marker: 'hub-4', fields: fields('Behind a gap') });
+      const error = await connectTo(d, config).writer!.findByMarker('WEB', 'hub-4', { since }).then(() => undefined, (e: unknown) => e);
+      expect(isTransientError(error)).toBe(true);
+      expect(String((error as Error).message)).toMatch(/search may not show a create from/);
+      // Once search shows it, it is found; a marker never used is null once the bound has passed.
+      d.advanceTime(LAG);
+      expect((await connectTo(d, config).writer!.findByMarker('WEB', 'hub-4', { since }))?.fields.title).toBe('Behind a gap');
+      expect(await connectTo(d, config).writer!.findByMarker('WEB', 'hub-none', { since: new Date(Date.now() - 61_000).toISOString() })).toBeNull();
+    });
+  });
 
   it('never moves the watermark past what search returned: a write search has not shown yet comes in the next pull', async () => {
     const d = await start('cloud', { lag: 3000 });

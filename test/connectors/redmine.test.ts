@@ -231,12 +231,12 @@ describe('writes', () => {
 
     const comment = await capability(client, 'comments').addComment(project.identifier, created.remoteId, 'hello\nfrom the hub');
     expect(comment).toMatchObject({ author: 'Redmine Admin', body: 'hello\nfrom the hub' });
-    const edited = await capability(client, 'comments').updateComment(project.identifier, created.remoteId, comment.remoteId, 'edited note');
+    const edited = await capability(client, 'comments').updateComment!(project.identifier, created.remoteId, comment.remoteId, 'edited note');
     expect(edited).toMatchObject({ remoteId: comment.remoteId, body: 'edited note' });
 
-    await capability(client, 'writer').deleteItem(project.identifier, created.remoteId);
+    await capability(client, 'writer').deleteItem!(project.identifier, created.remoteId);
     await expect(client.getItem(project.identifier, created.remoteId)).resolves.toBeNull();
-    await capability(client, 'writer').deleteItem(project.identifier, created.remoteId); // already gone: still fine
+    await capability(client, 'writer').deleteItem!(project.identifier, created.remoteId); // already gone: still fine
   });
 
   it('maps assignees and custom fields by name', async () => {

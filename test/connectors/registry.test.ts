@@ -47,10 +47,10 @@ describe('a connector is one declaration', () => {
   });
 
   it('shows capabilities derived from what each connector implements', () => {
-    expect(capabilitiesOf(getConnector('github'))).toMatchObject({ write: true, comments: true, attachments: true, customFields: false });
+    expect(capabilitiesOf(getConnector('github'))).toMatchObject({ write: true, comments: true, commentEdits: true, deleteItems: true, attachments: true, customFields: false });
     expect(capabilitiesOf(getConnector('redmine'))).toMatchObject({ write: true, attachments: true, customFields: true });
     expect(capabilitiesOf(readOnly)).toEqual({
-      pull: true, write: false, comments: false, attachments: false, conditionalRequests: false, customFields: false, fields: ['title', 'status'],
+      pull: true, write: false, comments: false, commentEdits: false, deleteItems: false, attachments: false, conditionalRequests: false, customFields: false, fields: ['title', 'status'],
     });
   });
 

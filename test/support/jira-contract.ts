@@ -74,10 +74,16 @@ function fieldModels(deployment: Deployment): Record<string, z.ZodType> {
 
 const issueModel = (deployment: Deployment): z.ZodType => {
   const fields = fieldModels(deployment);
+  const x = models(deployment);
   const known = z.strictObject(Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.optional()])));
-  // Custom fields are typed by GET /field; the double's are text fields.
-  const custom = z.record(z.string().regex(/^customfield_\d+$/), z.string().nullable());
+  // Custom fields are typed by GET /field: text, rich text, number, date, an option (a cascade's with a
+  // child), a list of options, a user.
+  const option = z.strictObject({ self: z.string(), value: z.string(), id: z.string() });
+  const customValue = z.union([z.string(), z.number(), x.richText, option.extend({ child: option.optional() }), z.array(option), x.user]).nullable();
+  const custom = z.record(z.string().regex(/^customfield_\d+$/), customValue);
   return m.IssueSchema.extend({
+    // Data Center's expand=changelog (Cloud has GET /issue/{key}/changelog): histories, not a page.
+    changelog: z.strictObject({ startAt: z.number(), maxResults: z.number(), total: z.number(), histories: z.array(m.ChangelogSchema.extend({ author: x.user })) }).optional(),
     fields: z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
       const [system, extra] = [{} as Record<string, unknown>, {} as Record<string, unknown>];
       for (const [k, v] of Object.entries(value)) (k.startsWith('customfield_') ? extra : system)[k] = v;
@@ -88,6 +94,9 @@ const issueModel = (deployment: Deployment): z.ZodType => {
     }).optional(),
   });
 };
+
+/** Data Center's createmeta pages (REST v2, Jira 8.4+): values with startAt, maxResults, total and isLast. */
+const dcPage = (item: z.ZodType) => z.strictObject({ values: z.array(item), startAt: z.number(), maxResults: z.number(), total: z.number(), isLast: z.boolean() });
 
 /** The documented 2xx model of each operation the double serves, by method and path (after /rest/api/{v}). */
 function operations(deployment: Deployment): Array<[string, RegExp, z.ZodType | null]> {
@@ -118,6 +127,11 @@ function operations(deployment: Deployment): Array<[string, RegExp, z.ZodType | 
     ['GET', /^\/issue\/[^/]+\/properties\/[^/]+$/, m.EntityPropertySchema],
     ['PUT', /^\/issue\/[^/]+\/properties\/[^/]+$/, null],
     ['POST', /^\/issue\/[^/]+\/attachments$/, z.array(x.attachment)],
+    ['GET', /^\/issue\/[^/]+\/changelog$/, m.PageChangelogSchema],
+    // Screens: the create screen of a project's issue type, and an issue's edit screen.
+    ['GET', /^\/issue\/createmeta\/[^/]+\/issuetypes$/, deployment === 'cloud' ? m.PageOfCreateMetaIssueTypesSchema : dcPage(m.IssueTypeIssueCreateMetadataSchema)],
+    ['GET', /^\/issue\/createmeta\/[^/]+\/issuetypes\/[^/]+$/, deployment === 'cloud' ? m.PageOfCreateMetaIssueTypeWithFieldSchema : dcPage(m.FieldMetadataSchema)],
+    ['GET', /^\/issue\/[^/]+\/editmeta$/, m.IssueUpdateMetadataSchema.extend({ fields: z.record(z.string(), m.FieldMetadataSchema) })],
     // A connection's metadata (GET /connections/{id}/metadata).
     ['GET', /^\/project\/[^/]+\/statuses$/, z.array(m.IssueTypeWithStatusSchema)],
     ['GET', /^\/priority\/search$/, m.PagePrioritySchema],
@@ -125,6 +139,48 @@ function operations(deployment: Deployment): Array<[string, RegExp, z.ZodType | 
     ['GET', /^\/user\/assignable\/search$/, z.array(x.myself)],
     ['GET', /^\/label$/, m.PageStringSchema],
   ];
+}
+
+/**
+ * Keys real Jira always sends in each answer, per deployment: the models make every key optional, so a
+ * double that dropped one would pass them. A path's `[]` means each element of that list.
+ */
+function alwaysPresent(deployment: Deployment): Array<[string, RegExp, string[]]> {
+  const cloud = deployment === 'cloud';
+  const user = cloud ? ['accountId', 'displayName', 'active'] : ['name', 'key', 'displayName', 'active'];
+  const comment = ['self', 'id', 'body', 'created', 'updated', ...user.map((k) => `author.${k}`)];
+  const issue = ['id', 'key', 'self', 'fields'];
+  return [
+    ['GET', /^\/myself$/, user],
+    // Which fields come is the request's `fields`; the issue's frame always does.
+    ['GET', /^\/issue\/[^/]+$/, issue],
+    ['POST', /^\/issue$/, ['id', 'key', 'self']],
+    ['GET', /^\/search\/jql$/, ['issues', ...issue.map((k) => `issues[].${k === 'self' || k === 'fields' ? 'id' : k}`)]],
+    ['GET', /^\/search$/, ['startAt', 'maxResults', 'total', 'issues', 'issues[].id', 'issues[].key', 'issues[].self']],
+    ['GET', /^\/issue\/[^/]+\/comment$/, ['startAt', 'maxResults', 'total', 'comments', ...comment.map((k) => `comments[].${k}`)]],
+    ['POST', /^\/issue\/[^/]+\/comment$/, comment],
+    ['PUT', /^\/issue\/[^/]+\/comment\/\d+$/, comment],
+    ['GET', /^\/issue\/[^/]+\/transitions$/, ['transitions', 'transitions[].id', 'transitions[].name', 'transitions[].to.name', 'transitions[].to.statusCategory.key']],
+    ['GET', /^\/issue\/[^/]+\/changelog$/, ['startAt', 'maxResults', 'total', 'isLast', 'values', 'values[].id', 'values[].created', 'values[].items', ...user.map((k) => `values[].author.${k}`)]],
+    ['GET', /^\/field$/, ['[].id', '[].name', '[].custom']],
+    ['GET', /^\/issue\/createmeta\/[^/]+\/issuetypes\/[^/]+$/, cloud ? ['fields', 'fields[].fieldId', 'fields[].key', 'fields[].name', 'fields[].required', 'fields[].operations'] : ['values', 'values[].key', 'values[].name', 'values[].required', 'values[].operations']],
+    ['GET', /^\/issue\/[^/]+\/editmeta$/, ['fields']],
+    ['POST', /^\/issue\/[^/]+\/attachments$/, ['[].id', '[].filename', '[].size', '[].mimeType', '[].content', '[].created']],
+  ];
+}
+
+/** The paths of `spec` that `body` lacks. */
+function missingIn(body: unknown, spec: string): boolean {
+  const walk = (value: unknown, parts: string[]): boolean => {
+    if (parts.length === 0) return value === undefined;
+    const [head = '', ...rest] = parts;
+    const list = head.endsWith('[]');
+    const key = list ? head.slice(0, -2) : head;
+    const next = key === '' ? value : typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+    if (!list) return walk(next, rest);
+    return !Array.isArray(next) || next.some((item) => walk(item, rest));
+  };
+  return walk(body, spec.split('.'));
 }
 
 export interface ContractCheck {
@@ -138,6 +194,7 @@ export interface ContractCheck {
 /** Checks each exchange of a double of `deployment` against the model; a 4xx must be Jira's ErrorCollection. */
 export function contractCheck(deployment: Deployment): ContractCheck {
   const ops = operations(deployment);
+  const always = alwaysPresent(deployment);
   const violations: string[] = [];
   const covered = new Set<string>();
   return {
@@ -158,6 +215,10 @@ export function contractCheck(deployment: Deployment): ContractCheck {
       if (schema === null) {
         if (exchange.body !== undefined) violations.push(`${label}: Jira answers this operation with no content`);
         return;
+      }
+      if (exchange.status < 300) {
+        const required = always.find(([method, pattern]) => method === exchange.method && pattern.test(path))?.[2] ?? [];
+        for (const spec of required) if (missingIn(exchange.body, spec)) violations.push(`${label}: ${spec}: always sent by Jira ${deployment === 'cloud' ? 'Cloud' : 'Data Center'}, missing`);
       }
       const result = schema.safeParse(exchange.body);
       if (!result.success) for (const issue of result.error.issues.slice(0, 5)) violations.push(`${label}: ${issue.path.join('.') || '(body)'}: ${issue.message}`);

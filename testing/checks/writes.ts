@@ -45,9 +45,8 @@ export async function markerAdoption(env: ConformanceEnv): Promise<void> {
   expectThat(check, listed.length === 1, `the remote holds ${listed.length} items from one crashed create`);
 }
 
-/** The comment round trip: an added comment is listed; an updated one is listed changed. */
-export async function commentRoundTrip(env: ConformanceEnv): Promise<void> {
-  const check = 'commentRoundTrip';
+/** Adds a comment to a seeded item and checks listComments shows it; returns where it is. */
+async function addListedComment(env: ConformanceEnv, check: string) {
   const scope = await env.scope();
   const [remoteId] = await env.options.remote.seed(scope, 1);
   expectThat(check, remoteId !== undefined, 'remote.seed(1) must return an id');
@@ -56,8 +55,22 @@ export async function commentRoundTrip(env: ConformanceEnv): Promise<void> {
   const added = await commentsOf(check, client).addComment(scope, remoteId, body);
   const listed = await env.client().listComments(scope, remoteId);
   expectThat(check, listed.some((c) => c.remoteId === added.remoteId && c.body === body), `listComments does not show the added comment ${added.remoteId} with its body`);
+  return { scope, remoteId, client, body, added };
+}
+
+/** Adding a comment: it is listed with its body. What an add-only remote (`cannot: ['editComments']`) still does. */
+export async function commentAdd(env: ConformanceEnv): Promise<void> {
+  await addListedComment(env, 'commentAdd');
+}
+
+/** The comment round trip: an added comment is listed; an updated one is listed changed. */
+export async function commentRoundTrip(env: ConformanceEnv): Promise<void> {
+  const check = 'commentRoundTrip';
+  const { scope, remoteId, client, body, added } = await addListedComment(env, check);
   const changed = `${body}\nedited`;
-  await commentsOf(check, client).updateComment(scope, remoteId, added.remoteId, changed);
+  const update = commentsOf(check, client).updateComment;
+  expectThat(check, update !== undefined, "the connector's comments have no updateComment: implement it, or declare `cannot: ['editComments']` if the remote's comments are add-only");
+  await update.call(client.comments, scope, remoteId, added.remoteId, changed);
   const after = await env.client().listComments(scope, remoteId);
   const updated = after.filter((c) => c.remoteId === added.remoteId);
   expectThat(check, updated.length === 1 && updated[0]?.body === changed, `after updateComment, listComments shows ${JSON.stringify(updated.map((c) => c.body))}`);

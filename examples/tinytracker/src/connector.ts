@@ -1,7 +1,7 @@
 /** The Tinytracker connector: built only on `@trackbridge/sdk`, as any third-party connector is. */
 import {
   type CommentWriter, type ConnectorContext, type ItemFields, type Reader, type RemoteComment, type RemoteItem, type Writer,
-  PermanentError, appendMarker, defineConnector, hasMarker, httpConfigFields, isRemoteError, paginateOffset, pullIncremental, stripMarker, z,
+  PermanentError, appendMarker, defineConnector, hasMarker, httpConfigFields, isRemoteError, paginateOffset, pullIncremental, stateMap, stripMarker, z,
 } from '@trackbridge/sdk';
 
 export const configSchema = z.strictObject({
@@ -32,6 +32,12 @@ const listShape = z.looseObject({ items: z.array(itemShape), total: z.number().i
 const commentShape = z.looseObject({ id: z.number().int(), author: z.string(), body: z.string(), createdAt: z.string(), updatedAt: z.string() });
 const projectShape = z.looseObject({ key: z.string(), name: z.string() });
 
+/**
+ * The tracker's states as the hub's open/closed, both ways. List several per side if your tracker has
+ * them (the first is where a bare "open" or "closed" goes); names match in any case.
+ */
+const states = stateMap({ open: 'open', closed: 'closed', service: 'Tinytracker' });
+
 const toComment = (c: z.output<typeof commentShape>): RemoteComment => ({
   remoteId: String(c.id), author: c.author, body: c.body, createdAt: c.createdAt, updatedAt: c.updatedAt,
 });
@@ -49,8 +55,7 @@ function session(ctx: Ctx) {
     fields: {
       title: item.title,
       description: stripMarker(item.description),
-      status: item.status,
-      closed: item.status === 'closed',
+      ...states.toHub(item.status),
       priority: null,
       assignee: null,
       labels: [],
@@ -74,13 +79,13 @@ function session(ctx: Ctx) {
 }
 type Session = ReturnType<typeof session>;
 
-/** Hub fields → the tracker's PATCH body. `status` wins over `closed` when both are given. */
+/** Hub fields → the tracker's PATCH body. */
 function toPatch(changes: Partial<ItemFields>): Record<string, string> {
   const patch: Record<string, string> = {};
   if (changes.title !== undefined) patch.title = changes.title;
   if (changes.description !== undefined) patch.description = changes.description;
-  if (changes.status === 'open' || changes.status === 'closed') patch.status = changes.status;
-  else if (changes.closed !== undefined) patch.status = changes.closed ? 'closed' : 'open';
+  const status = states.toRemote(changes);
+  if (status !== undefined) patch.status = status;
   return patch;
 }
 

@@ -5,7 +5,7 @@ import { createFaults } from '../github-double/faults';
 import { track } from '../resources';
 import { createRoutes } from './routes';
 import { createServe, filterRequests, listen, type Exchange, type RequestRecord } from './server';
-import { createStore, STATUSES, type IssueRecord } from './store';
+import { createStore, STATUSES, type FieldOption, type IssueRecord } from './store';
 import type { DoubleIssueView, JiraDouble, JiraDoubleOptions } from './types';
 
 const EMAIL = 'sync-bot@example.com';
@@ -16,12 +16,14 @@ const PAT = 'NjE0MzE2NzU1NzQ2OmRvdWJsZS1wYXQ=';
 export async function startJiraDouble(opts: JiraDoubleOptions): Promise<JiraDouble> {
   const { deployment } = opts;
   const clock = createClock(opts.now === undefined ? undefined : toMs(opts.now));
-  const store = createStore(deployment, clock.now, opts.searchLagMs ?? 0);
+  const store = createStore(deployment, clock.now, opts.searchLagMs ?? 0, opts.indexedProperties);
   const faults = createFaults();
   const log: RequestRecord[] = [];
   const observers: Array<(exchange: Exchange) => void> = [];
   const credential = deployment === 'cloud' ? `Basic ${Buffer.from(`${EMAIL}:${API_TOKEN}`).toString('base64')}` : `Bearer ${PAT}`;
   const route = createRoutes({ store, deployment, maxAttachmentBytes: opts.maxAttachmentBytes ?? 10 * 1024 * 1024 });
+  const latency = opts.requestLatencyMs ?? 0;
+  if (latency > 0) observers.push(() => clock.advance(latency));
   const server = await listen(createServe({ deployment, credential: () => credential, faults, route, now: clock.now, log, observers }), opts.port ?? 0, opts.host ?? '127.0.0.1');
   const untrack = track(`jira double ${(server.address() as AddressInfo).port}`);
   const url = `http://${opts.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
@@ -44,6 +46,7 @@ export async function startJiraDouble(opts: JiraDoubleOptions): Promise<JiraDoub
     setTime: (t) => clock.set(t),
     advanceTime: (ms) => clock.advance(ms),
     setSearchLag: (ms) => store.setLag(ms),
+    indexProperty: (key) => { store.indexedProperties.add(key); },
     createProject: (key, name) => store.createProject(key, name),
     addUser: (seed) => { store.user(seed); },
     seed: (project, count, edit = {}) => Array.from({ length: count }, (_, i) => {
@@ -59,11 +62,20 @@ export async function startJiraDouble(opts: JiraDoubleOptions): Promise<JiraDoub
       if (!STATUSES.some((s) => s.name === status)) throw new Error(`Jira double has no status ${status}`);
       for (const t of store.transitions) if (t.to === status) t.requires = [...fields];
     },
-    addCustomField: (name) => {
+    addCustomField: (name, type = 'text', options = []) => {
       const id = `customfield_${10_051 + store.customFields.length}`;
-      store.customFields.push({ id, name });
+      let next = 10_100 + store.customFields.length * 100;
+      const option = (value: string, children?: string[]): FieldOption => ({ id: String(next++), value, ...(children ? { children: children.map((c) => option(c)) } : {}) });
+      store.customFields.push({ id, name, type, ...(options.length ? { options: options.map((o) => (typeof o === 'string' ? option(o) : option(o.value, o.children))) } : {}) });
       return id;
     },
+    screen: (project, issueType, change) => {
+      const screen = store.screens.of(project, issueType);
+      for (const f of change.notOnCreate ?? []) screen.notOnCreate.add(f);
+      for (const f of change.notOnEdit ?? []) screen.notOnEdit.add(f);
+      for (const f of change.required ?? []) screen.required.add(f);
+    },
+    setAdmin: (admin) => { store.admin = admin; },
     requests: (filter) => filterRequests(log, filter),
     resetRequests: () => { log.length = 0; },
     inject: (rule) => faults.inject(rule),

@@ -1,10 +1,15 @@
 /**
  * The subset of JQL the connector sends: clauses joined by AND, of the forms
- * `project = KEY`, `updated >= <epoch ms>` (also `>`, `<=`, `<`), `issue.property[key].path = "value"`,
- * `key in (A-1, A-2)`, `id in (1, 2)`, `key = A-1`, then `ORDER BY updated ASC|DESC[, id ASC]`.
- * Anything else is refused as Jira refuses a query it cannot parse: 400 with an error message.
+ * `project = KEY`, `updated >= <epoch ms>` (also `>`, `<=`, `<`; `created` too), `creator = currentUser()`
+ * (`reporter` too), `issue.property[key].path = "value"`, `key in (A-1, A-2)`, `id in (1, 2)`, `key = A-1`,
+ * then `ORDER BY updated ASC|DESC[, id ASC]`. Anything else is refused as Jira refuses a query it cannot
+ * parse: 400 with an error message.
+ *
+ * An entity property is a JQL field only where an app declared an index for it (Connect
+ * `jiraEntityProperties`, Forge `jira:entityProperty`, a Data Center index document); a REST client
+ * cannot declare one. Elsewhere Jira answers the clause as it answers any unknown field.
  */
-import type { IssueRecord } from './store';
+import type { IssueRecord, UserRecord } from './store';
 
 export class JqlError extends Error {}
 
@@ -35,7 +40,12 @@ function propertyValue(rec: IssueRecord, key: string, path: string[]): unknown {
   return value;
 }
 
-function clause(text: string): Predicate {
+/** What a query is read against: the property keys with a declared index, and the user asking (currentUser()). */
+export interface JqlContext { indexedProperties: ReadonlySet<string>; viewer: UserRecord }
+
+const unknownField = (field: string) => new JqlError(`Field '${field}' does not exist or you do not have permission to view it.`);
+
+function clause(text: string, ctx: JqlContext): Predicate {
   const m = /^\s*(issue\.property\[[^\]]+\](?:\.[\w.]+)?|[\w.]+)\s*(>=|<=|!=|=|>|<|\bin\b)\s*(.+?)\s*$/is.exec(text);
   if (!m?.[1] || !m[2] || m[3] === undefined) throw new JqlError(`Error in the JQL Query: cannot parse "${text.trim()}"`);
   const [field, op, value] = [m[1], m[2].toLowerCase(), m[3]];
@@ -43,6 +53,7 @@ function clause(text: string): Predicate {
   if (prop?.[1]) {
     if (op !== '=') throw new JqlError('Error in the JQL Query: only = is supported on issue properties here');
     const [key, path] = [unquote(prop[1]), prop[2]?.split('.') ?? []];
+    if (!ctx.indexedProperties.has(key)) throw unknownField(field);
     const wanted = unquote(value);
     return (rec) => String(propertyValue(rec, key, path) ?? '\u0000') === wanted;
   }
@@ -51,6 +62,11 @@ function clause(text: string): Predicate {
       const key = unquote(value).toUpperCase();
       if (op !== '=') throw new JqlError('Error in the JQL Query: only project = KEY is supported here');
       return (rec) => rec.project === key;
+    }
+    case 'creator':
+    case 'reporter': {
+      if (op !== '=' || !/^currentUser\(\)$/i.test(value.trim())) throw new JqlError(`Error in the JQL Query: only ${field} = currentUser() is supported here`);
+      return (rec) => rec.reporter.accountId === ctx.viewer.accountId;
     }
     case 'updated':
     case 'created': {
@@ -69,13 +85,13 @@ function clause(text: string): Predicate {
       return (rec) => wanted.has(rec.key) || wanted.has(rec.id);
     }
     default:
-      throw new JqlError(`Field '${field}' does not exist or you do not have permission to view it.`);
+      throw unknownField(field);
   }
 }
 
-export function parseJql(jql: string): Query {
+export function parseJql(jql: string, ctx: JqlContext): Query {
   const [where = '', orderBy] = jql.split(/\border\s+by\b/i);
-  const clauses = where.trim() === '' ? [] : where.split(/\s+and\s+/i).map(clause);
+  const clauses = where.trim() === '' ? [] : where.split(/\s+and\s+/i).map((c) => clause(c, ctx));
   const order = (orderBy ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((term) => {
     const m = /^(updated|id|created|key)(?:\s+(asc|desc))?$/i.exec(term);
     if (!m?.[1]) throw new JqlError(`Error in the JQL Query: cannot order by "${term}"`);

@@ -3,8 +3,9 @@
  * key; the email hidden) and rich text as ADF; Data Center (REST v2) gives users by name and key, rich
  * text as wiki markup. Dates are Jira's `2024-06-01T12:00:00.000+0000`.
  */
-import type { AttachmentRecord, CommentRecord, IssueRecord, StatusRecord, Store, TransitionRecord, UserRecord } from './store';
+import type { AttachmentRecord, CommentRecord, HistoryRecord, IssueRecord, StatusRecord, Store, TransitionRecord, UserRecord } from './store';
 import { ISSUE_TYPES, PRIORITIES, STATUSES } from './store';
+import { customSchema } from './screens';
 import type { Deployment } from './types';
 
 export const jiraDate = (ms: number): string => new Date(ms).toISOString().replace('Z', '+0000');
@@ -67,6 +68,19 @@ export function renderProject(ctx: RenderContext, p: { id: string; key: string; 
   return { self: `${ctx.base}/rest/api/${ctx.version}/project/${p.id}`, id: p.id, key: p.key, name: p.name, avatarUrls: avatars(ctx.base, p.id), projectTypeKey: 'software', simplified: false, style: 'classic', isPrivate: false };
 }
 
+/** A custom field's stored value as Jira answers it: options with their `self`, a user as a user. */
+function renderCustom(ctx: RenderContext, value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => renderCustom(ctx, v));
+  if (typeof value !== 'object' || value === null) return value;
+  const v = value as Record<string, unknown>;
+  if (typeof v.accountId === 'string' && typeof v.email === 'string') return renderUser(ctx, value as UserRecord);
+  if (typeof v.id === 'string' && typeof v.value === 'string') {
+    const option = { self: `${ctx.base}/rest/api/${ctx.version}/customFieldOption/${v.id}`, value: v.value, id: v.id };
+    return v.child ? { ...option, child: renderCustom(ctx, v.child) } : option;
+  }
+  return value;
+}
+
 /** Every field of an issue by id; a request's `fields` list picks among them. */
 function allFields(ctx: RenderContext, rec: IssueRecord): Record<string, unknown> {
   const project = ctx.store.projects.get(rec.project);
@@ -79,7 +93,7 @@ function allFields(ctx: RenderContext, rec: IssueRecord): Record<string, unknown
     attachment: rec.attachments.map((a) => renderAttachment(ctx, a)),
     comment: { comments: rec.comments.map((c) => renderComment(ctx, rec, c)), self: `${ctx.base}/rest/api/${ctx.version}/issue/${rec.id}/comment`, maxResults: rec.comments.length, total: rec.comments.length, startAt: 0 },
   };
-  for (const f of ctx.store.customFields) fields[f.id] = rec.custom[f.id] ?? null;
+  for (const f of ctx.store.customFields) fields[f.id] = renderCustom(ctx, rec.custom[f.id] ?? null);
   return fields;
 }
 
@@ -111,6 +125,11 @@ export function renderTransition(ctx: RenderContext, t: TransitionRecord, withFi
   };
 }
 
+/** One changelog entry: who changed what, when. */
+export function renderHistory(ctx: RenderContext, h: HistoryRecord) {
+  return { id: h.id, author: renderUser(ctx, h.author), created: jiraDate(h.created), items: h.items.map((i) => ({ ...i })) };
+}
+
 /** GET /field: system fields Jira has, then the custom fields. */
 export function renderFields(ctx: RenderContext) {
   const system = [['summary', 'Summary', 'string'], ['description', 'Description', 'string'], ['status', 'Status', 'status'], ['priority', 'Priority', 'priority'],
@@ -119,7 +138,7 @@ export function renderFields(ctx: RenderContext) {
     ...system.map(([id, name, type]) => ({ id, key: id, name, custom: false, orderable: true, navigable: true, searchable: true, clauseNames: [id], schema: { type, system: id } })),
     ...ctx.store.customFields.map((f) => ({
       id: f.id, key: f.id, name: f.name, untranslatedName: f.name, custom: true, orderable: true, navigable: true, searchable: true,
-      clauseNames: [`cf[${f.id.slice(12)}]`, f.name], schema: { type: 'string', custom: 'com.atlassian.jira.plugin.system.customfieldtypes:textfield', customId: Number(f.id.slice(12)) },
+      clauseNames: [`cf[${f.id.slice(12)}]`, f.name], schema: customSchema(f),
     })),
   ];
 }

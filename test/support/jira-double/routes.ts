@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { readFields, readRichText } from './fields';
 import { JqlError, parseJql, runJql } from './jql';
 import { metadataRoutes } from './metadata-routes';
-import { renderAttachment, renderComment, renderFields, renderIssue, renderProject, renderTransition, renderUser, type RenderContext } from './render';
+import { checkRequest } from './requests';
+import { renderAttachment, renderComment, renderFields, renderHistory, renderIssue, renderProject, renderTransition, renderUser, type RenderContext } from './render';
 import type { AttachmentRecord, IssueRecord, Store } from './store';
 import type { Deployment } from './types';
 
@@ -18,6 +19,8 @@ type Handler = (call: Call, ctx: RenderContext, params: string[]) => Reply | Pro
 export const ok = (body: unknown, status = 200): Reply => ({ status, body });
 export const noContent = (): Reply => ({ status: 204 });
 export const errorReply = (status: number, errorMessages: string[], errors: Record<string, string> = {}): Reply => ({ status, body: { errorMessages, errors } });
+/** A comment with no text: an empty wiki string, or an ADF document with nothing in it. */
+const isEmpty = (body: unknown): boolean => (typeof body === 'string' ? body.trim() === '' : typeof body === 'object' && body !== null && 'type' in body && !JSON.stringify(body).includes('"text"'));
 const notFoundIssue = () => errorReply(404, ['Issue does not exist or you do not have permission to see it.']);
 
 const csv = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
@@ -41,7 +44,7 @@ export function createRoutes({ store, deployment, maxAttachmentBytes }: RouterOp
     const p = params(call);
     if (typeof p.jql !== 'string') return errorReply(400, ['The JQL query is required.']);
     try {
-      const hits = runJql(store.searchable(), parseJql(p.jql));
+      const hits = runJql(store.searchable(), parseJql(p.jql, { indexedProperties: store.indexedProperties, viewer: store.viewer }));
       return { hits, fields: csv(p.fields), properties: csv(p.properties) ?? [] };
     } catch (error) {
       if (error instanceof JqlError) return errorReply(400, [error.message]);
@@ -110,7 +113,7 @@ export function createRoutes({ store, deployment, maxAttachmentBytes }: RouterOp
     ['POST', /^\/search$/, deployment === 'cloud' ? gone : searchOffset],
     ['POST', /^\/issue$/, (call, ctx) => {
       const body = call.body as { fields?: unknown; properties?: unknown };
-      const parsed = readFields(store, deployment, ctx.version, body.fields, true);
+      const parsed = readFields(store, deployment, ctx.version, body.fields);
       if (!parsed.ok) return errorReply(400, [], parsed.errors);
       const properties = Array.isArray(body.properties) ? (body.properties as Array<{ key?: unknown; value?: unknown }>) : [];
       if (properties.some((p) => typeof p.key !== 'string' || p.key.length > 255)) return errorReply(400, ['The property key must be a string of at most 255 characters.']);
@@ -118,9 +121,25 @@ export function createRoutes({ store, deployment, maxAttachmentBytes }: RouterOp
       const rec = store.create(project ?? '', { summary: '', ...fields, custom: fields.custom ?? {}, properties: new Map(properties.map((p) => [String(p.key), p.value])) }, store.viewer);
       return ok({ id: rec.id, key: rec.key, self: `${ctx.base}/rest/api/${ctx.version}/issue/${rec.id}` }, 201);
     }],
-    ['GET', /^\/issue\/([^/]+)$/, withIssue((call, ctx, rec) => ok(renderIssue(ctx, rec, csv(call.url.searchParams.get('fields') ?? undefined) ?? ['*all'], csv(call.url.searchParams.get('properties') ?? undefined))))],
+    ['GET', /^\/issue\/([^/]+)$/, withIssue((call, ctx, rec) => {
+      const issue = renderIssue(ctx, rec, csv(call.url.searchParams.get('fields') ?? undefined) ?? ['*all'], csv(call.url.searchParams.get('properties') ?? undefined));
+      // Data Center has no changelog operation: the issue carries it with expand=changelog.
+      const expanded = (call.url.searchParams.get('expand') ?? '').split(',').includes('changelog');
+      const histories = rec.changelog.map((h) => renderHistory(ctx, h));
+      return ok(expanded ? { ...issue, changelog: { startAt: 0, maxResults: histories.length, total: histories.length, histories } } : issue);
+    })],
+    ['GET', /^\/issue\/([^/]+)\/changelog$/, withIssue((call, ctx, rec) => {
+      if (deployment !== 'cloud') return errorReply(404, [`null for uri: ${call.url.pathname}`]);
+      const startAt = int(call.url.searchParams.get('startAt'), 0);
+      const maxResults = Math.min(int(call.url.searchParams.get('maxResults'), 100), 100) || 100;
+      const all = rec.changelog.map((h) => renderHistory(ctx, h));
+      const isLast = startAt + maxResults >= all.length;
+      return ok({ self: call.url.href, ...(isLast ? {} : { nextPage: `${call.url.origin}${call.url.pathname}?startAt=${startAt + maxResults}&maxResults=${maxResults}` }), maxResults, startAt, total: all.length, isLast, values: all.slice(startAt, startAt + maxResults) });
+    })],
     ['PUT', /^\/issue\/([^/]+)$/, withIssue((call, ctx, rec) => {
-      const parsed = readFields(store, deployment, ctx.version, (call.body as { fields?: unknown }).fields ?? {}, false);
+      // Jira lets only administrators (global or of the project) keep watchers from being told.
+      if (call.url.searchParams.get('notifyUsers') === 'false' && !store.admin) return errorReply(403, ['To discard the user notification either admin or project admin permissions are required.']);
+      const parsed = readFields(store, deployment, ctx.version, (call.body as { fields?: unknown }).fields ?? {}, { project: rec.project, issueType: rec.issueType });
       if (!parsed.ok) return errorReply(400, [], parsed.errors);
       const { custom, ...rest } = parsed.value;
       store.touch(rec, (r) => { Object.assign(r, rest); if (custom) Object.assign(r.custom, custom); });
@@ -147,7 +166,8 @@ export function createRoutes({ store, deployment, maxAttachmentBytes }: RouterOp
     })],
     ['POST', /^\/issue\/([^/]+)\/comment$/, withIssue((call, ctx, rec) => {
       const body = readRichText(ctx.version, (call.body as { body?: unknown }).body ?? null);
-      if (body === null || (typeof body === 'object' && 'error' in body)) return errorReply(400, [], { comment: body === null ? 'Comment body can not be empty!' : body.error });
+      if (body === null || isEmpty(body)) return errorReply(400, [], { comment: 'Comment body can not be empty!' });
+      if (typeof body === 'object' && 'error' in body) return errorReply(400, [], { comment: body.error });
       return ok(renderComment(ctx, rec, store.addComment(rec, body, store.viewer)), 201);
     })],
     ['GET', /^\/issue\/([^/]+)\/comment\/(\d+)$/, withIssue((_call, ctx, rec, [id]) => {
@@ -204,6 +224,8 @@ export function createRoutes({ store, deployment, maxAttachmentBytes }: RouterOp
     const ctx: RenderContext = { base: call.base, version, deployment, store };
     if (deployment === 'cloud' && m[2] === '/search') return gone();
     if ((deployment === 'cloud') !== (version === '3')) return errorReply(404, [`This double serves REST v${deployment === 'cloud' ? 3 : 2} for ${deployment}`]);
+    const refused = checkRequest(store, deployment === 'cloud', call.method, m[2], call.body);
+    if (refused) return refused;
     for (const [method, pattern, handler] of routes) {
       const params = pattern.exec(m[2]);
       if (params && method === call.method) return handler(call, ctx, params.slice(1));

@@ -1,5 +1,6 @@
 /** The double's data: projects, users, a workflow, issues with comments, properties and attachments, and a lagging search index. */
 import { randomBytes } from 'node:crypto';
+import { createScreens, type CustomFieldType } from './screens';
 import type { AdfNode, Deployment, IssueEdit, RichText } from './types';
 
 export interface UserRecord { accountId: string; name: string; key: string; displayName: string; email: string }
@@ -7,7 +8,12 @@ export interface StatusRecord { id: string; name: string; category: 'new' | 'ind
 export interface TransitionRecord { id: string; name: string; to: string; requires: string[] }
 export interface CommentRecord { id: string; body: RichText; author: UserRecord; created: number; updated: number; updateAuthor: UserRecord }
 export interface AttachmentRecord { id: string; filename: string; mimeType: string; data: Buffer; author: UserRecord; created: number }
-export interface CustomFieldRecord { id: string; name: string }
+export interface FieldOption { id: string; value: string; children?: FieldOption[] }
+export interface CustomFieldRecord { id: string; name: string; type: CustomFieldType; options?: FieldOption[] }
+
+/** One field's change in a history entry, as Jira's changelog gives it. */
+export interface ChangeItem { field: string; fieldtype: 'jira' | 'custom'; fieldId: string; from: string | null; fromString: string | null; to: string | null; toString: string | null }
+export interface HistoryRecord { id: string; author: UserRecord; created: number; items: ChangeItem[] }
 
 export interface IssueRecord {
   id: string;
@@ -21,12 +27,15 @@ export interface IssueRecord {
   reporter: UserRecord;
   labels: string[];
   issueType: string;
-  custom: Record<string, string | null>;
+  /** By field id, as a read answers it (options as {id, value}); a user as its record. */
+  custom: Record<string, unknown>;
   created: number;
   updated: number;
   properties: Map<string, unknown>;
   comments: CommentRecord[];
   attachments: AttachmentRecord[];
+  /** Every field change, oldest first: who, when, from what to what. */
+  changelog: HistoryRecord[];
 }
 
 export const STATUSES: StatusRecord[] = [
@@ -45,8 +54,10 @@ export function adfToText(doc: AdfNode): string {
   return (doc.content ?? []).map((block) => (block.content ?? []).map((n) => n.text ?? '').join('')).join('\n');
 }
 
-export function createStore(deployment: Deployment, now: () => number, initialLag: number) {
+export function createStore(deployment: Deployment, now: () => number, initialLag: number, indexed: string[] = []) {
   let lagMs = initialLag;
+  /** Entity property keys an app declared a JQL index for; no other property is searchable. */
+  const indexedProperties = new Set(indexed);
   let nextIssueId = 10_000;
   let nextCommentId = 10_000;
   let lastStamp = 0;
@@ -62,11 +73,12 @@ export function createStore(deployment: Deployment, now: () => number, initialLa
     { id: '21', name: 'Start work', to: 'In Progress', requires: [] },
     { id: '31', name: 'Resolve', to: 'Done', requires: [] },
   ];
-  const customFields: CustomFieldRecord[] = [{ id: 'customfield_10050', name: 'Team' }];
+  const customFields: CustomFieldRecord[] = [{ id: 'customfield_10050', name: 'Team', type: 'text' }];
+  const screens = createScreens();
 
   /** Every change gets a later millisecond than any before, as Jira's `updated` does. */
   const stamp = (): number => (lastStamp = Math.max(now(), lastStamp + 1));
-  const copy = (rec: IssueRecord): IssueRecord => ({ ...rec, labels: [...rec.labels], custom: { ...rec.custom }, properties: new Map(rec.properties), comments: [...rec.comments], attachments: [...rec.attachments] });
+  const copy = (rec: IssueRecord): IssueRecord => ({ ...rec, labels: [...rec.labels], custom: { ...rec.custom }, properties: new Map(rec.properties), comments: [...rec.comments], attachments: [...rec.attachments], changelog: [...rec.changelog] });
   const reindex = (rec: IssueRecord, view: IssueRecord | null): void => {
     const list = index.get(rec.id) ?? [];
     list.push({ at: now() + lagMs, view });
@@ -90,9 +102,43 @@ export function createStore(deployment: Deployment, now: () => number, initialLa
     [...users.values()].find((u) => (deployment === 'cloud' ? u.accountId === ref.accountId : u.name === ref.name || u.key === ref.key));
   const unknownUser = (id: string): never => { throw new Error(`Jira double has no user ${id}`); };
 
-  function touch(rec: IssueRecord, change: (r: IssueRecord) => void): void {
+  let nextHistoryId = 10_000;
+  const text = (v: RichText | null): string | null => (v === null ? null : typeof v === 'string' ? v : adfToText(v));
+  const shown = (v: unknown): string | null => {
+    if (v === null || v === undefined) return null;
+    if (Array.isArray(v)) return v.map(shown).join(',');
+    if (typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (typeof o.displayName === 'string') return o.displayName;
+      if (typeof o.value === 'string') return o.child ? `${o.value} - ${String((o.child as { value: string }).value)}` : o.value;
+      if (o.type === 'doc') return adfToText(v as AdfNode);
+    }
+    return String(v);
+  };
+  const userKey = (u: UserRecord | null) => (u === null ? null : deployment === 'cloud' ? u.accountId : u.name);
+  /** The changelog items between two states of an issue. */
+  function changes(a: IssueRecord, b: IssueRecord): ChangeItem[] {
+    const items: ChangeItem[] = [];
+    const add = (field: string, fieldId: string, from: string | null, fromString: string | null, to: string | null, toString: string | null, fieldtype: 'jira' | 'custom' = 'jira') => {
+      if (fromString !== toString || from !== to) items.push({ field, fieldtype, fieldId, from, fromString, to, toString });
+    };
+    add('summary', 'summary', null, a.summary, null, b.summary);
+    add('description', 'description', null, text(a.description), null, text(b.description));
+    add('priority', 'priority', a.priority, a.priority, b.priority, b.priority);
+    add('assignee', 'assignee', userKey(a.assignee), a.assignee?.displayName ?? null, userKey(b.assignee), b.assignee?.displayName ?? null);
+    add('labels', 'labels', null, a.labels.join(' ') || null, null, b.labels.join(' ') || null);
+    add('status', 'status', a.status, a.status, b.status, b.status);
+    for (const f of customFields) add(f.name, f.id, null, shown(a.custom[f.id]), null, shown(b.custom[f.id]), 'custom');
+    return items;
+  }
+
+  /** A write by `author` (ours, by default): moves `updated` and records what changed in the changelog. */
+  function touch(rec: IssueRecord, change: (r: IssueRecord) => void, author: UserRecord = viewer): void {
+    const before = copy(rec);
     change(rec);
     rec.updated = stamp();
+    const items = changes(before, rec);
+    if (items.length) rec.changelog.push({ id: String(nextHistoryId++), author, created: rec.updated, items });
     reindex(rec, copy(rec));
   }
 
@@ -103,9 +149,13 @@ export function createStore(deployment: Deployment, now: () => number, initialLa
     users,
     transitions,
     customFields,
+    screens,
+    indexedProperties,
     stamp,
     richText,
     setLag: (ms: number): void => { lagMs = ms; },
+    /** Whether the connection's user administers the projects (Jira lets only admins send notifyUsers=false). */
+    admin: false as boolean,
     createProject(key: string, name = key): void {
       if (!projects.has(key)) projects.set(key, { id: String(10_000 + projects.size), key, name, counter: 0 });
     },
@@ -122,7 +172,7 @@ export function createStore(deployment: Deployment, now: () => number, initialLa
       const at = stamp();
       const rec: IssueRecord = {
         id: String(nextIssueId++), key: `${project}-${++p.counter}`, project, description: null, status: 'To Do', priority: 'Medium', assignee: null,
-        reporter, labels: [], issueType: 'Task', custom: {}, properties: new Map(), comments: [], attachments: [], ...fields, created: at, updated: at,
+        reporter, labels: [], issueType: 'Task', custom: {}, properties: new Map(), comments: [], attachments: [], changelog: [], ...fields, created: at, updated: at,
       };
       issues.set(rec.id, rec);
       byKey.set(rec.key, rec);
@@ -140,7 +190,7 @@ export function createStore(deployment: Deployment, now: () => number, initialLa
         if (change.status !== undefined) r.status = change.status;
         if (change.assignee !== undefined) r.assignee = change.assignee === null ? null : (userBy({ accountId: change.assignee, name: change.assignee }) ?? unknownUser(change.assignee));
         if (change.custom !== undefined) Object.assign(r.custom, change.custom);
-      });
+      }, other);
     },
     addComment(rec: IssueRecord, body: RichText, author: UserRecord): CommentRecord {
       const at = stamp();

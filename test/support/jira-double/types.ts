@@ -1,6 +1,7 @@
 /** The public face of the Jira double: the options it starts with and the handle a test drives it through. */
 import type { FaultHandle, FaultMatch, FaultRule } from '../github-double/faults';
 import type { Exchange, RequestFilter, RequestRecord } from './server';
+import type { CustomFieldType } from './screens';
 
 export type Deployment = 'cloud' | 'datacenter';
 
@@ -25,6 +26,16 @@ export interface JiraDoubleOptions {
   now?: Date | string | number;
   /** How long a write takes to reach search (JQL); reads by key see it at once. */
   searchLagMs?: number;
+  /**
+   * Entity property keys with a declared JQL index (an app's `jiraEntityProperties`). None by default, as
+   * for any REST client: JQL on another property is refused as an unknown field.
+   */
+  indexedProperties?: string[];
+  /**
+   * With a frozen clock: how far each answered request moves it, as a request's round trip takes time
+   * on a real site. A client's own steps then let a search lag elapse, as they would against Jira.
+   */
+  requestLatencyMs?: number;
   /** Attachments larger than this are refused with 413 (Jira's default is 10 MB). */
   maxAttachmentBytes?: number;
 }
@@ -41,7 +52,8 @@ export interface IssueEdit {
   status?: string;
   /** The assignee by accountId (Cloud) or name (Data Center), as `addUser` made them; null unassigns. */
   assignee?: string | null;
-  custom?: Record<string, string | null>;
+  /** By field id, as a read answers it (a text, `{id, value}` for an option). */
+  custom?: Record<string, unknown>;
 }
 
 export interface DoubleIssueView {
@@ -65,6 +77,8 @@ export interface JiraDouble {
   setTime(t: Date | string | number): void;
   advanceTime(ms: number): void;
   setSearchLag(ms: number): void;
+  /** Declares a JQL index on an entity property key, as an app would. */
+  indexProperty(key: string): void;
   createProject(key: string, name?: string): void;
   addUser(user: JiraUserSeed): void;
   /** Creates issues now, by another user; returns their ids. */
@@ -76,8 +90,15 @@ export interface JiraDouble {
   issuesOf(project: string): DoubleIssueView[];
   /** A transition into `status` asks for these fields on its screen (required, no default). */
   requireOnTransition(status: string, fields: string[]): void;
-  /** Adds a custom text field; returns its id (customfield_NNNNN). */
-  addCustomField(name: string): string;
+  /** Adds a custom field (a text field unless a type is given); returns its id (customfield_NNNNN). */
+  addCustomField(name: string, type?: CustomFieldType, options?: Array<string | { value: string; children: string[] }>): string;
+  /**
+   * The screens of one issue type in one project: fields (ids: `priority`, `customfield_…`) left off the
+   * create or the edit screen, and fields the create screen requires.
+   */
+  screen(project: string, issueType: string, change: { notOnCreate?: string[]; notOnEdit?: string[]; required?: string[] }): void;
+  /** Allows or refuses `notifyUsers=false` for the connection's user (Jira: admins and project admins only). */
+  setAdmin(admin: boolean): void;
   requests(filter?: RequestFilter): RequestRecord[];
   resetRequests(): void;
   inject(rule: FaultRule): FaultHandle;
