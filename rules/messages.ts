@@ -8,13 +8,16 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Whether remote comments flow into the hub on this binding. */
 export const pullsComments = (rules: EffectiveRules): boolean => rules.messages.direction === 'both' || rules.messages.direction === 'to_hub';
 
-/** The body a hub comment is sent with, or null when the message rule keeps it in the hub. */
+/**
+ * The body a hub comment is sent with, or null when the message rule keeps it in the hub, or when
+ * nothing but blanks is left to send (a comment that was only the tag): remotes refuse an empty body.
+ */
 export function outgoingBody(rules: EffectiveRules, body: string): string | null {
   const { direction, tag, stripTag } = rules.messages;
   if (direction === 'none' || direction === 'to_hub') return null;
-  if (tag === undefined) return body;
-  if (!body.includes(tag)) return null;
-  return stripTag ? body.replace(new RegExp(`\\s*${escape(tag)}\\s*`, 'g'), ' ').trim() : body;
+  if (tag !== undefined && !body.includes(tag)) return null;
+  const sent = tag !== undefined && stripTag ? body.replace(new RegExp(`\\s*${escape(tag)}\\s*`, 'g'), ' ').trim() : body;
+  return sent.trim() === '' ? null : sent;
 }
 
 const readMessageSource = (ref: string, fields: ItemFields | undefined, raw: Json | undefined, paths: Record<string, Json> | undefined) => {

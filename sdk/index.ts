@@ -22,7 +22,7 @@ export { SIGNATURE_HEADER, signPayload, verifySignature, type SignatureCheck } f
 export { capability, defineConnector, httpConfigFields } from '../connectors/define';
 export type { HttpConfig } from '../connectors/http/options';
 export type {
-  AttachmentStore, Capability, CommentWriter, ConnectorClient, ConnectorContext, ConnectorDefinition, HttpDeclaration, ItemFields, Json, Limitation, LogFn, Logger,
+  AdoptionHint, AttachmentStore, Capability, CommentWriter, ConnectorClient, ConnectorContext, ConnectorDefinition, HttpDeclaration, ItemFields, Json, Limitation, LogFn, Logger,
   NewAttachment, NewItem, PullPage, Reader, RemoteAttachment, RemoteComment, RemoteItem, RemoteMetadata, Scope, ScopeGroup, TestResult, Writer,
 } from '../connectors/types';
 

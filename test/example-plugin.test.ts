@@ -99,13 +99,17 @@ describe('the example plugin, packed and installed like a third-party package', 
     const proj = await hub.call('POST', '/projects', { key: 'TINY', name: 'Tiny' });
     const binding = await hub.call('POST', '/bindings', { projectId: proj.id, connectionId: connection.id, scope: 'demo', pullIntervalSeconds: 3600 });
 
-    // The initial sync pulls the seeded items into the hub.
-    await hub.call('POST', `/bindings/${binding.id}/initial-sync`);
-    const stories = async () => ((await hub.call('GET', `/projects/${proj.id}/stories`)).items as Json[]);
-    const pulled = await eventually(async () => {
-      const list = await stories();
-      return list.length === 3 ? list : undefined;
+    // The initial sync pulls the seeded items into the hub. Its run ends after the last story lands; a
+    // pull asked for before then is refused (409), so wait for the run as its progress page would.
+    const { workflowId } = await hub.call('POST', `/bindings/${binding.id}/initial-sync`);
+    const run = await eventually(async () => {
+      const r = await hub.call('GET', `/runs/${encodeURIComponent(workflowId as string)}`);
+      return r.status === 'running' ? undefined : r;
     }, 60_000, 200);
+    expect(run.status).toBe('completed');
+    const stories = async () => ((await hub.call('GET', `/projects/${proj.id}/stories`)).items as Json[]);
+    const pulled = await stories();
+    expect(pulled).toHaveLength(3);
     expect(pulled.map((s) => s.title).sort()).toEqual(tiny.items('demo').map((i) => i.title).sort());
 
     // A hub edit reaches the tracker.

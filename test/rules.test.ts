@@ -191,6 +191,9 @@ describe('rule kinds (pure)', () => {
     const rules = rulesWith({ messages: { tag: '#customer', stripTag: true } });
     expect(outgoingBody(rules, 'internal note')).toBeNull();
     expect(outgoingBody(rules, 'Fixed in 2.1 #customer')).toBe('Fixed in 2.1');
+    // Nothing left once the tag is stripped, or only blanks: there is no comment to send (Jira and GitHub refuse an empty body).
+    expect(outgoingBody(rules, '#customer')).toBeNull();
+    expect(outgoingBody(rulesWith({}), ' \n\t')).toBeNull();
   });
 
   it('rejects bad rule sets naming the field at fault', () => {
