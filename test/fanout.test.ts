@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalize, fromAdf, fromTextile, type AdfNode } from '../markup';
+import { defaultFieldRules } from '../rules';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { startJiraDouble, type JiraDouble } from './support/jira-double';
-import { createProject, editIssue, ensureRedmine, getIssue, type Redmine } from './support/redmine';
+import { createCustomField, createProject, editIssue, ensureRedmine, getIssue, type Redmine } from './support/redmine';
 import { eventually } from './support/harness';
 import { startStack, type Stack } from './support/scenario';
 import { pushSettled } from './support/settle';
@@ -13,6 +14,12 @@ const REPO = 'octo/fanout';
 /** How late the Jira double's search shows a write; a pull of Jira waits it out first, as a webhook-less poll would. */
 const JIRA_LAG_MS = 1500;
 const jiraSearchCaughtUp = () => new Promise((resolve) => setTimeout(resolve, JIRA_LAG_MS + 100));
+/**
+ * A select both Jira (a single-select custom field) and Redmine (a list custom field) have, with the same
+ * options. GitHub has no custom fields: the hub holds the value and GitHub's binding does not carry it.
+ */
+const SEVERITY = 'Customer severity';
+const SEVERITIES = ['Low', 'High', 'Critical'];
 
 /** Every ADF node type (and mark) in a document, to check that formatting arrived as structure, not as characters. */
 function adfKinds(node: AdfNode | null | undefined, out = new Set<string>()): Set<string> {
@@ -27,6 +34,8 @@ function adfKinds(node: AdfNode | null | undefined, out = new Set<string>()): Se
  * Issue 13.4: one project bound to three trackers at once, Jira (double, Cloud: ADF) ↔ hub ↔ Redmine
  * (real, Textile) ↔ GitHub (double, markdown). An edit made on each side crosses to the other two once,
  * with its formatting as the target's own markup, and two more pull cycles on all three write nothing.
+ * Issue 24: on the strict double with a search lag, a GitHub label with a space and a custom select
+ * (Jira single-select ↔ hub ↔ Redmine list) travel and come back unchanged.
  */
 describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, formatting intact, no echo', { timeout: 240_000 }, () => {
   let stack: Stack;
@@ -34,6 +43,9 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
   let jira: JiraDouble;
   let redmine: Redmine;
   let jiraKey: string;
+  /** The Jira select's field id (customfield_…) and the Redmine list field's id. */
+  let severityJira: string;
+  let severityRedmine: number;
   const b: Record<'github' | 'redmine' | 'jira', Json> = { github: {}, redmine: {}, jira: {} };
   let storyId: string;
   const ids = { github: 0, redmine: 0, jira: '' };
@@ -62,9 +74,19 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
     jira: fromAdf(jira.issue(ids.jira)?.description as AdfNode),
   });
 
+  /** A GET on the Jira double's REST API, as the sync's user. */
+  const jiraRest = async (path: string): Promise<Json> => {
+    const secrets = jira.secrets as { email: string; apiToken: string };
+    const res = await fetch(`${jira.url}/rest/api/3${path}`, { headers: { authorization: `Basic ${Buffer.from(`${secrets.email}:${secrets.apiToken}`).toString('base64')}`, accept: 'application/json' } });
+    expect(res.status).toBe(200);
+    return (await res.json()) as Json;
+  };
+
   beforeAll(async () => {
     redmine = await ensureRedmine();
     const rmProject = (await createProject(redmine)).identifier;
+    // Rails boots for this (seconds): it runs while the rest starts.
+    const rmSeverity = createCustomField(redmine, { name: SEVERITY, format: 'list', possibleValues: SEVERITIES, project: rmProject });
     gh = await startGitHubDouble();
     gh.createRepo(REPO);
     // Jira as it is: search lags writes, no property index, and the sync user may send notifyUsers=false (README, Jira).
@@ -72,17 +94,31 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
     jira.setAdmin(true);
     jiraKey = `F${randomBytes(3).toString('hex').toUpperCase().replace(/[0-9]/g, (d) => 'ABCDEFGHIJ'[Number(d)]!)}`;
     jira.createProject(jiraKey);
+    severityJira = jira.addCustomField(SEVERITY, 'select', SEVERITIES);
+    severityRedmine = (await rmSeverity).id;
     stack = await startStack();
     const project = await stack.post('/projects', { key: 'FAN', name: 'Fan-out' });
-    const bindTo = async (connector: string, config: Json, secrets: Json, scope: string) => {
+    const bindTo = async (connector: string, config: Json, secrets: Json, scope: string, rules?: Json) => {
       const connection = await stack.post('/connections', { connector, name: `${connector} fan-out`, config, secrets });
       const binding = await stack.post('/bindings', { projectId: project.id, connectionId: connection.id, scope, pullIntervalSeconds: 3600 });
+      if (rules) {
+        const res = await stack.api.call('PUT', `/bindings/${binding.id}/rules`, rules);
+        if (res.status !== 200) throw new Error(`PUT rules → ${res.status}: ${await res.text()}`);
+      }
       await stack.initialSync(binding.id, 60_000);
       return { connection, binding };
     };
+    // Jira and Redmine carry the one custom field both have, by name (README, Rules: customFields.<Name>),
+    // instead of their whole custom field maps: Jira's other fields (Team) are not Redmine's.
+    const withSeverity = (connector: string) => ({
+      fields: [
+        ...defaultFieldRules(connector).filter((r) => r.hub !== 'customFields'),
+        { hub: `customFields.${SEVERITY}`, remote: `customFields.${SEVERITY}`, kind: 'two_way' },
+      ],
+    });
     b.github = await bindTo('github', { baseUrl: gh.url, maxRequestsPerSecond: 100 }, { token: gh.token }, REPO);
-    b.redmine = await bindTo('redmine', { baseUrl: redmine.url, maxRequestsPerSecond: 100, textFormatting: 'textile' }, { apiKey: redmine.apiKey }, rmProject);
-    b.jira = await bindTo('jira', { baseUrl: jira.url, deployment: 'cloud', overlapSeconds: 5 }, jira.secrets, jiraKey);
+    b.redmine = await bindTo('redmine', { baseUrl: redmine.url, maxRequestsPerSecond: 100, textFormatting: 'textile' }, { apiKey: redmine.apiKey }, rmProject, withSeverity('redmine'));
+    b.jira = await bindTo('jira', { baseUrl: jira.url, deployment: 'cloud', overlapSeconds: 5 }, jira.secrets, jiraKey, withSeverity('jira'));
 
     const story = await stack.post(`/projects/${project.id}/stories`, {
       // A priority both Jira and Redmine have: left empty, Jira fills in its default "Medium", which this
@@ -207,5 +243,51 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
     const settledWrites = await snapshot();
     await cycle();
     expect(await snapshot()).toEqual(settledWrites);
+  });
+
+  it('a custom select set in the hub reaches Jira as an option and Redmine as a list value; a Jira user\'s pick comes back unchanged', async () => {
+    const redmineSeverity = async () => (await getIssue(redmine, ids.redmine)).custom_fields?.find((f) => f.id === severityRedmine)?.value ?? null;
+    const jiraEdits = () => jira.requests({ method: 'PUT', path: `/rest/api/3/issue/${ids.jira}` });
+
+    // 1. Someone triages in the hub (API or console): the select goes out to the two trackers that have it.
+    const before = await snapshot();
+    const editsBefore = jiraEdits().length;
+    const res = await stack.api.call('PATCH', `/stories/${storyId}`, { version: (await hub()).version, customFields: { [SEVERITY]: 'High' } });
+    expect(res.status).toBe(200);
+    await settled();
+    for (const binding of Object.values(b)) expect((await stack.get(`/bindings/${binding.binding.id}/dead-letters`)).items).toEqual([]);
+    // Jira got the option in a select's shape, {value}, not the text "High" (which Jira refuses with 400).
+    const sent = jiraEdits().slice(editsBefore).map((r) => (r.body as Json).fields as Json).filter((f) => severityJira in f);
+    expect(sent).toEqual([{ [severityJira]: { value: 'High' } }]);
+    const high = jira.issue(ids.jira)?.custom[severityJira] as Json;
+    expect(high).toEqual({ id: expect.any(String), value: 'High' });
+    expect(await redmineSeverity()).toBe('High');
+    expect((await stack.get(`/bindings/${b.jira.binding.id}`)).warnings.filter((w: string) => w.includes(SEVERITY))).toEqual([]);
+    const crossed = await snapshot();
+    // One write on each tracker that has the field; none on GitHub, which has no custom fields.
+    expect({ github: crossed.github - before.github, jira: crossed.jira - before.jira, redmine: crossed.redmine - before.redmine }).toEqual({ github: 0, jira: 1, redmine: 1 });
+
+    // 2. A Jira user picks another option (the edit screen offers them with their ids, as Jira's UI reads them).
+    const critical = (await jiraRest(`/issue/${ids.jira}/editmeta`)).fields[severityJira].allowedValues.find((o: Json) => o.value === 'Critical');
+    jira.edit(ids.jira, { custom: { [severityJira]: { id: critical.id, value: 'Critical' } } });
+    const afterJiraEdit = await snapshot();
+    await jiraSearchCaughtUp();
+    await stack.pullNow(b.jira.binding.id, 60_000);
+    await settled();
+    expect((await hub()).customFields[SEVERITY]).toBe('Critical');
+    expect(await redmineSeverity()).toBe('Critical');
+    // Jira keeps the option the user picked, with nothing written back (no echo).
+    expect(jira.issue(ids.jira)?.custom[severityJira]).toEqual({ id: critical.id, value: 'Critical' });
+    const back = await snapshot();
+    expect({ github: back.github - afterJiraEdit.github, jira: back.jira - afterJiraEdit.jira, redmine: back.redmine - afterJiraEdit.redmine }).toEqual({ github: 0, jira: 0, redmine: 1 });
+    for (const binding of Object.values(b)) expect((await stack.get(`/bindings/${binding.binding.id}/dead-letters`)).items).toEqual([]);
+
+    // 3. Quiet: two more cycles on all three write nothing anywhere.
+    const version = (await hub()).version;
+    await cycle();
+    await cycle();
+    expect(await snapshot()).toEqual(back);
+    expect((await hub()).version).toBe(version);
+    expect((await hub()).customFields[SEVERITY]).toBe('Critical');
   });
 });

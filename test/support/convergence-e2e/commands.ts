@@ -30,6 +30,11 @@ export interface Schedule {
   /** Stories before the initial syncs, each created where it says. */
   initial: Who[];
   commands: Command[];
+  /**
+   * With Jira bound: how late the double's search shows a write, drawn per schedule up to 60 s (Atlassian
+   * documents seconds to minutes). Absent in older printed schedules: E2E_JIRA_LAG_MS or 1 s then.
+   */
+  searchLagMs?: number;
 }
 
 /** The two-way fields each connector syncs by default (rules/defaults.ts), the ones a policy applies to. */
@@ -38,6 +43,13 @@ export const FIELDS: Record<Connector, string[]> = {
   redmine: ['title', 'description', 'status', 'priority', 'assignee', 'customFields'],
   jira: ['title', 'description', 'status', 'priority', 'assignee', 'labels', 'customFields'],
 };
+
+/**
+ * Jira's search lag, 0 to 60 s: a third of the schedules lag longer than any schedule's commands take
+ * (every search during them is stale), a third lag a few seconds (some pulls see part of the writes), and
+ * the rest anywhere in between. The seed draws it, so a printed seed or schedule replays the same lag.
+ */
+const SEARCH_LAG = fc.oneof(fc.integer({ min: 40_000, max: 60_000 }), fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 0, max: 60_000 }));
 
 const policy = fc.constantFrom<Policy>('remote_wins', 'hub_wins', 'newest_wins');
 const word = fc.constantFrom('alpha', 'beta', 'gamma', 'delta');
@@ -88,9 +100,11 @@ export function schedules(kinds: Record<Side, Connector>, length: { min: number;
     { weight: 1, arbitrary: fc.constant<Command>({ op: 'settle' }) },
     { weight: 1, arbitrary: fc.constant<Command>({ op: 'restartWorker' }) },
   );
+  const jira = kinds.A === 'jira' || kinds.B === 'jira';
   return fc.record({
     policies: fc.record({ A: policies(kinds.A), B: policies(kinds.B) }),
     initial: fc.array(fc.constantFrom<Who>('hub', 'A', 'B'), { minLength: 2, maxLength: 3 }),
     commands: fc.array(command, { minLength: length.min, maxLength: length.max }),
+    ...(jira ? { searchLagMs: SEARCH_LAG } : {}),
   });
 }

@@ -34,7 +34,7 @@ export async function startJiraDouble(opts: JiraDoubleOptions): Promise<JiraDoub
   };
   const view = (rec: IssueRecord): DoubleIssueView => ({
     id: rec.id, key: rec.key, summary: rec.summary, description: rec.description, status: rec.status, labels: [...rec.labels],
-    properties: Object.fromEntries(rec.properties), updated: rec.updated, comments: rec.comments.map((c) => ({ id: c.id, body: c.body })),
+    properties: Object.fromEntries(rec.properties), custom: { ...rec.custom }, updated: rec.updated, comments: rec.comments.map((c) => ({ id: c.id, body: c.body })),
   });
 
   return {
@@ -46,6 +46,7 @@ export async function startJiraDouble(opts: JiraDoubleOptions): Promise<JiraDoub
     setTime: (t) => clock.set(t),
     advanceTime: (ms) => clock.advance(ms),
     setSearchLag: (ms) => store.setLag(ms),
+    catchUpSearch: () => store.catchUp(),
     indexProperty: (key) => { store.indexedProperties.add(key); },
     createProject: (key, name) => store.createProject(key, name),
     addUser: (seed) => { store.user(seed); },

@@ -154,6 +154,11 @@ export function createStore(deployment: Deployment, now: () => number, initialLa
     stamp,
     richText,
     setLag: (ms: number): void => { lagMs = ms; },
+    /** Search shows every write made so far, as once the lag has passed; nothing else moves (the clock, `updated`). */
+    catchUp(): void {
+      const at = now();
+      for (const versions of index.values()) for (const v of versions) v.at = Math.min(v.at, at);
+    },
     /** Whether the connection's user administers the projects (Jira lets only admins send notifyUsers=false). */
     admin: false as boolean,
     createProject(key: string, name = key): void {

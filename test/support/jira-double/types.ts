@@ -64,6 +64,8 @@ export interface DoubleIssueView {
   status: string;
   labels: string[];
   properties: Record<string, unknown>;
+  /** Custom field values by field id, as a read answers them (an option as `{id, value}`). */
+  custom: Record<string, unknown>;
   updated: number;
   comments: Array<{ id: string; body: RichText }>;
 }
@@ -77,6 +79,11 @@ export interface JiraDouble {
   setTime(t: Date | string | number): void;
   advanceTime(ms: number): void;
   setSearchLag(ms: number): void;
+  /**
+   * Search shows every write made so far, as it would once the lag has passed, without the wait: only the
+   * index moves (the clock and `updated` stamps stay). For tests that would otherwise sleep a lag out.
+   */
+  catchUpSearch(): void;
   /** Declares a JQL index on an entity property key, as an app would. */
   indexProperty(key: string): void;
   createProject(key: string, name?: string): void;
