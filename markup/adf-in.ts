@@ -1,17 +1,38 @@
-import type { BlockContent, ListItem, PhrasingContent, Root, RootContent, TableCell, TableRow } from 'mdast';
+import type { BlockContent, ListItem, Nodes, PhrasingContent, Root, RootContent, TableCell, TableRow } from 'mdast';
 import type { AdfDoc, AdfMark, AdfNode } from './adf-types';
+import { nestedQuotesFromText, readTaskBoxes, spreadByContent } from './blocks';
 import { stringifyGfm } from './gfm';
+import { mentions, type MarkupOptions, type Mentions } from './options';
 import { tagsAsHtml } from './textile-in';
 
 /**
  * ADF → hub markup. Nodes with no markup counterpart (panels, expands, status lozenges, cards)
- * keep their text; media uploaded to Jira has no URL in ADF and is left out.
+ * keep their text; media uploaded to Jira has no URL in ADF and is left out. A mention of someone in
+ * the user map is `@name`; anyone else is the name Jira shows.
  */
-export function fromAdf(doc: AdfDoc | AdfNode): string {
+export function fromAdf(doc: AdfDoc | AdfNode, options: MarkupOptions = {}): string {
   const tree: Root = { type: 'root', children: blocks(doc.content ?? []) as RootContent[] };
+  mentionsByMap(tree, mentions(options));
+  nestedQuotesFromText(tree);
+  spreadByContent(tree);
+  readTaskBoxes(tree);
   // Jira shows a tag as typed, as Redmine does: the same reading keeps `<tag>` from turning into `\<tag>`.
   tagsAsHtml(tree);
   return stringifyGfm(tree);
+}
+
+/** A mention read from ADF: its text, and the account id it names. */
+interface MentionData { mentionId?: string }
+
+/** A mention of someone in the user map reads as `@` and their hub name. */
+function mentionsByMap(node: Nodes, known: Mentions): void {
+  if (node.type === 'text') {
+    const id = (node.data as MentionData | undefined)?.mentionId;
+    const hub = id === undefined ? undefined : known.hub(id);
+    if (hub !== undefined) node.value = `@${hub}`;
+    delete node.data;
+  }
+  if ('children' in node) for (const child of node.children) mentionsByMap(child, known);
 }
 
 const blocks = (nodes: AdfNode[]): BlockContent[] => nodes.flatMap(block);
@@ -65,8 +86,12 @@ function taskItems(nodes: AdfNode[]): ListItem[] {
 function mediaImage(node: AdfNode): BlockContent[] {
   const url = str(node.attrs?.url);
   if (node.type !== 'media' || !url) return [];
-  return [{ type: 'paragraph', children: [{ type: 'image', url, alt: str(node.attrs?.alt) ?? null, title: null }] }];
+  const image: PhrasingContent = { type: 'image', url, alt: str(node.attrs?.alt) ?? null, title: null };
+  const href = str(node.marks?.find((m) => m.type === 'link')?.attrs?.href);
+  return [{ type: 'paragraph', children: [href ? { type: 'link', url: href, title: null, children: [image] } : image] }];
 }
+
+const ALIGN: Partial<Record<string, 'center' | 'right'>> = { center: 'center', end: 'right' };
 
 function table(rows: AdfNode[]): BlockContent {
   const children: TableRow[] = rows.map((row) => ({
@@ -74,7 +99,9 @@ function table(rows: AdfNode[]): BlockContent {
     // A cell's paragraphs join with spaces: a table cell in markdown is one line.
     children: (row.content ?? []).map((cell): TableCell => ({ type: 'tableCell', children: joinCell(cell.content ?? []) })),
   }));
-  return { type: 'table', align: children[0]?.children.map(() => null) ?? [], children };
+  // A column's alignment is its first cell's.
+  const align = (rows[0]?.content ?? []).map((cell) => ALIGN[String(cell.content?.[0]?.marks?.find((m) => m.type === 'alignment')?.attrs?.align)] ?? null);
+  return { type: 'table', align, children };
 }
 
 function joinCell(nodes: AdfNode[]): PhrasingContent[] {
@@ -142,8 +169,9 @@ function leaf(node: AdfNode): PhrasingContent[] {
       return [{ type: 'text', value: node.text ?? '' }];
     case 'hardBreak': return [{ type: 'break' }];
     case 'mention': {
-      const name = str(node.attrs?.text) ?? str(node.attrs?.id) ?? '';
-      return [{ type: 'text', value: name.startsWith('@') ? name : `@${name}` }];
+      const id = str(node.attrs?.id);
+      const name = str(node.attrs?.text) ?? id ?? '';
+      return [{ type: 'text', value: name.startsWith('@') ? name : `@${name}`, ...(id === undefined ? {} : { data: { mentionId: id } as MentionData }) }];
     }
     case 'emoji': return [{ type: 'text', value: str(node.attrs?.text) ?? str(node.attrs?.shortName) ?? '' }];
     case 'inlineCard': {

@@ -1,5 +1,6 @@
 /** Markup conversions between the hub's form (GitHub-flavoured CommonMark) and each tracker's. */
 export { normalize, parseGfm, stringifyGfm } from './gfm';
+export type { MarkupOptions, UserMap } from './options';
 export { toTextile } from './textile-out';
 export { fromTextile } from './textile-in';
 export { REDMINE_TEXT_FORMATS, fromRedmine, fromRedmineMarkdown, toRedmine, toRedmineMarkdown, type RedmineTextFormat } from './redmine';

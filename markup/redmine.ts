@@ -1,4 +1,5 @@
 import { normalize } from './gfm';
+import type { MarkupOptions } from './options';
 import { fromTextile } from './textile-in';
 import { toTextile } from './textile-out';
 
@@ -15,12 +16,12 @@ export const toRedmineMarkdown = (md: string): string => normalize(md);
 /** Redmine's "markdown" (Redcarpet) → hub markup. */
 export const fromRedmineMarkdown = (text: string): string => normalize(text);
 
-/** Hub markup → a Redmine text field in the instance's formatting. */
-export function toRedmine(md: string, format: RedmineTextFormat): string {
-  return format === 'textile' ? toTextile(md) : normalize(md);
+/** Hub markup → a Redmine text field in the instance's formatting (mentions through `options.users`, Textile only). */
+export function toRedmine(md: string, format: RedmineTextFormat, options: MarkupOptions = {}): string {
+  return format === 'textile' ? toTextile(md, options) : normalize(md);
 }
 
 /** A Redmine text field in the instance's formatting → hub markup. */
-export function fromRedmine(text: string, format: RedmineTextFormat): string {
-  return format === 'textile' ? fromTextile(text) : normalize(text);
+export function fromRedmine(text: string, format: RedmineTextFormat, options: MarkupOptions = {}): string {
+  return format === 'textile' ? fromTextile(text, options) : normalize(text);
 }

@@ -1,74 +1,96 @@
 import type { BlockContent, List, ListItem, PhrasingContent, Root, TableRow } from 'mdast';
+import { blankParagraph, nestedQuotesFromText, settleLists } from './blocks';
 import { stringifyGfm } from './gfm';
-import { tagsAsHtml, tightTaskLists } from './textile-in';
+import { mentions, type MarkupOptions, type Mentions } from './options';
+import { tagsAsHtml } from './textile-in';
 
 /**
  * Jira wiki markup → hub markup: a line-based block parser and a recursive inline parser, the
  * reading side of toJiraWiki. Macros it does not know ({panel}, {color} …) keep their text.
  */
-export function fromJiraWiki(wiki: string): string {
-  const tree: Root = { type: 'root', children: parseBlocks(wiki.replace(/\r\n?/g, '\n').split('\n')) };
+export function fromJiraWiki(wiki: string, options: MarkupOptions = {}): string {
+  const reader: Reader = { known: mentions(options) };
+  const tree: Root = { type: 'root', children: parseBlocks(wiki.replace(/\r\n?/g, '\n').split('\n'), reader) };
+  nestedQuotesFromText(tree);
   // Jira shows a tag as typed: read it as inline HTML so `<tag>` does not come back as `\<tag>`.
   tagsAsHtml(tree);
-  return stringifyGfm(tightTaskLists(tree));
+  return stringifyGfm(settleLists(tree));
 }
+
+interface Reader { known: Mentions }
 
 const CODE_OPEN = /^\{(code|noformat)(?::([^}|]*))?(?:\|[^}]*)?\}(.*)$/;
 const LIST_LINE = /^([*#]+|-) (.*)$/;
 const HEADING = /^h([1-6])\. (.*)$/;
+/** A line of a list item that stands for a blank line (see markup/blocks.ts). */
+const BLANK_LINE = '\\\\';
 
-function parseBlocks(lines: string[]): BlockContent[] {
+/** A code macro from `lines[i]`: its block and the index of its last line. */
+function codeMacro(lines: string[], i: number): { node: BlockContent; end: number } | undefined {
+  const code = CODE_OPEN.exec(lines[i]!);
+  if (!code) return undefined;
+  const close = `{${code[1]}}`;
+  const body: string[] = [];
+  let rest = code[3] ?? '';
+  while (!rest.includes(close) && i + 1 < lines.length) {
+    body.push(rest);
+    rest = lines[++i]!;
+  }
+  body.push(rest.slice(0, rest.includes(close) ? rest.indexOf(close) : rest.length));
+  // toJiraWiki breaks closing tags inside the body with a zero-width space.
+  const joined = body.join('\n').replace(/\{(code|noformat)\u200B\}/gi, '{$1}');
+  const value = body[0] === '' ? joined.replace(/^\n/, '').replace(/\n$/, '') : joined.replace(/\n$/, '');
+  return { node: { type: 'code', lang: code[1] === 'code' && code[2] ? code[2] : null, meta: null, value }, end: i };
+}
+
+function parseBlocks(lines: string[], reader: Reader): BlockContent[] {
   const out: BlockContent[] = [];
   let paragraph: string[] = [];
   const flush = () => {
-    if (paragraph.length) out.push({ type: 'paragraph', children: parseInline(paragraph.join('\n')) });
+    if (paragraph.length) out.push({ type: 'paragraph', children: parseInline(paragraph.join('\n'), reader) });
     paragraph = [];
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    const code = CODE_OPEN.exec(line);
+    const code = codeMacro(lines, i);
     if (code) {
       flush();
-      const end = `{${code[1]}}`;
-      const body: string[] = [];
-      let rest = code[3] ?? '';
-      while (!rest.includes(end) && i + 1 < lines.length) {
-        body.push(rest);
-        rest = lines[++i]!;
-      }
-      body.push(rest.slice(0, rest.includes(end) ? rest.indexOf(end) : rest.length));
-      const value = body.join('\n').replace(/^\n/, '').replace(/\n$/, '');
-      out.push({ type: 'code', lang: code[1] === 'code' && code[2] ? code[2] : null, meta: null, value: body[0] === '' ? value : body.join('\n').replace(/\n$/, '') });
+      out.push(code.node);
+      i = code.end;
       continue;
     }
     if (line.trim() === '{quote}') {
       flush();
       const inner: string[] = [];
-      while (i + 1 < lines.length && lines[i + 1]!.trim() !== '{quote}') inner.push(lines[++i]!);
-      i++;
-      out.push({ type: 'blockquote', children: parseBlocks(inner) });
+      for (i++; i < lines.length && lines[i]!.trim() !== '{quote}'; i++) {
+        // A code macro inside the quote may hold a `{quote}` line.
+        const nested = codeMacro(lines, i);
+        const end = nested ? nested.end : i;
+        inner.push(...lines.slice(i, end + 1));
+        i = end;
+      }
+      out.push({ type: 'blockquote', children: parseBlocks(inner, reader) });
       continue;
     }
     const heading = HEADING.exec(line);
     if (heading) {
       flush();
-      out.push({ type: 'heading', depth: Number(heading[1]) as 1 | 2 | 3 | 4 | 5 | 6, children: parseInline(heading[2]!) });
+      out.push({ type: 'heading', depth: Number(heading[1]) as 1 | 2 | 3 | 4 | 5 | 6, children: parseInline(heading[2]!, reader) });
     } else if (line.startsWith('bq. ')) {
       flush();
-      out.push({ type: 'blockquote', children: [{ type: 'paragraph', children: parseInline(line.slice(4)) }] });
+      out.push({ type: 'blockquote', children: [{ type: 'paragraph', children: parseInline(line.slice(4), reader) }] });
     } else if (/^-{4,}\s*$/.test(line)) {
       flush();
       out.push({ type: 'thematicBreak' });
     } else if (LIST_LINE.test(line) && paragraph.length === 0) {
-      const items: string[] = [];
-      while (i < lines.length && LIST_LINE.test(lines[i]!)) items.push(lines[i++]!);
-      i--;
-      out.push(...buildLists(items));
+      const { items, end } = listItems(lines, i);
+      i = end;
+      out.push(...buildLists(items, reader));
     } else if (line.startsWith('|') && paragraph.length === 0) {
       const rows: string[] = [];
       while (i < lines.length && lines[i]!.startsWith('|')) rows.push(lines[i++]!);
       i--;
-      out.push(table(rows));
+      out.push(table(rows, reader));
     } else if (line.trim() === '') {
       flush();
     } else {
@@ -79,13 +101,61 @@ function parseBlocks(lines: string[]): BlockContent[] {
   return out;
 }
 
+/**
+ * A list runs to an empty line. A line without a marker continues the item above it, and a code
+ * macro in an item runs to its closing tag, empty lines included (as Jira reads them).
+ */
+function listItems(lines: string[], start: number): { items: { prefix: string; lines: string[] }[]; end: number } {
+  const items: { prefix: string; lines: string[] }[] = [];
+  let i = start;
+  for (; i < lines.length && lines[i]!.trim() !== ''; i++) {
+    const marker = LIST_LINE.exec(lines[i]!);
+    if (marker) {
+      // A code macro may open on the item's own line.
+      const code = CODE_OPEN.test(marker[2]!) ? codeMacro([marker[2]!, ...lines.slice(i + 1)], 0) : undefined;
+      const end = i + (code?.end ?? 0);
+      items.push({ prefix: marker[1] === '-' ? '*' : marker[1]!, lines: [marker[2]!, ...lines.slice(i + 1, end + 1)] });
+      i = end;
+      continue;
+    }
+    const item = items.at(-1)!;
+    const code = codeMacro(lines, i);
+    item.lines.push(...lines.slice(i, (code?.end ?? i) + 1));
+    i = code?.end ?? i;
+  }
+  return { items, end: i - 1 };
+}
+
+/** An item's lines as blocks: code macros, BLANK lines and paragraphs of the lines between. */
+function itemBlocks(lines: string[], reader: Reader): BlockContent[] {
+  const out: BlockContent[] = [];
+  let paragraph: string[] = [];
+  const flush = () => {
+    if (paragraph.length) out.push({ type: 'paragraph', children: parseInline(paragraph.join('\n'), reader) });
+    paragraph = [];
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const code = codeMacro(lines, i);
+    if (code) {
+      flush();
+      out.push(code.node);
+      i = code.end;
+    } else if (lines[i]!.trim() === BLANK_LINE) {
+      flush();
+      out.push(blankParagraph());
+    } else {
+      paragraph.push(lines[i]!);
+    }
+  }
+  flush();
+  return out;
+}
+
 /** `*`, `#`, `#*` … prefixes into nested lists: each prefix one character longer is one level deeper. */
-function buildLists(lines: string[]): List[] {
+function buildLists(items: { prefix: string; lines: string[] }[], reader: Reader): List[] {
   const roots: List[] = [];
   const stack: { prefix: string; list: List }[] = [];
-  for (const line of lines) {
-    const [, rawPrefix, text] = LIST_LINE.exec(line)!;
-    const prefix = rawPrefix === '-' ? '*' : rawPrefix!;
+  for (const { prefix, lines } of items) {
     while (stack.length && !(prefix.startsWith(stack.at(-1)!.prefix) && prefix.length >= stack.at(-1)!.prefix.length)) stack.pop();
     let top = stack.at(-1);
     if (!top || top.prefix !== prefix) {
@@ -96,16 +166,16 @@ function buildLists(lines: string[]): List[] {
       top = { prefix, list };
       stack.push(top);
     }
-    const item: ListItem = { type: 'listItem', spread: false, checked: null, children: [{ type: 'paragraph', children: parseInline(text!) }] };
+    const item: ListItem = { type: 'listItem', spread: false, checked: null, children: itemBlocks(lines, reader) };
     top.list.children.push(item);
   }
   return roots;
 }
 
-function table(lines: string[]): BlockContent {
+function table(lines: string[], reader: Reader): BlockContent {
   const rows: TableRow[] = lines.map((line) => ({
     type: 'tableRow',
-    children: splitCells(line).map((cell) => ({ type: 'tableCell', children: parseInline(cell.trim()) })),
+    children: splitCells(line).map((cell) => ({ type: 'tableCell', children: parseInline(cell.trim(), reader) })),
   }));
   return { type: 'table', align: rows[0]?.children.map(() => null) ?? [], children: rows };
 }
@@ -136,14 +206,19 @@ const PHRASE: Record<string, 'strong' | 'emphasis' | 'delete' | undefined> = { '
 const OTHER_PHRASE = new Set(['+', '^', '~']);
 const isWordChar = (c: string | undefined): boolean => c !== undefined && /[\p{L}\p{N}]/u.test(c);
 
-/** Inline wiki: escapes, `{{mono}}`, links, mentions, images and the phrase marks. */
-export function parseInline(src: string): PhrasingContent[] {
+/** Inline wiki: escapes, `{{mono}}`, links, mentions, images and the phrase marks, plain or in braces (`{*}`). */
+export function parseInline(src: string, reader: Reader = { known: mentions({}) }): PhrasingContent[] {
   const out: PhrasingContent[] = [];
   let text = '';
   const push = (node: PhrasingContent) => {
     if (text) out.push({ type: 'text', value: text });
     text = '';
     out.push(node);
+  };
+  const phrase = (mark: string, inner: PhrasingContent[]) => {
+    const kind = PHRASE[mark];
+    if (kind) push({ type: kind, children: inner });
+    else { if (text) out.push({ type: 'text', value: text }); text = ''; out.push(...inner); }
   };
   for (let i = 0; i < src.length; i++) {
     const c = src[i]!;
@@ -159,13 +234,19 @@ export function parseInline(src: string): PhrasingContent[] {
     if ((m = /^\{\{((?:\\.|[^}\\]|\}(?!\}))+)\}\}/.exec(rest))) {
       push({ type: 'inlineCode', value: m[1]!.replace(/\\([^\p{L}\p{N}\s])/gu, '$1') });
       i += m[0].length - 1;
+    } else if ((m = /^\{([*_\-+^~])\}/.exec(rest))) {
+      const close = src.indexOf(m[0], i + 3);
+      if (close < 0) { text += m[0]; i += 2; continue; }
+      phrase(m[1]!, parseInline(src.slice(i + 3, close), reader));
+      i = close + 2;
     } else if ((m = /^\[~([^\]]+)\]/.exec(rest))) {
-      text += `@${m[1]}`;
+      text += `@${reader.known.hub(m[1]!) ?? m[1]}`;
       i += m[0].length - 1;
-    } else if ((m = /^\[((?:\\.|[^\]\\|])*)(?:\|([^\]]*))?\]/.exec(rest)) && (m[2] !== undefined || /^[a-z]+:|^#|^\//i.test(m[1]!))) {
+    } else if ((m = /^\[((?:\\.|!(?!\s)[^!\n\]]*!|[^\]\\|])*)(?:\|([^\]|]*))?(?:\|([^\]]*))?\]/.exec(rest)) && (m[2] !== undefined || /^[a-z]+:|^#|^\//i.test(m[1]!))) {
       const url = (m[2] ?? m[1]!).trim();
       const label = m[2] !== undefined ? m[1]! : '';
-      push({ type: 'link', url, title: null, children: label ? parseInline(label) : [{ type: 'text', value: url }] });
+      const title = m[3]?.trim() || null;
+      push({ type: 'link', url, title, children: label ? parseInline(label, reader) : [{ type: 'text', value: url }] });
       i += m[0].length - 1;
     } else if ((m = /^!([^\s!|]+)(?:\|([^!]*))?!/.exec(rest))) {
       const alt = /(?:^|,)\s*alt=([^,]*)/.exec(m[2] ?? '')?.[1]?.trim() ?? null;
@@ -174,10 +255,7 @@ export function parseInline(src: string): PhrasingContent[] {
     } else if ((PHRASE[c] || OTHER_PHRASE.has(c)) && !isWordChar(src[i - 1]) && src[i + 1] !== undefined && !/\s/.test(src[i + 1]!)) {
       const close = findClose(src, i + 1, c);
       if (close < 0) { text += c; continue; }
-      const inner = parseInline(src.slice(i + 1, close));
-      const kind = PHRASE[c];
-      if (kind) push({ type: kind, children: inner });
-      else { if (text) out.push({ type: 'text', value: text }); text = ''; out.push(...inner); }
+      phrase(c, parseInline(src.slice(i + 1, close), reader));
       i = close;
     } else {
       text += c;

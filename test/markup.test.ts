@@ -64,15 +64,13 @@ const formats: Record<Format, (md: string) => string> = {
  */
 const lossy: Record<Format, Record<string, string>> = {
   textile: {
-    looseList: 'Textile lists are always tight',
     orderedStart: 'a Textile list starts at 1',
     escapedTag: 'Redmine shows a tag as typed, which the hub reads as inline HTML (so unescaped <tag> survives instead)',
-    quoteWithList: 'a Textile quote holds paragraphs only: its list flattens',
   },
   redmineMarkdown: {},
   commonMark: {},
   adf: {
-    alignedTable: 'ADF table cells have no column alignment',
+    alignedTable: 'ADF aligns a cell to the centre or the end only: a column aligned left comes back unaligned',
     looseList: 'ADF lists have no loose form',
     inlineImage: 'ADF has no inline external image: it becomes a link to the image',
     escapedTag: 'Jira shows a tag as typed, which the hub reads as inline HTML (so unescaped <tag> survives instead)',
@@ -80,10 +78,7 @@ const lossy: Record<Format, Record<string, string>> = {
   },
   jiraWiki: {
     alignedTable: 'Jira wiki tables have no column alignment',
-    looseList: 'Jira wiki lists are always tight',
     orderedStart: 'a Jira wiki list starts at 1',
-    links: 'a link title has no place in Jira wiki',
-    intraword: 'Jira wiki reads phrase marks only at word edges: emphasis inside a word becomes text',
     escapedTag: 'Jira shows a tag as typed, which the hub reads as inline HTML (so unescaped <tag> survives instead)',
   },
 };
@@ -137,10 +132,15 @@ describe('markup in each format', () => {
   });
 
   it('writes Redmine Textile the way Redmine renders it', () => {
-    expect(toTextile('```ruby\nputs 1 < 2\n```')).toBe('<pre><code class="ruby">puts 1 &lt; 2</code></pre>');
+    // Redmine shows the text of <pre> and <code> as stored: an entity there would show as typed.
+    expect(toTextile('```ruby\nputs 1 < 2\n```')).toBe('<pre><code class="ruby">puts 1 < 2</code></pre>');
     expect(toTextile('- a\n  1. b')).toBe('* a\n*# b');
-    expect(toTextile('`a|b`')).toBe('<code>a&#124;b</code>');
+    expect(toTextile('`a|b`')).toBe('<code>a|b</code>');
     expect(toTextile('ping @alice')).toBe('ping @alice');
+    expect(toTextile('ping @alice-b', { users: [{ hub: 'alice-b', remote: 'abrown' }] })).toBe('ping @abrown');
+    expect(toTextile('foo*bar*baz')).toBe('foo<notextile></notextile>_bar_<notextile></notextile>baz');
+    expect(toTextile('> a\n>\n> > b')).toBe('> a\n>\n>> b');
+    expect(toTextile('[a (b)](https://x.test/c_(d))')).toBe('"a (b&#41;":https://x.test/c_(d)');
     expect(toTextile('| h |\n| - |\n| c |')).toBe('|_. h|\n|c|');
   });
 
@@ -149,14 +149,47 @@ describe('markup in each format', () => {
     expect(fromTextile('<b>not bold</b> *bold*')).toBe('<b>not bold</b> **bold**');
     expect(fromTextile('first\r\nsecond')).toBe('first\nsecond');
     expect(fromTextile('* [ ] open\n* [x] done')).toBe('- [ ] open\n- [x] done');
+    // Redmine's quote lines nest; code written before issue 24 held entities, and still reads the same.
+    expect(fromTextile('> a\n>> b\n> c')).toBe('> a\n>\n> > b\n>\n> c');
+    expect(fromTextile('<pre><code class="ruby">puts 1 &lt; 2</code></pre>')).toBe('```ruby\nputs 1 < 2\n```');
+    expect(fromTextile('"Foo":https://x.test/Foo_(bar).')).toBe('[Foo](https://x.test/Foo_\\(bar\\)).');
   });
 
   it('writes Jira wiki mentions, code and escapes', () => {
-    expect(toJiraWiki('hi @alice, *x* `a*b`')).toBe('hi [~alice], _x_ {{a\\*b}}');
+    // A mention needs the user map: without it `@name` stays text, as it does in ADF.
+    expect(toJiraWiki('hi @alice, *x* `a*b`', { users: [{ hub: 'alice', remote: 'asmith' }] })).toBe('hi [~asmith], _x_ {{a\\*b}}');
+    expect(toJiraWiki('hi @alice')).toBe('hi @alice');
+    expect(toJiraWiki('foo*bar*baz')).toBe('foo{_}bar{_}baz');
+    expect(toJiraWiki('```\n{code}\n```')).toBe('{noformat}\n{code}\n{noformat}');
     expect(toJiraWiki('```js\nx\n```')).toBe('{code:js}\nx\n{code}');
     expect(fromJiraWiki('h2. Title\n\n* a\n*# b\n\n||h||\n|c|\n\n[docs|https://x.test] [~bob]\n\n{noformat}\nraw *x*\n{noformat}')).toBe(
       '## Title\n\n- a\n  1. b\n\n| h |\n| - |\n| c |\n\n[docs](https://x.test) @bob\n\n```\nraw *x*\n```',
     );
+  });
+
+  it('maps mentions through the user map on every route, and leaves anyone else as text', () => {
+    const users = [{ hub: 'alice-b', remote: 'abrown' }];
+    const cloud = [{ hub: 'alice-b', remote: '5b10ac8d82e05b22cc7d4ef5' }];
+    expect(toAdf('hi @alice-b and @carol', { users: cloud }).content[0]?.content).toEqual([
+      { type: 'text', text: 'hi ' },
+      { type: 'mention', attrs: { id: '5b10ac8d82e05b22cc7d4ef5', text: '@alice-b' } },
+      { type: 'text', text: ' and @carol' },
+    ]);
+    expect(fromAdf({ type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'mention', attrs: { id: '5b10ac8d82e05b22cc7d4ef5', text: '@Alice Brown' } }] }] }, { users: cloud })).toBe('@alice-b');
+    expect(toJiraWiki('hi @alice-b and @carol', { users })).toBe('hi [~abrown] and @carol');
+    expect(fromJiraWiki('[~abrown] [~carol]', { users })).toBe('@alice-b @carol');
+    expect(toTextile('hi @alice-b and @carol', { users })).toBe('hi @abrown and @carol');
+    expect(fromTextile('hi @abrown and <code>@abrown</code>', { users })).toBe('hi @alice-b and `@abrown`');
+    expect(toRedmine('@alice-b', 'textile', { users })).toBe('@abrown');
+  });
+
+  it('writes linked images, aligned cells and nested quotes in ADF the schema allows', () => {
+    const [linked] = toAdf('[![build](https://ci.test/b.svg)](https://ci.test/job)').content;
+    expect(linked?.content?.[0]?.marks).toEqual([{ type: 'link', attrs: { href: 'https://ci.test/job' } }]);
+    const table = toAdf('| a | b |\n| :-: | --: |\n| 1 | 2 |').content[0];
+    expect(table?.content?.[1]?.content?.map((cell) => cell.content?.[0]?.marks)).toEqual([[{ type: 'alignment', attrs: { align: 'center' } }], [{ type: 'alignment', attrs: { align: 'end' } }]]);
+    expect(toAdf('> a\n>\n> > b').content[0]?.content?.map((p) => p.content?.[0]?.text)).toEqual(['a', '> b']);
+    expect(fromAdf(toAdf('> a\n>\n> > b'))).toBe('> a\n>\n> > b');
   });
 
   it('converts Redmine text by the connection\'s format', () => {
