@@ -154,8 +154,9 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
     let link = byRemote.get(item.remoteId);
     // An item a push created but had not linked yet (it died in between): adopt it, never import it as a new story (I1).
     // The marker is in the item's text (GitHub, Redmine) or in a property named `marker` (Jira's entity property).
-    const raw = link ? '' : JSON.stringify(item.raw);
-    const adopt = link ? undefined : pending.find((p) => raw.includes(JSON.stringify(markerComment(p.marker)).slice(1, -1)) || raw.includes(`"marker":${JSON.stringify(p.marker)}`));
+    // Serialised only when a create is pending: an initial sync's pages have none, and no item to spare.
+    const raw = link || !pending.length ? '' : JSON.stringify(item.raw);
+    const adopt = raw ? pending.find((p) => raw.includes(JSON.stringify(markerComment(p.marker)).slice(1, -1)) || raw.includes(`"marker":${JSON.stringify(p.marker)}`)) : undefined;
     if (adopt) {
       // The create's write-ahead snapshot (what it sent), so edits made remotely since then are applied below.
       const { createAttemptedAt: _attempt, ...ahead } = (adopt.snapshot ?? {}) as Snapshot;
