@@ -15,7 +15,7 @@ export interface LoadedPlugin {
 
 /**
  * The plugins of this process, the core's own first. Every connector, action, hook and sink comes in
- * through `installPlugin`, the built-in GitHub and Redmine connectors included.
+ * through `installPlugin`, the built-in GitHub, Redmine and Jira connectors included.
  */
 const loaded: LoadedPlugin[] = [];
 /** Each installed connector with the name of the plugin that provides it. */

@@ -31,6 +31,9 @@ INSTALL_REV=3
 PACKAGES=(redmine redmine-sqlite puma)
 
 export RAILS_ENV=production
+# Rails reads DATABASE_URL as Redmine's own database: trackbridge's (exported by a laptop setup, see the
+# README) would make it load the postgresql adapter, which this sqlite install does not bundle.
+unset DATABASE_URL
 
 log() { echo "[redmine] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type Redmine,
@@ -21,6 +24,14 @@ describe('Redmine test support', () => {
   beforeAll(async () => {
     r = await ensureRedmine();
   }, 600_000);
+
+  it('scripts/redmine.sh ignores trackbridge\'s DATABASE_URL (a laptop setup exports it; Rails would take it as Redmine\'s own)', async () => {
+    const script = fileURLToPath(new URL('../scripts/redmine.sh', import.meta.url));
+    const { stdout } = await promisify(execFile)('bash', [script, 'runner', 'puts Issue.count >= 0'], {
+      env: { ...process.env, DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/trackbridge' }, timeout: 120_000,
+    });
+    expect(stdout.trim().split('\n').at(-1)).toBe('true');
+  }, 150_000);
 
   it('has default statuses (with is_closed) and a default priority', async () => {
     const statuses = await listStatuses(r);
