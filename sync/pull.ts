@@ -142,6 +142,8 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
   const links = found.filter((l) => l.remoteId !== null);
   const pending = found.filter((l) => l.remoteId === null);
   const byRemote = new Map(links.map((l) => [l.remoteId, l]));
+  // What a pending create's marker looks like inside an item's JSON: in its text (GitHub, Redmine) or as a property (Jira); built once a page.
+  const pendingMarks = pending.map((link) => ({ link, inText: JSON.stringify(markerComment(link.marker)).slice(1, -1), asProperty: `"marker":${JSON.stringify(link.marker)}` }));
   const storyRows = await getStories(db, links.map((l) => l.storyId));
   const byStory = new Map(storyRows.map((s) => [s.id, s]));
   // Only linked items are decided against the hub (a page of new items needs no key).
@@ -156,7 +158,7 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
     // The marker is in the item's text (GitHub, Redmine) or in a property named `marker` (Jira's entity property).
     // Serialised only when a create is pending: an initial sync's pages have none, and no item to spare.
     const raw = link || !pending.length ? '' : JSON.stringify(item.raw);
-    const adopt = raw ? pending.find((p) => raw.includes(JSON.stringify(markerComment(p.marker)).slice(1, -1)) || raw.includes(`"marker":${JSON.stringify(p.marker)}`)) : undefined;
+    const adopt = raw ? pendingMarks.find(({ inText, asProperty }) => raw.includes(inText) || raw.includes(asProperty))?.link : undefined;
     if (adopt) {
       // The create's write-ahead snapshot (what it sent), so edits made remotely since then are applied below.
       const { createAttemptedAt: _attempt, ...ahead } = (adopt.snapshot ?? {}) as Snapshot;
