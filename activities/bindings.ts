@@ -7,6 +7,7 @@ import { isAuthError, isPermanentError } from '../connectors/errors';
 import type { ActivityDeps } from './deps';
 import { notFound, toFailure } from './failures';
 import { connectRow } from './remote';
+import { bindingContext, effectiveRules } from '../rules';
 import { reportRemoteWait } from './remote-wait';
 import { pausePullSchedule } from '../sync/schedules';
 
@@ -27,7 +28,8 @@ export async function openBinding(deps: ActivityDeps, bindingId: string, retry?:
     .innerJoin(connections, eq(connections.id, bindings.connectionId))
     .where(eq(bindings.id, bindingId));
   if (!row) throw notFound(`binding ${bindingId}`);
-  const { client } = connectRow(deps, row.connection, retry);
+  const binding = bindingContext(row.binding.id, effectiveRules(row.binding.rules, row.connection.connector));
+  const { client } = connectRow(deps, row.connection, retry, binding);
   return { binding: row.binding, connector: row.connection.connector, client };
 }
 

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { connections } from '../db/schema';
 import { connect } from '../connectors/connect';
-import type { ConnectorClient, ConnectorDefinition } from '../connectors/types';
+import type { BindingContext, ConnectorClient, ConnectorDefinition } from '../connectors/types';
 import type { RetryPolicy } from '../connectors/http/client';
 import type { ActivityDeps } from './deps';
 import { notFound } from './failures';
@@ -16,9 +16,14 @@ export async function openConnection(deps: ActivityDeps, connectionId: string): 
   return connectRow(deps, row);
 }
 
-/** A connected client for a connection row already in hand; `retry` overrides its HTTP client's retries. */
-export function connectRow(deps: ActivityDeps, row: ConnectionRow, retry?: Partial<RetryPolicy>): { connector: ConnectorDefinition; client: ConnectorClient } {
-  return connectWith(deps, row, row.config, deps.secretBox.open(row.secretsSealed), retry);
+/**
+ * A connected client for a connection row already in hand; `retry` overrides its HTTP client's retries,
+ * `binding` tells the client which binding it works for (rules/context.ts).
+ */
+export function connectRow(
+  deps: ActivityDeps, row: ConnectionRow, retry?: Partial<RetryPolicy>, binding?: BindingContext<unknown>,
+): { connector: ConnectorDefinition; client: ConnectorClient } {
+  return connectWith(deps, row, row.config, deps.secretBox.open(row.secretsSealed), retry, binding);
 }
 
 /**
@@ -32,7 +37,9 @@ export async function openCandidate(deps: ActivityDeps, connectionId: string, se
   return connectWith(deps, row, candidate.config, candidate.secrets);
 }
 
-function connectWith(deps: ActivityDeps, row: Pick<ConnectionRow, 'id' | 'connector'>, config: unknown, secrets: unknown, retry?: Partial<RetryPolicy>) {
+function connectWith(
+  deps: ActivityDeps, row: Pick<ConnectionRow, 'id' | 'connector'>, config: unknown, secrets: unknown, retry?: Partial<RetryPolicy>, binding?: BindingContext<unknown>,
+) {
   const connector = deps.getConnector(row.connector);
   const client = connect(connector, {
     config,
@@ -42,6 +49,7 @@ function connectWith(deps: ActivityDeps, row: Pick<ConnectionRow, 'id' | 'connec
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.destinations ? { destinations: deps.destinations } : {}),
     ...(retry ? { retry } : {}),
+    ...(binding ? { binding } : {}),
   });
   return { connector, client };
 }

@@ -18,6 +18,8 @@ const Connector = z
     }).openapi({ description: 'Derived from what the connector implements' }),
     configSchema: z.record(z.string(), z.unknown()).openapi({ description: 'JSON Schema of the connection config' }),
     secretsSchema: z.record(z.string(), z.unknown()).openapi({ description: 'JSON Schema of the secrets (write-only)' }),
+    bindingOptions: z.record(z.string(), z.unknown()).nullable()
+      .openapi({ description: "JSON Schema of what a binding may set for this connector in its rules' `options` (null: nothing)" }),
   })
   .openapi('Connector');
 
@@ -38,6 +40,7 @@ export function connectorRoutes(deps: ApiDeps) {
     capabilities: capabilitiesOf(c),
     configSchema: z.toJSONSchema(c.configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
     secretsSchema: z.toJSONSchema(c.secretsSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+    bindingOptions: c.bindingOptions ? (z.toJSONSchema(c.bindingOptions, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>) : null,
   }));
   return newRouter().openapi(list, (c) => c.json({ items }, 200));
 }

@@ -63,10 +63,18 @@ export function ruleRoutes(deps: ApiDeps) {
     if (!row || row.binding.state === 'deleted') throw notFound('binding');
     return row;
   };
-  const parse = (body: unknown, prefix: string[]) => {
+  /** A rule set, with its `options` held to the connector's own schema (a 400 naming `options.<field>`). */
+  const parse = (body: unknown, prefix: string[], connector: string) => {
     const parsed = RuleSetSchema.safeParse(body);
     if (!parsed.success) throw invalid(parsed.error as never, prefix);
     rejectNul(parsed.data, prefix);
+    const schema = deps.connectors.find((c) => c.slug === connector)?.bindingOptions;
+    if (parsed.data.options !== undefined) {
+      const at = [...prefix, 'options'];
+      if (!schema) throw new ApiError(400, 'invalid_request', `Invalid ${at.join('.')}`, [{ path: at.join('.'), message: `the ${connector} connector takes no binding options` }]);
+      const options = schema.safeParse(parsed.data.options);
+      if (!options.success) throw invalid(options.error as never, at);
+    }
     return parsed.data;
   };
 
@@ -84,7 +92,7 @@ export function ruleRoutes(deps: ApiDeps) {
       responses: { 200: json(RulesView, 'Stored'), ...errors },
     }), async (c) => {
       const { binding, connector } = await load(c.req.valid('param').id);
-      const rules = parse(await jsonBody(c), []);
+      const rules = parse(await jsonBody(c), [], connector);
       await deps.db.update(bindings).set({ rules, warnings: [], updatedAt: new Date() }).where(eq(bindings.id, binding.id));
       return c.json({ rules, effective: effectiveRules(rules, connector) }, 200);
     })
@@ -96,7 +104,7 @@ export function ruleRoutes(deps: ApiDeps) {
     }), async (c) => {
       const { binding, connector } = await load(c.req.valid('param').id);
       const body = c.req.valid('json');
-      const rules = effectiveRules(body.rules === undefined ? binding.rules : parse(body.rules, ['rules']), connector);
+      const rules = effectiveRules(body.rules === undefined ? binding.rules : parse(body.rules, ['rules'], connector), connector);
       const story = await getStory(deps.db, body.storyId);
       if (!story || story.projectId !== binding.projectId) throw new ApiError(400, 'invalid_request', 'Unknown story', [{ path: 'storyId', message: 'no such story in the bound project' }]);
       const hub = hubView(story, await projectKey(deps.db, story.projectId));

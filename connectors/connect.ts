@@ -1,7 +1,8 @@
 import { createHttpClient, type RetryPolicy } from './http/client';
 import type { DestinationPolicy } from './http/destination';
 import { connectorHttpOptions, type HttpConfig } from './http/options';
-import type { ConnectorClient, ConnectorContext, ConnectorDefinition } from './types';
+import { PermanentError } from './errors';
+import type { BindingContext, ConnectorClient, ConnectorContext, ConnectorDefinition } from './types';
 
 export interface ConnectOptions {
   config: unknown;
@@ -13,13 +14,15 @@ export interface ConnectOptions {
   destinations?: DestinationPolicy;
   /** Overrides the HTTP client's retries for this client (a backlog's probe retries none in-process). */
   retry?: Partial<RetryPolicy>;
+  /** The binding the client works for; `options` are the rules' raw `options`, parsed here by the connector's `bindingOptions`. */
+  binding?: BindingContext<unknown>;
 }
 
 /**
  * Connects a definition: validates config and secrets, builds the HTTP client from its declaration,
  * and opens the reader and every capability it implements.
  */
-export function connect<Config, Secrets, Session>(definition: ConnectorDefinition<Config, Secrets, Session>, options: ConnectOptions): ConnectorClient {
+export function connect<Config, Secrets, Session, Options>(definition: ConnectorDefinition<Config, Secrets, Session, Options>, options: ConnectOptions): ConnectorClient {
   const config = definition.configSchema.parse(options.config);
   const secrets = definition.secretsSchema.parse(options.secrets);
   const credential = definition.http.auth.value(secrets);
@@ -30,7 +33,10 @@ export function connect<Config, Secrets, Session>(definition: ConnectorDefinitio
     ...(definition.http.describeError ? { describeError: definition.http.describeError } : {}),
     ...withBackoff({ ...httpOptions, retry: { ...httpOptions.retry, ...options.retry } }, definition.http.rateLimitBackoff),
   });
-  const ctx: ConnectorContext<Config, Secrets> = { config, secrets, logger: options.logger, http };
+  const ctx: ConnectorContext<Config, Secrets, Options> = {
+    config, secrets, logger: options.logger, http,
+    ...(options.binding ? { binding: { ...options.binding, options: bindingOptions(definition, options.binding.options) } } : {}),
+  };
   const session = definition.session(ctx);
   return {
     ...definition.reader(session, ctx),
@@ -38,6 +44,16 @@ export function connect<Config, Secrets, Session>(definition: ConnectorDefinitio
     ...(definition.comments ? { comments: definition.comments(session, ctx) } : {}),
     ...(definition.attachments ? { attachments: definition.attachments(session, ctx) } : {}),
   };
+}
+
+/** A binding's options for the connector, parsed by its schema (saved rules were checked already; this reads defaults in). */
+export function bindingOptions<Options>(definition: Pick<ConnectorDefinition<unknown, unknown, unknown, Options>, 'slug' | 'bindingOptions'>, raw: unknown): Options {
+  if (!definition.bindingOptions) return (raw ?? {}) as Options;
+  const parsed = definition.bindingOptions.safeParse(raw ?? {});
+  if (!parsed.success) {
+    throw new PermanentError(`${definition.slug} binding options: ${parsed.error.issues.map((i) => `options.${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
 }
 
 /** The declared backoff for rate limits that say not how long, next to the config's retry knobs. */

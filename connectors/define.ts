@@ -8,9 +8,10 @@ import { PermanentError } from './errors';
  * Declares a connector, its config and secrets types inferred from its zod schemas (no interface
  * written twice). The config must carry the HTTP knobs (`httpConfigFields`).
  */
-export function defineConnector<ConfigSchema extends z.ZodType<HttpConfig>, SecretsSchema extends z.ZodType, Session>(
-  definition: ConnectorDefinition<z.output<ConfigSchema>, z.output<SecretsSchema>, Session> & { configSchema: ConfigSchema; secretsSchema: SecretsSchema },
-): ConnectorDefinition<z.output<ConfigSchema>, z.output<SecretsSchema>, Session> {
+export function defineConnector<ConfigSchema extends z.ZodType<HttpConfig>, SecretsSchema extends z.ZodType, Session, OptionsSchema extends z.ZodType = z.ZodType<unknown>>(
+  definition: ConnectorDefinition<z.output<ConfigSchema>, z.output<SecretsSchema>, Session, z.output<OptionsSchema>>
+    & { configSchema: ConfigSchema; secretsSchema: SecretsSchema; bindingOptions?: OptionsSchema },
+): ConnectorDefinition<z.output<ConfigSchema>, z.output<SecretsSchema>, Session, z.output<OptionsSchema>> {
   return definition;
 }
 

@@ -228,12 +228,43 @@ export type Capability = 'writer' | 'comments' | 'attachments';
  */
 export type Limitation = 'editComments' | 'deleteItems';
 
-export interface ConnectorContext<Config, Secrets> {
+export interface ConnectorContext<Config, Secrets, Options = unknown> {
   config: Config;
   secrets: Secrets;
   logger: Logger;
   /** The HTTP client built from the connector's `http` declaration: auth, pacing, retries, errors. */
   http: HttpClient;
+  /**
+   * The binding this client works for. Absent where it works for a connection only: the connection
+   * test, the scope picker, a connection's metadata.
+   */
+  binding?: BindingContext<Options>;
+}
+
+/** One person in a binding's user map: the hub's name (as written after `@`) and the remote's for the same person. */
+export interface UserPair {
+  hub: string;
+  remote: string;
+}
+
+/** What a connected client knows of the binding it works for, derived from the binding's rules. */
+export interface BindingContext<Options = unknown> {
+  /** The binding's id (for logs). */
+  id: string;
+  /**
+   * The binding's user map (its rules' `users`, else its assignee rule's value map): mentions in text
+   * are written and read through it, on every markup route.
+   */
+  users: readonly UserPair[];
+  /**
+   * The remote fields the binding's rules and field messages read or write: connector fields
+   * (`labels`, `customFields.Team`; `customFields` alone means all of them) and remote paths
+   * (`fields.customfield_10010`, `/fields/customfield_10010`). A remote whose reads can ask for fewer
+   * fields asks only for these (and those the item itself needs).
+   */
+  fields: readonly string[];
+  /** The binding's options for this connector (rules `options`), parsed by the connector's `bindingOptions`. */
+  options: Options;
 }
 
 /** How the platform talks HTTP to the remote, declared as data; `connect` gets the client built from it. */
@@ -255,7 +286,7 @@ export interface HttpDeclaration<Secrets> {
  * default rules), its HTTP behaviour, and factories for what it implements. The platform derives
  * everything else from it: `GET /connectors`, the default field rules, the log redaction list.
  */
-export interface ConnectorDefinition<Config = unknown, Secrets = unknown, Session = unknown> {
+export interface ConnectorDefinition<Config = unknown, Secrets = unknown, Session = unknown, Options = unknown> {
   /** ≤ 25 chars, [a-z0-9-]. */
   slug: string;
   name: string;
@@ -274,11 +305,17 @@ export interface ConnectorDefinition<Config = unknown, Secrets = unknown, Sessio
    * engine goes around them (README, Writing a connector).
    */
   cannot?: readonly Limitation[];
+  /**
+   * What a binding may set for this connector, one binding apart from another on the same connection
+   * (its rules' `options` section): validated when the rules are saved (a 400 naming the field),
+   * shown by `GET /connectors` as JSON Schema, and handed to the client as `ctx.binding.options`.
+   */
+  bindingOptions?: z.ZodType<Options>;
   http: HttpDeclaration<Secrets>;
   /** What the capabilities share (usually the typed API client); created once per connection use. */
-  session(ctx: ConnectorContext<Config, Secrets>): Session;
-  reader(session: Session, ctx: ConnectorContext<Config, Secrets>): Reader;
-  writer?(session: Session, ctx: ConnectorContext<Config, Secrets>): Writer;
-  comments?(session: Session, ctx: ConnectorContext<Config, Secrets>): CommentWriter;
-  attachments?(session: Session, ctx: ConnectorContext<Config, Secrets>): AttachmentStore;
+  session(ctx: ConnectorContext<Config, Secrets, Options>): Session;
+  reader(session: Session, ctx: ConnectorContext<Config, Secrets, Options>): Reader;
+  writer?(session: Session, ctx: ConnectorContext<Config, Secrets, Options>): Writer;
+  comments?(session: Session, ctx: ConnectorContext<Config, Secrets, Options>): CommentWriter;
+  attachments?(session: Session, ctx: ConnectorContext<Config, Secrets, Options>): AttachmentStore;
 }

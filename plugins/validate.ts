@@ -24,6 +24,7 @@ const connector = z.looseObject({
   logoUrl: z.string(),
   configSchema: schema,
   secretsSchema: schema,
+  bindingOptions: objectSchema.optional(),
   fields: z.array(z.enum(itemFields)).min(1),
   conditionalRequests: z.boolean(),
   cannot: z.array(z.enum(limitations as [string, ...string[]])).optional(),

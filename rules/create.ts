@@ -3,7 +3,7 @@ import { HUB_DEFAULTS, snapshotOf, type RemoteView, type RuleSnapshot } from './
 import { translate } from './maps';
 import { fieldReason, OUTCOMES, type FieldReason } from './reasons';
 import type { EffectiveRules } from './schema';
-import { isUnset, readFields, readHub, writeFields, type HubView, type Value } from './values';
+import { isStatus, isUnset, readFields, readHub, writeFields, type HubView, type Value } from './values';
 
 /**
  * The snapshot after a create: the item as created, and where we sent nothing (null, "") and the
@@ -22,6 +22,11 @@ export function createdSnapshot(rules: EffectiveRules, sent: ItemFields, created
   return Object.keys(filled).length ? { ...snapshot, filled } : snapshot;
 }
 
+const setOnly = (value: Value): Value =>
+  (value !== null && typeof value === 'object' && !Array.isArray(value) && !isStatus(value)
+    ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== ''))
+    : value);
+
 /** The fields of a new remote item created from a hub story: what two_way and to_remote rules send, and why (for the explain log). */
 export function decideCreate(rules: EffectiveRules, hub: HubView): { fields: ItemFields; warnings: string[]; reasons: FieldReason[] } {
   const fields: ItemFields = { ...HUB_DEFAULTS, title: hub.fields.title, status: hub.fields.closed ? 'closed' : 'open', closed: hub.fields.closed };
@@ -33,7 +38,9 @@ export function decideCreate(rules: EffectiveRules, hub: HubView): { fields: Ite
     const mapped = translate(rule, h, 'remote');
     warnings.push(...mapped.unmapped);
     if (!mapped.ok) continue;
-    writeFields(fields, rule.remote, mapped.value, fields.customFields);
+    // The whole map sends what is set: an unset field is no news to a new item (and may be another tracker's).
+    const value = rule.remote === 'customFields' ? setOnly(mapped.value) : mapped.value;
+    writeFields(fields, rule.remote, value, fields.customFields);
     reasons.push(fieldReason(rule, { base: undefined, hub: h, remote: null }, 'remote', mapped.value, OUTCOMES.newItem));
   }
   return { fields, warnings, reasons };

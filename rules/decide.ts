@@ -155,6 +155,21 @@ function withKept(fields: ItemFields, kept: Map<string, Value | undefined>, old:
   return { ...fields, ...out };
 }
 
+/**
+ * The whole-map rule (`customFields` ↔ `customFields`) as one rule per custom field the remote item
+ * has. A project bound to several trackers keeps every tracker's custom fields in one hub map: each
+ * binding reads and writes its own remote's by name, and leaves the others' alone (README, Rules).
+ */
+export function perCustomField(rules: EffectiveRules, remote: Record<string, unknown>): EffectiveRules {
+  const whole = rules.fields.findIndex((rule) => rule.hub === 'customFields' && rule.remote === 'customFields');
+  if (whole < 0) return rules;
+  const named = new Set(rules.fields.map((rule) => rule.hub));
+  const each = Object.keys(remote)
+    .filter((name) => !named.has(`customFields.${name}`))
+    .map((name) => ({ ...rules.fields[whole]!, hub: `customFields.${name}`, remote: `customFields.${name}` }));
+  return { ...rules, fields: [...rules.fields.slice(0, whole), ...each, ...rules.fields.slice(whole + 1)] };
+}
+
 /** The snapshot of a remote item as it is: its fields and the raw paths the rules read. */
 export function snapshotOf(rules: EffectiveRules, remote: Pick<RemoteView, 'fields' | 'raw'>): RuleSnapshot {
   const paths = pathValues(rules, remote.raw);
@@ -165,8 +180,9 @@ export function snapshotOf(rules: EffectiveRules, remote: Pick<RemoteView, 'fiel
  * The pull side: which hub fields a remote item sets. `two_way` decides three-way against the snapshot;
  * `one_way` mirrors the remote; `default` fills an unset hub value; `to_remote` never touches the hub.
  */
-export function decidePull(rules: EffectiveRules, input: PullInput): PullDecision {
+export function decidePull(given: EffectiveRules, input: PullInput): PullDecision {
   const { hub, remote, snapshot } = input;
+  const rules = perCustomField(given, remote.fields.customFields);
   const base = hub?.fields ?? HUB_DEFAULTS;
   const set: Partial<ItemFields> = {};
   const warnings: string[] = [];
@@ -219,8 +235,9 @@ export function decidePull(rules: EffectiveRules, input: PullInput): PullDecisio
 }
 
 /** The push side: which remote fields to write, decided against the remote as read right now. */
-export function decidePush(rules: EffectiveRules, input: PushInput): PushDecision {
+export function decidePush(given: EffectiveRules, input: PushInput): PushDecision {
   const { hub, remote, snapshot } = input;
+  const rules = perCustomField(given, remote.fields.customFields);
   const patch: Partial<ItemFields> = {};
   const warnings: string[] = [];
   const hubSet: Partial<ItemFields> = {};

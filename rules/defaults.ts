@@ -14,11 +14,14 @@ export const defaultFieldRules = (connector: string): FieldRule[] => (findConnec
 /** The binding's stored rules (null → defaults) with every omitted section filled from the connector's defaults. */
 export function effectiveRules(stored: unknown, connector: string): EffectiveRules {
   const set = stored === null || stored === undefined ? {} : RuleSetSchema.parse(stored);
+  const fields = set.fields ?? defaultFieldRules(connector);
   return {
-    fields: set.fields ?? defaultFieldRules(connector),
+    fields,
     messages: set.messages ?? { direction: 'both', stripTag: false, edits: true },
     messageFromField: set.message_from_field ?? [],
     defaultMessage: set.default_message?.body ?? null,
     files: set.files ?? null,
+    users: set.users ?? fields.find((rule) => rule.hub === 'assignee')?.map ?? [],
+    options: set.options ?? {},
   };
 }

@@ -88,6 +88,12 @@ export const RuleSetSchema = z.strictObject({
   default_message: z.strictObject({ body: z.string().min(1).max(10_000) }).optional()
     .describe('The comment added to a story imported from the remote when no other message rule produced one'),
   files: FilesRule.optional().describe('Attachments; omitted → files are not synced'),
+  /** The binding's user map; without it, the assignee rule's value map serves. */
+  users: z.array(z.strictObject({ hub: z.string().min(1).max(100), remote: z.string().min(1).max(300) })).max(1000).optional()
+    .describe("The binding's user map: a hub user name (as written after @) and the remote's name for the same person (Redmine login, Jira Cloud account id, Jira Data Center username). Mentions in text go through it both ways; omitted → the assignee rule's value map"),
+  /** This binding's options for its connector, checked against the connector's `bindingOptions` when saved. */
+  options: z.record(z.string(), z.unknown()).optional()
+    .describe("This binding's options for its connector (its bindingOptions in GET /connectors; Jira: labelSpaces); omitted → the connector's defaults"),
 }).superRefine((set, ctx) => {
   const seen = new Set<string>();
   set.fields?.forEach((rule, i) => {
@@ -110,4 +116,8 @@ export interface EffectiveRules {
   defaultMessage: string | null;
   /** Null: attachments are not synced. */
   files: FilesRule | null;
+  /** The binding's user map (mentions): the `users` section, or the assignee rule's value map. */
+  users: Array<{ hub: string; remote: string }>;
+  /** The binding's options for its connector, as stored (the connector's schema fills in its defaults). */
+  options: Record<string, unknown>;
 }

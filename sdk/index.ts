@@ -5,7 +5,7 @@
  * the plugin API it was built against (`apiVersion: PLUGIN_API_VERSION`); a trackbridge that speaks
  * another refuses it at boot with a message naming it.
  */
-export const SDK_VERSION = '1.2.0';
+export const SDK_VERSION = '1.3.0';
 
 // The zod the platform validates with: use it for config, secrets and action params.
 export { z } from 'zod';
@@ -22,8 +22,8 @@ export { SIGNATURE_HEADER, signPayload, verifySignature, type SignatureCheck } f
 export { capability, defineConnector, httpConfigFields } from '../connectors/define';
 export type { HttpConfig } from '../connectors/http/options';
 export type {
-  AdoptionHint, AttachmentStore, Capability, CommentWriter, ConnectorClient, ConnectorContext, ConnectorDefinition, HttpDeclaration, ItemFields, Json, Limitation, LogFn, Logger,
-  NewAttachment, NewItem, PullPage, Reader, RemoteAttachment, RemoteComment, RemoteItem, RemoteMetadata, Scope, ScopeGroup, TestResult, Writer,
+  AdoptionHint, AttachmentStore, BindingContext, Capability, CommentWriter, ConnectorClient, ConnectorContext, ConnectorDefinition, HttpDeclaration, ItemFields, Json, Limitation, LogFn, Logger,
+  NewAttachment, NewItem, PullPage, Reader, RemoteAttachment, RemoteComment, RemoteItem, RemoteMetadata, Scope, ScopeGroup, TestResult, UserPair, Writer,
 } from '../connectors/types';
 
 // Errors, classified where they are born: transient → retried with backoff, permanent → recorded, auth → binding paused.

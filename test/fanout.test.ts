@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalize, fromAdf, fromTextile, type AdfNode } from '../markup';
-import { defaultFieldRules } from '../rules';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { startJiraDouble, type JiraDouble } from './support/jira-double';
 import { createCustomField, createProject, editIssue, ensureRedmine, getIssue, type Redmine } from './support/redmine';
@@ -108,17 +107,12 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
       await stack.initialSync(binding.id, 60_000);
       return { connection, binding };
     };
-    // Jira and Redmine carry the one custom field both have, by name (README, Rules: customFields.<Name>),
-    // instead of their whole custom field maps: Jira's other fields (Team) are not Redmine's.
-    const withSeverity = (connector: string) => ({
-      fields: [
-        ...defaultFieldRules(connector).filter((r) => r.hub !== 'customFields'),
-        { hub: `customFields.${SEVERITY}`, remote: `customFields.${SEVERITY}`, kind: 'two_way' },
-      ],
-    });
+    // Default rules on every binding: each carries its own custom fields by name (Jira's Team is not
+    // Redmine's), and they meet on the one both have. Jira's binding writes labels its own way
+    // (rules options.labelSpaces), over its connection's `refuse`.
     b.github = await bindTo('github', { baseUrl: gh.url, maxRequestsPerSecond: 100 }, { token: gh.token }, REPO);
-    b.redmine = await bindTo('redmine', { baseUrl: redmine.url, maxRequestsPerSecond: 100, textFormatting: 'textile' }, { apiKey: redmine.apiKey }, rmProject, withSeverity('redmine'));
-    b.jira = await bindTo('jira', { baseUrl: jira.url, deployment: 'cloud', overlapSeconds: 5 }, jira.secrets, jiraKey, withSeverity('jira'));
+    b.redmine = await bindTo('redmine', { baseUrl: redmine.url, maxRequestsPerSecond: 100, textFormatting: 'textile' }, { apiKey: redmine.apiKey }, rmProject);
+    b.jira = await bindTo('jira', { baseUrl: jira.url, deployment: 'cloud', overlapSeconds: 5, labelSpaces: 'refuse' }, jira.secrets, jiraKey, { options: { labelSpaces: 'underscore' } });
 
     const story = await stack.post(`/projects/${project.id}/stories`, {
       // A priority both Jira and Redmine have: left empty, Jira fills in its default "Medium", which this
@@ -142,6 +136,15 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
     await stack?.stop();
     await gh?.close();
     await jira?.close();
+  });
+
+  it("refuses a binding option the connector's schema does not allow, naming it, and keeps the rules", async () => {
+    const res = await stack.api.call('PUT', `/bindings/${b.jira.binding.id}/rules`, { options: { labelSpaces: 'keep' } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as Json).error.fields[0].path).toBe('options.labelSpaces');
+    expect((await stack.get(`/bindings/${b.jira.binding.id}/rules`)).rules).toEqual({ options: { labelSpaces: 'underscore' } });
+    const jiraConnector = ((await stack.get('/connectors')).items as Json[]).find((c) => c.slug === 'jira');
+    expect(jiraConnector?.bindingOptions.properties.labelSpaces.enum).toEqual(['dash', 'underscore', 'refuse']);
   });
 
   it('a hub story lands on all three, each in its own markup', async () => {
@@ -225,15 +228,15 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
       expect((await hub()).version).toBe(version);
     });
   }
-  it('a GitHub label with a space reaches Jira as good-first-issue, with a warning, and comes back unchanged', async () => {
+  it("a GitHub label with a space reaches Jira as good_first_issue (the binding's policy), with a warning, and comes back unchanged", async () => {
     gh.editIssue(REPO, ids.github, { labels: ['good first issue'] });
     await stack.pullNow(b.github.binding.id, 60_000);
     await settled();
     expect((await hub()).labels).toEqual(['good first issue']);
-    expect(jira.issue(ids.jira)?.labels).toEqual(['good-first-issue']);
-    expect((await stack.get(`/bindings/${b.jira.binding.id}`)).warnings).toContain('Jira labels cannot contain spaces: "good first issue" is written as "good-first-issue" and read back as "good first issue"');
+    expect(jira.issue(ids.jira)?.labels).toEqual(['good_first_issue']);
+    expect((await stack.get(`/bindings/${b.jira.binding.id}`)).warnings).toContain('Jira labels cannot contain spaces: "good first issue" is written as "good_first_issue" and read back as "good first issue"');
     // A Jira user adds a label: the hub and GitHub get it, and the rewritten one stays as GitHub wrote it.
-    jira.edit(ids.jira, { labels: ['good-first-issue', 'triaged'] });
+    jira.edit(ids.jira, { labels: ['good_first_issue', 'triaged'] });
     await jiraSearchCaughtUp();
     await stack.pullNow(b.jira.binding.id, 60_000);
     await settled();
@@ -269,13 +272,15 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
 
     // 2. A Jira user picks another option (the edit screen offers them with their ids, as Jira's UI reads them).
     const critical = (await jiraRest(`/issue/${ids.jira}/editmeta`)).fields[severityJira].allowedValues.find((o: Json) => o.value === 'Critical');
-    jira.edit(ids.jira, { custom: { [severityJira]: { id: critical.id, value: 'Critical' } } });
+    // With it, a field only Jira has (Team): the hub keeps it beside the shared one, and Redmine is not asked for it.
+    jira.edit(ids.jira, { custom: { [severityJira]: { id: critical.id, value: 'Critical' }, customfield_10050: 'Payments' } });
     const afterJiraEdit = await snapshot();
     await jiraSearchCaughtUp();
     await stack.pullNow(b.jira.binding.id, 60_000);
     await settled();
-    expect((await hub()).customFields[SEVERITY]).toBe('Critical');
+    expect((await hub()).customFields).toMatchObject({ [SEVERITY]: 'Critical', Team: 'Payments' });
     expect(await redmineSeverity()).toBe('Critical');
+    expect((await stack.get(`/bindings/${b.redmine.binding.id}`)).warnings).toEqual([]);
     // Jira keeps the option the user picked, with nothing written back (no echo).
     expect(jira.issue(ids.jira)?.custom[severityJira]).toEqual({ id: critical.id, value: 'Critical' });
     const back = await snapshot();
@@ -288,6 +293,6 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
     await cycle();
     expect(await snapshot()).toEqual(back);
     expect((await hub()).version).toBe(version);
-    expect((await hub()).customFields[SEVERITY]).toBe('Critical');
+    expect((await hub()).customFields).toMatchObject({ [SEVERITY]: 'Critical', Team: 'Payments' });
   });
 });

@@ -50,13 +50,17 @@ describe('attribute rules (real Redmine)', { timeout: 240_000 }, () => {
     const ruleSet = spec.components.schemas.RuleSet;
     expect(ruleSet.examples[0].fields.length).toBeGreaterThan(0);
     // Field by field, generated from the schema that validates: every section and every rule kind and policy.
-    expect(Object.keys(ruleSet.properties).sort()).toEqual(['default_message', 'fields', 'files', 'message_from_field', 'messages']);
+    expect(Object.keys(ruleSet.properties).sort()).toEqual(['default_message', 'fields', 'files', 'message_from_field', 'messages', 'options', 'users']);
     expect(ruleSet.properties.fields.items.properties.kind.enum).toEqual(['one_way', 'default', 'to_remote', 'two_way']);
     expect(ruleSet.properties.fields.items.properties.policy.enum).toEqual(['remote_wins', 'hub_wins', 'newest_wins']);
     expect(ruleSet.properties.messages.properties.direction.enum).toContain('to_remote');
     expect(ruleSet.properties.files.properties.prefix.description).toMatch(/prefix|start/i);
     expect(spec.paths['/bindings/{id}/rules'].put.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/RuleSet');
     expect(spec.paths['/bindings/{id}/rules/preview']).toBeDefined();
+    // Options belong to the connector: Redmine declares none, so any is refused, naming the section.
+    const options = await stack.api.call('PUT', `/bindings/${bound.binding.id}/rules`, { options: { labelSpaces: 'dash' } });
+    expect(options.status).toBe(400);
+    expect(((await options.json()) as Json).error.fields).toEqual([{ path: 'options', message: 'the redmine connector takes no binding options' }]);
     const defaults = await stack.get(`/bindings/${bound.binding.id}/rules`);
     expect(defaults.rules).toBeNull();
     expect(defaults.effective.fields.map((f: Json) => f.hub)).toEqual(['title', 'description', 'status', 'priority', 'assignee', 'customFields']);

@@ -143,6 +143,34 @@ describe('after a create', () => {
   });
 });
 
+describe('the whole custom field map (customFields ↔ customFields) on a project bound to several trackers', () => {
+  const rules = effectiveRules(null, 'redmine'); // the default rules carry the whole map two-way
+  const jiraOnly = { Team: 'Core', 'Story points': '5' };
+
+  it("a pull takes this remote's fields by name and keeps the other trackers' in the hub", () => {
+    const snapshot = { fields: { ...base, customFields: { Severity: 'High' } } };
+    const hub = hubOf({ customFields: { ...jiraOnly, Severity: 'High' } });
+    const pull = decidePull(rules, { hub, remote: remoteOf({ customFields: { Severity: 'Low' } }), snapshot, hubUpdatedAt: at(1) });
+    expect(pull.set.customFields).toEqual({ ...jiraOnly, Severity: 'Low' });
+  });
+
+  it("a push writes only the fields this remote has, and a quiet one writes nothing", () => {
+    const snapshot = { fields: { ...base, customFields: { Severity: 'High' } } };
+    const remote = remoteOf({ customFields: { Severity: 'High' } });
+    const quiet = decidePush(rules, { hub: hubOf({ customFields: { ...jiraOnly, Severity: 'High' } }), remote, snapshot, hubUpdatedAt: at(9) });
+    expect(quiet.patch).toEqual({});
+    const edit = decidePush(rules, { hub: hubOf({ customFields: { ...jiraOnly, Severity: 'Critical' } }), remote, snapshot, hubUpdatedAt: at(9) });
+    expect(edit.patch).toEqual({ customFields: { Severity: 'Critical' } });
+  });
+
+  it('a named rule for one field still wins over the whole map for that field', () => {
+    const named = rulesWith({ fields: [{ hub: 'customFields', remote: 'customFields', kind: 'two_way' }, { hub: 'customFields.Severity', remote: 'customFields.Severity', kind: 'one_way' }] });
+    const snapshot = { fields: { ...base, customFields: { Severity: 'High', Area: 'Web' } } };
+    const push = decidePush(named, { hub: hubOf({ customFields: { Severity: 'Critical', Area: 'API' } }), remote: remoteOf({ customFields: { Severity: 'High', Area: 'Web' } }), snapshot, hubUpdatedAt: at(9) });
+    expect(push.patch).toEqual({ customFields: { Area: 'API' } });
+  });
+});
+
 describe('rule kinds (pure)', () => {
   it('one_way mirrors the remote and never writes it; to_remote writes the hub key into a custom field', () => {
     const rules = rulesWith({ fields: [{ hub: 'title', remote: 'title', kind: 'one_way' }, { hub: 'key', remote: 'customFields.Supplier ticket', kind: 'to_remote' }] });

@@ -18,6 +18,32 @@ const SYSTEM_FIELDS = ['summary', 'description', 'status', 'priority', 'assignee
 
 export interface SearchPage { issues: JiraIssue[]; hasNext: boolean; total?: number }
 
+/**
+ * The Jira fields a binding's rules use beyond the system fields every read asks for: custom fields by
+ * name (`customFields.Team`), or any field a remote path names (`fields.customfield_10010`,
+ * `/fields/components`). Every custom field where a rule takes the whole map or a path names no field.
+ * Jira "may return fewer items per page" when many fields are asked for, so a search asks for no more.
+ */
+export function fieldsUsed(used: readonly string[], custom: ReadonlyArray<{ id: string; name: string }>): string[] | 'all' {
+  const out: string[] = [];
+  for (const ref of used) {
+    if (ref === 'customFields') return 'all';
+    const named = /^customFields\.(.+)$/.exec(ref)?.[1];
+    if (named !== undefined) {
+      const field = custom.find((f) => f.name === named);
+      if (field) out.push(field.id);
+      continue;
+    }
+    if (['title', 'description', 'status', 'priority', 'assignee', 'labels'].includes(ref)) continue;
+    // A path into the issue JSON: the field it names under `fields`, or nothing if it reads outside them (key, id).
+    const path = ref.startsWith('/') ? ref.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')) : ref.split('.');
+    if (path[0] !== 'fields') continue;
+    if (path[1] === undefined || path[1] === '') return 'all';
+    out.push(path[1]);
+  }
+  return out;
+}
+
 /** Jira's error JSON: { errorMessages: [...], errors: { field: message } }. */
 export function describeJiraError(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
@@ -43,7 +69,17 @@ export function createJiraApi(ctx: ConnectorContext<JiraConfig, JiraSecrets>) {
     throw error;
   }));
   const customFields = async () => (await allFields()).filter((f) => f.custom === true || f.id.startsWith('customfield_'));
-  const fieldList = async () => [...SYSTEM_FIELDS, ...(await customFields()).map((f) => f.id)].join(',');
+  let fieldListing: Promise<string> | undefined;
+  /** The `fields` every issue read asks for: the system fields mapped, and the custom fields the binding uses. */
+  const fieldList = () => (fieldListing ??= readFields(ctx.binding?.fields).catch((error: unknown) => {
+    fieldListing = undefined;
+    throw error;
+  }));
+  async function readFields(used: readonly string[] | undefined): Promise<string> {
+    const custom = await customFields();
+    const wanted = used === undefined ? 'all' : fieldsUsed(used, custom);
+    return [...new Set([...SYSTEM_FIELDS, ...(wanted === 'all' ? custom.map((f) => f.id) : wanted)])].join(',');
+  }
 
   /** One page of a JQL search: Cloud's /search/jql by nextPageToken, Data Center's /search by startAt. */
   async function searchWith<T>(jql: string, page: number, opts: { max?: number; properties?: string | undefined; fields: string }, shapes: SearchShapes<T>): Promise<{ issues: T[]; hasNext: boolean; total?: number }> {

@@ -4,7 +4,7 @@ import { defineConnector } from '../define';
 import { pullIncremental } from '../http';
 import type { AttachmentStore, CommentWriter, ConnectorContext, Json, Reader, RemoteItem, ScopeGroup, Writer } from '../types';
 import { MARKER_PROPERTY, createJiraApi, describeJiraError, type JiraApi } from './client';
-import { type JiraConfig, type JiraSecrets, authorization, configSchema, connectionSchema, secretsSchema } from './config';
+import { type JiraBindingOptions, type JiraConfig, type JiraSecrets, authorization, bindingOptionsSchema, configSchema, connectionSchema, secretsSchema } from './config';
 import { type MappingContext, type TrackbridgeProperty, propertyOf, remoteLabels, toIssueFields, toRemoteAttachment, toRemoteComment, toRemoteItem, userRef, writeText } from './mapping';
 import type { JiraIssue, JiraUser } from './shapes';
 import { jiraMetadata } from './metadata';
@@ -13,7 +13,7 @@ import { findMarked } from './adoption';
 import { jiraEditsSince } from './history';
 import { moveStatus } from './transitions';
 
-type Ctx = ConnectorContext<JiraConfig, JiraSecrets>;
+type Ctx = ConnectorContext<JiraConfig, JiraSecrets, JiraBindingOptions>;
 type Session = ReturnType<typeof session>;
 
 /** A project key as JQL takes it, quoted: keys are [A-Z][A-Z0-9_]+, anything else is a misconfigured binding. */
@@ -27,7 +27,13 @@ function session(ctx: Ctx) {
   if (!checked.success) throw new PermanentError(`Jira connection: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const api: JiraApi = createJiraApi(ctx);
   const screens = createScreens(ctx.http, `/rest/api/${api.cloud ? 3 : 2}`);
-  const mapping = async (): Promise<MappingContext> => ({ cloud: api.cloud, baseUrl: ctx.http.baseUrl, customFields: await api.customFields(), labelSpaces: ctx.config.labelSpaces });
+  const mapping = async (): Promise<MappingContext> => ({
+    cloud: api.cloud,
+    baseUrl: ctx.http.baseUrl,
+    customFields: await api.customFields(),
+    labelSpaces: ctx.binding?.options.labelSpaces ?? ctx.config.labelSpaces,
+    users: ctx.binding?.users ?? [],
+  });
   const toItems = async (issues: JiraIssue[]): Promise<RemoteItem[]> => {
     const m = await mapping();
     return issues.map((issue) => toRemoteItem(m, issue));
@@ -143,8 +149,9 @@ function writer({ api, screens, mapping, readItem }: Session, ctx: Ctx): Writer 
     /** The marker rides in the create itself, as an entity property: one request, nothing a user sees. */
     async createItem(scope, { fields, marker }) {
       const m = await mapping();
+      const unknown: string[] = [];
       const wanted: Record<string, Json> = {
-        ...toIssueFields(m, { title: fields.title, description: fields.description, labels: fields.labels, customFields: fields.customFields }),
+        ...toIssueFields(m, { title: fields.title, description: fields.description, labels: fields.labels, customFields: fields.customFields }, unknown),
         ...(fields.priority === null ? {} : { priority: { name: fields.priority } }),
         ...(fields.assignee === null ? {} : { assignee: userRef(m, fields.assignee) }),
       };
@@ -154,7 +161,7 @@ function writer({ api, screens, mapping, readItem }: Session, ctx: Ctx): Writer 
       const fitted = fitToScreen(m, wanted, await screens.create(scope, issueType), { kind: 'create', issueType, project: scope });
       const issueFields: Record<string, Json> = { project: { key: scope }, issuetype: { name: issueType }, ...fitted.fields };
       const { renamed, warnings: renames } = remoteLabels(m, fields.labels);
-      const warnings = [...renames, ...fitted.warnings];
+      const warnings = [...renames, ...unknown, ...fitted.warnings];
       const property: TrackbridgeProperty = { marker, ...(Object.keys(renamed).length ? { labels: renamed } : {}) };
       const body = { fields: issueFields, properties: [{ key: MARKER_PROPERTY, value: property as Json }] };
       const created = await api.createIssue(body);
@@ -187,11 +194,12 @@ function writer({ api, screens, mapping, readItem }: Session, ctx: Ctx): Writer 
       }
       const m = await mapping();
       const where = { kind: 'edit' as const, project: current.key.replace(/-\d+$/, ''), issueType: current.fields.issuetype?.name ?? ctx.config.issueType };
-      const wanted = toIssueFields(m, changes);
+      const unknown: string[] = [];
+      const wanted = toIssueFields(m, changes, unknown);
       const fitted = Object.keys(wanted).length ? fitToScreen(m, wanted, await screens.edit(where.project, where.issueType, remoteId), where) : { fields: wanted, warnings: [] };
       const fields = fitted.fields;
       const { renamed, warnings: renames } = changes.labels ? remoteLabels(m, changes.labels) : { renamed: {}, warnings: [] };
-      const warnings = [...renames, ...fitted.warnings];
+      const warnings = [...renames, ...unknown, ...fitted.warnings];
       // The renames go on the issue before the labels do: a read in between must not show a rename as a remote edit.
       const remembered = propertyOf(current, MARKER_PROPERTY);
       if (Object.entries(renamed).some(([to, from]) => remembered.labels?.[to] !== from)) {
@@ -253,6 +261,7 @@ export const jira = defineConnector({
   logoUrl: 'https://www.atlassian.com/favicon.ico',
   configSchema,
   secretsSchema,
+  bindingOptions: bindingOptionsSchema,
   fields: ['title', 'description', 'status', 'priority', 'assignee', 'labels', 'customFields'],
   conditionalRequests: false,
   http: {

@@ -1,6 +1,7 @@
 import { PermanentError } from '../errors';
 import { MARKER_PROPERTY } from './client';
 import type { ItemFields, Json, RemoteAttachment, RemoteComment, RemoteItem } from '../types';
+import type { UserMap } from '../../markup';
 import { fromAdf, fromJiraWiki, toAdf, toJiraWiki, type AdfNode } from './text';
 import type { JiraAttachment, JiraComment, JiraIssue, JiraUser } from './shapes';
 
@@ -11,6 +12,8 @@ export interface MappingContext {
   customFields: Array<{ id: string; name: string }>;
   /** What a label with spaces becomes (Jira refuses spaces in labels): `-` or `_` in place of each run of them, or refused. */
   labelSpaces?: 'dash' | 'underscore' | 'refuse';
+  /** The binding's user map: mentions in text are written and read through it. */
+  users?: UserMap;
 }
 
 /** The entity property carrying the create marker and the labels rewritten to fit Jira (remote form → hub form). */
@@ -30,7 +33,7 @@ export function remoteLabels(ctx: MappingContext, labels: readonly string[]): { 
   const warnings: string[] = [];
   const out = labels.map((label) => {
     if (!/\s/.test(label)) return label;
-    if (ctx.labelSpaces === 'refuse') throw new PermanentError(`Jira labels cannot contain spaces: ${JSON.stringify(label)} (the connection's label policy is "refuse")`);
+    if (ctx.labelSpaces === 'refuse') throw new PermanentError(`Jira labels cannot contain spaces: ${JSON.stringify(label)} (the label policy, labelSpaces, is "refuse")`);
     const rewritten = label.trim().replace(/\s+/g, ctx.labelSpaces === 'underscore' ? '_' : '-');
     renamed[rewritten] = label;
     warnings.push(`Jira labels cannot contain spaces: "${label}" is written as "${rewritten}" and read back as "${label}"`);
@@ -52,10 +55,10 @@ export const userId = (ctx: MappingContext, user: JiraUser | null | undefined): 
 export const userRef = (ctx: MappingContext, id: string | null): Json => (id === null ? null : ctx.cloud ? { accountId: id } : { name: id });
 
 export const readText = (ctx: MappingContext, value: unknown): string =>
-  (ctx.cloud ? fromAdf(typeof value === 'object' && value !== null ? (value as AdfNode) : null) : fromJiraWiki(typeof value === 'string' ? value : null));
+  (ctx.cloud ? fromAdf(typeof value === 'object' && value !== null ? (value as AdfNode) : null, ctx) : fromJiraWiki(typeof value === 'string' ? value : null, ctx));
 /** The hub's empty text is Jira's null description. */
 export const writeText = (ctx: MappingContext, text: string): Json =>
-  (text === '' ? null : ctx.cloud ? (toAdf(text) as unknown as Json) : toJiraWiki(text));
+  (text === '' ? null : ctx.cloud ? (toAdf(text, ctx) as unknown as Json) : toJiraWiki(text, ctx));
 
 /** A custom field's value as text: options by value, users by id, lists joined, rich text read. */
 function customValue(ctx: MappingContext, value: unknown): string | null {
@@ -124,8 +127,12 @@ export const toRemoteAttachment = (ctx: MappingContext, a: JiraAttachment): Remo
   downloadable: true,
 });
 
-/** ItemFields → the `fields` of a create or an edit. Status is not a field in Jira: it moves by transition. */
-export function toIssueFields(ctx: MappingContext, changes: Partial<ItemFields>): Record<string, Json> {
+/**
+ * ItemFields → the `fields` of a create or an edit. Status is not a field in Jira: it moves by transition.
+ * A custom field this Jira does not have is left out with a warning (the hub's map may hold another
+ * tracker's fields), and the rest of the write goes through.
+ */
+export function toIssueFields(ctx: MappingContext, changes: Partial<ItemFields>, warnings: string[] = []): Record<string, Json> {
   const out: Record<string, Json> = {};
   if (changes.title !== undefined) out.summary = changes.title;
   if (changes.description !== undefined) out.description = writeText(ctx, changes.description);
@@ -134,8 +141,8 @@ export function toIssueFields(ctx: MappingContext, changes: Partial<ItemFields>)
   if (changes.labels !== undefined) out.labels = remoteLabels(ctx, changes.labels).labels;
   for (const [name, value] of Object.entries(changes.customFields ?? {})) {
     const field = ctx.customFields.find((f) => f.name === name);
-    if (!field) throw new PermanentError(`Jira has no custom field named ${JSON.stringify(name)}`);
-    out[field.id] = value;
+    if (field) out[field.id] = value;
+    else warnings.push(`Jira has no custom field named ${JSON.stringify(name)}: left out`);
   }
   return out;
 }

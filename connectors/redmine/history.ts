@@ -3,10 +3,9 @@
  * a write to find edits another actor made between our read and our write (Redmine has no conditional
  * PUT: lock_version is accepted but never shown).
  */
-import type { RedmineTextFormat } from '../../markup';
 import type { ItemFields, RemoteItem } from '../types';
 import type { RedmineApi } from './client';
-import { textFromRedmine, type RedmineIssue, type RedmineJournal, type RedmineJournalDetail } from './mapping';
+import { textFromRedmine, type RedmineIssue, type RedmineJournal, type RedmineJournalDetail, type RedmineText } from './mapping';
 
 /** The journal detail that records a change of an ItemFields field: "attr/subject", "cf/12". */
 function detailKeys(wrote: Partial<ItemFields>, read: RedmineIssue): Map<string, string> {
@@ -54,7 +53,7 @@ function windowJournals(journals: RedmineJournal[], readAt: string, keys: Map<st
   return ours >= 0 ? touching.slice(0, ours) : touching.filter((j) => j.user?.id !== me);
 }
 
-export async function redmineEditsSince(api: RedmineApi, project: string, remoteId: string, read: RemoteItem, wrote: Partial<ItemFields>, format: RedmineTextFormat): Promise<Partial<ItemFields>> {
+export async function redmineEditsSince(api: RedmineApi, project: string, remoteId: string, read: RemoteItem, wrote: Partial<ItemFields>, markup: RedmineText): Promise<Partial<ItemFields>> {
   const readIssue = read.raw as unknown as RedmineIssue;
   const keys = detailKeys(wrote, readIssue);
   if (!keys.size) return {};
@@ -70,16 +69,16 @@ export async function redmineEditsSince(api: RedmineApi, project: string, remote
       else theirs.set(key, value);
     }
   }
-  return theirs.size ? toFields(api, project, theirs, readIssue, format) : {};
+  return theirs.size ? toFields(api, project, theirs, readIssue, markup) : {};
 }
 
 /** Journal values (ids as strings) → ItemFields values, by the names the connector maps. */
-async function toFields(api: RedmineApi, project: string, theirs: Map<string, string | null>, read: RedmineIssue, format: RedmineTextFormat): Promise<Partial<ItemFields>> {
+async function toFields(api: RedmineApi, project: string, theirs: Map<string, string | null>, read: RedmineIssue, markup: RedmineText): Promise<Partial<ItemFields>> {
   const out: Partial<ItemFields> = {};
   for (const [key, value] of theirs) {
     const id = Number(value);
     if (key === 'attr/subject') out.title = value ?? '';
-    else if (key === 'attr/description') out.description = textFromRedmine(value, format);
+    else if (key === 'attr/description') out.description = textFromRedmine(value, markup);
     else if (key === 'attr/status_id') {
       const status = (await api.statuses()).find((s) => s.id === id);
       if (status) Object.assign(out, { status: status.name, closed: status.is_closed });

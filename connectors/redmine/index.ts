@@ -6,7 +6,7 @@ import { appendMarker, hasMarker } from '../marker';
 import type { AttachmentStore, CommentWriter, ConnectorContext, Reader, RemoteAttachment, RemoteComment, RemoteItem, ScopeGroup, Writer } from '../types';
 import { PAGE_SIZE, type RedmineApi, createRedmineApi, describeRedmineError } from './client';
 import { type RedmineConfig, type RedmineSecrets, configSchema, secretsSchema } from './config';
-import { type RedmineIssue, toRemoteAttachment, toRemoteComments, toRemoteItem } from './mapping';
+import { type RedmineIssue, type RedmineText, toRemoteAttachment, toRemoteComments, toRemoteItem } from './mapping';
 import { idByName, toIssueBody } from './resolve';
 import { redmineEditsSince } from './history';
 import { redmineMetadata } from './metadata';
@@ -16,18 +16,21 @@ const TOP_LEVEL = '(top level)';
 type Ctx = ConnectorContext<RedmineConfig, RedmineSecrets>;
 type Session = ReturnType<typeof session>;
 
+const withWarnings = (item: RemoteItem, warnings: string[]): RemoteItem => (warnings.length ? { ...item, warnings } : item);
+
 /** The typed API and the reads every capability shares. */
 function session(ctx: Ctx) {
   const api: RedmineApi = createRedmineApi(ctx);
   const baseUrl = ctx.http.baseUrl;
   const format = ctx.config.textFormatting;
+  const markup: RedmineText = { format, users: ctx.binding?.users ?? [] };
 
   /** Maps issues, looking statuses up only when the JSON lacks is_closed (Redmine before 4.2). */
   async function toItems(issues: RedmineIssue[]): Promise<RemoteItem[]> {
     const closedIds = issues.some((issue) => issue.status.is_closed === undefined)
       ? new Set((await api.statuses()).filter((s) => s.is_closed).map((s) => s.id))
       : new Set<number>();
-    return issues.map((issue) => toRemoteItem(issue, baseUrl, (id) => closedIds.has(id), format));
+    return issues.map((issue) => toRemoteItem(issue, baseUrl, (id) => closedIds.has(id), markup));
   }
 
   async function readItem(remoteId: string): Promise<RemoteItem> {
@@ -40,7 +43,7 @@ function session(ctx: Ctx) {
   async function comments(remoteId: string): Promise<RemoteComment[]> {
     const issue = await api.getIssue(remoteId, 'journals');
     if (!issue) throw new PermanentError(`Redmine issue #${remoteId} no longer exists`, 404);
-    return toRemoteComments(issue.journals ?? [], format);
+    return toRemoteComments(issue.journals ?? [], markup);
   }
 
   async function attachments(remoteId: string): Promise<RemoteAttachment[]> {
@@ -50,11 +53,11 @@ function session(ctx: Ctx) {
   }
 
   /** Hub markup → the instance's formatting, for descriptions and notes on their way out. */
-  const toText = (md: string): string => toRedmine(md, format);
+  const toText = (md: string): string => toRedmine(md, format, markup);
   /** What a text sent now reads back as: the note to look for after adding it. */
-  const echoOf = (md: string): string => fromRedmine(toText(md), format);
+  const echoOf = (md: string): string => fromRedmine(toText(md), format, markup);
 
-  return { api, baseUrl, format, toText, echoOf, toItems, readItem, comments, attachments };
+  return { api, baseUrl, markup, toText, echoOf, toItems, readItem, comments, attachments };
 }
 
 function reader({ api, baseUrl, toItems, comments }: Session, ctx: Ctx): Reader {
@@ -118,10 +121,11 @@ function reader({ api, baseUrl, toItems, comments }: Session, ctx: Ctx): Reader 
   };
 }
 
-function writer({ api, format, toText, toItems, readItem }: Session, ctx: Ctx): Writer {
+function writer({ api, markup, toText, toItems, readItem }: Session, ctx: Ctx): Writer {
   return {
     async createItem(scope, { fields, marker }) {
-      const body = await toIssueBody(api, scope, { ...fields, description: appendMarker(toText(fields.description), marker) }, null);
+      const warnings: string[] = [];
+      const body = await toIssueBody(api, scope, { ...fields, description: appendMarker(toText(fields.description), marker) }, null, warnings);
       body.project_id = scope;
       if (ctx.config.trackerName) body.tracker_id = idByName(await api.trackers(), ctx.config.trackerName, 'tracker', scope);
       const created = await api.createIssue(body);
@@ -135,7 +139,7 @@ function writer({ api, format, toText, toItems, readItem }: Session, ctx: Ctx): 
       if (typeof body.status_id === 'number' && (item.raw as unknown as RedmineIssue).status.id !== body.status_id) {
         ctx.logger.warn({ scope, remoteId, status: fields.status }, 'Redmine: the workflow kept the new issue in its default status');
       }
-      return item;
+      return withWarnings(item, warnings);
     },
 
     /**
@@ -158,7 +162,8 @@ function writer({ api, format, toText, toItems, readItem }: Session, ctx: Ctx): 
         throw new ConflictError(`Redmine issue #${remoteId} changed at ${current.updated_on}, expected ${version}`);
       }
       const remoteChanges = changes.description === undefined ? changes : { ...changes, description: toText(changes.description) };
-      const body = await toIssueBody(api, scope, remoteChanges, current);
+      const warnings: string[] = [];
+      const body = await toIssueBody(api, scope, remoteChanges, current, warnings);
       if (Object.keys(body).length > 0) await api.updateIssue(remoteId, body);
       const after = await readItem(remoteId);
       // Redmine silently ignores a status its workflow does not allow for this user and tracker.
@@ -166,10 +171,10 @@ function writer({ api, format, toText, toItems, readItem }: Session, ctx: Ctx): 
       if (typeof body.status_id === 'number' && raw.status.id !== body.status_id) {
         throw new PermanentError(`Redmine issue #${remoteId}: the workflow does not allow moving from "${raw.status.name}" to status id ${body.status_id}`);
       }
-      return after;
+      return withWarnings(after, warnings);
     },
 
-    editsSince: (scope, remoteId, read, wrote) => redmineEditsSince(api, scope, remoteId, read, wrote, format),
+    editsSince: (scope, remoteId, read, wrote) => redmineEditsSince(api, scope, remoteId, read, wrote, markup),
 
     async deleteItem(_scope, remoteId) {
       try {

@@ -1,5 +1,10 @@
 import type { z } from 'zod';
-import { fromRedmine, type RedmineTextFormat } from '../../markup';
+import { fromRedmine, type MarkupOptions, type RedmineTextFormat } from '../../markup';
+
+/** How text reads on this Redmine: its formatting setting, and the binding's user map for mentions. */
+export interface RedmineText extends MarkupOptions {
+  format: RedmineTextFormat;
+}
 import { stripMarker } from '../marker';
 import type { ItemFields, Json, RemoteAttachment, RemoteComment, RemoteItem } from '../types';
 import type { attachmentShape, customValueShape, issueShape, journalDetailShape, journalShape, namedRef, statusShape } from './shapes';
@@ -34,17 +39,17 @@ function customValue(value: string | string[] | null): string | null {
  * from the instance's formatting to hub markup. The conversion is a pure function of the text, so an
  * unchanged issue reads the same on every pull (E1).
  */
-export const textFromRedmine = (text: string | null | undefined, format: RedmineTextFormat): string =>
-  fromRedmine(stripMarker((text ?? '').replace(/\r\n/g, '\n')), format);
+export const textFromRedmine = (text: string | null | undefined, markup: RedmineText): string =>
+  fromRedmine(stripMarker((text ?? '').replace(/\r\n/g, '\n')), markup.format, markup);
 
 /** `isClosed` answers for a status whose JSON lacks is_closed (Redmine before 4.2). */
-export function toFields(issue: RedmineIssue, isClosed: (statusId: number) => boolean, format: RedmineTextFormat): ItemFields {
+export function toFields(issue: RedmineIssue, isClosed: (statusId: number) => boolean, markup: RedmineText): ItemFields {
   const customFields: Record<string, string | null> = {};
   for (const field of issue.custom_fields ?? []) customFields[field.name] = customValue(field.value);
   return {
     title: issue.subject,
     // Redmine stores descriptions with CRLF line ends whatever it was sent; the hub keeps LF.
-    description: textFromRedmine(issue.description, format),
+    description: textFromRedmine(issue.description, markup),
     status: issue.status.name,
     closed: issue.status.is_closed ?? isClosed(issue.status.id),
     priority: issue.priority?.name ?? null,
@@ -55,7 +60,7 @@ export function toFields(issue: RedmineIssue, isClosed: (statusId: number) => bo
   };
 }
 
-export function toRemoteItem(issue: RedmineIssue, baseUrl: string, isClosed: (statusId: number) => boolean, format: RedmineTextFormat): RemoteItem {
+export function toRemoteItem(issue: RedmineIssue, baseUrl: string, isClosed: (statusId: number) => boolean, markup: RedmineText): RemoteItem {
   const { journals: _journals, ...rest } = issue;
   return {
     remoteId: String(issue.id),
@@ -63,7 +68,7 @@ export function toRemoteItem(issue: RedmineIssue, baseUrl: string, isClosed: (st
     url: `${baseUrl}/issues/${issue.id}`,
     createdAt: issue.created_on,
     updatedAt: issue.updated_on,
-    fields: toFields(issue, isClosed, format),
+    fields: toFields(issue, isClosed, markup),
     // Redmine 5 does not expose lock_version; updated_on is the token updateItem checks.
     version: issue.updated_on,
     raw: rest as unknown as Json,
@@ -71,14 +76,14 @@ export function toRemoteItem(issue: RedmineIssue, baseUrl: string, isClosed: (st
 }
 
 /** Journals with notes are comments; private notes are not synced anywhere. */
-export function toRemoteComments(journals: RedmineJournal[], format: RedmineTextFormat): RemoteComment[] {
+export function toRemoteComments(journals: RedmineJournal[], markup: RedmineText): RemoteComment[] {
   return journals
     .filter((journal) => !journal.private_notes && (journal.notes ?? '').trim() !== '')
     .sort((a, b) => a.id - b.id)
     .map((journal) => ({
       remoteId: String(journal.id),
       author: journal.user?.name ?? '',
-      body: fromRedmine((journal.notes ?? '').replace(/\r\n/g, '\n'), format),
+      body: fromRedmine((journal.notes ?? '').replace(/\r\n/g, '\n'), markup.format, markup),
       createdAt: journal.created_on,
       // Journals carry no edit time in the API: an edited note keeps its created_on.
       updatedAt: journal.created_on,

@@ -32,21 +32,32 @@ async function statusForClosed(api: RedmineApi, closed: boolean, current: Redmin
   return target.id;
 }
 
+/**
+ * Custom field values by id. A name this project's issues do not have is left out with a warning, and
+ * the rest of the write goes through: the hub's map may hold another tracker's fields (README, Rules).
+ */
 async function customFieldValues(
   api: RedmineApi,
   project: string,
   values: Record<string, string | null>,
   current: RedmineIssue | null,
+  warnings: string[],
 ): Promise<Json[]> {
   const known: Array<NamedRef & { multiple?: boolean | undefined }> = current?.custom_fields ?? [];
   const missing = Object.keys(values).some((name) => !known.some((f) => f.name === name));
   const fields = missing ? [...known, ...(await api.projectCustomFields(project))] : known;
-  return Object.entries(values).map(([name, value]) => {
-    const id = idByName(fields, name, 'custom field', project);
+  const byName = (name: string) => fields.find((f) => f.name === name) ?? fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
+  return Object.entries(values).flatMap(([name, value]) => {
+    const field = byName(name);
+    if (!field) {
+      warnings.push(`Redmine ${project} has no issue custom field named ${JSON.stringify(name)}: left out`);
+      return [];
+    }
+    const id = field.id;
     const multiple = fields.find((f) => f.id === id)?.multiple === true;
     // Read as "a, b" (see mapping), so written back split on commas; unset is "".
     const written: Json = value === null ? (multiple ? [] : '') : multiple ? value.split(',').map((v) => v.trim()) : value;
-    return { id, value: written };
+    return [{ id, value: written }];
   });
 }
 
@@ -60,6 +71,7 @@ export async function toIssueBody(
   project: string,
   changes: Partial<ItemFields>,
   current: RedmineIssue | null,
+  warnings: string[] = [],
 ): Promise<Record<string, Json>> {
   const body: Record<string, Json> = {};
   if (changes.title !== undefined) body.subject = changes.title;
@@ -87,7 +99,8 @@ export async function toIssueBody(
     body.assigned_to_id = changes.assignee === null ? '' : await assignableId(api, project, changes.assignee);
   }
   if (changes.customFields !== undefined && Object.keys(changes.customFields).length > 0) {
-    body.custom_fields = await customFieldValues(api, project, changes.customFields, current);
+    const values = await customFieldValues(api, project, changes.customFields, current, warnings);
+    if (values.length > 0) body.custom_fields = values;
   }
   return body;
 }

@@ -4,7 +4,7 @@ import { connect } from '../../connectors/connect';
 import { isPermanentError, isRateLimitedError, isTransientError } from '../../connectors/errors';
 import { jira } from '../../connectors/jira';
 import { chooseTransition } from '../../connectors/jira/transitions';
-import type { ConnectorClient, Json, PullPage } from '../../connectors/types';
+import type { BindingContext, ConnectorClient, Json, PullPage } from '../../connectors/types';
 import { startJiraDouble, type Deployment, type JiraDouble } from '../support/jira-double';
 import { client as scriptedClient, failure, NOW } from './scripted-http';
 
@@ -20,8 +20,11 @@ async function start(deployment: Deployment, opts: { lag?: number; realTime?: bo
   double.createProject('WEB');
   return double;
 }
-const connectTo = (d: JiraDouble, config: Record<string, unknown> = {}): ConnectorClient =>
-  connect(jira, { config: { baseUrl: d.url, deployment: d.deployment, overlapSeconds: 5, ...config }, secrets: d.secrets, logger });
+const connectTo = (d: JiraDouble, config: Record<string, unknown> = {}, binding?: Partial<BindingContext>): ConnectorClient =>
+  connect(jira, {
+    config: { baseUrl: d.url, deployment: d.deployment, overlapSeconds: 5, ...config }, secrets: d.secrets, logger,
+    ...(binding ? { binding: { id: 'b-1', users: [], fields: ['title', 'description', 'status', 'priority', 'assignee', 'labels', 'customFields'], options: {}, ...binding } } : {}),
+  });
 
 async function pullAll(c: ConnectorClient, cursor: Json | null): Promise<PullPage[]> {
   const pages: PullPage[] = [];
@@ -137,6 +140,36 @@ describe.each(['cloud', 'datacenter'] as const)('Jira connector (%s)', (deployme
     expect(d.issuesOf('WEB')).toEqual([]);
   });
 
+  it("follows the binding's label policy over the connection's (rules options.labelSpaces)", async () => {
+    const d = await start(deployment);
+    const fields = { title: 'T', description: '', status: 'To Do', closed: false, priority: null, assignee: null, labels: ['good first issue'], customFields: {} };
+    const underscored = await connectTo(d, { labelSpaces: 'refuse' }, { options: { labelSpaces: 'underscore' } }).writer!.createItem('WEB', { marker: 'hub-11', fields });
+    expect(d.issue(underscored.remoteId)?.labels).toEqual(['good_first_issue']);
+    expect(underscored.fields.labels).toEqual(['good first issue']);
+    const refused = await connectTo(d, {}, { options: { labelSpaces: 'refuse' } }).writer!.createItem('WEB', { marker: 'hub-12', fields }).then(() => undefined, (e: unknown) => e);
+    expect(String((refused as Error).message)).toMatch(/Jira labels cannot contain spaces: "good first issue"/);
+    expect(d.issuesOf('WEB')).toHaveLength(1);
+  });
+
+  it("writes and reads mentions through the binding's user map, in descriptions and comments", async () => {
+    const d = await start(deployment);
+    const me = deployment === 'cloud' ? '5b10ac8d82e05b22cc7d4ef5' : 'sync-bot';
+    const c = connectTo(d, {}, { users: [{ hub: 'alice', remote: me }] });
+    const made = await c.writer!.createItem('WEB', { marker: 'hub-13', fields: { title: 'T', description: 'Ask @alice, not @bob.', status: 'To Do', closed: false, priority: null, assignee: null, labels: [], customFields: {} } });
+    const stored = d.issue(made.remoteId)?.description;
+    if (deployment === 'cloud') {
+      const text = JSON.stringify(stored);
+      expect(text).toContain(`{"type":"mention","attrs":{"id":"${me}"`);
+      expect(text).toContain('not @bob.');
+    } else {
+      expect(stored).toBe(`Ask [~${me}], not @bob.`);
+    }
+    expect(made.fields.description).toBe('Ask @alice, not @bob.');
+    const comment = await c.comments!.addComment('WEB', made.remoteId, 'Thanks @alice');
+    expect(comment.body).toBe('Thanks @alice');
+    expect(JSON.stringify(d.requests({ method: 'POST', path: /\/comment$/ })[0]?.body)).toContain(deployment === 'cloud' ? `"id":"${me}"` : `[~${me}]`);
+  });
+
   describe('custom field types and screens', () => {
     const me = deployment === 'cloud' ? '5b10ac8d82e05b22cc7d4ef5' : 'sync-bot';
     const setup = async () => {
@@ -173,6 +206,39 @@ describe.each(['cloud', 'datacenter'] as const)('Jira connector (%s)', (deployme
       await c.writer!.updateItem('WEB', made.remoteId, { customFields: { Severity: 'Major' } });
       expect(d.requests({ path: /\/editmeta$/ })).toHaveLength(1);
       expect(d.requests({ path: /\/createmeta\/WEB\/issuetypes\/10004$/ })).toHaveLength(1);
+      expect(d.requests({ status: 400 })).toEqual([]);
+    });
+
+    it("asks a search and a read for the custom fields the binding's rules use, not every one", async () => {
+      const { d, ids } = await setup();
+      const made = await connectTo(d, { issueType: 'Bug' }).writer!.createItem('WEB', item({ Severity: 'Major', Points: '3', Team: 'Core' }));
+      d.resetRequests();
+      const c = connectTo(d, { issueType: 'Bug' }, { fields: ['title', 'status', 'customFields.Severity', '/fields/components'] });
+      const [listed] = (await pullAll(c, null)).flatMap((p) => p.items);
+      expect(listed?.fields.customFields).toEqual({ Severity: 'Major' });
+      expect((await c.getItem('WEB', made.remoteId))?.fields.customFields).toEqual({ Severity: 'Major' });
+      const asked = d.requests().filter((r) => /\/search|\/issue\/[^/]+$/.test(r.path)).map((r) => (r.query.fields ?? (r.body as { fields?: string[] } | null)?.fields ?? '').toString());
+      expect(asked.length).toBeGreaterThanOrEqual(2);
+      for (const fields of asked) {
+        expect(fields.split(',')).toContain(ids.severity);
+        expect(fields.split(',')).toContain('components');
+        expect(fields).not.toContain(ids.points);
+        expect(fields).not.toContain('customfield_10050');
+      }
+      // The whole-map rule (customFields) asks for all of them.
+      const all = connectTo(d, { issueType: 'Bug' }, { fields: ['customFields'] });
+      expect((await all.getItem('WEB', made.remoteId))?.fields.customFields).toMatchObject({ Severity: 'Major', Points: '3', Team: 'Core' });
+    });
+
+    it('leaves out a custom field this Jira does not have, with a warning, and writes the rest (another tracker\'s field in the hub map)', async () => {
+      const { d, c } = await setup();
+      d.setAdmin(true); // notifyUsers=false is allowed: the only warning is the unknown field's
+      const made = await c.writer!.createItem('WEB', item({ Severity: 'Major', 'Found in build': '1.2' }));
+      expect(made.warnings).toEqual(['Jira has no custom field named "Found in build": left out']);
+      expect(made.fields.customFields.Severity).toBe('Major');
+      const edited = await c.writer!.updateItem('WEB', made.remoteId, { customFields: { Severity: 'Minor', 'Found in build': '1.3' } });
+      expect(edited.warnings).toEqual(['Jira has no custom field named "Found in build": left out']);
+      expect(edited.fields.customFields.Severity).toBe('Minor');
       expect(d.requests({ status: 400 })).toEqual([]);
     });
 

@@ -19,11 +19,12 @@ beforeAll(async () => {
   r = await ensureRedmine();
 });
 
-function connect(apiKey = r.apiKey, config: Record<string, unknown> = {}): ConnectorClient {
+function connect(apiKey = r.apiKey, config: Record<string, unknown> = {}, users?: Array<{ hub: string; remote: string }>): ConnectorClient {
   return connectDefinition(redmine, {
     config: redmine.configSchema.parse({ baseUrl: r.url, ...config }),
     secrets: redmine.secretsSchema.parse({ apiKey }),
     logger,
+    ...(users ? { binding: { id: 'b-1', users, fields: ['title', 'description', 'customFields'], options: {} } } : {}),
   });
 }
 
@@ -256,6 +257,31 @@ describe('writes', () => {
     const error = await failure(capability(client, 'writer').updateItem(project.identifier, created.remoteId, { assignee: 'Nobody Here' }));
     expect(isPermanentError(error)).toBe(true);
     expect(error.message).toContain('"Nobody Here"');
+  });
+
+  it('leaves out a custom field this project does not have, with a warning, and writes the rest (another tracker\'s field in the hub map)', async () => {
+    const project = await createProject(r);
+    const field = await createCustomField(r, { name: `Severity ${randomBytes(3).toString('hex')}`, format: 'string', project: project.identifier });
+    const writer = capability(connect(), 'writer');
+    const created = await writer.createItem(project.identifier, { fields: { ...fields, customFields: { [field.name]: 'major', Team: 'Core' } }, marker: `tb-${randomBytes(4).toString('hex')}` });
+    expect(created.fields.customFields[field.name]).toBe('major');
+    expect(created.warnings).toEqual([`Redmine ${project.identifier} has no issue custom field named "Team": left out`]);
+    const edited = await writer.updateItem(project.identifier, created.remoteId, { title: 'Renamed', customFields: { Team: 'Platform', [field.name]: 'minor' } });
+    expect([edited.fields.title, edited.fields.customFields[field.name]]).toEqual(['Renamed', 'minor']);
+    expect(edited.warnings).toEqual([`Redmine ${project.identifier} has no issue custom field named "Team": left out`]);
+  });
+
+  it("writes and reads mentions through the binding's user map (Textile @login)", async () => {
+    const project = await createProject(r);
+    const client = connect(r.apiKey, {}, [{ hub: 'alice', remote: 'alice.smith' }]);
+    const created = await capability(client, 'writer').createItem(project.identifier, {
+      fields: { ...fields, description: 'Ask @alice, not @bob.' }, marker: `tb-${randomBytes(4).toString('hex')}`,
+    });
+    expect((await getIssue(r, Number(created.remoteId))).description).toMatch(/^Ask @alice\.smith, not @bob\./);
+    expect(created.fields.description).toBe('Ask @alice, not @bob.');
+    const note = await capability(client, 'comments').addComment(project.identifier, created.remoteId, 'Thanks @alice');
+    expect(note.body).toBe('Thanks @alice');
+    expect((await getIssue(r, Number(created.remoteId), { include: 'journals' })).journals?.at(-1)?.notes).toBe('Thanks @alice.smith');
   });
 
   it('an unknown status name is a PermanentError that names it', async () => {

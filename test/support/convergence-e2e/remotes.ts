@@ -169,7 +169,7 @@ export async function redmineRemote(side: Side, r: Redmine, names: RedmineNames)
         const issue: RmIssue = await getIssue(r, listed.id, { include: 'journals' });
         out.set(String(issue.id), {
           remoteId: String(issue.id),
-          fields: redmineFields(issue as unknown as RedmineIssue, isClosed, 'textile'),
+          fields: redmineFields(issue as unknown as RedmineIssue, isClosed, { format: 'textile' }),
           comments: (issue.journals ?? []).filter((j) => !j.private_notes && j.notes.trim() !== '').map((j) => j.notes),
         });
       }
