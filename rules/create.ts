@@ -3,6 +3,7 @@ import { HUB_DEFAULTS, snapshotOf, type RemoteView, type RuleSnapshot } from './
 import { translate } from './maps';
 import { fieldReason, OUTCOMES, type FieldReason } from './reasons';
 import type { EffectiveRules } from './schema';
+import { scopedLabels } from './scoped-labels';
 import { isStatus, isUnset, readFields, readHub, writeFields, type HubView, type Value } from './values';
 
 /**
@@ -28,7 +29,13 @@ const setOnly = (value: Value): Value =>
     : value);
 
 /** The fields of a new remote item created from a hub story: what two_way and to_remote rules send, and why (for the explain log). */
-export function decideCreate(rules: EffectiveRules, hub: HubView): { fields: ItemFields; warnings: string[]; reasons: FieldReason[] } {
+export function decideCreate(given: EffectiveRules, hub: HubView): { fields: ItemFields; warnings: string[]; reasons: FieldReason[] } {
+  const lens = scopedLabels(given);
+  const decided = createWith(lens?.rules ?? given, hub);
+  return lens ? { ...decided, fields: lens.real(decided.fields), reasons: lens.reasons(decided.reasons) } : decided;
+}
+
+function createWith(rules: EffectiveRules, hub: HubView): { fields: ItemFields; warnings: string[]; reasons: FieldReason[] } {
   const fields: ItemFields = { ...HUB_DEFAULTS, title: hub.fields.title, status: hub.fields.closed ? 'closed' : 'open', closed: hub.fields.closed };
   const warnings: string[] = [];
   const reasons: FieldReason[] = [];

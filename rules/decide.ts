@@ -3,6 +3,7 @@ import { isGenericStatus } from '../connectors/states';
 import { translate } from './maps';
 import { fieldMessages } from './messages';
 import { fieldReason, OUTCOMES, settled, type FieldReason } from './reasons';
+import { scopedLabels } from './scoped-labels';
 import { customFieldName, isConnectorField, type EffectiveRules, type FieldRule } from './schema';
 import { isStatus, isUnset, jsonToValue, readFields, readHub, readPath, readRemote, sameFieldValue, sameValue, writeFields, type HubView, type Value } from './values';
 
@@ -181,8 +182,15 @@ export function snapshotOf(rules: EffectiveRules, remote: Pick<RemoteView, 'fiel
  * `one_way` mirrors the remote; `default` fills an unset hub value; `to_remote` never touches the hub.
  */
 export function decidePull(given: EffectiveRules, input: PullInput): PullDecision {
+  const rules = perCustomField(given, input.remote.fields.customFields);
+  const lens = scopedLabels(rules);
+  if (!lens) return pullWith(rules, input);
+  const decided = pullWith(lens.rules, { ...input, remote: { ...input.remote, fields: lens.view(input.remote.fields) }, snapshot: lens.snapshot(input.snapshot) });
+  return { ...decided, snapshot: lens.realSnapshot(decided.snapshot), reasons: lens.reasons(decided.reasons) };
+}
+
+function pullWith(rules: EffectiveRules, input: PullInput): PullDecision {
   const { hub, remote, snapshot } = input;
-  const rules = perCustomField(given, remote.fields.customFields);
   const base = hub?.fields ?? HUB_DEFAULTS;
   const set: Partial<ItemFields> = {};
   const warnings: string[] = [];
@@ -236,8 +244,21 @@ export function decidePull(given: EffectiveRules, input: PullInput): PullDecisio
 
 /** The push side: which remote fields to write, decided against the remote as read right now. */
 export function decidePush(given: EffectiveRules, input: PushInput): PushDecision {
+  const rules = perCustomField(given, input.remote.fields.customFields);
+  const lens = scopedLabels(rules);
+  if (!lens) return pushWith(rules, input);
+  const decided = pushWith(lens.rules, { ...input, remote: { ...input.remote, fields: lens.view(input.remote.fields) }, snapshot: lens.snapshot(input.snapshot) });
+  return {
+    ...decided,
+    patch: lens.patch(decided.patch, input.remote.fields),
+    reasons: lens.reasons(decided.reasons),
+    writeAhead: lens.realSnapshot(decided.writeAhead),
+    nextSnapshot: (written, hubApplied) => lens.realSnapshot(decided.nextSnapshot({ ...written, fields: lens.view(written.fields) }, hubApplied)),
+  };
+}
+
+function pushWith(rules: EffectiveRules, input: PushInput): PushDecision {
   const { hub, remote, snapshot } = input;
-  const rules = perCustomField(given, remote.fields.customFields);
   const patch: Partial<ItemFields> = {};
   const warnings: string[] = [];
   const hubSet: Partial<ItemFields> = {};

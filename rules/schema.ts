@@ -37,6 +37,9 @@ export const FieldRule = z
     /** Value map (status, priority, assignee, labels element-wise); the first matching pair wins in each direction. */
     map: z.array(z.strictObject({ hub: z.string(), remote: z.string() })).max(500).optional()
       .describe('Value map (status, priority, assignee, labels element-wise); the first matching pair wins in each direction'),
+    /** remote `labels` only: the one remote label starting with this prefix carries the value ("severity: High" → "High"). */
+    prefix: z.string().min(1).max(100).optional()
+      .describe('With remote "labels": the remote label starting with this prefix carries the hub value ("severity: " reads "severity: High" as "High" and writes "High" as that label); the labels rule then leaves such labels alone'),
     /** Used when the map has no entry; without one, an unmapped value is not written and is reported. */
     fallback: z.strictObject({ hub: Scalar.optional(), remote: Scalar.optional() }).optional()
       .describe("Used when the map has no entry; without one, an unmapped value is not written and is reported in the binding's warnings"),
@@ -51,6 +54,10 @@ export const FieldRule = z
     }
     if (rule.policy !== undefined && rule.kind !== 'two_way') ctx.addIssue({ code: 'custom', path: ['policy'], message: 'policy applies to two_way rules only' });
     if (rule.default !== undefined && rule.kind !== 'default') ctx.addIssue({ code: 'custom', path: ['default'], message: 'default applies to default rules only' });
+    if (rule.prefix !== undefined && rule.remote !== 'labels') ctx.addIssue({ code: 'custom', path: ['prefix'], message: 'prefix applies to rules whose remote is labels' });
+    if (rule.prefix !== undefined && (rule.hub === 'labels' || rule.hub === 'customFields')) {
+      ctx.addIssue({ code: 'custom', path: ['hub'], message: 'a prefix rule carries one value: its hub field is a single field, not labels or the whole customFields map' });
+    }
   });
 
 export const MessageRule = z.strictObject({

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalize, fromAdf, fromTextile, type AdfNode } from '../markup';
+import { defaultFieldRules } from '../rules';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { startJiraDouble, type JiraDouble } from './support/jira-double';
 import { createCustomField, createProject, editIssue, ensureRedmine, getIssue, type Redmine } from './support/redmine';
@@ -15,7 +16,7 @@ const JIRA_LAG_MS = 1500;
 const jiraSearchCaughtUp = () => new Promise((resolve) => setTimeout(resolve, JIRA_LAG_MS + 100));
 /**
  * A select both Jira (a single-select custom field) and Redmine (a list custom field) have, with the same
- * options. GitHub has no custom fields: the hub holds the value and GitHub's binding does not carry it.
+ * options. GitHub has no custom fields: its binding carries it as a scoped label ("severity: High").
  */
 const SEVERITY = 'Customer severity';
 const SEVERITIES = ['Low', 'High', 'Critical'];
@@ -110,7 +111,10 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
     // Default rules on every binding: each carries its own custom fields by name (Jira's Team is not
     // Redmine's), and they meet on the one both have. Jira's binding writes labels its own way
     // (rules options.labelSpaces), over its connection's `refuse`.
-    b.github = await bindTo('github', { baseUrl: gh.url, maxRequestsPerSecond: 100 }, { token: gh.token }, REPO);
+    // GitHub has no custom fields: its binding carries the select as a scoped label, "severity: High".
+    b.github = await bindTo('github', { baseUrl: gh.url, maxRequestsPerSecond: 100 }, { token: gh.token }, REPO, {
+      fields: [...defaultFieldRules('github'), { hub: `customFields.${SEVERITY}`, remote: 'labels', prefix: 'severity: ', kind: 'two_way' }],
+    });
     b.redmine = await bindTo('redmine', { baseUrl: redmine.url, maxRequestsPerSecond: 100, textFormatting: 'textile' }, { apiKey: redmine.apiKey }, rmProject);
     b.jira = await bindTo('jira', { baseUrl: jira.url, deployment: 'cloud', overlapSeconds: 5, labelSpaces: 'refuse' }, jira.secrets, jiraKey, { options: { labelSpaces: 'underscore' } });
 
@@ -248,7 +252,8 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
     expect(await snapshot()).toEqual(settledWrites);
   });
 
-  it('a custom select set in the hub reaches Jira as an option and Redmine as a list value; a Jira user\'s pick comes back unchanged', async () => {
+  it('a custom select travels hub → Jira (an option), Redmine (a list value) and GitHub (a scoped label); a Jira or GitHub user\'s pick comes back unchanged', async () => {
+    const githubLabels = () => (gh.getIssue(REPO, ids.github)?.labels ?? []).map((l) => (typeof l === 'string' ? l : l.name)).sort();
     const redmineSeverity = async () => (await getIssue(redmine, ids.redmine)).custom_fields?.find((f) => f.id === severityRedmine)?.value ?? null;
     const jiraEdits = () => jira.requests({ method: 'PUT', path: `/rest/api/3/issue/${ids.jira}` });
 
@@ -265,10 +270,12 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
     const high = jira.issue(ids.jira)?.custom[severityJira] as Json;
     expect(high).toEqual({ id: expect.any(String), value: 'High' });
     expect(await redmineSeverity()).toBe('High');
+    expect(githubLabels()).toEqual(['good first issue', 'severity: High', 'triaged']);
+    expect((await hub()).labels).toEqual(['good first issue', 'triaged']);
     expect((await stack.get(`/bindings/${b.jira.binding.id}`)).warnings.filter((w: string) => w.includes(SEVERITY))).toEqual([]);
     const crossed = await snapshot();
-    // One write on each tracker that has the field; none on GitHub, which has no custom fields.
-    expect({ github: crossed.github - before.github, jira: crossed.jira - before.jira, redmine: crossed.redmine - before.redmine }).toEqual({ github: 0, jira: 1, redmine: 1 });
+    // One write on each tracker.
+    expect({ github: crossed.github - before.github, jira: crossed.jira - before.jira, redmine: crossed.redmine - before.redmine }).toEqual({ github: 1, jira: 1, redmine: 1 });
 
     // 2. A Jira user picks another option (the edit screen offers them with their ids, as Jira's UI reads them).
     const critical = (await jiraRest(`/issue/${ids.jira}/editmeta`)).fields[severityJira].allowedValues.find((o: Json) => o.value === 'Critical');
@@ -280,19 +287,33 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
     await settled();
     expect((await hub()).customFields).toMatchObject({ [SEVERITY]: 'Critical', Team: 'Payments' });
     expect(await redmineSeverity()).toBe('Critical');
+    expect(githubLabels()).toEqual(['good first issue', 'severity: Critical', 'triaged']);
     expect((await stack.get(`/bindings/${b.redmine.binding.id}`)).warnings).toEqual([]);
     // Jira keeps the option the user picked, with nothing written back (no echo).
     expect(jira.issue(ids.jira)?.custom[severityJira]).toEqual({ id: critical.id, value: 'Critical' });
     const back = await snapshot();
-    expect({ github: back.github - afterJiraEdit.github, jira: back.jira - afterJiraEdit.jira, redmine: back.redmine - afterJiraEdit.redmine }).toEqual({ github: 0, jira: 0, redmine: 1 });
+    expect({ github: back.github - afterJiraEdit.github, jira: back.jira - afterJiraEdit.jira, redmine: back.redmine - afterJiraEdit.redmine }).toEqual({ github: 1, jira: 0, redmine: 1 });
     for (const binding of Object.values(b)) expect((await stack.get(`/bindings/${binding.binding.id}/dead-letters`)).items).toEqual([]);
 
-    // 3. Quiet: two more cycles on all three write nothing anywhere.
+    // 3. A GitHub user relabels: the hub, Jira (an option by value) and Redmine follow, and GitHub is not written back.
+    gh.editIssue(REPO, ids.github, { labels: ['good first issue', 'severity: Low', 'triaged'] });
+    const afterGitHubEdit = await snapshot();
+    await stack.pullNow(b.github.binding.id, 60_000);
+    await settled();
+    expect((await hub()).customFields[SEVERITY]).toBe('Low');
+    expect((await hub()).labels).toEqual(['good first issue', 'triaged']);
+    expect(jira.issue(ids.jira)?.custom[severityJira]).toMatchObject({ value: 'Low' });
+    expect(await redmineSeverity()).toBe('Low');
+    const relabelled = await snapshot();
+    expect({ github: relabelled.github - afterGitHubEdit.github, jira: relabelled.jira - afterGitHubEdit.jira, redmine: relabelled.redmine - afterGitHubEdit.redmine }).toEqual({ github: 0, jira: 1, redmine: 1 });
+    for (const binding of Object.values(b)) expect((await stack.get(`/bindings/${binding.binding.id}/dead-letters`)).items).toEqual([]);
+
+    // 4. Quiet: two more cycles on all three write nothing anywhere.
     const version = (await hub()).version;
     await cycle();
     await cycle();
-    expect(await snapshot()).toEqual(back);
+    expect(await snapshot()).toEqual(relabelled);
     expect((await hub()).version).toBe(version);
-    expect((await hub()).customFields).toMatchObject({ [SEVERITY]: 'Critical', Team: 'Payments' });
+    expect((await hub()).customFields).toMatchObject({ [SEVERITY]: 'Low', Team: 'Payments' });
   });
 });

@@ -171,6 +171,48 @@ describe('the whole custom field map (customFields ↔ customFields) on a projec
   });
 });
 
+describe('scoped labels: a label prefix carries one field (a select on a tracker with labels only)', () => {
+  const rules = rulesWith({ fields: [
+    { hub: 'labels', remote: 'labels', kind: 'two_way' },
+    { hub: 'customFields.Severity', remote: 'labels', prefix: 'severity: ', kind: 'two_way' },
+  ] });
+  const synced = { fields: { ...base, labels: ['bug', 'severity: High'] } };
+
+  it('a pull reads the prefixed label as the field and leaves it out of the labels', () => {
+    const pull = decidePull(rules, { hub: null, remote: remoteOf({ labels: ['bug', 'severity: Low', 'Severity: typo'] }), snapshot: null });
+    // The prefix is matched as written: "Severity: typo" is an ordinary label.
+    expect(pull.set).toMatchObject({ labels: ['Severity: typo', 'bug'], customFields: { Severity: 'Low' } });
+    expect(pull.snapshot.fields.labels).toEqual(['Severity: typo', 'bug', 'severity: Low']);
+    expect(pull.reasons.map((r) => r.remoteField)).toContain('labels (severity: …)');
+  });
+
+  it('a push writes the field as its one label beside the free labels, and a quiet one writes nothing', () => {
+    const remote = remoteOf({ labels: ['bug', 'severity: High'] });
+    expect(decidePush(rules, { hub: hubOf({ labels: ['bug'], customFields: { Severity: 'High' } }), remote, snapshot: synced, hubUpdatedAt: at(9) }).patch).toEqual({});
+    const edit = decidePush(rules, { hub: hubOf({ labels: ['bug'], customFields: { Severity: 'Critical' } }), remote, snapshot: synced, hubUpdatedAt: at(9) });
+    expect(edit.patch).toEqual({ labels: ['bug', 'severity: Critical'] });
+    const after = edit.nextSnapshot(remoteOf({ labels: ['bug', 'severity: Critical'] }), true);
+    expect(after.fields.labels).toEqual(['bug', 'severity: Critical']);
+    // A free label edit keeps the prefixed one; clearing the field drops its label.
+    expect(decidePush(rules, { hub: hubOf({ labels: ['bug', 'ui'], customFields: { Severity: 'High' } }), remote, snapshot: synced, hubUpdatedAt: at(9) }).patch)
+      .toEqual({ labels: ['bug', 'severity: High', 'ui'] });
+    expect(decidePush(rules, { hub: hubOf({ labels: ['bug'], customFields: { Severity: null } }), remote, snapshot: synced, hubUpdatedAt: at(9) }).patch)
+      .toEqual({ labels: ['bug'] });
+  });
+
+  it('a create sends the field as its label', () => {
+    const created = decideCreate(rules, hubOf({ labels: ['bug'], customFields: { Severity: 'High' } }));
+    expect(created.fields.labels).toEqual(['bug', 'severity: High']);
+    expect(created.fields.customFields).toEqual({});
+  });
+
+  it('refuses a prefix on anything but remote labels, and on a hub side that is not one field', () => {
+    const bad = RuleSetSchema.safeParse({ fields: [{ hub: 'priority', remote: 'priority', prefix: 'p: ', kind: 'two_way' }, { hub: 'labels', remote: 'labels', prefix: 'x', kind: 'two_way' }] });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual(['fields.0.prefix', 'fields.1.hub']);
+  });
+});
+
 describe('rule kinds (pure)', () => {
   it('one_way mirrors the remote and never writes it; to_remote writes the hub key into a custom field', () => {
     const rules = rulesWith({ fields: [{ hub: 'title', remote: 'title', kind: 'one_way' }, { hub: 'key', remote: 'customFields.Supplier ticket', kind: 'to_remote' }] });
