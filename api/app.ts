@@ -46,7 +46,7 @@ export function createApp(deps: ApiDeps) {
   app.use('*', closeUnreadBodies);
   app.use('*', requestTimeout(limits.requestTimeoutMs));
   // Before the limits: a webhook refused for its size or its rate is counted too.
-  app.use('/webhooks/*', countWebhookOutcomes);
+  app.use('/webhooks/*', countWebhookOutcomes(deps.connectors));
   app.use('*', rateLimit(limits, addressOf));
   app.use('*', bearerAuth(deps.db, deps.secretBox, failures));
   app.use('*', bodyLimits(limits));

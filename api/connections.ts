@@ -121,7 +121,10 @@ const scopes = createRoute({
 const WebhookSecret = z
   .object({
     webhookSecret: z.string().openapi({ description: 'Shown this once: store it in the remote\'s webhook settings' }),
-    urls: z.object({ github: z.string(), jira: z.string(), poke: z.string() }).openapi({ description: 'Paths to append to the API\'s public URL' }),
+    urls: z.record(z.string(), z.string()).openapi({
+      description: 'Paths to append to the API\'s public URL: `poke` always, and the connector\'s own (by its slug) when it declares webhooks',
+      example: { github: '/webhooks/github/0b7c…', poke: '/webhooks/poke/0b7c…' },
+    }),
   })
   .openapi('WebhookSecret');
 const webhookSecret = createRoute({
@@ -199,10 +202,12 @@ export function connectionRoutes(deps: ApiDeps) {
     .openapi(webhookSecret, async (c) => {
       const { id } = c.req.valid('param');
       const secret = randomBytes(32).toString('hex');
-      const changed = await changeSealedSecrets(deps.db, id, (sealed) => deps.secretBox.seal(withWebhookSecret(deps.secretBox.open(sealed), secret)));
-      if (!changed) throw notFound('connection');
+      const row = await getConnection(deps.db, id);
+      const changed = row && await changeSealedSecrets(deps.db, id, (sealed) => deps.secretBox.seal(withWebhookSecret(deps.secretBox.open(sealed), secret)));
+      if (!row || !changed) throw notFound('connection');
       deps.logger.info({ connection: id }, 'webhook secret replaced');
-      const urls = { github: `/webhooks/github/${id}`, jira: `/webhooks/jira/${id}`, poke: `/webhooks/poke/${id}` };
+      const own = deps.connectors.find((c) => c.slug === row.connector)?.webhooks ? { [row.connector]: `/webhooks/${row.connector}/${id}` } : {};
+      const urls = { ...own, poke: `/webhooks/poke/${id}` };
       return c.json({ webhookSecret: secret, urls }, 201);
     })
     .openapi(update, async (c) => {

@@ -4,7 +4,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { activeBindingsOfConnection } from '../db/bindings';
 import { getSealedSecrets } from '../db/connections';
 import { webhookSecretOf } from '../lib/connection-secrets';
-import { verifyHubSignature, verifyPokeSignature } from '../lib/webhook-signature';
+import { verifyHmacHeader, verifyPokeSignature, verifyToken } from '../lib/webhook-signature';
+import type { ConnectorDefinition, WebhookDeclaration, WebhookRequest } from '../connectors/types';
 import { pullItem } from '../workflows';
 import { BindingIdKey, ConnectorKey, ProjectIdKey, itemChangedSignal, pullItemWorkflowId } from '../workflows/contract';
 import type { ApiDeps } from './deps';
@@ -13,9 +14,7 @@ import { bounded } from './remote-calls';
 import { newRouter } from './router';
 import { json } from './schemas';
 import { countWebhookDelivery, type WebhookResult } from './webhook-deliveries';
-import { pokeBody, sameScope, webhookReaders, type WebhookRequest, type WebhookTarget } from './webhook-targets';
-
-type Source = 'github' | 'jira' | 'poke';
+import { pokeBody, sameScope, type WebhookTarget } from './webhook-targets';
 
 /** The outcome each delivery was given, read back by countWebhookOutcomes once the answer is sent. */
 const outcomes = new WeakMap<Request, WebhookResult>();
@@ -25,18 +24,26 @@ const JSON_MEDIA = /^application\/([\w.-]+\+)?json$/i;
 /** Checked against when a connection has no secret, so such a request costs the same as a wrong signature. */
 const DECOY_SECRET = randomBytes(32).toString('hex');
 
-const signatureHeader: Record<Source, string> = { github: 'x-hub-signature-256', jira: 'x-hub-signature', poke: 'x-trackbridge-signature-256' };
+const POKE_HEADER = 'x-trackbridge-signature-256';
 
-/** Counts every delivery to /webhooks/* by its outcome; mounted before the limits, so a 413 or 429 is counted too. */
-export const countWebhookOutcomes: MiddlewareHandler = async (c, next) => {
-  await next();
-  const status = c.res.status;
-  const source = /^\/webhooks\/(github|jira|poke)\//.exec(c.req.path)?.[1] ?? 'other';
-  countWebhookDelivery(outcomes.get(c.req.raw) ?? (status === 413 ? 'too_large' : status === 429 ? 'rate_limited' : status === 401 ? 'bad_signature'
-    : status >= 500 ? 'unavailable' : status >= 400 ? 'invalid' : 'accepted'), source);
+/**
+ * Counts every delivery to /webhooks/* by its outcome and source (a connector with webhooks, `poke`, or
+ * `other`); mounted before the limits, so a 413 or 429 is counted too.
+ */
+export const countWebhookOutcomes = (connectors: readonly ConnectorDefinition[]): MiddlewareHandler => {
+  const sources = new Set(['poke', ...connectors.filter((c) => c.webhooks).map((c) => c.slug)]);
+  return async (c, next) => {
+    await next();
+    const status = c.res.status;
+    const named = /^\/webhooks\/([a-z0-9-]+)\//.exec(c.req.path)?.[1];
+    const source = named !== undefined && sources.has(named) ? named : 'other';
+    countWebhookDelivery(outcomes.get(c.req.raw) ?? (status === 413 ? 'too_large' : status === 429 ? 'rate_limited' : status === 401 ? 'bad_signature'
+      : status >= 500 ? 'unavailable' : status >= 400 ? 'invalid' : 'accepted'), source);
+  };
 };
 
 const ConnectionParam = z.object({ connection: z.string().openapi({ param: { name: 'connection', in: 'path' }, description: 'The connection id' }) });
+const header = (declaration: WebhookDeclaration) => declaration.signature.header;
 const Accepted = z.object({
   accepted: z.number().int().openapi({ description: 'Bindings whose fetch of the item was started or signalled' }),
   reason: z.string().optional().openapi({ description: 'Why nothing was fetched' }),
@@ -48,21 +55,22 @@ const responses = {
   422: json(ErrorBody, 'Signed, but the connection is of another connector'),
   429: json(ErrorBody, 'Rate limited'),
 };
-const hubRoute = (source: 'github' | 'jira', header: string, events: string) => createRoute({
-  method: 'post', path: `/${source}/{connection}`, security: [], request: { params: ConnectionParam },
-  summary: `A ${source === 'github' ? 'GitHub' : 'Jira'} webhook (no bearer token: \`${header}\` is the HMAC-SHA256 of the raw body under the connection's webhook secret)`,
-  description: `Events ${events}. The payload only names the item; it is fetched from the remote through the normal pull path.`,
+/** One route per connector that declares webhooks (connectors/types.ts: WebhookDeclaration). */
+const connectorRoute = (connector: ConnectorDefinition, declaration: WebhookDeclaration) => createRoute({
+  method: 'post', path: `/${connector.slug}/{connection}`, security: [], request: { params: ConnectionParam },
+  summary: `A ${connector.name} webhook (no bearer token: \`${header(declaration)}\` ${declaration.signature.scheme === 'token'
+    ? 'carries the connection\'s webhook secret'
+    : 'is the HMAC-SHA256 of the raw body under the connection\'s webhook secret'})`,
+  description: `Events ${declaration.events}. The payload only names the item; it is fetched from the remote through the normal pull path.`,
   responses: { ...responses, 204: { description: 'A ping' } },
 });
-const github = hubRoute('github', 'X-Hub-Signature-256', '`issues`, `issue_comment` and `ping`');
-const jira = hubRoute('jira', 'X-Hub-Signature', '`jira:issue_created`, `jira:issue_updated`, `comment_created`, `comment_updated`');
 const poke = createRoute({
   method: 'post', path: '/poke/{connection}', security: [], request: { params: ConnectionParam },
   summary: 'Tell trackbridge that a remote item changed: `{"remoteId", "scope"?}`, signed in `X-Trackbridge-Signature-256: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`',
   responses: { ...responses, 400: json(ErrorBody, 'Signed, but not a poke body') },
 });
 
-/** POST /webhooks/{github,jira,poke}/{connection}: no bearer token; each request proves itself with its signature. */
+/** POST /webhooks/{connector,poke}/{connection}: no bearer token; each request proves itself with its signature. */
 export function webhookRoutes(deps: ApiDeps) {
   const decide = (c: Context, result: WebhookResult) => outcomes.set(c.req.raw, result);
 
@@ -80,24 +88,36 @@ export function webhookRoutes(deps: ApiDeps) {
     }
   }
 
-  /** The raw body once its signature is checked; a 401 (logged without the secret or the body) otherwise. */
-  async function verify(c: Context, source: Source): Promise<{ connectionId: string; connector: string; body: string }> {
+  /** The signature header a delivery carries: the declared one, else the first fallback present. */
+  const signatureOf = (c: Context, declaration: WebhookDeclaration | undefined): { name: string; value: string | undefined } => {
+    if (!declaration) return { name: POKE_HEADER, value: c.req.header(POKE_HEADER) };
+    const names = [declaration.signature.header, ...(declaration.signature.scheme === 'hmac-sha256' ? declaration.signature.fallbackHeaders ?? [] : [])];
+    const name = names.find((n) => c.req.header(n) !== undefined) ?? declaration.signature.header;
+    return { name: declaration.signature.header, value: c.req.header(name) };
+  };
+
+  /**
+   * The raw body once its signature is checked, by the connector's declaration (`declaration`) or the
+   * poke's scheme (none); a 401 (logged without the secret or the body) otherwise.
+   */
+  async function verify(c: Context, source: string, declaration?: WebhookDeclaration): Promise<{ connectionId: string; connector: string; body: string }> {
     const connectionId = c.req.param('connection') ?? '';
     const raw = Buffer.from(await c.req.arrayBuffer());
     const found = await secretOf(connectionId);
-    const header = c.req.header(signatureHeader[source]) ?? (source === 'jira' ? c.req.header('x-hub-signature-256') : undefined);
-    const verdict = source === 'poke'
-      ? verifyPokeSignature(found?.secret ?? DECOY_SECRET, raw.toString('utf8'), header, Math.floor(Date.now() / 1000))
-      : verifyHubSignature(found?.secret ?? DECOY_SECRET, raw, header) ? 'ok' : 'bad';
+    const secret = found?.secret ?? DECOY_SECRET;
+    const signature = signatureOf(c, declaration);
+    const verdict = !declaration
+      ? verifyPokeSignature(secret, raw.toString('utf8'), signature.value, Math.floor(Date.now() / 1000))
+      : (declaration.signature.scheme === 'token' ? verifyToken(secret, signature.value) : verifyHmacHeader(secret, raw, signature.value)) ? 'ok' : 'bad';
     if (!found || verdict !== 'ok') {
       const result = verdict === 'stale' && found ? 'stale' : 'bad_signature';
       decide(c, result);
       deps.logger.warn({
         source, connection: UUID.test(connectionId) ? connectionId : '(not an id)', result,
-        reason: !found ? 'unknown connection or no webhook secret' : header ? `${verdict} signature` : 'no signature',
+        reason: !found ? 'unknown connection or no webhook secret' : signature.value ? `${verdict} signature` : 'no signature',
       }, 'webhook refused');
       if (result === 'stale') throw new ApiError(401, 'stale_signature', 'The signed timestamp is more than five minutes away from now');
-      throw new ApiError(401, 'invalid_signature', `Missing or invalid ${signatureHeader[source]}`);
+      throw new ApiError(401, 'invalid_signature', `Missing or invalid ${signature.name}`);
     }
     return { connectionId, connector: found.connector, body: raw.toString('utf8') };
   }
@@ -138,15 +158,25 @@ export function webhookRoutes(deps: ApiDeps) {
     return c.json({ accepted: bindings.length }, 202);
   }
 
-  async function hub(c: Context, source: 'github' | 'jira') {
-    const { connectionId, connector, body } = await verify(c, source);
+  /** A delivery from a connector's remote: verified and read as its declaration says. */
+  async function fromRemote(c: Context, source: string, declaration: WebhookDeclaration) {
+    const { connectionId, connector, body } = await verify(c, source, declaration);
     if (connector !== source) {
       decide(c, 'invalid');
       throw new ApiError(422, 'wrong_connector', `This is a ${connector} connection`, [{ path: 'connection', message: `a ${connector} connection: use /webhooks/poke/${connectionId}` }]);
     }
     const payload = parseJson(c, body);
-    const request: WebhookRequest = webhookReaders[source]!(c.req.header('x-github-event'), payload);
-    deps.logger.debug({ source, connection: connectionId, delivery: c.req.header('x-github-delivery') ?? c.req.header('x-atlassian-webhook-identifier'), kind: request.kind }, 'webhook');
+    let request: WebhookRequest;
+    try {
+      request = declaration.read({ header: (name) => c.req.header(name), payload });
+    } catch (err) {
+      deps.logger.warn({ source, connection: connectionId, error: (err as Error).message }, 'webhook: the connector could not read the payload');
+      request = { kind: 'ignored', reason: 'the connector could not read the payload' };
+    }
+    // The id names a workflow: held to the poke's rule, whatever the payload carried.
+    if (request.kind === 'item' && !pokeBody.shape.remoteId.safeParse(request.remoteId).success) request = { kind: 'ignored', reason: 'the payload names no item id trackbridge takes' };
+    const delivery = declaration.deliveryHeader ? c.req.header(declaration.deliveryHeader) : undefined;
+    deps.logger.debug({ source, connection: connectionId, delivery, kind: request.kind }, 'webhook');
     if (request.kind === 'ping') {
       decide(c, 'ping');
       return c.body(null, 204);
@@ -155,12 +185,11 @@ export function webhookRoutes(deps: ApiDeps) {
       decide(c, 'ignored');
       return c.json({ accepted: 0, reason: request.reason }, 202);
     }
-    return hint(c, connectionId, connector, request.target);
+    return hint(c, connectionId, connector, { remoteId: request.remoteId, ...(request.scope !== undefined ? { scope: request.scope } : {}) });
   }
 
-  return newRouter()
-    .openapi(github, (c) => hub(c, 'github'))
-    .openapi(jira, (c) => hub(c, 'jira'))
+  // The poke first: its path is not a connector's.
+  const router = newRouter()
     .openapi(poke, async (c) => {
       const { connectionId, connector, body } = await verify(c, 'poke');
       const parsed = pokeBody.safeParse(parseJson(c, body));
@@ -171,4 +200,9 @@ export function webhookRoutes(deps: ApiDeps) {
       const { remoteId, scope } = parsed.data;
       return hint(c, connectionId, connector, { remoteId, ...(scope !== undefined ? { scope } : {}) });
     });
+  for (const connector of deps.connectors) {
+    const declaration = connector.webhooks;
+    if (declaration && connector.slug !== 'poke') router.openapi(connectorRoute(connector, declaration), (c) => fromRemote(c, connector.slug, declaration));
+  }
+  return router;
 }

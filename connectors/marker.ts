@@ -20,6 +20,12 @@ export function stripMarker(text: string): string {
   return text.replace(TRAILING_MARKER, '').replace(ANY_MARKER, '');
 }
 
+/** The marker a text carries (the last one, where a copy-paste brought several), for `RemoteItem.marker`. */
+export function markerIn(text: string | null | undefined): string | undefined {
+  if (!text || !text.includes('<!-- trackbridge:')) return undefined;
+  return [...text.matchAll(ANY_MARKER)].at(-1)?.[1];
+}
+
 export function hasMarker(text: string | null | undefined, marker: string): boolean {
   return !!text && text.includes(markerComment(marker));
 }

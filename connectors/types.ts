@@ -53,6 +53,12 @@ export interface RemoteItem {
   /** The remote JSON as received, for rules that address remote fields by path. */
   raw: Json;
   /**
+   * The I1 marker the item carries, if it was created with one: read by the connector from wherever it
+   * keeps it (a comment in the text, an entity property, a hidden field). A pull recognises a create
+   * that died before its link was stored by this, and adopts the item instead of importing it.
+   */
+  marker?: string;
+  /**
    * What a write had to change or leave out to fit the remote (a label rewritten, a field not on the
    * screen): the engine adds these to the binding's warnings. Only createItem and updateItem set it.
    */
@@ -151,6 +157,39 @@ export interface NewItem {
   fields: ItemFields;
   /** A marker placed in the remote item so a retried create can find it (I1). */
   marker: string;
+}
+
+/** What a webhook delivery asks of the platform: fetch one item (through the pull path), answer a ping, or nothing. */
+export type WebhookRequest =
+  | { kind: 'item'; remoteId: string; /** The binding scope, when the payload names it (case-insensitive match). */ scope?: string }
+  | { kind: 'ping' }
+  | { kind: 'ignored'; reason: string };
+
+/** One delivery, as a connector's webhook declaration reads it once its signature is checked. */
+export interface WebhookDelivery {
+  /** A request header, by case-insensitive name. */
+  header(name: string): string | undefined;
+  /** The body, parsed as JSON. */
+  payload: unknown;
+}
+
+/**
+ * How a connector's remote calls trackbridge back (`POST /webhooks/<slug>/<connection id>`): how a delivery
+ * proves itself with the connection's webhook secret, and which item it names. A payload is only a hint:
+ * the item is fetched from the remote, so `read` takes ids from it, never field values.
+ */
+export interface WebhookDeclaration {
+  /**
+   * `hmac-sha256`: the hex HMAC-SHA256 of the raw body under the secret, in `header` (a `sha256=` prefix
+   * is accepted), or in the first of `fallbackHeaders` present; `token`: the secret itself in `header`.
+   * Either is compared in constant time.
+   */
+  signature: { scheme: 'hmac-sha256'; header: string; fallbackHeaders?: readonly string[] } | { scheme: 'token'; header: string };
+  /** The events to subscribe to, in words, for the API documentation: "`issues`, `issue_comment` and `ping`". */
+  events: string;
+  /** The header that carries a delivery's id, for logs. */
+  deliveryHeader?: string;
+  read(delivery: WebhookDelivery): WebhookRequest;
 }
 
 /** What every connector does: read. The pull, the scope picker and the connection test use it. */
@@ -312,6 +351,8 @@ export interface ConnectorDefinition<Config = unknown, Secrets = unknown, Sessio
    */
   bindingOptions?: z.ZodType<Options>;
   http: HttpDeclaration<Secrets>;
+  /** Webhooks the remote sends (optional: without them, the signed poke and the pull timer serve). */
+  webhooks?: WebhookDeclaration;
   /** What the capabilities share (usually the typed API client); created once per connection use. */
   session(ctx: ConnectorContext<Config, Secrets, Options>): Session;
   reader(session: Session, ctx: ConnectorContext<Config, Secrets, Options>): Reader;

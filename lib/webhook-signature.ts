@@ -6,14 +6,15 @@ export const POKE_TOLERANCE_SECONDS = 300;
 
 const hmacHex = (secret: string, text: string | Uint8Array) => createHmac('sha256', secret).update(text).digest('hex');
 
-/** GitHub's (and Jira's) `X-Hub-Signature-256`: `sha256=` and the hex HMAC-SHA256 of the raw body. */
-export const hubSignature = (secret: string, body: string | Uint8Array) => `sha256=${hmacHex(secret, body)}`;
-
-/** Whether `header` is the hub signature of `body` under `secret`. */
-export function verifyHubSignature(secret: string, body: string | Uint8Array, header: string | undefined): boolean {
+/** A bare or `sha256=`-prefixed hex HMAC-SHA256 of the raw body (GitHub, Jira, Linear and most others). */
+export function verifyHmacHeader(secret: string, body: string | Uint8Array, header: string | undefined): boolean {
   if (!header) return false;
-  return sameText(hubSignature(secret, body), header.trim().toLowerCase());
+  const given = header.trim().toLowerCase();
+  return sameText(hmacHex(secret, body), given.startsWith('sha256=') ? given.slice('sha256='.length) : given);
 }
+
+/** A shared-token header (GitLab's `X-Gitlab-Token`): the secret itself, compared in constant time. */
+export const verifyToken = (secret: string, header: string | undefined): boolean => header !== undefined && sameText(secret, header);
 
 /** `X-Trackbridge-Signature-256` of a poke: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
 export const pokeSignature = (secret: string, unixSeconds: number, body: string) =>

@@ -17,8 +17,20 @@ const objectSchema = z.custom<z.ZodType>(
   'must be a zod object schema (z.object({...}))',
 );
 
+const headerName = z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name');
+const webhooks = z.looseObject({
+  signature: z.discriminatedUnion('scheme', [
+    z.looseObject({ scheme: z.literal('hmac-sha256'), header: headerName, fallbackHeaders: z.array(headerName).optional() }),
+    z.looseObject({ scheme: z.literal('token'), header: headerName }),
+  ]),
+  events: z.string(),
+  deliveryHeader: headerName.optional(),
+  read: fn,
+});
+
 const connector = z.looseObject({
-  slug,
+  // `poke` is the path of the platform's own signed hint (POST /webhooks/poke/<connection>).
+  slug: slug.refine((s) => s !== 'poke', 'poke is reserved (POST /webhooks/poke/…)'),
   name: z.string().min(1),
   description: z.string(),
   logoUrl: z.string(),
@@ -35,6 +47,7 @@ const connector = z.looseObject({
     describeError: fn.optional(),
     rateLimitBackoff: z.strictObject({ baseMs: z.number().positive(), maxMs: z.number().positive() }).optional(),
   }),
+  webhooks: webhooks.optional(),
   session: fn,
   reader: fn,
   writer: fn.optional(),

@@ -23,7 +23,8 @@ export { capability, defineConnector, httpConfigFields } from '../connectors/def
 export type { HttpConfig } from '../connectors/http/options';
 export type {
   AdoptionHint, AttachmentStore, BindingContext, Capability, CommentWriter, ConnectorClient, ConnectorContext, ConnectorDefinition, HttpDeclaration, ItemFields, Json, Limitation, LogFn, Logger,
-  NewAttachment, NewItem, PullPage, Reader, RemoteAttachment, RemoteComment, RemoteItem, RemoteMetadata, Scope, ScopeGroup, TestResult, UserPair, Writer,
+  NewAttachment, NewItem, PullPage, Reader, RemoteAttachment, RemoteComment, RemoteItem, RemoteMetadata, Scope, ScopeGroup, TestResult, UserPair,
+  WebhookDeclaration, WebhookDelivery, WebhookRequest, Writer,
 } from '../connectors/types';
 
 // Errors, classified where they are born: transient → retried with backoff, permanent → recorded, auth → binding paused.
@@ -53,4 +54,4 @@ export { isGenericStatus, stateMap } from '../connectors/states';
 export type { HubState, StateMap, StateMapOptions } from '../connectors/states';
 
 // The I1 marker a connector places in created items so a retried create finds them.
-export { appendMarker, hasMarker, markerComment, stripMarker } from '../connectors/marker';
+export { appendMarker, hasMarker, markerComment, markerIn, stripMarker } from '../connectors/marker';

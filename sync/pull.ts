@@ -132,6 +132,12 @@ async function applyPage(db: Db, binding: SyncBinding, items: RemoteItem[], opts
   }
 }
 
+/** The pending link whose text marker an item's JSON holds, for connectors that do not report `marker`. */
+function markedInRaw<L>(item: RemoteItem, needles: ReadonlyArray<{ link: L; needle: string }>): L | undefined {
+  const raw = JSON.stringify(item.raw);
+  return needles.find(({ needle }) => raw.includes(needle))?.link;
+}
+
 async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opts: ApplyOptions): Promise<PageResult> {
   const result: PageResult = { counts: zero(), touched: [], errors: [], stale: [] };
   if (!items.length) return result;
@@ -142,8 +148,9 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
   const links = found.filter((l) => l.remoteId !== null);
   const pending = found.filter((l) => l.remoteId === null);
   const byRemote = new Map(links.map((l) => [l.remoteId, l]));
-  // What a pending create's marker looks like inside an item's JSON: in its text (GitHub, Redmine) or as a property (Jira); built once a page.
-  const pendingMarks = pending.map((link) => ({ link, inText: JSON.stringify(markerComment(link.marker)).slice(1, -1), asProperty: `"marker":${JSON.stringify(link.marker)}` }));
+  const pendingByMarker = new Map(pending.map((link) => [link.marker, link]));
+  // A connector that reports no `marker` may still keep the SDK's text marker somewhere in the item: built once a page.
+  const inText = pending.map((link) => ({ link, needle: JSON.stringify(markerComment(link.marker)).slice(1, -1) }));
   const storyRows = await getStories(db, links.map((l) => l.storyId));
   const byStory = new Map(storyRows.map((s) => [s.id, s]));
   // Only linked items are decided against the hub (a page of new items needs no key).
@@ -155,10 +162,10 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
   for (const item of items) {
     let link = byRemote.get(item.remoteId);
     // An item a push created but had not linked yet (it died in between): adopt it, never import it as a new story (I1).
-    // The marker is in the item's text (GitHub, Redmine) or in a property named `marker` (Jira's entity property).
-    // Serialised only when a create is pending: an initial sync's pages have none, and no item to spare.
-    const raw = link || !pending.length ? '' : JSON.stringify(item.raw);
-    const adopt = raw ? pendingMarks.find(({ inText, asProperty }) => raw.includes(inText) || raw.includes(asProperty))?.link : undefined;
+    // The connector reads the marker wherever it keeps it (RemoteItem.marker); failing that, the SDK's text
+    // marker is looked for in the item's JSON, serialised only when a create is pending.
+    const adopt = link || !pending.length ? undefined
+      : item.marker !== undefined ? pendingByMarker.get(item.marker) : markedInRaw(item, inText);
     if (adopt) {
       // The create's write-ahead snapshot (what it sent), so edits made remotely since then are applied below.
       const { createAttemptedAt: _attempt, ...ahead } = (adopt.snapshot ?? {}) as Snapshot;

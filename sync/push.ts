@@ -131,7 +131,8 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
   // Write-ahead: should this process die after the remote write, our values are not mistaken for a remote edit.
   if (written.length) await setSnapshot(db, link.id, decision.writeAhead);
   if (written.length) await ports.hooks?.beforeRemoteWrite?.({ bindingId: binding.id, storyId: story.id, remoteId });
-  let item = written.length ? await call(() => writer.updateItem(binding.scope, remoteId, decision.patch)) : current;
+  // With the version read, a remote that can refuses a write over a newer edit (a conflict: the push reads and decides again).
+  let item = written.length ? await call(() => writer.updateItem(binding.scope, remoteId, decision.patch, current.version)) : current;
   await recordWarnings(db, binding.id, item.warnings ?? []);
   const sent = decision.reasons.filter((r) => r.target === 'remote');
   if (written.length) await withTx(db, async (tx) => {
@@ -145,7 +146,8 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
     if (race) {
       decision = race.decision;
       if (Object.keys(race.restore).length) {
-        item = await call(() => writer.updateItem(binding.scope, remoteId, race.restore));
+        const wrote = item;
+        item = await call(() => writer.updateItem(binding.scope, remoteId, race.restore, wrote.version));
         const restored = restoredReasons(rules, race.decision, race.restore, { ...current.fields, ...race.restore });
         await withTx(db, async (tx) => {
           await log(tx, 'restore', Object.keys(race.restore));

@@ -1,8 +1,10 @@
 /**
  * Issue 10 §7, the last C1 race: a remote edit that lands between a push's read of the item and its write.
- * A hook of the worker injects that edit (on the real Redmine, and on the GitHub double as another user),
- * and the test checks the field's policy decides it as if the edit had been read: under remote_wins the
- * remote user's value is put back on the remote and taken into the hub; under hub_wins ours stands.
+ * A hook of the worker injects that edit before the write (on the real Redmine): the push hands the
+ * version it read to the connector, whose check refuses the write (a conflict), and the push reads and
+ * decides again. On the GitHub double the edit lands as our PATCH arrives, past any check: the field's
+ * policy then decides it from the remote's history, as if the edit had been read. Under remote_wins the
+ * remote user's value ends on the remote and in the hub; under hub_wins ours stands.
  */
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,18 +47,24 @@ describe('C1: a remote edit between a push\'s read and its write (real Redmine, 
     return { project, binding };
   }
 
-  /** Creates a story, waits for its remote item, then edits its title in the hub while `race` edits it remotely. */
-  async function raceTitle(bound: { project: Json; binding: Json }, race: (remoteId: string) => Promise<void>) {
+  /**
+   * Creates a story, waits for its remote item, then edits its title in the hub while `race` edits it
+   * remotely: from the worker's hook right before the write, or (`atRemote`) set up by `race` on the remote itself.
+   */
+  async function raceTitle(bound: { project: Json; binding: Json }, race: (remoteId: string) => Promise<void>, opts: { atRemote?: () => boolean } = {}) {
     const story = await post(`/projects/${bound.project.id}/stories`, { title: 'Base title' });
     const remoteId = await remoteIdOf(story.id, bound.binding.id);
     let raced = false;
-    races.set(story.id, async (at) => {
-      raced = true;
-      await race(at.remoteId);
-    });
+    if (opts.atRemote) await race(remoteId);
+    else {
+      races.set(story.id, async (at) => {
+        raced = true;
+        await race(at.remoteId);
+      });
+    }
     const res = await api.call('PATCH', `/stories/${story.id}`, { version: story.version, title: 'Hub title' });
     expect(res.status).toBe(200);
-    await eventually(async () => raced && (await pushLogOf(bound.binding.id, story.id, 'update')).length > 0, 60_000);
+    await eventually(async () => (opts.atRemote ? opts.atRemote() : raced), 60_000);
     return { story, remoteId };
   }
 
@@ -84,18 +92,18 @@ describe('C1: a remote edit between a push\'s read and its write (real Redmine, 
     await gh?.close();
   });
 
-  it('Redmine, remote_wins: the Redmine user\'s title is restored on Redmine and taken into the hub', async () => {
+  it('Redmine, remote_wins: the version check refuses our write over the Redmine user\'s title, which the hub takes', async () => {
     const scope = (await createProject(redmine)).identifier;
     const bound = await bind('redmine', { baseUrl: redmine.url }, { apiKey: redmine.apiKey }, scope);
     const { story, remoteId } = await raceTitle(bound, (id) => editIssue(redmine, Number(id), { subject: 'Redmine title' }));
 
     await eventually(async () => (await get(`/stories/${story.id}`)).title === 'Redmine title', 60_000);
     expect((await getIssue(redmine, Number(remoteId))).subject).toBe('Redmine title');
-    // The journals tell the race: their edit, our write over it, and the restore.
+    // The journals tell the race: their edit, and nothing of ours over it (nothing to restore).
     const subjects = (await getIssue(redmine, Number(remoteId), { include: 'journals' })).journals
       ?.flatMap((j) => (j.details ?? []).filter((d) => d.name === 'subject').map((d) => d.new_value));
-    expect(subjects).toEqual(['Redmine title', 'Hub title', 'Redmine title']);
-    expect(await pushLogOf(bound.binding.id, story.id, 'restore')).toEqual([{ fields: ['title'] }]);
+    expect(subjects).toEqual(['Redmine title']);
+    expect(await pushLogOf(bound.binding.id, story.id, 'restore')).toEqual([]);
   });
 
   it('Redmine, hub_wins: our title stands, on both sides', async () => {
@@ -118,7 +126,16 @@ describe('C1: a remote edit between a push\'s read and its write (real Redmine, 
   it('GitHub, remote_wins: another user\'s rename (an issue event) is restored and taken into the hub', async () => {
     gh.createRepo('octo/race');
     const bound = await bind('github', { baseUrl: gh.url, maxRequestsPerSecond: 100 }, { token: gh.token }, 'octo/race');
-    const { story, remoteId } = await raceTitle(bound, async (id) => void gh.editIssue('octo/race', Number(id), { title: 'GitHub title' }, { user: 'mona' }));
+    // Mona's rename lands the moment our PATCH arrives: after the connector's version check, before our write.
+    let raced = false;
+    const { story, remoteId } = await raceTitle(bound, async (id) => void gh.inject({
+      method: 'PATCH', path: `/repos/octo/race/issues/${id}`, fault: { kind: 'latency', ms: 0 },
+      match: () => {
+        if (!raced) gh.editIssue('octo/race', Number(id), { title: 'GitHub title' }, { user: 'mona' });
+        raced = true;
+        return false;
+      },
+    }), { atRemote: () => raced });
 
     await eventually(async () => (await get(`/stories/${story.id}`)).title === 'GitHub title', 60_000);
     expect(gh.getIssue('octo/race', Number(remoteId))?.title).toBe('GitHub title');

@@ -133,7 +133,9 @@ describe('the example plugin, packed and installed like a third-party package', 
     // A story born on the hub is created on the tracker, carrying the I1 marker, and linked.
     const born = await hub.call('POST', `/projects/${proj.id}/stories`, { title: 'Born on the hub', description: 'Hello, tiny' });
     const created = await eventually(async () => tiny.items('demo').find((i) => i.title === 'Born on the hub'), 60_000, 200);
-    expect(created.description).toMatch(/^Hello, tiny\n\n<!-- trackbridge:.+ -->$/);
+    // The connector keeps its marker in the item's external reference, not in the text a user reads.
+    expect(created.description).toBe('Hello, tiny');
+    expect(created.ref).toMatch(/^[A-Za-z0-9._:-]+$/);
     await eventually(async () => ((await hub.call('GET', `/stories/${born.id}`)).links as Json[])[0]?.remoteId === String(created.id), 60_000, 200);
     expect(tiny.items('demo')).toHaveLength(4);
 

@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindings, comments, connections, externalLinks, outboxEvents, runs, stories } from '../db/schema';
 import { applyRemotePage } from '../sync/pull';
 import { webhookDeliveryCounts } from '../api/webhook-deliveries';
-import { webhookReaders } from '../api/webhook-targets';
-import { verifyHubSignature, verifyPokeSignature } from '../lib/webhook-signature';
+import { githubWebhooks } from '../connectors/github/webhooks';
+import { jiraWebhooks } from '../connectors/jira/webhooks';
+import { verifyHmacHeader, verifyPokeSignature, verifyToken } from '../lib/webhook-signature';
 import { pullItemWorkflowId } from '../workflows/contract';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { eventually } from './support/harness';
@@ -238,29 +239,35 @@ describe('webhooks in: a signed hint fetches the item through the pull path (Git
 
 describe('webhook payloads and signatures, without a server', () => {
   it('reads only the item a payload names: GitHub issue number and repo, Jira issue id and project key', () => {
-    const github = webhookReaders.github!;
+    const github = (event: string, payload: unknown) => githubWebhooks.read({ header: (name) => (name === 'x-github-event' ? event : undefined), payload });
     expect(github('issues', { action: 'edited', issue: { number: 12, title: 'ignored' }, repository: { full_name: 'Acme/Web' } }))
-      .toEqual({ kind: 'item', target: { scope: 'Acme/Web', remoteId: '12' } });
+      .toEqual({ kind: 'item', scope: 'Acme/Web', remoteId: '12' });
     expect(github('issue_comment', { issue: { number: 3, pull_request: { url: 'x' } }, repository: { full_name: 'a/b' } })).toMatchObject({ kind: 'ignored' });
     expect(github('push', { ref: 'main' })).toMatchObject({ kind: 'ignored' });
     expect(github('issues', { issue: { number: 'twelve' } })).toMatchObject({ kind: 'ignored' });
     expect(github('ping', { zen: 'x' })).toEqual({ kind: 'ping' });
-    const jira = webhookReaders.jira!;
-    expect(jira(undefined, { webhookEvent: 'jira:issue_updated', issue: { id: '10042', key: 'WEB-7', fields: { project: { key: 'WEB' } } } }))
-      .toEqual({ kind: 'item', target: { scope: 'WEB', remoteId: '10042' } });
-    expect(jira(undefined, { webhookEvent: 'comment_created', comment: { body: 'x' }, issue: { key: 'WEB-7' } }))
-      .toEqual({ kind: 'item', target: { remoteId: 'WEB-7' } });
-    expect(jira(undefined, { webhookEvent: 'worklog_updated', issue: { id: '1' } })).toMatchObject({ kind: 'ignored' });
-    expect(jira(undefined, [1, 2])).toMatchObject({ kind: 'ignored' });
+    const jira = (payload: unknown) => jiraWebhooks.read({ header: () => undefined, payload });
+    expect(jira({ webhookEvent: 'jira:issue_updated', issue: { id: '10042', key: 'WEB-7', fields: { project: { key: 'WEB' } } } }))
+      .toEqual({ kind: 'item', scope: 'WEB', remoteId: '10042' });
+    expect(jira({ webhookEvent: 'comment_created', comment: { body: 'x' }, issue: { key: 'WEB-7' } }))
+      .toEqual({ kind: 'item', remoteId: 'WEB-7' });
+    expect(jira({ webhookEvent: 'worklog_updated', issue: { id: '1' } })).toMatchObject({ kind: 'ignored' });
+    expect(jira([1, 2])).toMatchObject({ kind: 'ignored' });
   });
 
-  it('checks both signature schemes against signatures made independently', () => {
+  it('checks every signature scheme against signatures made independently', () => {
     const body = '{"remoteId":"1"}';
-    expect(verifyHubSignature('s3cret', body, hubSign('s3cret', body))).toBe(true);
-    expect(verifyHubSignature('s3cret', body, hubSign('s3cret', body).toUpperCase().replace('SHA256', 'sha256'))).toBe(true);
-    expect(verifyHubSignature('s3cret', body, hubSign('other', body))).toBe(false);
-    expect(verifyHubSignature('s3cret', body, 'sha256=')).toBe(false);
-    expect(verifyHubSignature('s3cret', body, undefined)).toBe(false);
+    expect(verifyHmacHeader('s3cret', body, hubSign('s3cret', body))).toBe(true);
+    expect(verifyHmacHeader('s3cret', body, hubSign('s3cret', body).toUpperCase().replace('SHA256', 'sha256'))).toBe(true);
+    // Bare hex, as Linear signs.
+    expect(verifyHmacHeader('s3cret', body, hubSign('s3cret', body).slice('sha256='.length))).toBe(true);
+    expect(verifyHmacHeader('s3cret', body, hubSign('other', body))).toBe(false);
+    expect(verifyHmacHeader('s3cret', body, 'sha256=')).toBe(false);
+    expect(verifyHmacHeader('s3cret', body, undefined)).toBe(false);
+    // A shared token, as GitLab sends it.
+    expect(verifyToken('s3cret', 's3cret')).toBe(true);
+    expect(verifyToken('s3cret', 's3cre')).toBe(false);
+    expect(verifyToken('s3cret', undefined)).toBe(false);
     const now = 1_900_000_000;
     expect(verifyPokeSignature('s3cret', body, pokeSign('s3cret', now - 10, body), now)).toBe('ok');
     expect(verifyPokeSignature('s3cret', body, pokeSign('s3cret', now - 301, body), now)).toBe('stale');

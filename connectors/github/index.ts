@@ -7,6 +7,7 @@ import { type GitHubApi, type GitHubRepo, createGitHubApi, describeGitHubError }
 import { type GitHubConfig, type GitHubSecrets, configSchema, secretsSchema } from './config';
 import { gitHubEditsSince } from './history';
 import { type GitHubIssue, fileLinkBody, isFileLink, isPullRequest, issueStates, parseRepo, toFileLink, toIssuePatch, toRemoteComment, toRemoteItem } from './mapping';
+import { githubWebhooks } from './webhooks';
 
 type Ctx = ConnectorContext<GitHubConfig, GitHubSecrets>;
 const item = (scope: string, issue: GitHubIssue) => toRemoteItem(issue, scope);
@@ -177,6 +178,7 @@ export const github = defineConnector({
     headers: { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' },
     describeError: describeGitHubError,
   },
+  webhooks: githubWebhooks,
   session: createGitHubApi,
   reader,
   writer,

@@ -12,6 +12,7 @@ import { createScreens, fitToScreen } from './screens';
 import { findMarked } from './adoption';
 import { jiraEditsSince } from './history';
 import { moveStatus } from './transitions';
+import { jiraWebhooks } from './webhooks';
 
 type Ctx = ConnectorContext<JiraConfig, JiraSecrets, JiraBindingOptions>;
 type Session = ReturnType<typeof session>;
@@ -271,6 +272,7 @@ export const jira = defineConnector({
     // Jira's 429 without Retry-After asks for exponential backoff with jitter, not a fixed wait.
     rateLimitBackoff: { baseMs: 1000, maxMs: 30_000 },
   },
+  webhooks: jiraWebhooks,
   session,
   reader,
   writer,

@@ -96,6 +96,7 @@ export function toFields(ctx: MappingContext, issue: JiraIssue): ItemFields {
 }
 
 export function toRemoteItem(ctx: MappingContext, issue: JiraIssue): RemoteItem {
+  const { marker } = propertyOf(issue, MARKER_PROPERTY);
   return {
     remoteId: issue.id,
     key: issue.key,
@@ -103,6 +104,7 @@ export function toRemoteItem(ctx: MappingContext, issue: JiraIssue): RemoteItem 
     createdAt: isoDate(issue.fields.created),
     updatedAt: isoDate(issue.fields.updated),
     fields: toFields(ctx, issue),
+    ...(typeof marker === 'string' ? { marker } : {}),
     // Jira has no lock token on edits: `updated` (milliseconds) lets updateItem refuse a stale write.
     version: issue.fields.updated,
     raw: issue as unknown as Json,

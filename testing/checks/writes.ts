@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CommentWriter, ConnectorClient, Writer } from '@trackbridge/sdk';
+import type { CommentWriter, ConnectorClient, RemoteItem, Writer } from '@trackbridge/sdk';
 import { allPages, describeError, errorKind, expectThat, rejection } from '../assert';
 import type { ConformanceEnv } from '../env';
 
@@ -43,6 +43,10 @@ export async function markerAdoption(env: ConformanceEnv): Promise<void> {
   expectThat(check, other === null, `findByMarker of a marker never used returned item ${other?.remoteId}`);
   const listed = (await allPages(check, env.client().pull(scope, null), 50)).flatMap((p) => p.items).filter((i) => i.fields.title === title);
   expectThat(check, listed.length === 1, `the remote holds ${listed.length} items from one crashed create`);
+  // A pull adopts the item only if it can tell it is the crashed create's: by RemoteItem.marker, or the SDK's text marker in raw.
+  const recognised = (item: RemoteItem) => item.marker === marker || JSON.stringify(item.raw).includes(`<!-- trackbridge:${marker} -->`);
+  expectThat(check, recognised(listed[0]!), 'a listed item does not carry its create marker: report it as RemoteItem.marker (or keep the SDK text marker in raw), or a pull imports a crashed create as a second story');
+  expectThat(check, recognised(found), 'the item findByMarker returned does not report its marker (RemoteItem.marker)');
 }
 
 /** Adds a comment to a seeded item and checks listComments shows it; returns where it is. */

@@ -1,7 +1,7 @@
 /** The Tinytracker connector: built only on `@trackbridge/sdk`, as any third-party connector is. */
 import {
-  type CommentWriter, type ConnectorContext, type ItemFields, type Reader, type RemoteComment, type RemoteItem, type Writer,
-  PermanentError, appendMarker, defineConnector, hasMarker, httpConfigFields, isRemoteError, paginateOffset, pullIncremental, stateMap, stripMarker, z,
+  type CommentWriter, type ConnectorContext, type ItemFields, type Reader, type RemoteComment, type RemoteItem, type WebhookDeclaration, type Writer,
+  PermanentError, defineConnector, httpConfigFields, isRemoteError, paginateOffset, pullIncremental, stateMap, z,
 } from '@trackbridge/sdk';
 
 export const configSchema = z.strictObject({
@@ -26,6 +26,7 @@ const itemShape = z.looseObject({
   version: z.number().int(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  ref: z.string().optional(),
 });
 type Item = z.output<typeof itemShape>;
 const listShape = z.looseObject({ items: z.array(itemShape), total: z.number().int().nonnegative() });
@@ -46,7 +47,7 @@ const toComment = (c: z.output<typeof commentShape>): RemoteComment => ({
 function session(ctx: Ctx) {
   const { http } = ctx;
   const baseUrl = http.baseUrl;
-  const toItem = (item: Item): RemoteItem => ({
+  const toItem = ({ ref, ...item }: Item): RemoteItem => ({
     remoteId: String(item.id),
     key: `${item.project}-${item.id}`,
     url: `${baseUrl}/items/${item.id}`,
@@ -54,7 +55,7 @@ function session(ctx: Ctx) {
     updatedAt: item.updatedAt,
     fields: {
       title: item.title,
-      description: stripMarker(item.description),
+      description: item.description,
       ...states.toHub(item.status),
       priority: null,
       assignee: null,
@@ -62,7 +63,9 @@ function session(ctx: Ctx) {
       customFields: {},
     },
     version: String(item.version),
-    raw: { ...item, description: stripMarker(item.description) },
+    // The create marker lives in the item's external reference, where no user sees it or edits it away.
+    ...(ref === undefined ? {} : { marker: ref }),
+    raw: { ...item, description: item.description },
   });
   const inScope = (scope: string, item: Item | null): Item | null => (item && item.project === scope ? item : null);
 
@@ -148,15 +151,15 @@ function writer({ http, toItem, inScope, getItem }: Session): Writer {
       const created = await http.json({
         method: 'POST',
         path: '/items',
-        body: { project: scope, title: fields.title, description: appendMarker(fields.description, marker), status: toPatch(fields).status ?? 'open' },
+        body: { project: scope, title: fields.title, description: fields.description, status: toPatch(fields).status ?? 'open', ref: marker },
       }, itemShape);
       return toItem(created);
     },
 
+    /** The marker is the item's external reference: one exact query, no text search. */
     async findByMarker(scope, marker) {
-      const { items } = await http.json({ path: '/items', query: { project: scope, q: marker, limit: 100 } }, listShape);
-      const found = items.find((item) => hasMarker(item.description, marker));
-      return found ? toItem(found) : null;
+      const { items } = await http.json({ path: '/items', query: { project: scope, ref: marker, limit: 1 } }, listShape);
+      return items[0] ? toItem(items[0]) : null;
     },
 
     async updateItem(scope, remoteId, changes, version) {
@@ -192,6 +195,24 @@ function comments({ http }: Session): CommentWriter {
   };
 }
 
+const deliveryShape = z.looseObject({ event: z.string(), item: z.looseObject({ id: z.number().int().positive(), project: z.string().min(1) }) });
+
+/**
+ * Tinytracker's webhooks: every write POSTs the item's id and project, signed with the connection's
+ * webhook secret (`X-Tinytracker-Signature`, hex HMAC-SHA256 of the body). The platform verifies the
+ * signature, then fetches the item through the pull path: the payload is a hint, never the data.
+ */
+const webhooks: WebhookDeclaration = {
+  signature: { scheme: 'hmac-sha256', header: 'x-tinytracker-signature' },
+  events: '`item.created`, `item.updated`, `comment.created`, `comment.updated`',
+  deliveryHeader: 'x-tinytracker-delivery',
+  read({ payload }) {
+    const parsed = deliveryShape.safeParse(payload);
+    if (!parsed.success) return { kind: 'ignored', reason: 'no event and item in the payload' };
+    return { kind: 'item', remoteId: String(parsed.data.item.id), scope: parsed.data.item.project };
+  },
+};
+
 export const tinytracker = defineConnector({
   slug: 'tinytracker',
   name: 'Tinytracker',
@@ -206,6 +227,7 @@ export const tinytracker = defineConnector({
     auth: { header: 'x-tinytracker-token', value: (secrets) => secrets.token },
     describeError: (body) => (typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string' ? (body as { error: string }).error : undefined),
   },
+  webhooks,
   session,
   reader,
   writer,

@@ -4,9 +4,9 @@
  *
  *   GET    /me                                     who the token is
  *   GET    /projects?offset=&limit=                {projects, total_count}
- *   GET    /items?project=&since=&q=&offset=&limit= {items, total, total_count} sorted by updatedAt, then id;
+ *   GET    /items?project=&since=&q=&ref=&offset=&limit= {items, total, total_count} sorted by updatedAt, then id;
  *                                                   an ETag, and 304 on a matching If-None-Match
- *   POST   /items                                  {project?, title, description?, status?} → 201 item
+ *   POST   /items                                  {project?, title, description?, status?, ref?} → 201 item
  *   GET    /items/:id                              item (404 when unknown)
  *   PATCH  /items/:id                              {title?, description?, status?, version?}: 409 when `version` is stale
  *   DELETE /items/:id                              204
@@ -15,9 +15,15 @@
  *   PATCH  /items/:id/comments/:cid                {body} → comment
  *
  * `updatedAt` has millisecond precision and never repeats within an item; `version` counts writes.
- * `q` finds items whose description contains the string (the marker search a retried create uses).
+ * `q` finds items whose description contains the string. `ref` is an item's external reference: set on
+ * create by an integration, shown nowhere in the tracker's UI, and found exactly with `?ref=` (where the
+ * connector keeps its create marker).
+ *
+ * Webhooks: `setWebhook(url, secret)` makes every write (through the API or out of band) POST
+ * `{"event": "item.created" | "item.updated" | "comment.created" | "comment.updated", "item": {"id", "project"}}`
+ * to `url`, signed in `X-Tinytracker-Signature` (the hex HMAC-SHA256 of the body under `secret`).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -33,6 +39,8 @@ export interface TinytrackerItem {
   createdAt: string;
   updatedAt: string;
   author: string;
+  /** The external reference an integration set on create (not shown to users). */
+  ref?: string;
 }
 
 export interface TinytrackerComment {
@@ -55,6 +63,10 @@ export interface Tinytracker {
   createProject(key?: string): string;
   item(id: number): TinytrackerItem | undefined;
   items(project?: string): TinytrackerItem[];
+  /** Sends a signed webhook for every write from now on (null: stop). */
+  setWebhook(url: string | null, secret?: string): void;
+  /** Waits for the webhooks sent so far to be answered; returns their status codes. */
+  settleWebhooks(): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -88,12 +100,25 @@ export async function startTinytracker(options: TinytrackerOptions = {}): Promis
     return new Date(lastStamp).toISOString();
   };
 
-  const create = (fields: { project: string; title: string; description: string; status: TinytrackerStatus; author: string }): TinytrackerItem => {
+  let webhook: { url: string; secret: string } | null = null;
+  const deliveries: Array<Promise<number>> = [];
+  /** A signed delivery of one write, sent in the background (a hint: the receiver reads the item back). */
+  const notify = (event: string, item: TinytrackerItem) => {
+    if (!webhook) return;
+    const body = JSON.stringify({ event, item: { id: item.id, project: item.project } });
+    const signature = createHmac('sha256', webhook.secret).update(body).digest('hex');
+    deliveries.push(fetch(webhook.url, {
+      method: 'POST', body,
+      headers: { 'content-type': 'application/json', 'x-tinytracker-signature': signature, 'x-tinytracker-delivery': randomUUID() },
+    }).then((res) => res.status, () => 0));
+  };
+  const create = (fields: { project: string; title: string; description: string; status: TinytrackerStatus; author: string; ref?: string }): TinytrackerItem => {
     projects.add(fields.project);
     const now = stamp();
     const item: TinytrackerItem = { id: nextItemId++, ...fields, version: 1, createdAt: now, updatedAt: now };
     items.set(item.id, item);
     comments.set(item.id, []);
+    notify('item.created', item);
     return item;
   };
 
@@ -103,6 +128,7 @@ export async function startTinytracker(options: TinytrackerOptions = {}): Promis
     if (patch.status !== undefined) item.status = patch.status;
     item.version += 1;
     item.updatedAt = stamp();
+    notify('item.updated', item);
     return item;
   };
 
@@ -186,6 +212,7 @@ export async function startTinytracker(options: TinytrackerOptions = {}): Promis
       const project = url.searchParams.get('project');
       const since = url.searchParams.get('since');
       const q = url.searchParams.get('q');
+      const ref = url.searchParams.get('ref');
       const sinceMs = since ? Date.parse(since) : -Infinity;
       if (Number.isNaN(sinceMs)) throw new HttpError(400, 'since must be an ISO 8601 instant');
       const offset = intParam(url.searchParams.get('offset'), 0, Number.MAX_SAFE_INTEGER);
@@ -193,7 +220,8 @@ export async function startTinytracker(options: TinytrackerOptions = {}): Promis
       const matching = sorted([...items.values()].filter((item) =>
         (project === null || item.project === project)
         && Date.parse(item.updatedAt) >= sinceMs
-        && (q === null || item.description.includes(q) || item.title.includes(q))));
+        && (q === null || item.description.includes(q) || item.title.includes(q))
+        && (ref === null || item.ref === ref)));
       const body = { items: matching.slice(offset, offset + limit), total: matching.length, total_count: matching.length };
       const etag = `"${createHash('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 27)}"`;
       if (req.headers['if-none-match'] === etag) return send(res, 304, undefined, { etag });
@@ -204,12 +232,14 @@ export async function startTinytracker(options: TinytrackerOptions = {}): Promis
       const body = await readBody(req);
       const title = optionalString(body, 'title');
       if (!title) throw new HttpError(422, 'title is required');
+      const ref = optionalString(body, 'ref');
       const item = create({
         project: optionalString(body, 'project') ?? 'demo',
         title,
         description: optionalString(body, 'description') ?? '',
         status: optionalStatus(body) ?? 'open',
         author: 'tinytracker-bot',
+        ...(ref ? { ref } : {}),
       });
       return send(res, 201, item);
     }
@@ -248,6 +278,7 @@ export async function startTinytracker(options: TinytrackerOptions = {}): Promis
         const now = stamp();
         const comment: TinytrackerComment = { id: nextCommentId++, itemId: item.id, author: 'tinytracker-bot', body: text, createdAt: now, updatedAt: now };
         list.push(comment);
+        notify('comment.created', item);
         return send(res, 201, comment);
       }
       if (parts.length === 4 && method === 'PATCH') {
@@ -257,6 +288,7 @@ export async function startTinytracker(options: TinytrackerOptions = {}): Promis
         if (text === undefined) throw new HttpError(422, 'body is required');
         comment.body = text;
         comment.updatedAt = stamp();
+        notify('comment.updated', item);
         return send(res, 200, comment);
       }
     }
@@ -294,6 +326,10 @@ export async function startTinytracker(options: TinytrackerOptions = {}): Promis
     },
     item: (id) => items.get(id),
     items: (project) => sorted([...items.values()].filter((item) => project === undefined || item.project === project)),
+    setWebhook(url, secret = '') {
+      webhook = url === null ? null : { url, secret };
+    },
+    settleWebhooks: () => Promise.all(deliveries),
     close: () => new Promise<void>((resolve, reject) => {
       server.closeAllConnections();
       server.close((error) => (error ? reject(error) : resolve()));
