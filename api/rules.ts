@@ -34,7 +34,7 @@ const example = {
 const { $schema: _dialect, ...ruleSetJsonSchema } = z.toJSONSchema(RuleSetSchema, { io: 'input', unrepresentable: 'any' });
 const ruleSetComponent = {
   ...ruleSetJsonSchema,
-  description: 'Attribute rules of a binding (README, "Rules"). Omitted sections take the connector defaults.',
+  description: 'Attribute rules of a binding (docs/rules.md). Omitted sections take the connector defaults.',
   examples: [example],
 };
 const ruleSetRef = { $ref: '#/components/schemas/RuleSet' };

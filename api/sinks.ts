@@ -75,7 +75,7 @@ function destinationsOf(definition: SinkDefinition, settings: { config: unknown;
 
 const dlView = (d: SinkDeadLetter) => ({ id: d.id, eventId: d.eventId, error: d.error, createdAt: d.createdAt.toISOString() });
 
-/** Event sinks: where hub changes are published (README, Events). */
+/** Event sinks: where hub changes are published (docs/events.md). */
 export function sinkRoutes(deps: ApiDeps) {
   const load = async (id: string) => {
     const sink = await getSink(deps.db, id);

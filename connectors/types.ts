@@ -341,7 +341,7 @@ export interface ConnectorDefinition<Config = unknown, Secrets = unknown, Sessio
   /**
    * What the remote cannot do within the capabilities below, with the matching method left out: the
    * conformance kit skips the checks these rule out (saying why), `GET /connectors` shows them, and the
-   * engine goes around them (README, Writing a connector).
+   * engine goes around them (docs/plugins.md, Writing a connector).
    */
   cannot?: readonly Limitation[];
   /**

@@ -34,7 +34,7 @@ export interface ActionContext {
   progress(entry: { message: string; progress?: number; data?: Json }): Promise<void>;
   /** Aborted when the job is cancelled or the worker shuts down. */
   signal: AbortSignal;
-  /** The network under the egress policy: `egress.fetch`, or `egress.checkHost` for other protocols (README, Plugins). */
+  /** The network under the egress policy: `egress.fetch`, or `egress.checkHost` for other protocols (docs/plugins.md). */
   egress: Egress;
   /**
    * Opens one of the hub's connections by id, connected as the worker connects it for a sync: its
@@ -170,7 +170,7 @@ export interface HookContext {
   point: HookPoint;
   /** Unique per firing: a retried hook sees the same id, so it can dedupe its own side effects. */
   firingId: string;
-  /** The network under the egress policy: `egress.fetch`, or `egress.checkHost` for other protocols (README, Plugins). */
+  /** The network under the egress policy: `egress.fetch`, or `egress.checkHost` for other protocols (docs/plugins.md). */
   egress: Egress;
 }
 

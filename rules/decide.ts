@@ -159,7 +159,7 @@ function withKept(fields: ItemFields, kept: Map<string, Value | undefined>, old:
 /**
  * The whole-map rule (`customFields` ↔ `customFields`) as one rule per custom field the remote item
  * has. A project bound to several trackers keeps every tracker's custom fields in one hub map: each
- * binding reads and writes its own remote's by name, and leaves the others' alone (README, Rules).
+ * binding reads and writes its own remote's by name, and leaves the others' alone (docs/rules.md).
  */
 export function perCustomField(rules: EffectiveRules, remote: Record<string, unknown>): EffectiveRules {
   const whole = rules.fields.findIndex((rule) => rule.hub === 'customFields' && rule.remote === 'customFields');

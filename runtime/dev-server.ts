@@ -29,7 +29,7 @@ async function reachable(address: string): Promise<boolean> {
  * activity on its own task queue, the server hands the activity back in its answer to the worker that
  * completed the task, instead of queueing it for the next poll. It took a hub edit's push from signal to
  * the remote's PATCH from 110-120 ms to 39 ms at the median (P2). A self-hosted cluster turns it on
- * with the same dynamic config key (README, Sizing).
+ * with the same dynamic config key (docs/performance.md, Sizing).
  */
 export const devServerDynamicConfig = ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'] as const;
 

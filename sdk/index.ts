@@ -17,7 +17,7 @@ export type {
   HubStoryQuery, HubView, PluginDefinition, SinkDefinition, SinkPublisher, StoryChange,
 } from '../plugins/types';
 export { defineAction, defineHook, definePlugin, defineSink } from '../plugins/define';
-// Receiving trackbridge's signed webhooks (README, Events).
+// Receiving trackbridge's signed webhooks (docs/events.md).
 export { SIGNATURE_HEADER, signPayload, verifySignature, type SignatureCheck } from '../sinks/signature';
 export { capability, defineConnector, httpConfigFields } from '../connectors/define';
 export type { HttpConfig } from '../connectors/http/options';

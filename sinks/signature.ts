@@ -12,7 +12,7 @@ export type SignatureCheck = { ok: true; timestamp: number } | { ok: false; reas
 
 /**
  * Checks a signature header against the raw body, in constant time, refusing one older (or further in
- * the future) than `toleranceSeconds`. What a receiver of trackbridge's webhooks runs; see README, Events.
+ * the future) than `toleranceSeconds`. What a receiver of trackbridge's webhooks runs; see docs/events.md.
  */
 export function verifySignature(secret: string, header: string | null | undefined, body: string, opts: { toleranceSeconds?: number; now?: number } = {}): SignatureCheck {
   if (!header) return { ok: false, reason: 'missing' };

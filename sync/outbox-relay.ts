@@ -21,7 +21,7 @@ const BATCH = 500;
  * A batch of at least this many events means a bulk write (an initial sync, an import): while more keep
  * coming, the relay waits SETTLE_MS before its next batch, so they go in fewer, fuller batches. Each
  * batch costs the same handful of round trips whatever its size, and during an initial sync of 10,000
- * items the relay's 60 batches of ~170 competed with the sync for the same cores (P1 in the README).
+ * items the relay's 60 batches of ~170 competed with the sync for the same cores (P1 in docs/performance.md).
  * Edits at an interactive pace come one or a few at a time and are relayed at once.
  */
 const BULK_BATCH = 100;

@@ -89,7 +89,7 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
     const rmSeverity = createCustomField(redmine, { name: SEVERITY, format: 'list', possibleValues: SEVERITIES, project: rmProject });
     gh = await startGitHubDouble();
     gh.createRepo(REPO);
-    // Jira as it is: search lags writes, no property index, and the sync user may send notifyUsers=false (README, Jira).
+    // Jira as it is: search lags writes, no property index, and the sync user may send notifyUsers=false (docs/connectors/jira.md).
     jira = await startJiraDouble({ deployment: 'cloud', searchLagMs: JIRA_LAG_MS });
     jira.setAdmin(true);
     jiraKey = `F${randomBytes(3).toString('hex').toUpperCase().replace(/[0-9]/g, (d) => 'ABCDEFGHIJ'[Number(d)]!)}`;
@@ -120,7 +120,7 @@ describe('fan-out across three trackers: Jira ↔ hub ↔ Redmine ↔ GitHub, fo
 
     const story = await stack.post(`/projects/${project.id}/stories`, {
       // A priority both Jira and Redmine have: left empty, Jira fills in its default "Medium", which this
-      // Redmine has no value for (that needs a value map on the binding's rules: README, Rules).
+      // Redmine has no value for (that needs a value map on the binding's rules: docs/rules.md).
       title: 'Checkout fails',
       priority: 'High',
       description: '## Steps\n\n1. Open the cart\n2. Pay with **a saved card**\n\nSee [the log](https://example.com/log) and `payment.ts`.',

@@ -27,7 +27,7 @@ const routes: Record<Route, (md: string) => string> = {
 };
 
 /**
- * The cases that do not come back exact, with the reason: what the remote cannot say. The README's
+ * The cases that do not come back exact, with the reason: what the remote cannot say. docs/markup.md's
  * table lists the same. The test fails when a case leaves this list or one not on it is lost.
  */
 const lossy: Record<Route, Record<string, string>> = {

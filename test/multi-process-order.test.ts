@@ -186,7 +186,7 @@ describe('3 workers and 2 APIs on one database keep per-story order (real Postgr
 
     // (d) Hooks: every event fired its story hook, and the firings were queued in hub order (firing ids grow
     // with the story's events). Hooks run in parallel, each firing its own workflow retried on its own, so
-    // the order they *ran* in is not a guarantee (README, Hooks); it is measured below, not asserted.
+    // the order they *ran* in is not a guarantee (docs/plugins.md, Hooks); it is measured below, not asserted.
     const lines = hookLines();
     const firstFiring = new Map<number, HookLogLine>();
     for (const l of lines) if (!firstFiring.has(l.eventId)) firstFiring.set(l.eventId, l);

@@ -11,7 +11,7 @@ export const PAGE_SIZE = 100;
 /** Id-only search pages: Cloud's enhanced search returns up to 5,000 when only ids are asked for; Data Center caps pages at 1,000. */
 const CLOUD_ID_PAGE = 5000;
 const DC_ID_PAGE = 1000;
-/** The entity property that carries the I1 marker: invisible to users, readable by key (not searchable: README, Jira). */
+/** The entity property that carries the I1 marker: invisible to users, readable by key (not searchable: docs/connectors/jira.md). */
 export const MARKER_PROPERTY = 'trackbridge';
 /** System fields the connector maps; custom fields are added by id. */
 const SYSTEM_FIELDS = ['summary', 'description', 'status', 'priority', 'assignee', 'labels', 'issuetype', 'created', 'updated'];

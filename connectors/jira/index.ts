@@ -180,7 +180,7 @@ function writer({ api, screens, mapping, readItem }: Session, ctx: Ctx): Writer 
       return withWarnings(toRemoteItem(m, issue), warnings);
     },
 
-    /** The marker is read by key, never searched (README, Jira: I1); see ./adoption. */
+    /** The marker is read by key, never searched (docs/connectors/jira.md, I1); see ./adoption. */
     async findByMarker(scope, marker, hint) {
       const found = await findMarked(api, scope, projectClause(scope), marker, hint, ctx.config.searchLagSeconds * 1000);
       return found ? readItem(found) : null;

@@ -34,7 +34,7 @@ async function statusForClosed(api: RedmineApi, closed: boolean, current: Redmin
 
 /**
  * Custom field values by id. A name this project's issues do not have is left out with a warning, and
- * the rest of the write goes through: the hub's map may hold another tracker's fields (README, Rules).
+ * the rest of the write goes through: the hub's map may hold another tracker's fields (docs/rules.md).
  */
 async function customFieldValues(
   api: RedmineApi,
