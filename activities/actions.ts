@@ -10,7 +10,8 @@ import { findAction } from '../plugins/registry';
 import type { ActionContext } from '../plugins/types';
 import type { ActivityDeps } from './deps';
 import { connectRow } from './remote';
-import { FailureType, toFailure } from './failures';
+import { toFailure } from './failures';
+import { Failure } from '../workflows/failures';
 import { openHubView } from './hub-view';
 import { withHeartbeat } from './heartbeat';
 
@@ -27,7 +28,7 @@ export const oneLine = (message: string) => safeMessage((message.split('\n')[0] 
 function actionFailure(err: unknown): unknown {
   if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
   if (isPermanentError(err) || isAuthError(err)) {
-    return ApplicationFailure.nonRetryable(oneLine(err.message), isAuthError(err) ? FailureType.auth : FailureType.permanent);
+    return ApplicationFailure.nonRetryable(oneLine(err.message), isAuthError(err) ? Failure.auth : Failure.permanent);
   }
   if (isRemoteError(err) || isDatabaseUnavailable(err)) return toFailure(err);
   return ApplicationFailure.create({ message: oneLine(summarizeError(err).message), type: 'ActionError', nonRetryable: false });
@@ -64,7 +65,7 @@ export function createActionActivities(deps: ActivityDeps) {
       const claimed = await transitionJob(db, jobId, 'running');
       if (!claimed) {
         const job = await getJob(db, jobId);
-        if (!job) throw ApplicationFailure.nonRetryable(`job ${jobId} not found`, 'NotFound');
+        if (!job) throw ApplicationFailure.nonRetryable(`job ${jobId} not found`, Failure.notFound);
         // It ended before this attempt: cancelled while queued, or failed when its start was refused.
         return { status: job.status as JobStatus };
       }
@@ -72,11 +73,11 @@ export function createActionActivities(deps: ActivityDeps) {
       if (attempt > 1) await appendJobEntry(db, jobId, { message: `retrying (attempt ${attempt})` });
 
       const action = findAction(plugin, name);
-      if (!action) throw ApplicationFailure.nonRetryable(`plugin ${plugin} has no action ${name} on this worker (is it in TRACKBRIDGE_PLUGINS?)`, FailureType.permanent);
+      if (!action) throw ApplicationFailure.nonRetryable(`plugin ${plugin} has no action ${name} on this worker (is it in TRACKBRIDGE_PLUGINS?)`, Failure.permanent);
       const parsed = action.params.safeParse(input.params);
       if (!parsed.success) {
         const fields = parsed.error.issues.map((i) => i.path.map(String).join('.') || '(root)');
-        throw ApplicationFailure.nonRetryable(`invalid params: ${[...new Set(fields)].join(', ')}`, FailureType.permanent);
+        throw ApplicationFailure.nonRetryable(`invalid params: ${[...new Set(fields)].join(', ')}`, Failure.permanent);
       }
 
       const logger = deps.logger.child({ jobId, plugin, action: name });

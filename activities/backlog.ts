@@ -1,7 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { eq } from 'drizzle-orm';
-import { getBindingWithConnector } from '../db/bindings';
-import { bindings } from '../db/schema';
+import { getBindingWithConnector, setBacklogged } from '../db/bindings';
 import { signalBacklog } from '../sync/dispatch';
 import type { ActivityDeps } from './deps';
 import { notFound } from './failures';
@@ -10,13 +8,13 @@ export function createBacklogActivities(deps: ActivityDeps) {
   return {
     /** From now on the relay queues this binding's events on its backlog instead of pushing directly. */
     async markBacklogged({ bindingId }: { bindingId: string }): Promise<void> {
-      await deps.db.update(bindings).set({ backlogged: true, updatedAt: new Date() }).where(eq(bindings.id, bindingId));
+      await setBacklogged(deps.db, bindingId, true);
       deps.logger.warn({ bindingId }, 'remote failing transiently: binding backlogged');
     },
 
     /** The backlog drained: the binding returns to direct pushes. */
     async clearBacklogged({ bindingId }: { bindingId: string }): Promise<void> {
-      await deps.db.update(bindings).set({ backlogged: false, updatedAt: new Date() }).where(eq(bindings.id, bindingId));
+      await setBacklogged(deps.db, bindingId, false);
     },
 
     async deferToBacklog({ bindingId, storyId, eventId }: { bindingId: string; storyId: string; eventId: number }): Promise<void> {

@@ -1,5 +1,6 @@
 import { and, eq, isNotNull } from 'drizzle-orm';
-import { liveLinks, markSwept, softDeleteFromRemote, sweepDue, unlistedLinks } from '../db/pulled';
+import { liveLinks, softDeleteFromRemote, sweepDue, unlistedLinks } from '../db/pulled';
+import { markSwept } from '../db/bindings';
 import { externalLinks } from '../db/schema';
 import type { ActivityDeps } from './deps';
 import { openBinding, remoteCall, type BoundClient } from './bindings';

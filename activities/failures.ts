@@ -1,14 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { isRemoteError } from '../connectors/errors';
 import { isDatabaseUnavailable, summarizeError } from '../lib/error-summary';
+import { Failure } from '../workflows/failures';
 
-export const notFound = (what: string) => ApplicationFailure.nonRetryable(`${what} not found`, 'NotFound');
-
-/** Failure types workflows branch on. */
-export const FailureType = {
-  auth: 'AuthError', permanent: 'PermanentError', transient: 'TransientError', conflict: 'ConflictError', database: 'DatabaseUnavailable',
-  databaseError: 'DatabaseError',
-} as const;
+export const notFound = (what: string) => ApplicationFailure.nonRetryable(`${what} not found`, Failure.notFound);
 
 /**
  * Turns a connector error into the Temporal failure that encodes its retryability: transient ones
@@ -19,30 +14,30 @@ export const FailureType = {
 export function toFailure(err: unknown): unknown {
   if (isDatabaseUnavailable(err) && !isRemoteError(err)) {
     const { message, code, cause } = summarizeError(err);
-    return ApplicationFailure.create({ message: cause ? `${message} (${cause})` : message, type: FailureType.database, nonRetryable: false, details: [{ code: code ?? null }] });
+    return ApplicationFailure.create({ message: cause ? `${message} (${cause})` : message, type: Failure.database, nonRetryable: false, details: [{ code: code ?? null }] });
   }
   if (!isRemoteError(err)) {
     // Any other failed statement: Temporal keeps the failure's message in history and the run row shows
     // it to API users, and drizzle's message lists the query's bound values (sealed secrets, user text).
     if (!(err instanceof Error) || !isQueryError(err)) return err;
     const { message, code } = summarizeError(err);
-    return ApplicationFailure.create({ message, type: FailureType.databaseError, nonRetryable: false, details: [{ code: code ?? null }] });
+    return ApplicationFailure.create({ message, type: Failure.databaseError, nonRetryable: false, details: [{ code: code ?? null }] });
   }
   switch (err.kind) {
     case 'transient':
       return ApplicationFailure.create({
         message: err.message,
-        type: FailureType.transient,
+        type: Failure.transient,
         nonRetryable: false,
         ...(err.retryAfterMs ? { nextRetryDelay: err.retryAfterMs } : {}),
         details: [{ status: err.status ?? null }],
       });
     case 'conflict':
-      return ApplicationFailure.create({ message: err.message, type: FailureType.conflict, nonRetryable: false });
+      return ApplicationFailure.create({ message: err.message, type: Failure.conflict, nonRetryable: false });
     case 'auth':
-      return ApplicationFailure.nonRetryable(err.message, FailureType.auth, { status: err.status ?? null });
+      return ApplicationFailure.nonRetryable(err.message, Failure.auth, { status: err.status ?? null });
     case 'permanent':
-      return ApplicationFailure.nonRetryable(err.message, FailureType.permanent, { status: err.status ?? null });
+      return ApplicationFailure.nonRetryable(err.message, Failure.permanent, { status: err.status ?? null });
   }
 }
 

@@ -3,7 +3,8 @@ import { effectiveRules } from '../rules';
 import { applyRemotePage, type PageCounts } from '../sync/pull';
 import type { ActivityDeps } from './deps';
 import { openBinding, remoteCall, type BoundClient } from './bindings';
-import { markWebhookRead, softDeleteFromRemote } from '../db/pulled';
+import { softDeleteFromRemote } from '../db/pulled';
+import { markWebhookRead } from '../db/bindings';
 import { fetchPlan, syncRelated } from './sync';
 
 /** How often one activity reads the item again when a push wrote it while it was being fetched. */

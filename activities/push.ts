@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { isPermanentError, isTransientError } from '../connectors/errors';
-import { FailureType } from './failures';
+import { Failure } from '../workflows/failures';
 import { pushes } from '../lib/metrics';
 import { fireHook } from '../db/hooks';
 import { getLink } from '../db/links';
@@ -36,7 +36,7 @@ export const PROBE_INTERVAL_MS = { first: 200, max: 500 } as const;
 
 /** A failure worth probing again: the remote failing transiently with no word on when to come back. */
 function probeAgain(err: unknown): boolean {
-  return err instanceof ApplicationFailure && err.type === FailureType.transient && !err.nextRetryDelay;
+  return err instanceof ApplicationFailure && err.type === Failure.transient && !err.nextRetryDelay;
 }
 
 /** An activity's cancellation-aware sleep, or a plain one outside an activity (a direct call in a test). */
@@ -93,7 +93,7 @@ export function createPushActivities(deps: ActivityDeps) {
         if (!isPermanentError(err)) {
           // A direct push hands a transient failure to the backlog (workflows/pushStory.ts): say so once, not per backlog retry.
           // remoteCall has made the remote's error a Temporal failure by now.
-          const transient = isTransientError(err) || (err instanceof ApplicationFailure && err.type === FailureType.transient);
+          const transient = isTransientError(err) || (err instanceof ApplicationFailure && err.type === Failure.transient);
           if (input.mode === 'direct' && transient) await fireHook(deps.db, 'push.failed', { ...event, error: (err as Error).message, permanent: false });
           throw err;
         }

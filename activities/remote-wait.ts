@@ -1,5 +1,5 @@
 import { isRateLimitedError } from '../connectors/errors';
-import { clearBindingWait, setBindingWait } from '../db/binding-waits';
+import { clearBindingWait, setBindingWait } from '../db/bindings';
 import type { ActivityDeps } from './deps';
 
 /** "14:05 UTC": the status line is read by people, in the server's one timezone. */

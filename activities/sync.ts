@@ -10,7 +10,7 @@ import { applyRemoteComments } from '../sync/pull-comments';
 import { applyRemoteAttachment } from '../sync/pull-files';
 import { effectiveRules, pullsComments, pullsFiles, sameJson, type EffectiveRules } from '../rules';
 import { linkedRemoteAttachmentIds } from '../db/attachments';
-import { recordWarnings } from '../db/rules';
+import { recordListing, recordWarnings } from '../db/bindings';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
 import { reconcile, type ReconcileInput, type ReconcileResult } from './deletions';
@@ -102,10 +102,7 @@ export function createSyncActivities(deps: ActivityDeps) {
      */
     async completeSyncRun(input: { bindingId: string; runId: string; watermark: Json | null; itemsSeen: number }) {
       const closed = await finishRun(deps.db, input.runId, 'completed');
-      await deps.db
-        .update(bindings)
-        .set({ pullCursor: input.watermark, lastPullAt: new Date(), lastSyncedCount: closed?.items ?? input.itemsSeen, updatedAt: new Date() })
-        .where(eq(bindings.id, input.bindingId));
+      await recordListing(deps.db, input.bindingId, { cursor: input.watermark, items: closed?.items ?? input.itemsSeen });
       return { counts: closed?.counts, items: closed?.items };
     },
 

@@ -8,7 +8,7 @@ import { getProject } from '../db/projects';
 import { runningRun } from '../db/runs';
 import { countLinks } from '../db/stories';
 import { createPullSchedule, deletePullSchedule, nextPullTime, pausePullSchedule, triggerPull } from '../sync/schedules';
-import { BindingIdKey, ConnectorKey, ProjectIdKey } from '../workflows/contract';
+import { bindingSearchAttributes } from '../workflows/contract';
 import type { ApiDeps } from './deps';
 import { ApiError, ErrorBody, conflict, notFound } from './errors';
 import { newRouter, security } from './router';
@@ -176,9 +176,7 @@ export function bindingRoutes(deps: ApiDeps) {
           workflowId,
           taskQueue: deps.taskQueue,
           args: [{ bindingId: binding.id }],
-          typedSearchAttributes: [
-            { key: BindingIdKey, value: binding.id }, { key: ProjectIdKey, value: binding.projectId }, { key: ConnectorKey, value: connector },
-          ],
+          typedSearchAttributes: bindingSearchAttributes({ ...binding, connector }),
         }));
         return c.json({ workflowId, runId: handle.firstExecutionRunId, statusUrl: `/runs/${encodeURIComponent(workflowId)}` }, 202);
       } catch (err) {

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { ApplicationFailure } from '@temporalio/client';
 import type { RemoteMetadata, TestResult } from '../connectors/types';
 import { connectionTest, metadataListing } from '../workflows';
-import { connectionTestWorkflowId, metadataWorkflowId } from '../workflows/contract';
+import { Failure, connectionTestWorkflowId, metadataWorkflowId } from '../workflows/contract';
 import { ApiError } from './errors';
 import { remoteWorkflow, type ConnectionRef, type RemoteCaller } from './remote-calls';
 
 /** A scope the remote does not know (404, or one the connector cannot even read as a scope): the caller's to fix. */
 function unknownScope(scope: string) {
   return (failure: ApplicationFailure): ApiError | undefined => {
-    if (failure.type !== 'PermanentError') return undefined;
+    if (failure.type !== Failure.permanent) return undefined;
     const status = (failure.details?.[0] as { status?: unknown } | undefined)?.status;
     if (status !== null && status !== undefined && status !== 404) return undefined;
     return new ApiError(422, 'unknown_scope', `The remote has no scope "${scope}" this connection can reach`, [{ path: 'scope', message: 'not found on the remote' }]);

@@ -6,6 +6,7 @@ import { ConnectorKey } from '../workflows/contract';
 import { connectionTest } from '../workflows';
 import { connectionTestWorkflowId } from '../workflows/contract';
 import { refuseConnectionConfig } from '../connectors/http/destination';
+import { sameJson } from '../rules';
 import type { ApiDeps } from './deps';
 import { ApiError, ErrorBody, invalid, notFound } from './errors';
 import { metadataCache, testCandidate } from './connection-calls';
@@ -86,8 +87,6 @@ function mergeTop(stored: Record<string, unknown>, patch: Record<string, unknown
   }
   return out;
 }
-
-const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 const view = (row: { createdAt: Date; updatedAt: Date } & Omit<z.infer<typeof Connection>, 'createdAt' | 'updatedAt'>) => ({
   ...row,

@@ -3,9 +3,8 @@ import { ApplicationFailure, TimeoutFailure, WorkflowFailedError, type Client } 
 import type { Duration } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { ScopeGroup } from '../connectors/types';
-import { ConnectorKey } from '../workflows/contract';
+import { ConnectorKey, Failure, scopeListingWorkflowId } from '../workflows/contract';
 import { scopeListing } from '../workflows';
-import { scopeListingWorkflowId } from '../workflows/contract';
 import { apiLimits, type ApiLimits } from './limits';
 import { ApiError, isTemporalUnavailable, rootCause, temporalUnavailable } from './errors';
 
@@ -41,14 +40,14 @@ export function remoteFailure(err: WorkflowFailedError, logger: Logger, context:
   }
   const app = failure as ApplicationFailure;
   switch (app.type) {
-    case 'AuthError': return new ApiError(502, 'remote_auth', withStatus('The remote refused the connection\'s credentials', statusOf(app)));
-    case 'PermanentError': {
+    case Failure.auth: return new ApiError(502, 'remote_auth', withStatus('The remote refused the connection\'s credentials', statusOf(app)));
+    case Failure.permanent: {
       const status = statusOf(app);
       // A 2xx that still failed is an answer of the wrong shape (a wrong base URL, a proxy's page).
       if (typeof status === 'number' && status < 400) return new ApiError(502, 'unexpected_response', withStatus('The remote answered something the connector does not understand (is the base URL right?)', status));
       return new ApiError(502, 'remote_refused', withStatus('The remote refused the request', status));
     }
-    case 'TransientError': return new ApiError(502, 'remote_unavailable', withStatus('The remote is unavailable', statusOf(app)), undefined, 30);
+    case Failure.transient: return new ApiError(502, 'remote_unavailable', withStatus('The remote is unavailable', statusOf(app)), undefined, 30);
     default: return new ApiError(502, 'unexpected_response', 'The remote answered something the connector does not understand (is the base URL right?)');
   }
 }

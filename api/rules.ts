@@ -1,10 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
-import { getBindingWithConnector } from '../db/bindings';
+import { getBindingWithConnector, setBindingRules } from '../db/bindings';
 import type { Snapshot } from '../db/fields';
 import { getLink } from '../db/links';
 import { hubView, projectKey } from '../db/rules';
-import { bindings } from '../db/schema';
 import { getStory } from '../db/stories';
 import { decideCreate, decidePull, decidePush, effectiveRules, RuleSetSchema } from '../rules';
 import type { ApiDeps } from './deps';
@@ -93,7 +91,7 @@ export function ruleRoutes(deps: ApiDeps) {
     }), async (c) => {
       const { binding, connector } = await load(c.req.valid('param').id);
       const rules = parse(await jsonBody(c), [], connector);
-      await deps.db.update(bindings).set({ rules, warnings: [], updatedAt: new Date() }).where(eq(bindings.id, binding.id));
+      await setBindingRules(deps.db, binding.id, rules);
       return c.json({ rules, effective: effectiveRules(rules, connector) }, 200);
     })
     .openapi(createRoute({

@@ -7,7 +7,7 @@ import { webhookSecretOf } from '../lib/connection-secrets';
 import { verifyHmacHeader, verifyPokeSignature, verifyToken } from '../lib/webhook-signature';
 import type { ConnectorDefinition, WebhookDeclaration, WebhookRequest } from '../connectors/types';
 import { pullItem } from '../workflows';
-import { BindingIdKey, ConnectorKey, ProjectIdKey, itemChangedSignal, pullItemWorkflowId } from '../workflows/contract';
+import { bindingSearchAttributes, itemChangedSignal, pullItemWorkflowId } from '../workflows/contract';
 import type { ApiDeps } from './deps';
 import { ApiError, ErrorBody, invalid } from './errors';
 import { bounded } from './remote-calls';
@@ -151,7 +151,7 @@ export function webhookRoutes(deps: ApiDeps) {
         args: [{ bindingId: b.id, remoteId: target.remoteId }],
         signal: itemChangedSignal,
         signalArgs: [],
-        typedSearchAttributes: [{ key: BindingIdKey, value: b.id }, { key: ProjectIdKey, value: b.projectId }, { key: ConnectorKey, value: connector }],
+        typedSearchAttributes: bindingSearchAttributes({ ...b, connector }),
       }));
     }
     decide(c, 'accepted');

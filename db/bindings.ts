@@ -1,4 +1,4 @@
-import { and, desc, eq, like, ne } from 'drizzle-orm';
+import { and, desc, eq, isNotNull, like, ne } from 'drizzle-orm';
 import type { Db } from './client';
 import { fireHook } from './hooks';
 import { bindings, connections, runs } from './schema';
@@ -97,4 +97,53 @@ export async function bindingsPausedForAuth(db: Db, connectionId: string): Promi
 export async function activeBindingsOfConnection(db: Db, connectionId: string): Promise<Pick<Binding, 'id' | 'projectId' | 'scope'>[]> {
   return db.select({ id: bindings.id, projectId: bindings.projectId, scope: bindings.scope }).from(bindings)
     .where(and(eq(bindings.connectionId, connectionId), eq(bindings.state, 'active')));
+}
+
+// The binding row's other writes, all here: the status, the timers and the API read what they set.
+
+/** Stores a binding's rules (null: the connector's defaults); its warnings start over under them. */
+export async function setBindingRules(db: Db, id: string, rules: unknown): Promise<void> {
+  await db.update(bindings).set({ rules, warnings: [], updatedAt: new Date() }).where(eq(bindings.id, id));
+}
+
+/** A complete listing: the watermark the next incremental pull starts from, and what it saw. */
+export async function recordListing(db: Db, id: string, listing: { cursor: unknown; items: number }): Promise<void> {
+  await db.update(bindings).set({ pullCursor: listing.cursor, lastPullAt: new Date(), lastSyncedCount: listing.items, updatedAt: new Date() }).where(eq(bindings.id, id));
+}
+
+/** Whether the relay queues the binding's events on its backlog instead of pushing them directly. */
+export async function setBacklogged(db: Db, id: string, backlogged: boolean): Promise<void> {
+  await db.update(bindings).set({ backlogged, updatedAt: new Date() }).where(eq(bindings.id, id));
+}
+
+/** A webhook's fetch read one of the binding's items: webhooks reach it (see pullQuickly). */
+export async function markWebhookRead(db: Db, id: string, at = new Date()): Promise<void> {
+  await db.update(bindings).set({ lastWebhookAt: at }).where(eq(bindings.id, id));
+}
+
+/** An id-only deletion sweep finished (it paces the next). */
+export async function markSwept(db: Db, id: string, at: Date): Promise<void> {
+  await db.update(bindings).set({ lastSweptAt: at }).where(eq(bindings.id, id));
+}
+
+const MAX_WARNINGS = 50;
+
+/** Adds new warnings (unmapped values, fields a remote left out) to the binding's status, newest last, keeping the last 50. */
+export async function recordWarnings(db: Db, id: string, warnings: string[]): Promise<void> {
+  if (!warnings.length) return;
+  const [row] = await db.select({ warnings: bindings.warnings }).from(bindings).where(eq(bindings.id, id));
+  const current = row?.warnings ?? [];
+  const fresh = [...new Set(warnings)].filter((w) => !current.includes(w));
+  if (!fresh.length) return;
+  await db.update(bindings).set({ warnings: [...current, ...fresh].slice(-MAX_WARNINGS) }).where(eq(bindings.id, id));
+}
+
+/** Records that the binding's remote asked us to wait until `until` (a rate limit); the binding status shows it. */
+export async function setBindingWait(db: Db, id: string, until: Date, reason: string): Promise<void> {
+  await db.update(bindings).set({ waitingUntil: until, waitingReason: reason }).where(eq(bindings.id, id));
+}
+
+/** Clears a recorded wait once a call to the remote went through. Writes nothing when there is none. */
+export async function clearBindingWait(db: Db, id: string): Promise<void> {
+  await db.update(bindings).set({ waitingUntil: null, waitingReason: null }).where(and(eq(bindings.id, id), isNotNull(bindings.waitingUntil)));
 }

@@ -126,14 +126,6 @@ export async function sweepDue(db: Db, bindingId: string, minutes: number, now: 
   return !!row && (row.at === null || now.getTime() - row.at.getTime() >= minutes * 60_000);
 }
 
-/** A webhook's fetch read one of the binding's items: webhooks reach it (see pullQuickly). */
-export async function markWebhookRead(db: Db, bindingId: string, at = new Date()): Promise<void> {
-  await db.update(bindings).set({ lastWebhookAt: at }).where(eq(bindings.id, bindingId));
-}
-
-export async function markSwept(db: Db, bindingId: string, at: Date): Promise<void> {
-  await db.update(bindings).set({ lastSweptAt: at }).where(eq(bindings.id, bindingId));
-}
 
 /** Soft-deletes a story whose remote item is gone, recording where the deletion came from. */
 export async function softDeleteFromRemote(db: Db, binding: OriginBinding, storyId: string, remoteId: string | null = null): Promise<void> {

@@ -3,10 +3,8 @@ import type { HubView } from '../rules';
 import { queryRows, type Db } from './client';
 import { storyFields } from './fields';
 import { insertOutboxEvent } from './outbox';
-import { bindings, comments, projects } from './schema';
+import { comments, projects } from './schema';
 import type { Story } from './stories';
-
-const MAX_WARNINGS = 50;
 
 /** The human key a `to_remote` rule can write: project key plus the story id's first 8 characters. */
 export const storyKey = (projectKey: string, storyId: string) => `${projectKey}-${storyId.slice(0, 8)}`;
@@ -18,16 +16,6 @@ export function hubView(story: Story, projectKey: string): HubView {
 export async function projectKey(db: Db, projectId: string): Promise<string> {
   const [row] = await db.select({ key: projects.key }).from(projects).where(eq(projects.id, projectId));
   return row?.key ?? 'HUB';
-}
-
-/** Adds new warnings (unmapped values) to the binding's status, newest last, keeping the last 50. */
-export async function recordWarnings(db: Db, bindingId: string, warnings: string[]): Promise<void> {
-  if (!warnings.length) return;
-  const [row] = await db.select({ warnings: bindings.warnings }).from(bindings).where(eq(bindings.id, bindingId));
-  const current = row?.warnings ?? [];
-  const fresh = [...new Set(warnings)].filter((w) => !current.includes(w));
-  if (!fresh.length) return;
-  await db.update(bindings).set({ warnings: [...current, ...fresh].slice(-MAX_WARNINGS) }).where(eq(bindings.id, bindingId));
 }
 
 /** Hub comments a rule produced from a pull (message_from_field, default_message); they fan out to the other bindings. */

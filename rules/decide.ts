@@ -5,30 +5,9 @@ import { fieldMessages } from './messages';
 import { fieldReason, OUTCOMES, settled, type FieldReason } from './reasons';
 import { scopedLabels } from './scoped-labels';
 import { customFieldName, isConnectorField, type EffectiveRules, type FieldRule } from './schema';
-import { isStatus, isUnset, jsonToValue, readFields, readHub, readPath, readRemote, sameFieldValue, sameValue, writeFields, type HubView, type Value } from './values';
+import { isStatus, isUnset, jsonToValue, readFields, readHub, readPath, readRemote, sameFieldValue, sameValue, writeFields, type HubView, type RuleSnapshot, type Value } from './values';
 
-/** What an external link remembers of the remote as last synced: connector fields, plus the raw paths rules read. */
-// A type alias, not an interface, so it fits the jsonb column's Record<string, unknown>.
-export type RuleSnapshot = {
-  fields: ItemFields;
-  paths?: Record<string, Json>;
-  /**
-   * Written before a push's remote write and cleared with the snapshot after it: if the push dies in
-   * between, the next pull or push recognises these values on the remote as our own write (E1).
-   */
-  pending?: Partial<ItemFields>;
-  /**
-   * Fields the remote filled in on its own when we created the item (Redmine's default priority), with
-   * what we sent (nothing). While the hub still has nothing there, the remote's value counts as a remote
-   * change, so the hub takes it; once the hub has a value of its own, the remote's default is no edit.
-   */
-  filled?: Record<string, Value>;
-  /**
-   * A pending create's only: when its last attempt started. Adoption searches from there, and a remote
-   * whose search lags (Jira) does not take a miss as final until that lag has passed (I1).
-   */
-  createAttemptedAt?: string;
-};
+export type { RuleSnapshot };
 
 export interface RemoteView { fields: ItemFields; raw: Json; updatedAt: string; commentCount?: number | undefined }
 

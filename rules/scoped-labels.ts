@@ -1,5 +1,5 @@
 import type { ItemFields } from '../connectors/types';
-import type { RuleSnapshot } from './decide';
+import type { RuleSnapshot } from './values';
 import type { FieldReason } from './reasons';
 import type { EffectiveRules, FieldRule } from './schema';
 

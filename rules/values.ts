@@ -140,3 +140,26 @@ export function writeFields(target: Partial<ItemFields>, ref: string, value: Val
 }
 
 export { isStatus };
+
+/** What an external link remembers of the remote as last synced: connector fields, plus the raw paths rules read. */
+// A type alias, not an interface, so it fits the jsonb column's Record<string, unknown>.
+export type RuleSnapshot = {
+  fields: ItemFields;
+  paths?: Record<string, Json>;
+  /**
+   * Written before a push's remote write and cleared with the snapshot after it: if the push dies in
+   * between, the next pull or push recognises these values on the remote as our own write (E1).
+   */
+  pending?: Partial<ItemFields>;
+  /**
+   * Fields the remote filled in on its own when we created the item (Redmine's default priority), with
+   * what we sent (nothing). While the hub still has nothing there, the remote's value counts as a remote
+   * change, so the hub takes it; once the hub has a value of its own, the remote's default is no edit.
+   */
+  filled?: Record<string, Value>;
+  /**
+   * A pending create's only: when its last attempt started. Adoption searches from there, and a remote
+   * whose search lags (Jira) does not take a miss as final until that lag has passed (I1).
+   */
+  createAttemptedAt?: string;
+};

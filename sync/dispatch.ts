@@ -3,17 +3,11 @@ import type { SignalDefinition } from '@temporalio/workflow';
 import { backlog, hookFiring, pushStory, sinkDelivery } from '../workflows';
 import type { HookFiringInput } from '../workflows/hookFiring';
 import { backlogWorkflowId, enqueueSignal, hookWorkflowId, sinkWorkflowId, wakeSignal, pushWorkflowId, storyEventSignal, type StoryEvent } from '../workflows/contract';
-import { BindingIdKey, ConnectorKey, ProjectIdKey } from '../workflows/contract';
+import { bindingSearchAttributes } from '../workflows/contract';
 
 export interface DispatchBinding { id: string; projectId: string; connector: string }
 
 // Ids are built in workflows/contract.ts; re-exported for callers that only dispatch.
-
-const attributes = (b: DispatchBinding) => [
-  { key: BindingIdKey, value: b.id },
-  { key: ProjectIdKey, value: b.projectId },
-  { key: ConnectorKey, value: b.connector },
-];
 
 /** Hands a story event to its push workflow, starting it when none runs (signal-with-start). */
 export async function signalPush(
@@ -26,7 +20,7 @@ export async function signalPush(
     args: [{ bindingId: binding.id, storyId }],
     signal,
     signalArgs: [{ eventId }],
-    typedSearchAttributes: attributes(binding),
+    typedSearchAttributes: bindingSearchAttributes(binding),
   });
 }
 
@@ -38,7 +32,7 @@ export async function signalBacklog(client: Client, taskQueue: string, binding: 
     args: [{ bindingId: binding.id }],
     signal: enqueueSignal,
     signalArgs: [{ storyId, eventId }],
-    typedSearchAttributes: attributes(binding),
+    typedSearchAttributes: bindingSearchAttributes(binding),
   });
 }
 

@@ -1,6 +1,6 @@
 import type { RemoteAttachment } from '../connectors/types';
 import { attachmentsForPush, beginAttachmentPost, getAttachment, linkedRemoteAttachmentIds, recordAttachmentSynced, type AttachmentLink } from '../db/attachments';
-import { recordWarnings } from '../db/rules';
+import { recordWarnings } from '../db/bindings';
 import { sendsFile, type EffectiveRules } from '../rules';
 import { withTx } from '../db/client';
 import { crossingEntry, recordActivity } from '../db/activity';

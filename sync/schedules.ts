@@ -3,7 +3,7 @@ import {
 } from '@temporalio/client';
 import { pollBinding } from '../workflows';
 import {
-  BindingIdKey, ConnectorKey, legacyPullScheduleId, pauseSignal, pollerStateQuery, pollerWorkflowId, ProjectIdKey, pullNowUpdate, resumeSignal,
+  bindingSearchAttributes, legacyPullScheduleId, pauseSignal, pollerStateQuery, pollerWorkflowId, pullNowUpdate, resumeSignal,
   type PullStarted,
 } from '../workflows/contract';
 
@@ -27,9 +27,7 @@ export async function createPullSchedule(client: Client, taskQueue: string, bind
       taskQueue,
       args: [{ bindingId: binding.id, projectId: binding.projectId, connector: binding.connector, intervalSeconds: binding.pullIntervalSeconds, paused: binding.paused }],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      typedSearchAttributes: [
-        { key: BindingIdKey, value: binding.id }, { key: ProjectIdKey, value: binding.projectId }, { key: ConnectorKey, value: binding.connector },
-      ],
+      typedSearchAttributes: bindingSearchAttributes(binding),
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

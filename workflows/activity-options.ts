@@ -1,17 +1,7 @@
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
-import type { FailureType } from '../activities/failures';
+import { Failure } from './failures';
 
-/**
- * The failure types workflows branch on. Activities create them (activities/failures.ts), which the
- * workflow bundle must not load, so they are repeated here and checked against it at compile time.
- */
-export const Failure = {
-  auth: 'AuthError', permanent: 'PermanentError', transient: 'TransientError', conflict: 'ConflictError', database: 'DatabaseUnavailable',
-  databaseError: 'DatabaseError', notFound: 'NotFound',
-} as const;
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type Assert<T extends true> = T;
-export type _FailureTypesMatchActivities = Assert<Same<Omit<typeof Failure, 'notFound'>, typeof FailureType>>;
+export { Failure };
 
 /** Retrying cannot help these: bad credentials, a refused request, a missing record (plus `extra`, per preset). */
 export const nonRetryable = (...extra: string[]): string[] => [Failure.auth, Failure.permanent, Failure.notFound, ...extra];

@@ -2,6 +2,8 @@ import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SyncProgress } from './syncLoop';
 
+export { Failure } from './failures';
+
 // What clients (the API, the outbox relay, activities) may say to a workflow, and under which id.
 // The workflow functions themselves are the references (`client.workflow.start(initialSync, …)`,
 // from './index'); this file holds their messages and ids, so nothing outside workflows/ names one.
@@ -64,3 +66,8 @@ export const BindingIdKey = defineSearchAttributeKey('BindingId', 'KEYWORD');
 export const ProjectIdKey = defineSearchAttributeKey('ProjectId', 'KEYWORD');
 export const ConnectorKey = defineSearchAttributeKey('Connector', 'KEYWORD');
 export const searchAttributeKeys = [BindingIdKey, ProjectIdKey, ConnectorKey];
+
+/** The search attributes of every workflow that works for one binding (the Temporal UI filters by them). */
+export const bindingSearchAttributes = (binding: { id: string; projectId: string; connector: string }) => [
+  { key: BindingIdKey, value: binding.id }, { key: ProjectIdKey, value: binding.projectId }, { key: ConnectorKey, value: binding.connector },
+];

@@ -2,7 +2,7 @@ import {
   allHandlersFinished, condition, continueAsNew, log, proxyLocalActivities, setHandler, startChild, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { BindingIdKey, ConnectorKey, pollerStateQuery, pauseSignal, pullNowUpdate, ProjectIdKey, resumeSignal, type PollerState } from './contract';
+import { bindingSearchAttributes, pollerStateQuery, pauseSignal, pullNowUpdate, resumeSignal, type PollerState } from './contract';
 import { pullBinding } from './pullBinding';
 
 /**
@@ -122,9 +122,7 @@ export async function pollBinding(input: PollInput): Promise<void> {
     const handle = await startChild(pullBinding, {
       workflowId: pullId,
       args: [{ bindingId, ...(state ? { state } : {}) }],
-      typedSearchAttributes: [
-        { key: BindingIdKey, value: bindingId }, { key: ProjectIdKey, value: input.projectId }, { key: ConnectorKey, value: input.connector },
-      ],
+      typedSearchAttributes: bindingSearchAttributes({ id: bindingId, projectId: input.projectId, connector: input.connector }),
     });
     // Started on the server: a caller of "pull now" may follow it from here.
     child = pullId;
