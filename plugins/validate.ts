@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { limitations } from '../connectors/define';
+import { ITEM_FIELDS } from '../connectors/fields';
 import { PLUGIN_API_VERSION, hookPoints, type PluginDefinition } from './types';
 
 /** A plugin that cannot be loaded: the message names the package and the field at fault. */
@@ -7,7 +8,7 @@ export class PluginError extends Error {
   override name = 'PluginError';
 }
 
-const itemFields = ['title', 'description', 'status', 'closed', 'priority', 'assignee', 'labels', 'customFields'] as const;
+
 const slug = z.string().regex(/^[a-z0-9-]{1,25}$/, 'must be 1-25 characters of [a-z0-9-]');
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'must be a function');
 // Duck-typed, so a plugin bundling its own copy of zod still passes; `trackbridge/sdk` re-exports ours.
@@ -37,7 +38,7 @@ const connector = z.looseObject({
   configSchema: schema,
   secretsSchema: schema,
   bindingOptions: objectSchema.optional(),
-  fields: z.array(z.enum(itemFields)).min(1),
+  fields: z.array(z.enum(ITEM_FIELDS)).min(1),
   conditionalRequests: z.boolean(),
   cannot: z.array(z.enum(limitations as [string, ...string[]])).optional(),
   http: z.looseObject({

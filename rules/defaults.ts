@@ -1,9 +1,9 @@
 import { findConnector } from '../plugins/registry';
-import { RuleSetSchema, type EffectiveRules, type FieldRule } from './schema';
+import { CONNECTOR_FIELDS, RuleSetSchema, type EffectiveRules, type FieldRule } from './schema';
 
 const twoWay = (field: string): FieldRule => ({ hub: field, remote: field, kind: 'two_way' });
 
-const anyConnector = ['title', 'description', 'status', 'priority', 'assignee', 'labels', 'customFields'];
+const anyConnector = CONNECTOR_FIELDS;
 
 /**
  * What a binding syncs with no rules written: the fields its connector declares (`fields` in its

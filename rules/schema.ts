@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { RULE_FIELDS } from '../connectors/fields';
 
 /** Connector fields a rule can both read and write (ItemFields names; `customFields.<Name>` is one Redmine custom field). */
-export const CONNECTOR_FIELDS = ['title', 'description', 'status', 'priority', 'assignee', 'labels', 'customFields'] as const;
+export const CONNECTOR_FIELDS = RULE_FIELDS;
 
 /** Hub pseudo-fields that can only be written to a remote: the story id and its human key (PROJECT-abcd1234). */
 export const HUB_READ_ONLY = ['id', 'key'] as const;

@@ -1,6 +1,5 @@
 import type { ItemFields } from '../connectors/types';
-import { sameValue } from '../db/fields';
-import type { FieldReason, PushDecision } from '../rules';
+import { sameJson, type FieldReason, type PushDecision } from '../rules';
 import type { EffectiveRules } from '../rules/schema';
 import { readFields, withoutEmpty } from '../rules/values';
 
@@ -9,7 +8,7 @@ import { readFields, withoutEmpty } from '../rules/values';
  * the hub already holds, which diffFields leaves out, so the explain log does too).
  */
 export function hubWrites(reasons: FieldReason[], before: ItemFields, after: ItemFields): FieldReason[] {
-  return reasons.filter((r) => r.target === 'hub' && !sameValue(withoutEmpty(readFields(before, r.field)), withoutEmpty(readFields(after, r.field))));
+  return reasons.filter((r) => r.target === 'hub' && !sameJson(withoutEmpty(readFields(before, r.field)), withoutEmpty(readFields(after, r.field))));
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { isRemoteError } from '../errors';
+import { ITEM_FIELDS } from '../fields';
 import type { ConnectorContext, Json } from '../types';
 import type { JiraConfig, JiraSecrets } from './config';
 import {
@@ -34,7 +35,7 @@ export function fieldsUsed(used: readonly string[], custom: ReadonlyArray<{ id: 
       if (field) out.push(field.id);
       continue;
     }
-    if (['title', 'description', 'status', 'priority', 'assignee', 'labels'].includes(ref)) continue;
+    if ((ITEM_FIELDS as readonly string[]).includes(ref)) continue;
     // A path into the issue JSON: the field it names under `fields`, or nothing if it reads outside them (key, id).
     const path = ref.startsWith('/') ? ref.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')) : ref.split('.');
     if (path[0] !== 'fields') continue;
