@@ -23,7 +23,7 @@ import { ruleRoutes } from './rules';
 import { bindingRunRoutes } from './binding-runs';
 import { attachmentRoutes } from './attachments';
 import { sessionRoutes } from './session';
-import { activityRoutes } from './activity';
+import { explainRoutes } from './explain';
 import { apiLimits, bodyLimits, closeUnreadBodies, rateLimit, requestTimeout } from './limits';
 import { authFailureLimit } from './auth-failures';
 import { clientAddressOf } from './client-address';
@@ -72,7 +72,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/', storyReadRoutes(deps));
   app.route('/', hubRoutes(deps));
   app.route('/', attachmentRoutes(deps));
-  app.route('/', activityRoutes(deps));
+  app.route('/', explainRoutes(deps));
   app.route('/webhooks', webhookRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

@@ -3,7 +3,7 @@ import type { ItemFields, RemoteItem } from '../connectors/types';
 import { withTx, type Db } from './client';
 import { diffFields, type Snapshot } from './fields';
 import { insertOutboxEvent } from './outbox';
-import { recordActivity, type NewActivity } from './activity';
+import { recordExplain, type NewExplainEntry } from './explain';
 import { bindings, externalLinks, stories } from './schema';
 
 /** The binding a remote change came from: the origin of its outbox events, so they are never pushed back to it. */
@@ -18,7 +18,7 @@ export interface PulledStory {
   /** Set for an item with nothing else to fetch: its comments count as pulled. */
   commentsSyncedAt: string | null;
   /** Its explain-log entry (db/activity.ts createEntry), written with it. */
-  explain: Pick<NewActivity, 'written' | 'rules' | 'outcome'>;
+  explain: Pick<NewExplainEntry, 'written' | 'rules' | 'outcome'>;
 }
 
 /**
@@ -139,7 +139,7 @@ export async function softDeleteFromRemote(db: Db, binding: OriginBinding, story
     await insertOutboxEvent(tx, {
       projectId: binding.projectId, storyId, action: 'delete', target: 'story', actor: 'remote', origin: binding.id, changes: [], storyVersion: story.version,
     });
-    await recordActivity(tx, [{
+    await recordExplain(tx, [{
       storyId, bindingId: binding.id, direction: 'pull', kind: 'delete', target: 'hub', remoteId, storyVersion: story.version,
       outcome: 'the remote no longer has the item (confirmed by a read by key): the story is deleted',
     }]);

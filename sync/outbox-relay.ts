@@ -8,10 +8,9 @@ import { bindings, connections, outboxEvents, outboxPending } from '../db/schema
 import { backlogWorkflowId, pushWorkflowId } from '../workflows/contract';
 import { routeEvent } from '../workflows/route';
 import { signalBacklog, signalPush, startHookFiring, wakeSink, type DispatchBinding } from './dispatch';
-import { enqueueForSinks, pruneOutbox } from '../db/sinks';
-import { deleteFirings, fireHooksInOrder, lockFirings, pruneHookRuns, type HookFiringOf } from '../db/hooks';
-import { pruneJobs } from '../db/jobs';
-import { pruneActivity } from '../db/activity';
+import { enqueueForSinks } from '../db/sinks';
+import { deleteFirings, fireHooksInOrder, lockFirings, type HookFiringOf } from '../db/hooks';
+import { pruneHistory, type RetentionDays } from '../db/retention';
 import { hooksFor } from '../plugins/registry';
 import { hookPoints, type HookPoint } from '../plugins/types';
 import { summarizeError } from '../lib/error-summary';
@@ -27,20 +26,6 @@ const BATCH = 500;
 const BULK_BATCH = 100;
 const SETTLE_MS = 100;
 const PRUNE_EVERY_MS = 3600_000;
-const DAY_MS = 86_400_000;
-
-export interface RetentionDays { hookRuns: number; jobs: number; outbox: number; explain: number }
-
-/** Deletes hook runs, finished jobs, outbox events (relayed, waiting on no sink) and explain-log entries older than their retention. */
-export async function pruneHistory(db: Db, days: RetentionDays, now = new Date()): Promise<{ hookRuns: number; jobs: number; outboxEvents: number; explain: number }> {
-  const before = (d: number) => new Date(now.getTime() - d * DAY_MS);
-  return {
-    hookRuns: await pruneHookRuns(db, before(days.hookRuns)),
-    jobs: await pruneJobs(db, before(days.jobs)),
-    outboxEvents: await pruneOutbox(db, before(days.outbox)),
-    explain: await pruneActivity(db, before(days.explain)),
-  };
-}
 /** Retries after a failed batch back off to this; a LISTEN that comes back wakes the relay sooner. */
 const MAX_RETRY_DELAY_MS = 5_000;
 /** The advisory lock that makes one relay at a time work on the outbox of a database. */

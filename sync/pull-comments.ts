@@ -2,7 +2,7 @@ import type { RemoteComment } from '../connectors/types';
 import { withTx, type Db } from '../db/client';
 import { commentLinksByRemoteIds, insertCommentFromRemote, pendingCommentLinks, recordCommentSynced, updateCommentFromRemote } from '../db/comments';
 import { getStory } from '../db/stories';
-import { crossingEntry, recordActivity } from '../db/activity';
+import { crossingEntry, recordExplain } from '../db/explain';
 
 /** Remotes may normalise line endings and trailing space; a body is the same comment if only that differs. */
 export const sameBody = (a: string, b: string): boolean => a.replace(/\r\n?/g, '\n').trim() === b.replace(/\r\n?/g, '\n').trim();
@@ -41,7 +41,7 @@ export async function applyRemoteComments(
       if (link && (link.syncedBody === c.body || opts.edits === false)) continue;
       if (link) await updateCommentFromRemote(tx, binding, storyId, link, c, version);
       else await insertCommentFromRemote(tx, binding, storyId, c, version);
-      await recordActivity(tx, [crossingEntry(where, 'comment', 'hub', c.body, link ? 'remote comment edit taken' : 'remote comment added')]);
+      await recordExplain(tx, [crossingEntry(where, 'comment', 'hub', c.body, link ? 'remote comment edit taken' : 'remote comment added')]);
       written++;
     }
     return written;
@@ -59,7 +59,7 @@ export async function applyRemoteCommentEdit(db: Db, binding: { id: string; proj
     if (!link || link.syncedBody === remote.body) return false;
     const version = (await getStory(tx, storyId))?.version ?? 0;
     await updateCommentFromRemote(tx, binding, storyId, link, remote, version);
-    await recordActivity(tx, [crossingEntry({ storyId, bindingId: binding.id, direction: 'push', storyVersion: version }, 'comment', 'hub', remote.body,
+    await recordExplain(tx, [crossingEntry({ storyId, bindingId: binding.id, direction: 'push', storyVersion: version }, 'comment', 'hub', remote.body,
       'remote comment edit taken: it wins over the hub edit')]);
     return true;
   });

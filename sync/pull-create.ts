@@ -5,7 +5,7 @@ import { withTx, type Db } from '../db/client';
 import { lockPendingEntry, markImported } from '../db/inbox';
 import { insertStoriesFromRemote } from '../db/pulled';
 import { addRuleMessages } from '../db/rules';
-import { createEntry, crossingEntry, recordActivity } from '../db/activity';
+import { createEntry, crossingEntry, recordExplain } from '../db/explain';
 import type { SyncBinding } from './pull';
 
 /**
@@ -41,7 +41,7 @@ export async function createStoriesFromRemote(
   for (const p of prepared) {
     if (!p.decision.messages.length) continue;
     await addRuleMessages(db, binding, p.id, p.decision.messages);
-    await recordActivity(db, p.decision.messages.map((body) => crossingEntry(where(p), 'comment', 'hub', body, 'rule message added')));
+    await recordExplain(db, p.decision.messages.map((body) => crossingEntry(where(p), 'comment', 'hub', body, 'rule message added')));
   }
   return prepared.map((p) => p.id);
 }

@@ -2,7 +2,7 @@ import type { RemoteAttachment } from '../connectors/types';
 import { withTx, type Db } from '../db/client';
 import { attachmentLinkByRemoteId, insertAttachmentFromRemote, pendingAttachmentLinks, recordAttachmentSynced } from '../db/attachments';
 import { getStory } from '../db/stories';
-import { crossingEntry, recordActivity } from '../db/activity';
+import { crossingEntry, recordExplain } from '../db/explain';
 
 /**
  * Brings a remote file into the hub (origin: the binding, so it fans out to the other bindings but
@@ -21,7 +21,7 @@ export async function applyRemoteAttachment(
     }
     const version = (await getStory(tx, storyId))?.version ?? 0;
     await insertAttachmentFromRemote(tx, binding, storyId, remote, data, version);
-    await recordActivity(tx, [crossingEntry({ storyId, bindingId: binding.id, direction: 'pull', storyVersion: version }, 'file', 'hub', remote.name, 'remote file added')]);
+    await recordExplain(tx, [crossingEntry({ storyId, bindingId: binding.id, direction: 'pull', storyVersion: version }, 'file', 'hub', remote.name, 'remote file added')]);
     return true;
   });
 }

@@ -12,7 +12,7 @@ import { addRuleMessages, hubView, projectKey } from '../db/rules';
 import { recordWarnings } from '../db/bindings';
 import { getStories, getStory } from '../db/stories';
 import { createStoriesFromRemote } from './pull-create';
-import { crossingEntry, fieldEntries, recordActivity } from '../db/activity';
+import { crossingEntry, fieldEntries, recordExplain } from '../db/explain';
 import { hubWrites } from './explain';
 import { fireHooks } from '../db/hooks';
 import { itemsPulled } from '../lib/metrics';
@@ -219,10 +219,10 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
     }
     // In the page's transaction, with the writes they explain (and the conflicts the hub won, which write nothing).
     const written = before && changes.length ? hubWrites(decision.reasons, before, { ...before, ...decision.set }) : [];
-    await recordActivity(db, fieldEntries({ ...where, storyVersion }, [...written, ...decision.reasons.filter((r) => r.target === 'none')]));
+    await recordExplain(db, fieldEntries({ ...where, storyVersion }, [...written, ...decision.reasons.filter((r) => r.target === 'none')]));
     if (decision.messages.length) {
       await addRuleMessages(db, binding, link.storyId, decision.messages);
-      await recordActivity(db, decision.messages.map((body) => crossingEntry(where, 'comment', 'hub', body, 'rule message added')));
+      await recordExplain(db, decision.messages.map((body) => crossingEntry(where, 'comment', 'hub', body, 'rule message added')));
     }
     const settled = link.commentsSyncedAt !== item.updatedAt && opts.settled?.(item) === true;
     if (moved || settled || !sameSnapshot(snapshot, decision.snapshot)) {

@@ -2,7 +2,7 @@ import type { RemoteComment } from '../connectors/types';
 import { beginCommentPost, commentsForPush, linkedRemoteCommentIds, recordCommentSynced, type CommentLink } from '../db/comments';
 import { outgoingBody, type EffectiveRules } from '../rules';
 import { withTx } from '../db/client';
-import { crossingEntry, recordActivity, recordActivityOnce } from '../db/activity';
+import { crossingEntry, recordExplain, recordExplainOnce } from '../db/explain';
 import { writeAhead } from './pending';
 import type { PushPorts } from './ports';
 import { applyRemoteCommentEdit, sameBody } from './pull-comments';
@@ -24,7 +24,7 @@ export async function pushComments(ports: PushPorts, rules: EffectiveRules, stor
   const where = { storyId, bindingId: binding.id, direction: 'push' as const, remoteId };
   const crossed = (linkId: string, posted: RemoteComment, outcome: string) => withTx(db, async (tx) => {
     await recordCommentSynced(tx, linkId, posted.remoteId, posted.body);
-    await recordActivity(tx, [crossingEntry(where, 'comment', 'remote', posted.body, outcome)]);
+    await recordExplain(tx, [crossingEntry(where, 'comment', 'remote', posted.body, outcome)]);
   });
   for (const { comment, link } of await commentsForPush(db, binding.id, storyId)) {
     const body = outgoingBody(rules, comment.body);
@@ -53,7 +53,7 @@ export async function pushComments(ports: PushPorts, rules: EffectiveRules, stor
     if (!update) {
       // An add-only remote: the edit stays in the hub, explained once per body and never failed; the
       // link keeps the body the remote has, so a pull still tells a remote edit from this one.
-      await recordActivityOnce(db, { ...where, kind: 'comment', target: 'none', hub: body, outcome: `hub comment edit not sent: ${ports.connector}'s comments are add-only` });
+      await recordExplainOnce(db, { ...where, kind: 'comment', target: 'none', hub: body, outcome: `hub comment edit not sent: ${ports.connector}'s comments are add-only` });
       continue;
     }
     const theirs = (await current()).find((c) => c.remoteId === link.remoteCommentId);

@@ -3,7 +3,7 @@ import { attachmentsForPush, beginAttachmentPost, getAttachment, linkedRemoteAtt
 import { recordWarnings } from '../db/bindings';
 import { sendsFile, type EffectiveRules } from '../rules';
 import { withTx } from '../db/client';
-import { crossingEntry, recordActivity } from '../db/activity';
+import { crossingEntry, recordExplain } from '../db/explain';
 import { writeAhead } from './pending';
 import type { PushPorts } from './ports';
 
@@ -38,7 +38,7 @@ export async function pushAttachments(ports: PushPorts, rules: EffectiveRules, s
       },
       settle: (pending, added) => withTx(db, async (tx) => {
         await recordAttachmentSynced(tx, pending.id, added.remoteId);
-        await recordActivity(tx, [crossingEntry({ storyId, bindingId: binding.id, direction: 'push', remoteId }, 'file', 'remote', attachment.name, 'hub file uploaded')]);
+        await recordExplain(tx, [crossingEntry({ storyId, bindingId: binding.id, direction: 'push', remoteId }, 'file', 'remote', attachment.name, 'hub file uploaded')]);
       }),
     });
     if (uploaded) sent++;

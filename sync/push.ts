@@ -2,7 +2,7 @@ import { capability } from '../connectors/define';
 import { PermanentError } from '../connectors/errors';
 import type { RemoteItem } from '../connectors/types';
 import { withTx, type Db } from '../db/client';
-import { fieldEntries, recordActivity, type ActivityContext } from '../db/activity';
+import { fieldEntries, recordExplain, type ExplainContext } from '../db/explain';
 import { logPush } from '../db/deadletters';
 import { diffFields, storyFields, type Snapshot } from '../db/fields';
 import { ensurePendingLink, getLink, recordRemote, setSnapshot, type ExternalLink } from '../db/links';
@@ -48,7 +48,7 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
   const hub = hubView(story, await projectKey(db, story.projectId));
   const log = (tx: Db, operation: string, fields: string[]) =>
     logPush(tx, { bindingId: binding.id, storyId: story.id, storyVersion: story.version, operation, fields, outcome: 'ok' });
-  const where = (direction: ActivityContext['direction'], l: Pick<ExternalLink, 'remoteId' | 'remoteKey'>): ActivityContext =>
+  const where = (direction: ExplainContext['direction'], l: Pick<ExternalLink, 'remoteId' | 'remoteKey'>): ExplainContext =>
     ({ storyId: story.id, bindingId: binding.id, direction, remoteId: l.remoteId, remoteKey: l.remoteKey, storyVersion: story.version });
 
   if (!link?.remoteId) {
@@ -86,7 +86,7 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
         await withTx(db, async (tx) => {
           const { createAttemptedAt: _attempt, ...ahead } = (pending.snapshot ?? {}) as Snapshot;
           await recordRemote(tx, pending.id, item, { snapshot: found && pending.snapshot ? ahead : createdSnapshot(rules, fields, item) });
-          await recordActivity(tx, fieldEntries(where('create', { remoteId: item.remoteId, remoteKey: item.key }), reasons));
+          await recordExplain(tx, fieldEntries(where('create', { remoteId: item.remoteId, remoteKey: item.key }), reasons));
         });
       },
     }))!;
@@ -107,7 +107,7 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
     const deleteItem = binding.deletePolicy === 'delete' ? writer.deleteItem : undefined;
     if (deleteItem) {
       await call(() => deleteItem.call(writer, binding.scope, remoteId));
-      await recordActivity(db, [{ ...gone, outcome: 'story deleted in the hub: remote item deleted' }]);
+      await recordExplain(db, [{ ...gone, outcome: 'story deleted in the hub: remote item deleted' }]);
     } else if (!(link.snapshot as Snapshot | null)?.fields.closed) {
       // The close policy, or a remote that cannot delete items (its connector left deleteItem out).
       const item = await call(() => writer.updateItem(binding.scope, remoteId, { closed: true, status: 'closed' }));
@@ -115,7 +115,7 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
       const outcome = binding.deletePolicy === 'delete' ? `story deleted in the hub: remote item closed (${ports.connector} cannot delete items)` : 'story deleted in the hub: remote item closed';
       await withTx(db, async (tx) => {
         await recordRemote(tx, closedLink.id, item);
-        await recordActivity(tx, [{ ...gone, field: 'status', remoteField: 'status', written: { status: 'closed', closed: true }, outcome }]);
+        await recordExplain(tx, [{ ...gone, field: 'status', remoteField: 'status', written: { status: 'closed', closed: true }, outcome }]);
       });
     }
     await log(db, deleteItem ? 'delete' : 'close', []);
@@ -138,7 +138,7 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
   const sent = decision.reasons.filter((r) => r.target === 'remote');
   if (written.length) await withTx(db, async (tx) => {
     await log(tx, 'update', written);
-    await recordActivity(tx, fieldEntries(where('push', link), sent));
+    await recordExplain(tx, fieldEntries(where('push', link), sent));
   });
   // The write is not atomic with the read: an edit another actor made in between is decided by policy now (C1).
   if (written.length) {
@@ -152,7 +152,7 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
         const restored = restoredReasons(rules, race.decision, race.restore, { ...current.fields, ...race.restore });
         await withTx(db, async (tx) => {
           await log(tx, 'restore', Object.keys(race.restore));
-          await recordActivity(tx, fieldEntries(where('push', link), restored));
+          await recordExplain(tx, fieldEntries(where('push', link), restored));
         });
       }
     }
@@ -163,7 +163,7 @@ export async function writeStory(ports: PushPorts, storyId: string): Promise<Pus
     const version = await updateStoryFromRemote(tx, binding, story.id, hubChanges, story.version);
     if (version === null) return false;
     const taken = hubWrites(decision.reasons, storyFields(story), { ...storyFields(story), ...decision.hubSet });
-    await recordActivity(tx, fieldEntries({ ...where('push', link), storyVersion: version }, taken));
+    await recordExplain(tx, fieldEntries({ ...where('push', link), storyVersion: version }, taken));
     return true;
   }));
   const snapshot = decision.nextSnapshot(item, hubApplied);

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../db/client';
 import { createApiToken } from '../db/tokens';
-import { pruneHistory } from '../sync/outbox-relay';
+import { pruneHistory } from '../db/retention';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { eventually } from './support/harness';
 import { startStack, type Stack } from './support/scenario';

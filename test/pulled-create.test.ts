@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RemoteItem } from '../connectors/types';
-import { createEntry } from '../db/activity';
+import { createEntry } from '../db/explain';
 import { diffFields, storyFields } from '../db/fields';
 import { activity, bindings, connections, externalLinks, outboxEvents, projects, stories } from '../db/schema';
 import { decidePull, effectiveRules } from '../rules';

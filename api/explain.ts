@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { ACTIVITY_KINDS, listActivity, type ActivityEntry, type ActivityFilter } from '../db/activity';
+import { EXPLAIN_KINDS, listExplain, type ExplainEntry, type ExplainFilter } from '../db/explain';
 import { getBinding } from '../db/bindings';
 import { getStory } from '../db/stories';
 import type { ApiDeps } from './deps';
@@ -19,7 +19,7 @@ const ActivityView = z
     storyId: z.uuid(),
     bindingId: z.uuid(),
     direction: z.enum(['pull', 'push', 'create']).openapi({ description: 'The sync that wrote: a pull, a push, or a create (a story from a remote item on a pull, a remote item from a story on a push)' }),
-    kind: z.enum(ACTIVITY_KINDS).openapi({ description: '`conflict`: a field changed on both sides since the last sync, settled by the policy; `create`: a story created from a remote item, one entry for all its fields (`written` maps each field to its value, `rules` to its rule)' }),
+    kind: z.enum(EXPLAIN_KINDS).openapi({ description: '`conflict`: a field changed on both sides since the last sync, settled by the policy; `create`: a story created from a remote item, one entry for all its fields (`written` maps each field to its value, `rules` to its rule)' }),
     target: z.enum(['hub', 'remote', 'none']).openapi({ description: 'Where `written` went; `none`: nothing was written (the hub kept its value)' }),
     field: z.string().nullable().openapi({ description: 'The hub field (null for comments and files)', example: 'status' }),
     remoteField: z.string().nullable().openapi({ description: 'The remote field or path the rule reads' }),
@@ -37,9 +37,9 @@ const ActivityView = z
     runId: z.uuid().nullable().openapi({ description: 'The pull run that wrote, when there was one' }),
     storyVersion: z.number().int().nullable().openapi({ description: 'For a hub write, the story version it made; for a remote write, the hub version pushed' }),
   })
-  .openapi('ActivityEntry');
+  .openapi('ExplainEntry');
 
-const view = (e: ActivityEntry): z.infer<typeof ActivityView> => ({
+const view = (e: ExplainEntry): z.infer<typeof ActivityView> => ({
   id: e.id, at: e.at.toISOString(), storyId: e.storyId, bindingId: e.bindingId,
   direction: e.direction as 'pull', kind: e.kind as 'field', target: e.target as 'hub', field: e.field, remoteField: e.remoteField,
   rule: e.rule as 'two_way' | null, policy: e.policy as 'remote_wins' | null,
@@ -51,7 +51,7 @@ const view = (e: ActivityEntry): z.infer<typeof ActivityView> => ({
 const ActivityCursor = z.tuple([z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)]);
 
 const ListQuery = z.object({
-  kind: z.enum(ACTIVITY_KINDS).optional(),
+  kind: z.enum(EXPLAIN_KINDS).optional(),
   field: z.string().min(1).max(300).optional().openapi({ description: 'A hub field, e.g. status or customFields.Severity (create entries that set it included)' }),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(100).optional().openapi({ description: '`nextCursor` of the previous page' }),
@@ -60,10 +60,10 @@ const ListQuery = z.object({
 const Page = z.object({ items: z.array(ActivityView), nextCursor: z.string().nullable() }).openapi('ActivityPage');
 
 /** The explain log: why every field a pull or a push wrote changed, newest first. */
-export function activityRoutes(deps: Pick<ApiDeps, 'db'>) {
-  const page = async (scope: Pick<ActivityFilter, 'storyId' | 'bindingId'>, query: z.infer<typeof ListQuery>) => {
+export function explainRoutes(deps: Pick<ApiDeps, 'db'>) {
+  const page = async (scope: Pick<ExplainFilter, 'storyId' | 'bindingId'>, query: z.infer<typeof ListQuery>) => {
     const { kind, field, limit, cursor } = query;
-    const rows = await listActivity(deps.db, { ...scope, limit: limit + 1, ...(kind ? { kind } : {}), ...(field ? { field } : {}), ...(cursor ? { before: decodeCursor(cursor, ActivityCursor)[0] } : {}) });
+    const rows = await listExplain(deps.db, { ...scope, limit: limit + 1, ...(kind ? { kind } : {}), ...(field ? { field } : {}), ...(cursor ? { before: decodeCursor(cursor, ActivityCursor)[0] } : {}) });
     return pageOf(rows, limit, view, (e) => [e.id]);
   };
   const responses = (what: string) => ({ 200: json(Page, 'A page of explain-log entries, newest first'), 400: json(ErrorBody, 'Bad query'), 404: json(ErrorBody, `No such ${what}`) });

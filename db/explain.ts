@@ -3,12 +3,12 @@ import type { FieldReason } from '../rules';
 import type { Db } from './client';
 import { activity } from './schema';
 
-export type ActivityEntry = typeof activity.$inferSelect;
-export type NewActivity = typeof activity.$inferInsert;
-export const ACTIVITY_KINDS = ['field', 'conflict', 'comment', 'file', 'delete', 'create'] as const;
+export type ExplainEntry = typeof activity.$inferSelect;
+export type NewExplainEntry = typeof activity.$inferInsert;
+export const EXPLAIN_KINDS = ['field', 'conflict', 'comment', 'file', 'delete', 'create'] as const;
 
 /** Where a write happened: the story, the binding, the sync and the remote item. */
-export interface ActivityContext {
+export interface ExplainContext {
   storyId: string;
   bindingId: string;
   direction: 'pull' | 'push' | 'create';
@@ -19,7 +19,7 @@ export interface ActivityContext {
 }
 
 /** Explain-log rows for field decisions (rules/reasons.ts): a field changed on both sides is a conflict entry. */
-export function fieldEntries(ctx: ActivityContext, reasons: FieldReason[]): NewActivity[] {
+export function fieldEntries(ctx: ExplainContext, reasons: FieldReason[]): NewExplainEntry[] {
   return reasons.map((r) => ({
     ...ctx, kind: r.conflict || r.target === 'none' ? 'conflict' : 'field', target: r.target, field: r.field, remoteField: r.remoteField,
     rule: r.rule, policy: r.policy, base: r.base, hub: r.hub, remote: r.remote, written: r.written, outcome: r.outcome,
@@ -31,7 +31,7 @@ export function fieldEntries(ctx: ActivityContext, reasons: FieldReason[]): NewA
  * set to its value, `rules` each to the rule that set it. One row per item, not one per field, keeps
  * an initial sync's log proportional to its items (a page of 100 stories is 100 rows, inserted with them).
  */
-export function createEntry(ctx: ActivityContext, reasons: FieldReason[]): NewActivity {
+export function createEntry(ctx: ExplainContext, reasons: FieldReason[]): NewExplainEntry {
   const written: Record<string, unknown> = {};
   const rules: Record<string, { rule: string; remoteField: string; policy: string | null }> = {};
   for (const r of reasons) {
@@ -42,7 +42,7 @@ export function createEntry(ctx: ActivityContext, reasons: FieldReason[]): NewAc
 }
 
 /** Call inside the transaction of the write the entries explain, so an entry exists if and only if its write does. */
-export async function recordActivity(db: Db, entries: NewActivity[]): Promise<void> {
+export async function recordExplain(db: Db, entries: NewExplainEntry[]): Promise<void> {
   if (entries.length) await db.insert(activity).values(entries);
 }
 
@@ -50,7 +50,7 @@ export async function recordActivity(db: Db, entries: NewActivity[]): Promise<vo
  * Records the entry unless the story's log on this binding already holds the same one: for a write the
  * engine skips, which every later push of the story would otherwise explain again.
  */
-export async function recordActivityOnce(db: Db, entry: NewActivity & { hub: string }): Promise<void> {
+export async function recordExplainOnce(db: Db, entry: NewExplainEntry & { hub: string }): Promise<void> {
   const [seen] = await db
     .select({ id: activity.id })
     .from(activity)
@@ -59,13 +59,13 @@ export async function recordActivityOnce(db: Db, entry: NewActivity & { hub: str
       eq(activity.outcome, entry.outcome), sql`${activity.hub} = ${JSON.stringify(entry.hub)}::jsonb`,
     ))
     .limit(1);
-  if (!seen) await recordActivity(db, [entry]);
+  if (!seen) await recordExplain(db, [entry]);
 }
 
-export interface ActivityFilter {
+export interface ExplainFilter {
   storyId?: string;
   bindingId?: string;
-  kind?: (typeof ACTIVITY_KINDS)[number];
+  kind?: (typeof EXPLAIN_KINDS)[number];
   field?: string;
   /** Entries older than this id (the previous page's last). */
   before?: number;
@@ -73,7 +73,7 @@ export interface ActivityFilter {
 }
 
 /** A story's or a binding's entries, newest first. */
-export async function listActivity(db: Db, filter: ActivityFilter): Promise<ActivityEntry[]> {
+export async function listExplain(db: Db, filter: ExplainFilter): Promise<ExplainEntry[]> {
   const where: SQL[] = [];
   if (filter.storyId) where.push(eq(activity.storyId, filter.storyId));
   if (filter.bindingId) where.push(eq(activity.bindingId, filter.bindingId));
@@ -85,12 +85,12 @@ export async function listActivity(db: Db, filter: ActivityFilter): Promise<Acti
 }
 
 /** Drops entries older than the retention; returns how many. */
-export async function pruneActivity(db: Db, olderThan: Date): Promise<number> {
+export async function pruneExplain(db: Db, olderThan: Date): Promise<number> {
   const rows = await db.delete(activity).where(lt(activity.at, olderThan)).returning({ id: activity.id });
   return rows.length;
 }
 
 /** An explain-log row for a comment or a file that crossed (`written`: its body, or its name). */
-export function crossingEntry(ctx: ActivityContext, kind: 'comment' | 'file', target: 'hub' | 'remote', written: string, outcome: string): NewActivity {
+export function crossingEntry(ctx: ExplainContext, kind: 'comment' | 'file', target: 'hub' | 'remote', written: string, outcome: string): NewExplainEntry {
   return { ...ctx, kind, target, written, outcome };
 }
