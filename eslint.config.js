@@ -37,14 +37,15 @@ function exampleRules() {
 /**
  * The house has one direction: each folder imports only from the folders below it.
  *
- *   lib → markup → connectors → plugins → rules → db → workflows (contract) → sync → activities → api → console → runtime
+ *   lib → markup → connectors → plugins → rules → db → workflows (contract) → temporal → sync → activities → api → console → runtime
  *
+ * temporal/ is the Temporal client side: starting, signalling and scheduling workflows.
  * console/ is the web console at /ui: it reaches everything through the API (in-process requests).
  * lib holds leaf utilities; markup holds the pure text-format conversions connectors use; runtime is the composition root (it may import anything), as may
  * scripts/, bench/ and test/. Plugins see only the SDK. A back-import fails the lint.
  */
 function layerRules() {
-  const order = ['lib', 'markup', 'connectors', 'sinks', 'plugins', 'rules', 'db', 'workflows', 'sync', 'activities', 'api', 'console', 'runtime'];
+  const order = ['lib', 'markup', 'connectors', 'sinks', 'plugins', 'rules', 'db', 'workflows', 'temporal', 'sync', 'activities', 'api', 'console', 'runtime'];
   // A specifier climbing out of the folder into `name` (same-folder files like './sync' are fine).
   const into = (names) => `^(\\.\\./)+(${names.join('|')})(/|$)`;
   return order.slice(0, -1).map((layer, i) => {
@@ -52,7 +53,7 @@ function layerRules() {
     const patterns = [{ regex: into(above), message: `${layer}/ sits below these folders and must not import from them (layer order: ${order.join(' → ')}).` }];
     if (layer === 'workflows') {
       // Workflows are replayed: no I/O, no Node built-ins, no clocks or randomness outside the SDK.
-      patterns[0] = { regex: into(['sync', 'api', 'runtime', 'lib', 'db']), message: 'Workflows see activities only as types, and nothing else of ours but connector types.' };
+      patterns[0] = { regex: into(['temporal', 'sync', 'api', 'runtime', 'lib', 'db']), message: 'Workflows see activities only as types, and nothing else of ours but connector types.' };
       patterns.push(
         { group: ['node:*', 'fs', 'path', 'http', 'https', 'crypto', 'child_process', 'net', 'os'], message: 'Workflows must stay deterministic: no Node built-ins.' },
         { group: ['pg', 'drizzle-orm', 'drizzle-orm/*', 'pino'], message: 'Workflows see activities only as types.' },

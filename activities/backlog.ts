@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { getBindingWithConnector, setBacklogged } from '../db/bindings';
-import { signalBacklog } from '../sync/dispatch';
+import { signalBacklog } from '../temporal/dispatch';
 import type { ActivityDeps } from './deps';
 import { notFound } from './failures';
 

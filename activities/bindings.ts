@@ -9,7 +9,7 @@ import { notFound, toFailure } from './failures';
 import { connectRow } from './remote';
 import { bindingContext, effectiveRules } from '../rules';
 import { reportRemoteWait } from './remote-wait';
-import { pausePullSchedule } from '../sync/schedules';
+import { pausePullSchedule } from '../temporal/schedules';
 
 export interface BoundClient {
   binding: Binding;

@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import { outboxEvents } from '../db/schema';
 import { getBindingWithConnector } from '../db/bindings';
 import { listDeadLetters, resolveDeadLetters, type DeadLetter } from '../db/deadletters';
-import { signalPush } from '../sync/dispatch';
+import { signalPush } from '../temporal/dispatch';
 import { backlogQuery, backlogWorkflowId, retrySignal, type BacklogState } from '../workflows/contract';
 import type { ApiDeps } from './deps';
 import { ErrorBody, notFound } from './errors';

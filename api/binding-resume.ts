@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { transitionBinding, type Binding } from '../db/bindings';
-import { resumePullSchedule } from '../sync/schedules';
+import { resumePullSchedule } from '../temporal/schedules';
 import { backlogWorkflowId, wakeSignal } from '../workflows/contract';
 import type { ApiDeps } from './deps';
 import { bounded } from './remote-calls';

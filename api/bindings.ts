@@ -7,7 +7,7 @@ import { getConnection } from '../db/connections';
 import { getProject } from '../db/projects';
 import { runningRun } from '../db/runs';
 import { countLinks } from '../db/stories';
-import { createPullSchedule, deletePullSchedule, nextPullTime, pausePullSchedule, triggerPull } from '../sync/schedules';
+import { createPullSchedule, deletePullSchedule, nextPullTime, pausePullSchedule, triggerPull } from '../temporal/schedules';
 import { bindingSearchAttributes } from '../workflows/contract';
 import type { ApiDeps } from './deps';
 import { ApiError, ErrorBody, conflict, notFound } from './errors';

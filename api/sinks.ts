@@ -7,7 +7,7 @@ import {
 } from '../db/sinks';
 import { findSink, installedSinks } from '../plugins/registry';
 import type { SinkDefinition } from '../sinks/types';
-import { wakeSink } from '../sync/dispatch';
+import { wakeSink } from '../temporal/dispatch';
 import type { ApiDeps } from './deps';
 import { ApiError, ErrorBody, invalid, notFound } from './errors';
 import { bounded } from './remote-calls';

@@ -17,7 +17,7 @@ import { connectClient, connectWorker } from './temporal';
 import { createWorker, findWorkflowBundle } from './worker';
 import { installTemporalRuntime } from './temporal-runtime';
 import { startOutboxRelay } from '../sync/outbox-relay';
-import { migratePullSchedules } from '../sync/schedules';
+import { migratePullSchedules } from '../temporal/schedules';
 import { getBinding } from '../db/bindings';
 import { getConnection } from '../db/connections';
 import { databaseReadings } from '../db/metrics';

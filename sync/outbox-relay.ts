@@ -7,7 +7,7 @@ import { OUTBOX_CHANNEL } from '../db/hub';
 import { bindings, connections, outboxEvents, outboxPending } from '../db/schema';
 import { backlogWorkflowId, pushWorkflowId } from '../workflows/contract';
 import { routeEvent } from '../workflows/route';
-import { signalBacklog, signalPush, startHookFiring, wakeSink, type DispatchBinding } from './dispatch';
+import { signalBacklog, signalPush, startHookFiring, wakeSink, type DispatchBinding } from '../temporal/dispatch';
 import { enqueueForSinks } from '../db/sinks';
 import { deleteFirings, fireHooksInOrder, lockFirings, type HookFiringOf } from '../db/hooks';
 import { pruneHistory, type RetentionDays } from '../db/retention';

@@ -19,7 +19,7 @@ describe('layer order', { timeout: 120_000 }, () => {
       .toEqual([expect.stringContaining('connectors/ sits below these folders')]);
     expect(await restricted('markup/textile-out.ts', "import { redmine } from '../connectors/redmine';\nexport const r = redmine;\n"))
       .toEqual([expect.stringContaining('markup/ sits below these folders')]);
-    expect(await restricted('workflows/pushStory.ts', "import { signalPush } from '../sync/dispatch';\nexport const s = signalPush;\n"))
+    expect(await restricted('workflows/pushStory.ts', "import { signalPush } from '../temporal/dispatch';\nexport const s = signalPush;\n"))
       .toEqual([expect.stringContaining('Workflows see activities only as types')]);
     // The console sits above the API: the API never reaches up into it, and it never into the runtime.
     expect(await restricted('api/session.ts', "import { withConsole } from '../console';\nexport const w = withConsole;\n"))

@@ -13,7 +13,7 @@ import { createApiToken } from '../db/tokens';
 import { loadConfig } from '../lib/config';
 import { loadPlugins } from '../plugins/load';
 import { getConnector, installedConnectors } from '../plugins/registry';
-import { createPullSchedule } from '../sync/schedules';
+import { createPullSchedule } from '../temporal/schedules';
 import { pullItemWorkflowId } from '../workflows/contract';
 import { connectTestClient, createTestDatabase, eventually, startTestWorker, testLogger, testSecretBox } from './support/harness';
 import { AMQP_URL } from './support/sink-receivers';

@@ -2,7 +2,7 @@ import { and, eq, gte, isNotNull, isNull, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../db/client';
 import { comments, outboxEvents, runs, stories } from '../db/schema';
-import { pullRunning } from '../sync/schedules';
+import { pullRunning } from '../temporal/schedules';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { eventually } from './support/harness';
 import { startStack, type Stack } from './support/scenario';

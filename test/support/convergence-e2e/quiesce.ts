@@ -6,7 +6,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../../db/client';
 import { pushWorkflowId } from '../../../workflows/contract';
-import { pullRunning as timerBusy } from '../../../sync/schedules';
+import { pullRunning as timerBusy } from '../../../temporal/schedules';
 import type { Stack } from '../scenario';
 import type { Remote, Side } from './remotes';
 

@@ -2,8 +2,9 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { SignalDefinition } from '@temporalio/workflow';
 import { backlog, hookFiring, pushStory, sinkDelivery } from '../workflows';
 import type { HookFiringInput } from '../workflows/hookFiring';
-import { backlogWorkflowId, enqueueSignal, hookWorkflowId, sinkWorkflowId, wakeSignal, pushWorkflowId, storyEventSignal, type StoryEvent } from '../workflows/contract';
-import { bindingSearchAttributes } from '../workflows/contract';
+import {
+  backlogWorkflowId, bindingSearchAttributes, enqueueSignal, hookWorkflowId, pushWorkflowId, sinkWorkflowId, storyEventSignal, wakeSignal, type StoryEvent,
+} from '../workflows/contract';
 
 export interface DispatchBinding { id: string; projectId: string; connector: string }
 
