@@ -1,6 +1,5 @@
 import { Context } from '@temporalio/activity';
 import { getBindingWithConnector, setBacklogged } from '../db/bindings';
-import { signalBacklog } from '../temporal/dispatch';
 import type { ActivityDeps } from './deps';
 import { notFound } from './failures';
 
@@ -22,7 +21,7 @@ export function createBacklogActivities(deps: ActivityDeps) {
       const row = await getBindingWithConnector(deps.db, bindingId);
       if (!row) throw notFound(`binding ${bindingId}`);
       const binding = { id: bindingId, projectId: row.binding.projectId, connector: row.connector };
-      await signalBacklog(deps.temporal, Context.current().info.taskQueue, binding, storyId, eventId);
+      await deps.temporal.signalBacklog(Context.current().info.taskQueue, binding, storyId, eventId);
     },
   };
 }

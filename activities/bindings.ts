@@ -9,7 +9,6 @@ import { notFound, toFailure } from './failures';
 import { connectRow } from './remote';
 import { bindingContext, effectiveRules } from '../rules';
 import { reportRemoteWait } from './remote-wait';
-import { pausePullSchedule } from '../temporal/schedules';
 
 export interface BoundClient {
   binding: Binding;
@@ -36,7 +35,7 @@ export async function openBinding(deps: ActivityDeps, bindingId: string, retry?:
 /** Rejected credentials pause the binding and its pull timer instead of retrying forever. */
 export async function pauseForAuth(deps: ActivityDeps, bindingId: string, message: string): Promise<void> {
   await transitionBinding(deps.db, bindingId, 'paused', `${AUTH_PAUSE_REASON} (${message})`);
-  if (deps.temporal) await pausePullSchedule(deps.temporal, bindingId, `bad credentials: ${message}`);
+  if (deps.temporal) await deps.temporal.pausePullSchedule(bindingId, `bad credentials: ${message}`);
   deps.logger.warn({ bindingId }, 'binding paused: the remote rejected its credentials');
 }
 

@@ -1,10 +1,20 @@
-import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import type { SecretBox } from '../lib/crypto';
 import type { ConnectorDefinition } from '../connectors/types';
 import type { DestinationPolicy } from '../connectors/http/destination';
 import type { PushHooks } from '../sync/ports';
+
+/**
+ * What activities ask of Temporal besides running: handed in, so activities import no workflow code
+ * (workflows see activities as types, and no cycle runs back).
+ */
+export interface TemporalControl {
+  /** Queues a story's event on its binding's backlog (signal-with-start). */
+  signalBacklog(taskQueue: string, binding: { id: string; projectId: string; connector: string }, storyId: string, eventId: number): Promise<void>;
+  /** Pauses a binding's pull timer, saying why (bad credentials). */
+  pausePullSchedule(bindingId: string, reason: string): Promise<void>;
+}
 
 /** Everything activities need, handed in by the worker (or a test) through createActivities. */
 export interface ActivityDeps {
@@ -14,8 +24,8 @@ export interface ActivityDeps {
   secretBox: SecretBox;
   getConnector: (slug: string) => ConnectorDefinition;
   logger: Logger;
-  /** To pause a binding's schedule when its credentials are rejected. */
-  temporal?: Client;
+  /** What activities ask of Temporal; the worker builds it from its client (runtime/temporal-control.ts). */
+  temporal?: TemporalControl;
   /** Lets tests count or redirect the connectors' HTTP requests. */
   fetch?: typeof fetch;
   /** Where connections may connect (TRACKBRIDGE_ALLOWED_HOSTS, production); link-local and metadata are refused regardless. */

@@ -1,6 +1,6 @@
 import type { ActivityDeps } from './deps';
 import { createSyncActivities } from './sync';
-import type { SyncState } from '../workflows/syncLoop';
+import type { SyncState } from '../workflows/sync-state';
 
 export interface QuickPullInput {
   bindingId: string;

@@ -1,19 +1,14 @@
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { type TokenRole, findActiveApiToken, verifyApiToken } from '../db/tokens';
+import type { AuthVariables } from './router';
 import type { Db } from '../db/client';
 import type { SecretBox } from '../lib/crypto';
 import type { AuthFailureLimit } from './auth-failures';
 import { ApiError } from './errors';
 import { CSRF_HEADER, SESSION_COOKIE, sessionCodec } from './session';
 
-export interface AuthVariables {
-  tokenId: string;
-  tokenName: string;
-  tokenRole: TokenRole;
-  /** True when the request was authenticated by the console's session cookie rather than a bearer header. */
-  viaSession: boolean;
-}
+export type { AuthVariables };
 
 /** Methods that only read. Every other one (POST, PUT, PATCH, DELETE, and any we do not know) is a write. */
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

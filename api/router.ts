@@ -1,8 +1,17 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { ApiError, invalid } from './errors';
-import type { AuthVariables } from './auth';
+import type { TokenRole } from '../db/tokens';
 import { isUpload } from './limits';
+
+/** What the auth middleware (auth.ts) tells every route about its caller. */
+export interface AuthVariables {
+  tokenId: string;
+  tokenName: string;
+  tokenRole: TokenRole;
+  /** True when the request was authenticated by the console's session cookie rather than a bearer header. */
+  viaSession: boolean;
+}
 
 /** A NUL byte, or half of a surrogate pair (JSON may carry "\ud800", which jsonb refuses). */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

@@ -1,22 +1,8 @@
 import type { z } from 'zod';
 import type { HttpClient } from './http/client';
+import type { Logger } from './logger';
 
-/** One level of a `Logger`: pino's call shapes, an object of fields and/or a message. */
-export interface LogFn {
-  (fields: object, message?: string): void;
-  (message: string): void;
-}
-
-/**
- * The logger plugin code is handed (connectors, sinks, hooks, actions). The platform passes a pino
- * logger; this structural type keeps pino out of the SDK's types.
- */
-export interface Logger {
-  debug: LogFn;
-  info: LogFn;
-  warn: LogFn;
-  error: LogFn;
-}
+export type { LogFn, Logger } from './logger';
 
 /** JSON-serializable value: cursors travel through Temporal payloads and the DB. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

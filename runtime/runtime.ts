@@ -18,6 +18,7 @@ import { createWorker, findWorkflowBundle } from './worker';
 import { installTemporalRuntime } from './temporal-runtime';
 import { startOutboxRelay } from '../sync/outbox-relay';
 import { migratePullSchedules } from '../temporal/schedules';
+import { temporalControl } from './temporal-control';
 import { getBinding } from '../db/bindings';
 import { getConnection } from '../db/connections';
 import { databaseReadings } from '../db/metrics';
@@ -123,7 +124,7 @@ export async function startWorker(config: Config, core: Core, logger: Logger): P
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: {
-      db: core.database.db, withLock: core.database.withLock, secretBox: core.secretBox, getConnector, logger, temporal,
+      db: core.database.db, withLock: core.database.withLock, secretBox: core.secretBox, getConnector, logger, temporal: temporalControl(temporal),
       hooks: testHooks(config, logger), publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
       fileLinkTtlSeconds: config.FILE_LINK_TTL_SECONDS, destinations: destinationPolicy(config),
       deletionSweepMinutes: config.DELETION_SWEEP_MINUTES,

@@ -6,7 +6,9 @@ import { lockPendingEntry, markImported } from '../db/inbox';
 import { insertStoriesFromRemote } from '../db/pulled';
 import { addRuleMessages } from '../db/rules';
 import { createEntry, crossingEntry, recordExplain } from '../db/explain';
-import type { SyncBinding } from './pull';
+
+/** What applying remote items needs of their binding. */
+export interface SyncBinding { id: string; projectId: string; importPolicy: string; rules?: unknown }
 
 /**
  * Creates the story and its link in one go, with the fields the rules take from the remote; the outbox

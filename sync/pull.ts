@@ -11,15 +11,16 @@ import { updateStoryFromRemote } from '../db/pulled';
 import { addRuleMessages, hubView, projectKey } from '../db/rules';
 import { recordWarnings } from '../db/bindings';
 import { getStories, getStory } from '../db/stories';
-import { createStoriesFromRemote } from './pull-create';
+import { createStoriesFromRemote, type SyncBinding } from './pull-create';
 import { crossingEntry, fieldEntries, recordExplain } from '../db/explain';
 import { hubWrites } from './explain';
 import { fireHooks } from '../db/hooks';
 import { itemsPulled } from '../lib/metrics';
 import type { HookPayloads } from '../plugins/types';
 
+export type { SyncBinding };
+
 /** `rules` is the binding's stored rule set (null: the defaults). */
-export interface SyncBinding { id: string; projectId: string; importPolicy: string; rules?: unknown }
 
 export interface ApplyOptions {
   full: boolean;

@@ -1,6 +1,6 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { SyncProgress } from './syncLoop';
+import type { SyncProgress } from './sync-state';
 
 export { Failure } from './failures';
 

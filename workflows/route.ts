@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import { Failure } from './activity-options';
+import { Failure } from './failures';
 
 // "Push directly or via the backlog?" is answered here, and only here: the outbox relay asks it for
 // each event, the push activity again as it starts (the binding may have changed since), and the push

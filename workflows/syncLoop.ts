@@ -2,8 +2,10 @@ import {
   ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, patched, proxyActivities, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { Json } from '../connectors/types';
 import { Failure, syncPageOptions } from './activity-options';
+import type { SyncInput, SyncProgress, SyncState, SyncSummary } from './sync-state';
+
+export type { SyncInput, SyncProgress, SyncState, SyncSummary } from './sync-state';
 
 // Auth and permanent errors are non-retryable by type; the rest retry while the remote is down (see the preset).
 const acts = proxyActivities<Activities>(syncPageOptions);
@@ -12,40 +14,6 @@ const acts = proxyActivities<Activities>(syncPageOptions);
 export const PAGES_PER_RUN = 200;
 /** Pulls call reconcileDeletions (an id sweep when due) since this change. */
 const DELETION_SWEEP_PATCH = 'deletion-sweep-after-pull';
-
-export interface SyncState {
-  runId: string;
-  cursor: Json | null;
-  listedAt: string;
-  pages: number;
-  items: number;
-  total: number | null;
-  counts: { created: number; updated: number; unchanged: number; failed: number; inboxed: number };
-  comments: number;
-}
-
-export interface SyncInput {
-  bindingId: string;
-  /** Carried across continue-as-new. */
-  state?: SyncState;
-}
-
-export interface SyncSummary {
-  status: 'completed' | 'skipped';
-  reason?: string;
-  items: number;
-  counts: SyncState['counts'];
-  deleted?: number;
-}
-
-export interface SyncProgress {
-  status: string;
-  itemsDone: number;
-  total: number | null;
-  percent: number | null;
-  pages: number;
-  counts: SyncState['counts'];
-}
 
 export function progressOf(state: SyncState | undefined, phase: string): SyncProgress {
   const done = state?.items ?? 0;

@@ -5,7 +5,7 @@ import { rateLimitWaitSeconds, rateLimitWaits, remoteRequests } from '../../lib/
 import { budgetExhausted, defaultPacing, type PacingPolicy, pacerFor } from './pacer';
 import { type DestinationPolicy, guardedFetch } from './destination';
 import { readShape } from './shape';
-import type { Logger } from '../types';
+import type { Logger } from '../logger';
 
 export interface RetryPolicy {
   /** Rate-limit waits up to this long are slept in-process; longer ones go back to Temporal. */

@@ -14,6 +14,7 @@ import { installTemporalRuntime } from '../../runtime/temporal-runtime';
 import { createKeyedMutex } from '../../lib/keyed-mutex';
 import { startOutboxRelay, type OutboxRelay } from '../../sync/outbox-relay';
 import type { ApiLimits } from '../../api/limits';
+import { temporalControl } from '../../runtime/temporal-control';
 
 export const testLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 // The SDK's own logs (activity retries and the like) follow TEST_LOG_LEVEL too.
@@ -78,7 +79,7 @@ export async function startTestWorker(deps: Partial<ActivityDeps> & Pick<Activit
     connection,
     namespace: 'default',
     taskQueue,
-    deps: { secretBox: testSecretBox, getConnector, logger: testLogger, temporal, ...activityDeps, withLock },
+    deps: { secretBox: testSecretBox, getConnector, logger: testLogger, temporal: temporalControl(temporal), ...activityDeps, withLock },
     logger: testLogger,
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
