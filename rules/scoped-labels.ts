@@ -32,8 +32,17 @@ export interface LabelLens {
 const VIRTUAL = '\u0000label:';
 const virtualName = (prefix: string) => `${VIRTUAL}${prefix}`;
 
+/** Lenses by rule set: a page of a pull decides every item under the same rules. */
+const lenses = new WeakMap<EffectiveRules, LabelLens | null>();
+
 /** The lens for the rules' scoped labels, or null when no rule has a prefix. */
 export function scopedLabels(rules: EffectiveRules): LabelLens | null {
+  let lens = lenses.get(rules);
+  if (lens === undefined) lenses.set(rules, (lens = lensOf(rules)));
+  return lens;
+}
+
+function lensOf(rules: EffectiveRules): LabelLens | null {
   const scoped = rules.fields.filter((rule): rule is FieldRule & { prefix: string } => rule.remote === 'labels' && rule.prefix !== undefined);
   if (!scoped.length) return null;
   // The longest prefix claims a label first ("area: web: " before "area: ").
