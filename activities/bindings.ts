@@ -7,12 +7,14 @@ import { isAuthError, isPermanentError } from '../connectors/errors';
 import type { ActivityDeps } from './deps';
 import { notFound, toFailure } from './failures';
 import { connectRow } from './remote';
-import { bindingContext, effectiveRules } from '../rules';
+import { bindingContext, effectiveRules, type EffectiveRules } from '../rules';
 import { reportRemoteWait } from './remote-wait';
 
 export interface BoundClient {
   binding: Binding;
   connector: string;
+  /** The binding's rules with the connector's defaults filled in (what its client was told of). */
+  rules: EffectiveRules;
   client: ConnectorClient;
 }
 
@@ -27,9 +29,9 @@ export async function openBinding(deps: ActivityDeps, bindingId: string, retry?:
     .innerJoin(connections, eq(connections.id, bindings.connectionId))
     .where(eq(bindings.id, bindingId));
   if (!row) throw notFound(`binding ${bindingId}`);
-  const binding = bindingContext(row.binding.id, effectiveRules(row.binding.rules, row.connection.connector));
-  const { client } = connectRow(deps, row.connection, retry, binding);
-  return { binding: row.binding, connector: row.connection.connector, client };
+  const rules = effectiveRules(row.binding.rules, row.connection.connector);
+  const { client } = connectRow(deps, row.connection, retry, bindingContext(row.binding.id, rules));
+  return { binding: row.binding, connector: row.connection.connector, rules, client };
 }
 
 /** Rejected credentials pause the binding and its pull timer instead of retrying forever. */

@@ -1,5 +1,4 @@
 import { linksByRemoteIds, takeWriteSeq } from '../db/links';
-import { effectiveRules } from '../rules';
 import { applyRemotePage, type PageCounts } from '../sync/pull';
 import type { ActivityDeps } from './deps';
 import { openBinding, remoteCall, type BoundClient } from './bindings';
@@ -41,7 +40,7 @@ export function createPullItemActivities(deps: ActivityDeps) {
       const bound = await openBinding(deps, input.bindingId);
       const { binding } = bound;
       if (binding.state !== 'active') return { skipped: `binding is ${binding.state}` };
-      const rules = effectiveRules(binding.rules, bound.connector);
+      const { rules } = bound;
       const plan = fetchPlan(bound, rules);
       for (let read = 1; ; read++) {
         // Stamped before the read, as a pull's page is: a push that writes the item meanwhile wins (see ApplyOptions.fetchedAtSeq).

@@ -117,6 +117,7 @@ function pushPorts(deps: ActivityDeps, bound: BoundClient): PushPorts {
     db: deps.db,
     binding: bound.binding,
     connector: bound.connector,
+    rules: bound.rules,
     client: bound.client,
     call: (fn) => remoteCall(deps, bound.binding.id, fn, { throwPermanent: true }),
     fileUrl: (attachmentId) =>

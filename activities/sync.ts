@@ -8,7 +8,7 @@ import { markCommentsSynced } from '../db/pulled';
 import { applyRemotePage, type ApplyOptions, type PageCounts, type PageResult, type TouchedItem } from '../sync/pull';
 import { applyRemoteComments } from '../sync/pull-comments';
 import { applyRemoteAttachment } from '../sync/pull-files';
-import { effectiveRules, pullsComments, pullsFiles, sameJson, type EffectiveRules } from '../rules';
+import { pullsComments, pullsFiles, sameJson, type EffectiveRules } from '../rules';
 import { linkedRemoteAttachmentIds } from '../db/attachments';
 import { recordListing, recordWarnings } from '../db/bindings';
 import type { ActivityDeps } from './deps';
@@ -190,7 +190,7 @@ async function syncManyPages(deps: ActivityDeps, input: SyncPagesInput, from: Pr
     ({ next, watermark, pages: progress.pages, items: progress.items, ...(progress.total !== undefined ? { total: progress.total } : {}), notModified, counts: progress.counts, comments: progress.comments });
   if (progress.finished) return result(null, progress.finished.watermark, progress.finished.notModified);
   if (bound.binding.state !== 'active') return { ...result(null, null), stopped: `binding is ${bound.binding.state}` };
-  const rules = effectiveRules(bound.binding.rules, bound.connector);
+  const { rules } = bound;
   const plan = fetchPlan(bound, rules);
   // Pages commit without waiting for the disk, and the activity makes them durable before it returns
   // (flushCommittedPages): a crash before that loses pages whole with their checkpoints, and the retry

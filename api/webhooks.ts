@@ -92,8 +92,7 @@ export function webhookRoutes(deps: ApiDeps) {
   const signatureOf = (c: Context, declaration: WebhookDeclaration | undefined): { name: string; value: string | undefined } => {
     if (!declaration) return { name: POKE_HEADER, value: c.req.header(POKE_HEADER) };
     const names = [declaration.signature.header, ...(declaration.signature.scheme === 'hmac-sha256' ? declaration.signature.fallbackHeaders ?? [] : [])];
-    const name = names.find((n) => c.req.header(n) !== undefined) ?? declaration.signature.header;
-    return { name: declaration.signature.header, value: c.req.header(name) };
+    return { name: declaration.signature.header, value: names.map((n) => c.req.header(n)).find((v) => v !== undefined) };
   };
 
   /**

@@ -26,6 +26,12 @@ export function markerIn(text: string | null | undefined): string | undefined {
   return [...text.matchAll(ANY_MARKER)].at(-1)?.[1];
 }
 
+/** `{ marker }` for a RemoteItem read from this text, or nothing when it carries none. */
+export function markerField(text: string | null | undefined): { marker?: string } {
+  const marker = markerIn(text);
+  return marker === undefined ? {} : { marker };
+}
+
 export function hasMarker(text: string | null | undefined, marker: string): boolean {
   return !!text && text.includes(markerComment(marker));
 }

@@ -1,6 +1,7 @@
 import type { ConnectorClient } from '../connectors/types';
 import type { Binding } from '../db/bindings';
 import type { Db } from '../db/client';
+import type { EffectiveRules } from '../rules';
 
 /** Test hooks at the push's crash points. */
 export interface PushHooks {
@@ -15,8 +16,10 @@ export interface PushHooks {
 export interface PushPorts {
   db: Db;
   binding: Binding;
-  /** The connector's slug (its default field rules). */
+  /** The connector's slug. */
   connector: string;
+  /** The binding's rules, the connector's defaults filled in. */
+  rules: EffectiveRules;
   client: ConnectorClient;
   /** Runs a remote call; failures come back translated, permanent ones as they are (the caller's dead letter). */
   call: <T>(fn: () => Promise<T>) => Promise<T>;

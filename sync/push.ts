@@ -10,7 +10,7 @@ import { updateStoryFromRemote } from '../db/pulled';
 import { hubView, projectKey } from '../db/rules';
 import { recordWarnings } from '../db/bindings';
 import { getStory, type Story } from '../db/stories';
-import { createdSnapshot, decideCreate, decidePush, effectiveRules, sameJson, type EffectiveRules, type HubView, type PushDecision } from '../rules';
+import { createdSnapshot, decideCreate, decidePush, sameJson, type EffectiveRules, type HubView, type PushDecision } from '../rules';
 import type { PushInput } from '../rules/decide';
 import { settlePending, writeAhead } from './pending';
 import type { PushPorts } from './ports';
@@ -82,7 +82,7 @@ async function storyPush(ports: PushPorts, story: Story): Promise<StoryPush> {
     ports,
     writer: capability(ports.client, 'writer'),
     story,
-    rules: effectiveRules(binding.rules, ports.connector),
+    rules: ports.rules,
     hub: hubView(story, await projectKey(db, story.projectId)),
     log: (tx, operation, fields) => logPush(tx, { bindingId: binding.id, storyId: story.id, storyVersion: story.version, operation, fields, outcome: 'ok' }),
     where: (direction, l) => ({ storyId: story.id, bindingId: binding.id, direction, remoteId: l.remoteId, remoteKey: l.remoteKey, storyVersion: story.version }),

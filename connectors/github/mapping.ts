@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { PermanentError } from '../errors';
-import { markerIn, stripMarker } from '../marker';
+import { markerField, stripMarker } from '../marker';
 import { stateMap } from '../states';
 import type { ItemFields, Json, RemoteAttachment, RemoteComment, RemoteItem } from '../types';
 import type { commentShape, issueShape } from './shapes';
@@ -41,8 +41,6 @@ export function toFields(issue: GitHubIssue): ItemFields {
   };
 }
 
-const withMarker = (marker: string | undefined) => (marker === undefined ? {} : { marker });
-
 export function toRemoteItem(issue: GitHubIssue, scope: string): RemoteItem {
   return {
     remoteId: String(issue.number),
@@ -52,7 +50,7 @@ export function toRemoteItem(issue: GitHubIssue, scope: string): RemoteItem {
     updatedAt: issue.updated_at,
     fields: toFields(issue),
     commentCount: issue.comments,
-    ...withMarker(markerIn(issue.body)),
+    ...markerField(issue.body),
     // GitHub has no lock token; updated_at lets updateItem refuse to overwrite a newer edit.
     version: issue.updated_at,
     raw: issue as unknown as Json,

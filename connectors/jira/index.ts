@@ -13,6 +13,7 @@ import { findMarked } from './adoption';
 import { jiraEditsSince } from './history';
 import { moveStatus } from './transitions';
 import { jiraWebhooks } from './webhooks';
+import { withWarnings } from '../remote-item';
 
 type Ctx = ConnectorContext<JiraConfig, JiraSecrets, JiraBindingOptions>;
 type Session = ReturnType<typeof session>;
@@ -53,8 +54,6 @@ function session(ctx: Ctx) {
  */
 const refusedQuiet = new Map<string, number>();
 const QUIET_RETRY_MS = 3_600_000;
-
-const withWarnings = (item: RemoteItem, warnings: string[]): RemoteItem => (warnings.length ? { ...item, warnings } : item);
 
 function reader({ api, mapping, toItems }: Session, ctx: Ctx): Reader {
   return {

@@ -10,13 +10,12 @@ import { type RedmineIssue, type RedmineText, toRemoteAttachment, toRemoteCommen
 import { idByName, toIssueBody } from './resolve';
 import { redmineEditsSince } from './history';
 import { redmineMetadata } from './metadata';
+import { withWarnings } from '../remote-item';
 
 const TOP_LEVEL = '(top level)';
 
 type Ctx = ConnectorContext<RedmineConfig, RedmineSecrets>;
 type Session = ReturnType<typeof session>;
-
-const withWarnings = (item: RemoteItem, warnings: string[]): RemoteItem => (warnings.length ? { ...item, warnings } : item);
 
 /** The typed API and the reads every capability shares. */
 function session(ctx: Ctx) {

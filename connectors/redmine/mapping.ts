@@ -5,7 +5,7 @@ import { fromRedmine, type MarkupOptions, type RedmineTextFormat } from '../../m
 export interface RedmineText extends MarkupOptions {
   format: RedmineTextFormat;
 }
-import { markerIn, stripMarker } from '../marker';
+import { markerField, stripMarker } from '../marker';
 import type { ItemFields, Json, RemoteAttachment, RemoteComment, RemoteItem } from '../types';
 import type { attachmentShape, customValueShape, issueShape, journalDetailShape, journalShape, namedRef, statusShape } from './shapes';
 
@@ -60,8 +60,6 @@ export function toFields(issue: RedmineIssue, isClosed: (statusId: number) => bo
   };
 }
 
-const withMarker = (marker: string | undefined) => (marker === undefined ? {} : { marker });
-
 export function toRemoteItem(issue: RedmineIssue, baseUrl: string, isClosed: (statusId: number) => boolean, markup: RedmineText): RemoteItem {
   const { journals: _journals, ...rest } = issue;
   return {
@@ -71,7 +69,7 @@ export function toRemoteItem(issue: RedmineIssue, baseUrl: string, isClosed: (st
     createdAt: issue.created_on,
     updatedAt: issue.updated_on,
     fields: toFields(issue, isClosed, markup),
-    ...withMarker(markerIn(issue.description)),
+    ...markerField(issue.description),
     // Redmine 5 does not expose lock_version; updated_on is the token updateItem checks.
     version: issue.updated_on,
     raw: rest as unknown as Json,

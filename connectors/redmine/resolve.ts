@@ -4,9 +4,13 @@ import type { ItemFields, Json } from '../types';
 import type { RedmineApi } from './client';
 import type { NamedRef, RedmineIssue } from './mapping';
 
-/** Exact name first, then case-insensitive; an unknown name is a permanent failure that names it. */
+/** The ref of that name: exact first, then case-insensitive. */
+const byName = <R extends NamedRef>(refs: readonly R[], name: string): R | undefined =>
+  refs.find((r) => r.name === name) ?? refs.find((r) => r.name.toLowerCase() === name.toLowerCase());
+
+/** As byName; an unknown name is a permanent failure that names it. */
 export function idByName(refs: readonly NamedRef[], name: string, what: string, scope: string): number {
-  const found = refs.find((r) => r.name === name) ?? refs.find((r) => r.name.toLowerCase() === name.toLowerCase());
+  const found = byName(refs, name);
   if (!found) {
     const known = refs.map((r) => JSON.stringify(r.name)).slice(0, 20).join(', ');
     throw new PermanentError(`Redmine ${scope}: unknown ${what} ${JSON.stringify(name)} (known: ${known || 'none'})`);
@@ -46,15 +50,14 @@ async function customFieldValues(
   const known: Array<NamedRef & { multiple?: boolean | undefined }> = current?.custom_fields ?? [];
   const missing = Object.keys(values).some((name) => !known.some((f) => f.name === name));
   const fields = missing ? [...known, ...(await api.projectCustomFields(project))] : known;
-  const byName = (name: string) => fields.find((f) => f.name === name) ?? fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
   return Object.entries(values).flatMap(([name, value]) => {
-    const field = byName(name);
+    const field = byName(fields, name);
     if (!field) {
       warnings.push(`Redmine ${project} has no issue custom field named ${JSON.stringify(name)}: left out`);
       return [];
     }
-    const id = field.id;
-    const multiple = fields.find((f) => f.id === id)?.multiple === true;
+    const { id } = field;
+    const multiple = field.multiple === true;
     // Read as "a, b" (see mapping), so written back split on commas; unset is "".
     const written: Json = value === null ? (multiple ? [] : '') : multiple ? value.split(',').map((v) => v.trim()) : value;
     return [{ id, value: written }];
