@@ -1,9 +1,8 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { eq } from 'drizzle-orm';
 import { isAuthError, isPermanentError, isRemoteError, PermanentError } from '../connectors/errors';
 import { egressFor } from '../connectors/http/destination';
 import { appendJobEntry, getJob, transitionJob, type JobStatus } from '../db/jobs';
-import { connections } from '../db/schema';
+import { connectionRow } from '../db/connections';
 import { isDatabaseUnavailable, safeMessage, summarizeError } from '../lib/error-summary';
 import { isUuid } from '../lib/uuid';
 import { findAction } from '../plugins/registry';
@@ -89,7 +88,7 @@ export function createActionActivities(deps: ActivityDeps) {
         async connection(id) {
           // Not a uuid: no such connection (asked of Postgres, a malformed id would be a query error).
           if (!isUuid(id)) throw new PermanentError(`ctx.connection: no connection ${JSON.stringify(id)}`);
-          const [row] = await db.select().from(connections).where(eq(connections.id, id));
+          const row = await connectionRow(db, id);
           if (!row) throw new PermanentError(`ctx.connection: no connection ${id}`);
           const { client } = connectRow(deps, row);
           return { id: row.id, connector: row.connector, client };

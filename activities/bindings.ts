@@ -1,6 +1,4 @@
-import { eq } from 'drizzle-orm';
-import { bindings, connections } from '../db/schema';
-import { AUTH_PAUSE_REASON, transitionBinding, type Binding } from '../db/bindings';
+import { AUTH_PAUSE_REASON, bindingWithConnection, transitionBinding, type Binding } from '../db/bindings';
 import type { ConnectorClient } from '../connectors/types';
 import type { RetryPolicy } from '../connectors/http/client';
 import { isAuthError, isPermanentError } from '../connectors/errors';
@@ -9,6 +7,7 @@ import { notFound, toFailure } from './failures';
 import { connectRow } from './remote';
 import { bindingContext, effectiveRules, type EffectiveRules } from '../rules';
 import { reportRemoteWait } from './remote-wait';
+import type { PullPorts } from '../sync/ports';
 
 export interface BoundClient {
   binding: Binding;
@@ -23,11 +22,7 @@ export interface BoundClient {
  * `retry` overrides the client's HTTP retries (connectors/http/client.ts).
  */
 export async function openBinding(deps: ActivityDeps, bindingId: string, retry?: Partial<RetryPolicy>): Promise<BoundClient> {
-  const [row] = await deps.db
-    .select({ binding: bindings, connection: connections })
-    .from(bindings)
-    .innerJoin(connections, eq(connections.id, bindings.connectionId))
-    .where(eq(bindings.id, bindingId));
+  const row = await bindingWithConnection(deps.db, bindingId);
   if (!row) throw notFound(`binding ${bindingId}`);
   const rules = effectiveRules(row.binding.rules, row.connection.connector);
   const { client } = connectRow(deps, row.connection, retry, bindingContext(row.binding.id, rules));
@@ -56,4 +51,22 @@ export async function remoteCall<T>(deps: ActivityDeps, bindingId: string, fn: (
     if (opts.throwPermanent && isPermanentError(err)) throw err;
     throw toFailure(err);
   }
+}
+
+/** Minutes between id-only deletion sweeps after pulls when the worker was not told (DELETION_SWEEP_MINUTES). */
+const DEFAULT_SWEEP_MINUTES = 60;
+
+/** The pull engine's narrow view of the activity's dependencies (sync/ports.ts). */
+export function pullPorts(deps: ActivityDeps, bound: BoundClient): PullPorts {
+  return {
+    db: deps.db,
+    binding: bound.binding,
+    connector: bound.connector,
+    rules: bound.rules,
+    client: bound.client,
+    call: (fn) => remoteCall(deps, bound.binding.id, fn),
+    logger: deps.logger,
+    now: () => deps.now?.() ?? new Date(),
+    deletionSweepMinutes: deps.deletionSweepMinutes ?? DEFAULT_SWEEP_MINUTES,
+  };
 }

@@ -1,5 +1,4 @@
-import { eq } from 'drizzle-orm';
-import { connections } from '../db/schema';
+import { connectionRow, type ConnectionRow } from '../db/connections';
 import { connect } from '../connectors/connect';
 import type { BindingContext, ConnectorClient, ConnectorDefinition } from '../connectors/types';
 import type { RetryPolicy } from '../connectors/http/client';
@@ -7,11 +6,9 @@ import type { ActivityDeps } from './deps';
 import { notFound } from './failures';
 import { connectorSecretsOf } from '../lib/connection-secrets';
 
-type ConnectionRow = typeof connections.$inferSelect;
-
 /** Loads a connection, opens its secrets and returns a connected client. Secrets stay in this process. */
 export async function openConnection(deps: ActivityDeps, connectionId: string): Promise<{ connector: ConnectorDefinition; client: ConnectorClient }> {
-  const [row] = await deps.db.select().from(connections).where(eq(connections.id, connectionId));
+  const row = await connectionRow(deps.db, connectionId);
   if (!row) throw notFound(`connection ${connectionId}`);
   return connectRow(deps, row);
 }
@@ -31,7 +28,7 @@ export function connectRow(
  * `{config, secrets}`), for testing a change before it is saved.
  */
 export async function openCandidate(deps: ActivityDeps, connectionId: string, sealed: string): Promise<{ connector: ConnectorDefinition; client: ConnectorClient }> {
-  const [row] = await deps.db.select().from(connections).where(eq(connections.id, connectionId));
+  const row = await connectionRow(deps.db, connectionId);
   if (!row) throw notFound(`connection ${connectionId}`);
   const candidate = deps.secretBox.open<{ config: Record<string, unknown>; secrets: unknown }>(sealed);
   return connectWith(deps, row, candidate.config, candidate.secrets);

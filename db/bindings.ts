@@ -43,6 +43,16 @@ export async function getBindingWithConnector(db: Db, id: string) {
   return row;
 }
 
+/** The binding with its whole connection row (sealed secrets included): what a worker opens a client from. */
+export async function bindingWithConnection(db: Db, id: string): Promise<{ binding: Binding; connection: typeof connections.$inferSelect } | undefined> {
+  const [row] = await db
+    .select({ binding: bindings, connection: connections })
+    .from(bindings)
+    .innerJoin(connections, eq(connections.id, bindings.connectionId))
+    .where(eq(bindings.id, id));
+  return row;
+}
+
 /** Live bindings (of one project) with their connector slug, in one query. */
 export async function listBindings(db: Db, projectId?: string): Promise<(Binding & { connector: string })[]> {
   const where = projectId ? and(eq(bindings.projectId, projectId), ne(bindings.state, 'deleted')) : ne(bindings.state, 'deleted');

@@ -14,6 +14,14 @@ const publicColumns = {
 
 export type ConnectionView = { id: string; connector: string; name: string; config: Record<string, unknown>; createdAt: Date; updatedAt: Date };
 
+/** A connection's whole row, its sealed secrets included: for the worker that opens them, never for an answer. */
+export type ConnectionRow = typeof connections.$inferSelect;
+
+export async function connectionRow(db: Db, id: string): Promise<ConnectionRow | undefined> {
+  const [row] = await db.select().from(connections).where(eq(connections.id, id));
+  return row;
+}
+
 export async function insertConnection(db: Db, values: { connector: string; name: string; config: Record<string, unknown>; secretsSealed: string }): Promise<ConnectionView> {
   const [row] = await db.insert(connections).values(values).returning(publicColumns);
   if (!row) throw new Error('connection insert returned nothing');

@@ -22,7 +22,7 @@ export async function fireHook<P extends HookPoint>(db: Db, point: P, payload: H
 /** Fires one point many times (a pulled page) with one insert. */
 export async function fireHooks<P extends HookPoint>(db: Db, point: P, payloads: HookPayloads[P][]): Promise<void> {
   if (!payloads.length || !hooksFor(point).length) return;
-  await db.insert(hookFirings).values(payloads.map((payload) => ({ point, payload: payload as unknown as Record<string, unknown> })));
+  await db.insert(hookFirings).values(payloads.map((payload) => ({ point, payload })));
   await db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
 }
 
@@ -31,7 +31,7 @@ export type HookFiringOf = { [P in HookPoint]: { point: P; payload: HookPayloads
 
 /** Fires several points with one insert, queued in the order given (a firing's id is its place in line). */
 export async function fireHooksInOrder(db: Db, firings: HookFiringOf[]): Promise<void> {
-  const rows = firings.filter((f) => hooksFor(f.point).length).map((f) => ({ point: f.point, payload: f.payload as unknown as Record<string, unknown> }));
+  const rows = firings.filter((f) => hooksFor(f.point).length).map((f) => ({ point: f.point, payload: f.payload }));
   if (!rows.length) return;
   await db.insert(hookFirings).values(rows);
   await db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);

@@ -11,7 +11,7 @@ export async function listInbox(db: Db, bindingId: string, state = 'pending'): P
 
 /** Holds a remote item for review (a binding whose import policy asks for it); a later pull replaces it. */
 export async function upsertInboxItem(db: Db, bindingId: string, item: RemoteItem): Promise<void> {
-  const values = { bindingId, remoteId: item.remoteId, remoteKey: item.key, item: item as unknown as Record<string, unknown> };
+  const values = { bindingId, remoteId: item.remoteId, remoteKey: item.key, item };
   await db.insert(inbox).values(values).onConflictDoUpdate({ target: [inbox.bindingId, inbox.remoteId], set: { item: values.item, remoteKey: item.key } });
 }
 

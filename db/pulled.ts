@@ -120,6 +120,11 @@ export async function liveLinks(db: Db, bindingId: string) {
     .where(and(eq(externalLinks.bindingId, bindingId), isNotNull(externalLinks.remoteId), isNull(stories.deletedAt)));
 }
 
+/** How many of the binding's links have a remote item (live stories or not): the base a listing's misses are weighed against. */
+export async function linkedCount(db: Db, bindingId: string): Promise<number> {
+  return db.$count(externalLinks, and(eq(externalLinks.bindingId, bindingId), isNotNull(externalLinks.remoteId)));
+}
+
 /** Whether the binding's last deletion sweep finished at least `minutes` before `now` (or never ran). */
 export async function sweepDue(db: Db, bindingId: string, minutes: number, now: Date): Promise<boolean> {
   const [row] = await db.select({ at: bindings.lastSweptAt }).from(bindings).where(eq(bindings.id, bindingId));

@@ -34,18 +34,13 @@ export async function addRunCounts(db: Db, runId: string, delta: RunCounts, prog
 
 /**
  * A sync run's progress as its row holds it: the one source of truth for GET /runs and the binding
- * status. `checkpoint` is where the running activity got to (see activities/sync.ts).
+ * status. `checkpoint` is where the running activity got to (see sync/pull-pages.ts).
  */
 export interface RunProgress { pages: number; items: number; total: number | null; comments: number; checkpoint?: Record<string, unknown> }
 
 /** One finished page (its items applied and what hangs off them fetched). */
 export interface PageDone { items: number; comments: number; total?: number | undefined; counts: RunCounts }
 
-/**
- * Adds a finished page to its run and stores the checkpoint after it, in one statement: the page is
- * counted exactly when a retry would resume after it. A page whose attempt died before this is
- * applied again by the retry (harmlessly) and counted then, so `items` counts each remote item once.
- */
 /**
  * Makes the run's pages committed without waiting for the disk (ApplyOptions.asyncCommit) durable: a
  * write committed the usual way flushes the write-ahead log up to its own commit, so every commit
@@ -55,7 +50,12 @@ export async function flushCommittedPages(db: Db, runId: string): Promise<void> 
   await db.update(runs).set({ progress: sql`${runs.progress}` }).where(eq(runs.id, runId));
 }
 
-export async function commitPage(db: Db, runId: string, page: PageDone, checkpoint: Record<string, unknown>): Promise<void> {
+/**
+ * Adds a finished page to its run and stores the checkpoint after it, in one statement: the page is
+ * counted exactly when a retry would resume after it. A page whose attempt died before this is
+ * applied again by the retry (harmlessly) and counted then, so `items` counts each remote item once.
+ */
+export async function commitPage(db: Db, runId: string, page: PageDone, checkpoint: object): Promise<void> {
   const { counts: delta } = page;
   const prior = (key: string) => sql`coalesce((${runs.progress}->>${key})::int, 0)`;
   await db

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint, bigserial, boolean, check, customType, doublePrecision, index, integer, jsonb, pgSequence, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
+import type { RemoteItem } from '../connectors/types';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -198,7 +199,7 @@ export const inbox = pgTable('inbox', {
   bindingId: uuid('binding_id').notNull().references(() => bindings.id, { onDelete: 'cascade' }),
   remoteId: text('remote_id').notNull(),
   remoteKey: text('remote_key').notNull(),
-  item: jsonb('item').$type<Record<string, unknown>>().notNull(),
+  item: jsonb('item').$type<RemoteItem>().notNull(),
   state: text('state').notNull().default('pending'),
   receivedAt: createdAt(),
 }, (t) => [uniqueIndex('inbox_remote_uq').on(t.bindingId, t.remoteId)]);
@@ -317,7 +318,7 @@ export const jobEntries = pgTable('job_entries', {
 export const hookFirings = pgTable('hook_firings', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
   point: text('point').notNull(),
-  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  payload: jsonb('payload').$type<object>().notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

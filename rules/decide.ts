@@ -5,7 +5,7 @@ import { fieldMessages } from './messages';
 import { fieldReason, OUTCOMES, settled, type FieldReason } from './reasons';
 import { scopedLabels } from './scoped-labels';
 import { customFieldName, isConnectorField, type EffectiveRules, type FieldRule } from './schema';
-import { isStatus, isUnset, jsonToValue, readFields, readHub, readPath, readRemote, sameFieldValue, sameValue, writeFields, type HubView, type RuleSnapshot, type Value } from './values';
+import { isStatus, isUnset, jsonToValue, readFields, readHub, readPath, readRemote, sameValue, writeFields, type HubView, type RuleSnapshot, type Value } from './values';
 
 export type { RuleSnapshot };
 
@@ -87,9 +87,6 @@ function snapshotValue(rule: Pick<FieldRule, 'remote'>, snapshot: RuleSnapshot |
   return rule.remote in paths ? jsonToValue(paths[rule.remote]) : undefined;
 }
 
-/** Unchanged as a sync sees it: a generic status ("open") matches a specific one of the same kind ("New"). */
-const unchanged = (a: Value | undefined, b: Value | undefined): boolean => sameValue(a, b);
-
 /**
  * The hub still holds what the snapshot says, in either direction of the map. A specific hub status
  * ("In Progress") matches a generic snapshot ("open") only on a remote that has nothing but generic
@@ -100,7 +97,7 @@ function hubMatchesSnapshot(rule: FieldRule, hub: Value, snap: Value | undefined
   const same = (h: Value, s: Value) =>
     isStatus(h) && isStatus(s) && isStatus(remote) && !isGenericStatus(h.status) && !isGenericStatus(remote.status)
       ? h.closed === s.closed && h.status.toLowerCase() === s.status.toLowerCase()
-      : unchanged(h, s);
+      : sameValue(h, s);
   const asHub = translate(rule, snap, 'hub');
   if (asHub.ok && same(hub, asHub.value)) return true;
   const asRemote = translate(rule, hub, 'remote');
@@ -190,7 +187,7 @@ function pullWith(rules: EffectiveRules, input: PullInput): PullDecision {
       target = literal ? (rule.default ?? null) : r;
       if (hub) outcome = literal ? OUTCOMES.literal : OUTCOMES.defaulted;
     } else if (rule.kind === 'two_way' && hub) {
-      if (s !== undefined && unchanged(r, s)) continue;
+      if (s !== undefined && sameValue(r, s)) continue;
       if (!hubMatchesSnapshot(rule, h, s, r)) {
         const wins = winner(rule, input.hubUpdatedAt, remote.updatedAt);
         [outcome, conflict] = [settled(rule, wins, s !== undefined), s !== undefined];
@@ -250,12 +247,12 @@ function pushWith(rules: EffectiveRules, input: PushInput): PushDecision {
     const h = readHub(hub, rule.hub);
     const mapped = translate(rule, h, 'remote');
     // Already in sync (whoever changed what): nothing to write, and the snapshot takes the remote value.
-    if (mapped.ok && sameFieldValue(rule.remote, mapped.value, r)) continue;
+    if (mapped.ok && sameValue(mapped.value, r, rule.remote)) continue;
     const s = snapshotValue(rule, snapshot, r, hub.fields);
     let outcome: string = rule.kind === 'to_remote' ? OUTCOMES.toRemote : OUTCOMES.hubChanged;
     let conflict = false;
     if (rule.kind === 'two_way') {
-      const remoteChanged = s === undefined || !unchanged(r, s);
+      const remoteChanged = s === undefined || !sameValue(r, s);
       const hubChanged = !hubMatchesSnapshot(rule, h, s, r);
       // A remote change the hub has not taken yet must survive this write for the next pull to see.
       if (remoteChanged && (!hubChanged || winner(rule, input.hubUpdatedAt, remote.updatedAt) === 'remote')) {
@@ -314,7 +311,7 @@ function afterWrite(rules: EffectiveRules, before: ItemFields, patch: Partial<It
     if (!isConnectorField(rule.remote) || !writes(patch, rule.remote)) continue;
     const ours = readFields({ ...before, ...patch, customFields: { ...before.customFields, ...patch.customFields } }, rule.remote);
     const theirs = readFields(echoed, rule.remote);
-    writeFields(fields, rule.remote, sameFieldValue(rule.remote, ours, theirs) ? theirs : ours, fields.customFields);
+    writeFields(fields, rule.remote, sameValue(ours, theirs, rule.remote) ? theirs : ours, fields.customFields);
   }
   return fields;
 }

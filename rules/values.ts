@@ -17,7 +17,10 @@ const canonical = (v: unknown): string =>
       : val,
   );
 
-/** JSON equality regardless of key order; `undefined` equals null. */
+/**
+ * Structural equality of stored JSON (snapshots, cursors, checkpoints, configuration) regardless of key
+ * order, `undefined` equal to null. Field values compare with sameValue instead.
+ */
 export const sameJson = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
 
 const isStatus = (v: unknown): v is StatusValue => typeof v === 'object' && v !== null && !Array.isArray(v) && 'closed' in v;
@@ -36,11 +39,14 @@ export function withoutEmpty(v: unknown): unknown {
 }
 
 /**
- * Equality as a sync sees it. Labels are sets. An unset value and an empty one are equal (see
- * withoutEmpty). A generic status ("open"/"closed", GitHub's only two) matches any status of the same
- * kind, as the Redmine connector resolves it.
+ * Equality as a sync sees it: the one comparison of field values. Labels are sets. An unset value and
+ * an empty one are equal (see withoutEmpty). A generic status ("open"/"closed", GitHub's only two)
+ * matches any status of the same kind, as the Redmine connector resolves it. Given the connector field
+ * `ref`, a description compares as markup: a remote may store it in its own format and read it back in
+ * hub form (`markup/`), so text we wrote that comes back reformatted is not a remote edit (E1).
  */
-export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
+export function sameValue(a: Value | undefined, b: Value | undefined, ref?: string): boolean {
+  if (ref === 'description' && typeof a === 'string' && typeof b === 'string' && a !== b) return normalize(a) === normalize(b);
   if (isStatus(a) && isStatus(b)) {
     if (a.closed !== b.closed) return false;
     const [x, y] = [a.status.toLowerCase(), b.status.toLowerCase()];
@@ -48,16 +54,6 @@ export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
   }
   if (Array.isArray(a) && Array.isArray(b)) return sameJson([...a].sort(), [...b].sort());
   return sameJson(withoutEmpty(a), withoutEmpty(b));
-}
-
-/**
- * Equality of one connector field's values. A description is markup, which a remote may store in its
- * own format and read back in hub form (`markup/`): two descriptions are equal when their hub forms
- * are, so text we wrote that comes back reformatted is not a remote edit (E1).
- */
-export function sameFieldValue(ref: string, a: Value | undefined, b: Value | undefined): boolean {
-  if (ref === 'description' && typeof a === 'string' && typeof b === 'string' && a !== b) return normalize(a) === normalize(b);
-  return sameValue(a, b);
 }
 
 /** "status.name", "custom_fields.3.value" or "/custom_fields/3/value" into a JSON value. */

@@ -1,4 +1,5 @@
 import type { ConnectorClient } from '../connectors/types';
+import type { Logger } from '../connectors/logger';
 import type { Binding } from '../db/bindings';
 import type { Db } from '../db/client';
 import type { EffectiveRules } from '../rules';
@@ -12,8 +13,8 @@ export interface PushHooks {
   beforeRemoteWrite?: (at: { bindingId: string; storyId: string; remoteId: string }) => Promise<void> | void;
 }
 
-/** What the push works with, and nothing more: the hub, one binding's remote, and a way to call it. */
-export interface PushPorts {
+/** One binding opened for the engine: the hub, the binding's remote, and a way to call it. */
+export interface BindingPorts {
   db: Db;
   binding: Binding;
   /** The connector's slug. */
@@ -21,9 +22,24 @@ export interface PushPorts {
   /** The binding's rules, the connector's defaults filled in. */
   rules: EffectiveRules;
   client: ConnectorClient;
-  /** Runs a remote call; failures come back translated, permanent ones as they are (the caller's dead letter). */
+  /**
+   * Runs a remote call; failures come back translated where they are born (transient, permanent, auth;
+   * bad credentials pause the binding). The push gets permanent ones as they are, for its dead letter.
+   */
   call: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+/** What the push works with, and nothing more. */
+export interface PushPorts extends BindingPorts {
   /** A signed link to a hub file, for remotes that take a link instead of the upload. */
   fileUrl: (attachmentId: string) => string;
   hooks?: PushHooks | undefined;
+}
+
+/** What the pull works with, and nothing more. */
+export interface PullPorts extends BindingPorts {
+  logger: Pick<Logger, 'warn'>;
+  now: () => Date;
+  /** Minutes between id-only deletion sweeps after pulls. */
+  deletionSweepMinutes: number;
 }

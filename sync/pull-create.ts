@@ -53,7 +53,7 @@ export async function importInboxEntry(db: Db, binding: SyncBinding, entryId: st
   return withTx(db, async (tx) => {
     const entry = await lockPendingEntry(tx, binding.id, entryId);
     if (!entry) return null;
-    const storyId = await createStoryFromRemote(tx, binding, entry.item as unknown as RemoteItem);
+    const storyId = await createStoryFromRemote(tx, binding, entry.item);
     await markImported(tx, entryId);
     return storyId;
   });

@@ -226,7 +226,7 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
       await recordExplain(db, decision.messages.map((body) => crossingEntry(where, 'comment', 'hub', body, 'rule message added')));
     }
     const settled = link.commentsSyncedAt !== item.updatedAt && opts.settled?.(item) === true;
-    if (moved || settled || !sameSnapshot(snapshot, decision.snapshot)) {
+    if (moved || settled || !sameJson(snapshot, decision.snapshot)) {
       await recordPulled(db, link.id, item, decision.snapshot, settled ? { commentsSyncedAt: item.updatedAt } : {});
     }
     if (link.commentsSyncedAt !== item.updatedAt && !settled) {
@@ -252,8 +252,6 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
   }
   return result;
 }
-
-const sameSnapshot = (a: Snapshot | null, b: Snapshot) => sameJson(a, b);
 
 /** Whether a read stamped `read` is strictly older than the remote timestamp `recorded` (both ISO 8601). */
 function readBefore(read: string, recorded: string | null): boolean {
