@@ -18,6 +18,7 @@ export const StartedJob = z
     workflowId: z.string().openapi({ example: 'action/0b7c…', description: 'The Temporal workflow running the job' }),
   })
   .openapi('StartedJob');
+export type StartedJobView = z.infer<typeof StartedJob>;
 
 /** `/plugins/{plugin}/actions/{action}`, as `GET /plugins` lists it. */
 export const actionPath = (plugin: string, action: string) => `/${encodeURIComponent(plugin)}/actions/${action}`;

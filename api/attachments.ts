@@ -14,6 +14,7 @@ const AttachmentView = z
     origin: z.string().openapi({ description: "'hub', or the binding the file was pulled from" }), author: z.string(), createdAt: z.string(),
   })
   .openapi('Attachment');
+export type AttachmentView = z.infer<typeof AttachmentView>;
 const attachmentView = (a: Attachment) => ({
   id: a.id, storyId: a.storyId, name: a.name, contentType: a.contentType, size: a.size, sha256: a.sha256, origin: a.origin, author: a.author, createdAt: a.createdAt.toISOString(),
 });

@@ -23,6 +23,8 @@ const Backlog = z
   })
   .openapi('BacklogStatus');
 const DeadLetterView = z.object({ id: z.uuid(), storyId: z.uuid(), eventId: z.number().int(), error: z.string(), createdAt: z.string() }).openapi('DeadLetter');
+export type BacklogView = z.infer<typeof Backlog>;
+export type DeadLetterView = z.infer<typeof DeadLetterView>;
 const DlParams = IdParam.extend({ deadLetterId: z.uuid().openapi({ param: { name: 'deadLetterId', in: 'path' } }) });
 const errors = { 404: json(ErrorBody, 'Not found') };
 const view = (d: DeadLetter) => ({ id: d.id, storyId: d.storyId, eventId: d.eventId, error: d.error, createdAt: d.createdAt.toISOString() });

@@ -20,6 +20,8 @@ const BindingRun = z
   })
   .openapi('BindingRun');
 
+export type BindingRunView = z.infer<typeof BindingRun>;
+
 const RunQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page' }),

@@ -46,6 +46,9 @@ const BindingStatus = BindingView.extend({
   lastRun: z.object({ workflowId: z.string(), kind: z.string(), status: z.string(), counts: z.record(z.string(), z.number()), error: z.string().nullable(), startedAt: z.string(), finishedAt: z.string().nullable() }).nullable(),
 }).openapi('BindingStatus');
 
+export type BindingView = z.infer<typeof BindingView>;
+export type BindingStatusView = z.infer<typeof BindingStatus>;
+
 const view = (b: Binding, connector: string) => ({
   id: b.id, projectId: b.projectId, connectionId: b.connectionId, connector, scope: b.scope, state: b.state as 'active' | 'paused' | 'deleted',
   pausedReason: b.pausedReason, pullIntervalSeconds: b.pullIntervalSeconds, importPolicy: b.importPolicy, deletePolicy: b.deletePolicy,

@@ -27,6 +27,8 @@ const Connection = z
   })
   .openapi('Connection');
 
+export type ConnectionView = z.infer<typeof Connection>;
+
 const CreateConnection = z
   .strictObject({
     connector: z.string().min(1).openapi({ example: 'redmine' }),
@@ -72,6 +74,7 @@ const RemoteMetadata = z
       .openapi({ description: 'Addressed in rules as `customFields.<name>`' }),
   })
   .openapi('RemoteMetadata');
+export type RemoteMetadataView = z.infer<typeof RemoteMetadata>;
 const MetadataQuery = z.object({
   scope: z.string().min(1).max(255).openapi({ param: { name: 'scope', in: 'query' }, example: 'website' }),
   refresh: z.enum(['true', 'false']).default('false').transform((v) => v === 'true')
@@ -110,6 +113,7 @@ const get = createRoute({
 const ScopeGroups = z
   .object({ items: z.array(z.object({ group: z.string(), scopes: z.array(z.object({ id: z.string(), name: z.string(), url: z.string().optional() })) })) })
   .openapi('ScopeGroups');
+export type ScopeGroupsView = z.infer<typeof ScopeGroups>;
 const scopes = createRoute({
   method: 'get', path: '/{id}/scopes', summary: 'Remote scopes (repos, projects) this connection can bind, grouped', security, request: { params: IdParam },
   responses: {

@@ -23,6 +23,8 @@ const Connector = z
   })
   .openapi('Connector');
 
+export type ConnectorView = z.infer<typeof Connector>;
+
 const list = createRoute({
   method: 'get',
   path: '/',

@@ -39,6 +39,8 @@ const ActivityView = z
   })
   .openapi('ExplainEntry');
 
+export type ActivityView = z.infer<typeof ActivityView>;
+
 const view = (e: ExplainEntry): z.infer<typeof ActivityView> => ({
   id: e.id, at: e.at.toISOString(), storyId: e.storyId, bindingId: e.bindingId,
   direction: e.direction as 'pull', kind: e.kind as 'field', target: e.target as 'hub', field: e.field, remoteField: e.remoteField,

@@ -20,6 +20,8 @@ const HookRunView = z
   })
   .openapi('HookRun');
 
+export type HookRunView = z.infer<typeof HookRunView>;
+
 const view = (r: HookRun): z.infer<typeof HookRunView> => ({
   firingId: r.firingId, plugin: r.plugin, hook: r.hook, point: r.point, status: r.status as HookRun['status'] & z.infer<typeof HookRunView>['status'],
   attempts: r.attempts, error: r.error, firedAt: r.firedAt.toISOString(), updatedAt: r.updatedAt.toISOString(),

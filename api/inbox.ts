@@ -10,6 +10,7 @@ import { IdParam, json } from './schemas';
 const Entry = z
   .object({ id: z.uuid(), remoteId: z.string(), remoteKey: z.string(), title: z.string(), url: z.string().nullable(), receivedAt: z.string() })
   .openapi('InboxEntry');
+export type InboxEntryView = z.infer<typeof Entry>;
 const EntryParams = IdParam.extend({ entryId: z.uuid().openapi({ param: { name: 'entryId', in: 'path' } }) });
 
 /** The StoryQueue: remote items waiting for review on bindings whose import policy is `review`. */

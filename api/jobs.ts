@@ -38,6 +38,9 @@ const JobView = JobSummary.extend({
   result: z.unknown().openapi({ description: "The action's return value once it succeeded, else null" }),
 }).openapi('Job');
 
+export type JobSummaryView = z.infer<typeof JobSummary>;
+export type JobView = z.infer<typeof JobView>;
+
 const summary = (job: Job) => ({
   id: job.id, plugin: job.plugin, action: job.action, status: job.status as (typeof JOB_STATUSES)[number], progress: job.progress, error: job.error,
   createdAt: job.createdAt.toISOString(), startedAt: job.startedAt?.toISOString() ?? null, finishedAt: job.finishedAt?.toISOString() ?? null,

@@ -17,6 +17,8 @@ const Plugin = z
   })
   .openapi('Plugin');
 
+export type PluginView = z.infer<typeof Plugin>;
+
 const list = createRoute({
   method: 'get',
   path: '/',

@@ -6,6 +6,7 @@ import { newRouter, security } from './router';
 import { IdParam, json } from './schemas';
 
 const Project = z.object({ id: z.uuid(), key: z.string(), name: z.string(), createdAt: z.string() }).openapi('Project');
+export type ProjectView = z.infer<typeof Project>;
 const ProjectKey = z.string().regex(/^[A-Z][A-Z0-9_]{1,19}$/, 'expected 2-20 upper-case letters, digits or _').openapi({ example: 'WEB' });
 const ProjectName = z.string().min(1).max(200).openapi({ example: 'Website' });
 const CreateProject = z.strictObject({ key: ProjectKey, name: ProjectName }).openapi('CreateProject');

@@ -52,6 +52,9 @@ const Preview = z.object({
   creates: z.boolean().openapi({ description: 'The story has no remote item through this binding yet: `push.remote` is the item a push would create' }),
 }).openapi('RulePreview');
 
+export type RulesView = z.infer<typeof RulesView>;
+export type PreviewView = z.infer<typeof Preview>;
+
 const errors = { 400: json(ErrorBody, 'Invalid input'), 404: json(ErrorBody, 'Not found') };
 
 /** GET/PUT a binding's rules, and a dry run of them on one story. */

@@ -24,6 +24,8 @@ const Run = z
   })
   .openapi('Run');
 
+export type RunView = z.infer<typeof Run>;
+
 const get = createRoute({
   method: 'get',
   path: '/{workflowId}',

@@ -9,6 +9,7 @@ export const StartedRun = z
     statusUrl: z.string().openapi({ example: '/runs/connection-test%2F8c1…' }),
   })
   .openapi('StartedRun');
+export type StartedRunView = z.infer<typeof StartedRun>;
 
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,

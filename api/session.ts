@@ -60,6 +60,7 @@ const Session = z
     csrfToken: z.string().openapi({ description: `Send it as the \`${CSRF_HEADER}\` header with every write made with the session cookie` }),
   })
   .openapi('Session');
+export type SessionView = z.infer<typeof Session>;
 
 /**
  * The console's sign-in: a bearer token is exchanged for a session cookie (HttpOnly, SameSite=Strict,

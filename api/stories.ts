@@ -21,6 +21,9 @@ const Comment = z
   .object({ id: z.uuid(), author: z.string(), body: z.string(), origin: z.string(), createdAt: z.string(), updatedAt: z.string() })
   .openapi('Comment');
 
+export type StoryView = z.infer<typeof StoryView>;
+export type CommentView = z.infer<typeof Comment>;
+
 export const storyView = (s: Story) => ({
   id: s.id, projectId: s.projectId, title: s.title, description: s.description, status: s.status, closed: s.closed,
   priority: s.priority, assignee: s.assignee, labels: s.labels, customFields: s.customFields, version: s.version,

@@ -5,14 +5,11 @@ export interface ApiFetcher {
   request(input: string, init?: RequestInit, env?: unknown): Response | Promise<Response>;
 }
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-export interface ApiAnswer<T = Json> {
-  status: number;
-  ok: boolean;
-  body: T;
-  headers: Headers;
-}
+/**
+ * The API's answer: on a 2xx the body the route declares (`T`, a type from ./api-types), otherwise
+ * whatever came back (usually the API's error body, which describeError reads). Check `ok` before `body`.
+ */
+export type ApiAnswer<T = unknown> = { status: number; headers: Headers } & ({ ok: true; body: T } | { ok: false; body: unknown });
 
 /**
  * The console's one way to do anything: a request to the public API, in-process, carrying the
@@ -20,7 +17,7 @@ export interface ApiAnswer<T = Json> {
  */
 export function apiClient(api: ApiFetcher, c: Context, csrfToken?: string) {
   const origin = new URL(c.req.url).origin;
-  return async function call<T = Json>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer<T>> {
+  return async function call<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer<T>> {
     const forwarded: Record<string, string> = { ...headers };
     const cookie = c.req.header('cookie');
     if (cookie && !forwarded.authorization) forwarded.cookie = cookie;
@@ -38,7 +35,8 @@ export function apiClient(api: ApiFetcher, c: Context, csrfToken?: string) {
     try {
       parsed = text ? JSON.parse(text) : null;
     } catch { /* not JSON: kept as text */ }
-    return { status: res.status, ok: res.ok, body: parsed as T, headers: res.headers };
+    // Not validated again here: each route's handler is type-checked against the schema `T` is inferred from.
+    return res.ok ? { status: res.status, ok: true, body: parsed as T, headers: res.headers } : { status: res.status, ok: false, body: parsed, headers: res.headers };
   };
 }
 

@@ -1,12 +1,9 @@
 import type { Context } from 'hono';
+import type { SessionView } from './api-types';
 import type { ApiCall, ApiFetcher } from './client';
 
-export interface ConsoleSession {
-  tokenName: string;
-  role: 'admin' | 'read';
-  expiresAt: string;
-  csrfToken: string;
-}
+/** Who is signed in: GET /session's answer. */
+export type ConsoleSession = SessionView;
 
 export interface ConsoleOptions {
   /** The API app the console calls in-process. */

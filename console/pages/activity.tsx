@@ -1,9 +1,8 @@
+import type { ActivityView, ApiPage } from '../api-types';
 import type { ApiCall } from '../client';
 import { isMissingRoute } from '../client';
 import { ui } from '../context';
 import { when } from '../layout';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const show = (v: unknown) => (v === undefined ? '—' : v === null ? 'unset' : typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -13,12 +12,12 @@ const show = (v: unknown) => (v === undefined ? '—' : v === null ? 'unset' : t
  */
 export async function ActivityTimeline(props: { call: ApiCall; path: string; cursor?: string | undefined; pageUrl: string }) {
   const query = new URLSearchParams({ limit: '50', ...(props.cursor ? { cursor: props.cursor } : {}) });
-  const answer = await props.call('GET', `${props.path}?${query}`);
+  const answer = await props.call<ApiPage<ActivityView>>('GET', `${props.path}?${query}`);
   if (isMissingRoute(answer)) return <p class="readonly">This server keeps no explain log (no {props.path} route).</p>;
   if (!answer.ok) return <p class="error" role="alert">The explain log could not be read (the API answered {answer.status}).</p>;
-  const items = (answer.body.items ?? []) as Json[];
+  const items = answer.body.items;
   if (!items.length) return <p>Nothing recorded yet.</p>;
-  const next = answer.body.nextCursor as string | null | undefined;
+  const next = answer.body.nextCursor;
   return (
     <>
       <table class="timeline">
@@ -29,7 +28,7 @@ export async function ActivityTimeline(props: { call: ApiCall; path: string; cur
         <tbody>
           {items.map((e) => (
             <tr data-kind={e.kind}>
-              <td>{when(e.at ?? e.createdAt)}</td>
+              <td>{when(e.at)}</td>
               <td>{e.direction ?? ''} {e.kind}{e.target ? ` → ${e.target}` : ''}{e.storyId && props.path.startsWith('/bindings') ? <> (<a href={ui(`/stories/${e.storyId}`)}>story</a>)</> : null}</td>
               <td>{e.field ? <code>{e.field}</code> : '—'}{e.remoteField && e.remoteField !== e.field ? <> ↔ <code>{e.remoteField}</code></> : null}</td>
               <td>{e.rule ?? '—'}{e.policy ? ` (${e.policy})` : ''}</td>

@@ -1,11 +1,10 @@
 import { Hono } from 'hono';
+import type { ApiPage, BacklogView, BindingRunView, BindingStatusView, ConnectionView, DeadLetterView, ImportedView, InboxEntryView, ProjectView, PullStartedView, RetriedView, StoryListView } from '../api-types';
 import { describeError, isMissingRoute, type ApiAnswer } from '../client';
 import { type ConsoleContext, type ConsoleEnv, type ConsoleOptions, back, canWrite, ui } from '../context';
 import { Page, WriteForm, when } from '../layout';
 import { ActivityTimeline } from './activity';
 import { PreviewForm, rulesStep } from './wizard';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const age = (seconds: number | null | undefined) =>
   seconds === null || seconds === undefined ? '—' : seconds < 120 ? `${seconds} s` : seconds < 7200 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds / 3600)} h`;
@@ -30,16 +29,18 @@ export function bindingRoutes(opts: ConsoleOptions) {
       const id = c.req.param('id');
       const call = c.get('call');
       const [binding, backlog, letters, inbox, runs] = await Promise.all([
-        call('GET', `/bindings/${id}`), call('GET', `/bindings/${id}/backlog`), call('GET', `/bindings/${id}/dead-letters`), call('GET', `/bindings/${id}/inbox`),
-        call('GET', `/bindings/${id}/runs?limit=10`),
+        call<BindingStatusView>('GET', `/bindings/${id}`), call<BacklogView>('GET', `/bindings/${id}/backlog`), call<ApiPage<DeadLetterView>>('GET', `/bindings/${id}/dead-letters`),
+        call<ApiPage<InboxEntryView>>('GET', `/bindings/${id}/inbox`), call<ApiPage<BindingRunView>>('GET', `/bindings/${id}/runs?limit=10`),
       ]);
       if (!binding.ok) return c.html(<Page c={c} title="Binding"><p class="error" role="alert">{describeError(binding)}</p></Page>, binding.status === 404 ? 404 : 502);
       const b = binding.body;
-      const [project, connection] = await Promise.all([call('GET', `/projects/${b.projectId}`), call('GET', `/connections/${b.connectionId}`)]);
+      const [project, connection] = await Promise.all([call<ProjectView>('GET', `/projects/${b.projectId}`), call<ConnectionView>('GET', `/connections/${b.connectionId}`)]);
       const temporal = temporalLink(opts, id);
-      const run = b.lastRun as Json | null;
+      const run = b.lastRun;
+      const deadLetters = letters.ok ? letters.body.items : [];
+      const inboxEntries = inbox.ok ? inbox.body.items : [];
       return c.html(
-        <Page c={c} title={`${project.body.key ?? 'Project'} ↔ ${b.connector}: ${b.scope}`}>
+        <Page c={c} title={`${project.ok ? project.body.key : 'Project'} ↔ ${b.connector}: ${b.scope}`}>
           <div class="cards">
             <section class="card" aria-labelledby="status-h">
               <h2 id="status-h">Status</h2>
@@ -52,7 +53,7 @@ export function bindingRoutes(opts: ConsoleOptions) {
                 <dt>Next pull</dt><dd>{when(b.nextPullAt)}</dd>
                 <dt>Every</dt><dd>{b.pullIntervalSeconds} s</dd>
                 <dt>New items</dt><dd>{b.importPolicy === 'review' ? 'to the inbox' : 'imported'}</dd>
-                <dt>Connection</dt><dd><a href={ui(`/connections/${b.connectionId}`)}>{connection.body.name ?? b.connectionId}</a></dd>
+                <dt>Connection</dt><dd><a href={ui(`/connections/${b.connectionId}`)}>{connection.ok ? connection.body.name : b.connectionId}</a></dd>
               </dl>
               <p class="row">
                 <a href={ui(`/projects/${b.projectId}`)}>Stories</a>
@@ -66,7 +67,7 @@ export function bindingRoutes(opts: ConsoleOptions) {
                 <dl class="facts">
                   <dt>Kind</dt><dd>{run.kind}</dd>
                   <dt>Status</dt><dd>{run.status}</dd>
-                  <dt>Counts</dt><dd>{Object.entries((run.counts ?? {}) as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(' · ') || '—'}</dd>
+                  <dt>Counts</dt><dd>{Object.entries(run.counts).map(([k, v]) => `${k} ${v}`).join(' · ') || '—'}</dd>
                   <dt>Started</dt><dd>{when(run.startedAt)}</dd>
                   <dt>Finished</dt><dd>{when(run.finishedAt)}</dd>
                   {run.error && <><dt>Error</dt><dd class="error">{run.error}</dd></>}
@@ -94,11 +95,11 @@ export function bindingRoutes(opts: ConsoleOptions) {
           </div>
           <section aria-labelledby="runs-h" id="runs">
             <h2 id="runs-h">Recent runs</h2>
-            {!runs.ok ? <p class="error">{describeError(runs)}</p> : (runs.body.items ?? []).length ? (
+            {!runs.ok ? <p class="error">{describeError(runs)}</p> : runs.body.items.length ? (
               <table>
                 <thead><tr><th scope="col">Kind</th><th scope="col">Status</th><th scope="col">Items</th><th scope="col">Created</th><th scope="col">Updated</th><th scope="col">Unchanged</th><th scope="col">Failed</th><th scope="col">Started</th><th scope="col">Finished</th></tr></thead>
                 <tbody>
-                  {((runs.body.items ?? []) as Json[]).map((r) => (
+                  {runs.body.items.map((r) => (
                     <tr>
                       <td>{r.kind}</td><td>{r.status}{r.error ? <span class="error">: {r.error}</span> : ''}</td><td>{r.items ?? '—'}</td>
                       <td>{r.counts.created ?? 0}</td><td>{r.counts.updated ?? 0}</td><td>{r.counts.unchanged ?? 0}</td><td>{r.counts.failed ?? 0}</td>
@@ -110,17 +111,17 @@ export function bindingRoutes(opts: ConsoleOptions) {
             ) : <p>No run yet.</p>}
           </section>
           <section aria-labelledby="warnings-h">
-            <h2 id="warnings-h">Warnings ({(b.warnings ?? []).length})</h2>
-            {(b.warnings ?? []).length ? <ul>{(b.warnings as string[]).map((w) => <li>{w}</li>)}</ul> : <p>None: every value was mapped.</p>}
+            <h2 id="warnings-h">Warnings ({b.warnings.length})</h2>
+            {b.warnings.length ? <ul>{b.warnings.map((w) => <li>{w}</li>)}</ul> : <p>None: every value was mapped.</p>}
           </section>
           <section aria-labelledby="dead-h" id="dead-letters">
-            <h2 id="dead-h">Dead letters ({(letters.body.items ?? []).length})</h2>
-            {(letters.body.items ?? []).length ? (
+            <h2 id="dead-h">Dead letters ({deadLetters.length})</h2>
+            {deadLetters.length ? (
               <>
                 <table>
                   <thead><tr><th scope="col">Story</th><th scope="col">Error</th><th scope="col">Since</th><th scope="col">Actions</th></tr></thead>
                   <tbody>
-                    {((letters.body.items ?? []) as Json[]).map((d) => (
+                    {deadLetters.map((d) => (
                       <tr>
                         <td><a href={ui(`/stories/${d.storyId}`)}>{d.storyId.slice(0, 8)}</a></td><td>{d.error}</td><td>{when(d.createdAt)}</td>
                         <td class="row">
@@ -136,12 +137,12 @@ export function bindingRoutes(opts: ConsoleOptions) {
             ) : <p>None.</p>}
           </section>
           <section aria-labelledby="inbox-h" id="inbox">
-            <h2 id="inbox-h">Inbox ({(inbox.body.items ?? []).length})</h2>
-            {(inbox.body.items ?? []).length ? (
+            <h2 id="inbox-h">Inbox ({inboxEntries.length})</h2>
+            {inboxEntries.length ? (
               <table>
                 <thead><tr><th scope="col">Remote item</th><th scope="col">Title</th><th scope="col">Received</th><th scope="col">Actions</th></tr></thead>
                 <tbody>
-                  {((inbox.body.items ?? []) as Json[]).map((e) => (
+                  {inboxEntries.map((e) => (
                     <tr>
                       <td>{e.url ? <a href={e.url}>{e.remoteKey}</a> : e.remoteKey}</td><td>{e.title}</td><td>{when(e.receivedAt)}</td>
                       <td class="row">
@@ -171,22 +172,22 @@ export function bindingRoutes(opts: ConsoleOptions) {
     .get('/:id/rules', async (c) => {
       const id = c.req.param('id');
       const call = c.get('call');
-      const binding = await call('GET', `/bindings/${id}`);
+      const binding = await call<BindingStatusView>('GET', `/bindings/${id}`);
       if (!binding.ok) return c.html(<Page c={c} title="Rules"><p class="error" role="alert">{describeError(binding)}</p></Page>, 404);
-      const stories = await call('GET', `/projects/${binding.body.projectId}/stories?limit=200`);
+      const stories = await call<StoryListView>('GET', `/projects/${binding.body.projectId}/stories?limit=200`);
       return c.html(
         <Page c={c} title={`Rules: ${binding.body.connector} ${binding.body.scope}`}>
           <p><a href={ui(`/bindings/${id}`)}>Back to the dashboard</a></p>
           {await rulesStep(c, binding.body, ui(`/bindings/${id}/rules`))}
           <h2>Preview on a story</h2>
-          <PreviewForm c={c} bindingId={id} stories={(stories.body.items ?? []) as Json[]} />
+          <PreviewForm c={c} bindingId={id} stories={stories.ok ? stories.body.items : []} />
         </Page>,
       );
     })
     .post('/:id/pull', async (c) => {
       const id = c.req.param('id');
-      const answer = await c.get('call')('POST', `/bindings/${id}/pull`);
-      return done(c, id, answer, answer.body?.queued ? 'A pull is running; this one is queued behind it.' : 'Pull started.');
+      const answer = await c.get('call')<PullStartedView>('POST', `/bindings/${id}/pull`);
+      return done(c, id, answer, answer.ok && answer.body.queued ? 'A pull is running; this one is queued behind it.' : 'Pull started.');
     })
     .post('/:id/pause', async (c) => done(c, c.req.param('id'), await c.get('call')('POST', `/bindings/${c.req.param('id')}/pause`), 'Paused.'))
     .post('/:id/resume', async (c) => done(c, c.req.param('id'), await c.get('call')('POST', `/bindings/${c.req.param('id')}/resume`), 'Resumed.'))
@@ -197,8 +198,8 @@ export function bindingRoutes(opts: ConsoleOptions) {
     })
     .post('/:id/dead-letters/retry', async (c) => {
       const id = c.req.param('id');
-      const answer = await c.get('call')('POST', `/bindings/${id}/dead-letters/retry`);
-      return done(c, id, answer, `Retried ${answer.body?.retried ?? 0} dead letters.`, '#dead-letters');
+      const answer = await c.get('call')<RetriedView>('POST', `/bindings/${id}/dead-letters/retry`);
+      return done(c, id, answer, `Retried ${answer.ok ? answer.body.retried : 0} dead letters.`, '#dead-letters');
     })
     .post('/:id/dead-letters/:letter/retry', async (c) => {
       const { id, letter } = c.req.param();
@@ -210,7 +211,7 @@ export function bindingRoutes(opts: ConsoleOptions) {
     })
     .post('/:id/inbox/:entry/import', async (c) => {
       const { id, entry } = c.req.param();
-      const answer = await c.get('call')('POST', `/bindings/${id}/inbox/${entry}/import`);
+      const answer = await c.get('call')<ImportedView>('POST', `/bindings/${id}/inbox/${entry}/import`);
       if (answer.ok) return back(c, ui(`/stories/${answer.body.storyId}`), { notice: 'Imported as a story.' });
       return done(c, id, answer, '', '#inbox');
     })

@@ -1,28 +1,28 @@
 import { Hono } from 'hono';
+import type { ApiPage, ConnectionView, ConnectorView, StartedRunView } from '../api-types';
 import { describeError, isMissingRoute } from '../client';
 import { type ConsoleContext, type ConsoleEnv, type ConsoleOptions, back, ui } from '../context';
 import { Page, WriteForm, when } from '../layout';
 import { RunStatus } from './run';
 import { type JsonSchema, SchemaFields, valuesFromForm } from './schema-form';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-async function connectors(c: ConsoleContext): Promise<Json[]> {
-  return ((await c.get('call')('GET', '/connectors')).body.items ?? []) as Json[];
+async function connectors(c: ConsoleContext): Promise<ConnectorView[]> {
+  const answer = await c.get('call')<ApiPage<ConnectorView>>('GET', '/connectors');
+  return answer.ok ? answer.body.items : [];
 }
 
 /** Connectors and connections: list, create from the connector's JSON Schema, test, rotate secrets, delete. */
 export function connectionRoutes(opts: Pick<ConsoleOptions, 'temporalUiUrl'> = {}) {
   return new Hono<ConsoleEnv>()
     .get('/', async (c) => {
-      const [list, available] = await Promise.all([c.get('call')('GET', '/connections'), connectors(c)]);
+      const [list, available] = await Promise.all([c.get('call')<ApiPage<ConnectionView>>('GET', '/connections'), connectors(c)]);
       const chosen = available.find((k) => k.slug === c.req.query('connector'));
       return c.html(
         <Page c={c} title="Connections" current={ui('/connections')}>
           <table>
             <thead><tr><th scope="col">Name</th><th scope="col">Connector</th><th scope="col">Base URL</th><th scope="col">Created</th><th scope="col">Actions</th></tr></thead>
             <tbody>
-              {((list.body.items ?? []) as Json[]).map((k) => (
+              {(list.ok ? list.body.items : []).map((k) => (
                 <tr>
                   <td><a href={ui(`/connections/${k.id}`)}>{k.name}</a></td><td>{k.connector}</td><td>{String(k.config?.baseUrl ?? '—')}</td><td>{when(k.createdAt)}</td>
                   <td class="row">
@@ -58,7 +58,7 @@ export function connectionRoutes(opts: Pick<ConsoleOptions, 'temporalUiUrl'> = {
       const form = await c.req.parseBody();
       const connector = (await connectors(c)).find((k) => k.slug === form.connector);
       if (!connector) return back(c, ui('/connections'), { error: 'Choose a connector.' });
-      const answer = await c.get('call')('POST', '/connections', {
+      const answer = await c.get('call')<ConnectionView>('POST', '/connections', {
         connector: connector.slug, name: String(form.name ?? ''),
         config: valuesFromForm(connector.configSchema as JsonSchema, form, 'config'),
         secrets: valuesFromForm(connector.secretsSchema as JsonSchema, form, 'secrets'),
@@ -68,7 +68,7 @@ export function connectionRoutes(opts: Pick<ConsoleOptions, 'temporalUiUrl'> = {
     })
     .get('/:id', async (c) => {
       const id = c.req.param('id');
-      const answer = await c.get('call')('GET', `/connections/${id}`);
+      const answer = await c.get('call')<ConnectionView>('GET', `/connections/${id}`);
       if (!answer.ok) return c.html(<Page c={c} title="Connection"><p class="error" role="alert">{describeError(answer)}</p></Page>, answer.status === 404 ? 404 : 502);
       const k = answer.body;
       const connector = (await connectors(c)).find((x) => x.slug === k.connector);
@@ -102,15 +102,15 @@ export function connectionRoutes(opts: Pick<ConsoleOptions, 'temporalUiUrl'> = {
     })
     .post('/:id/test', async (c) => {
       const id = c.req.param('id');
-      const answer = await c.get('call')('POST', `/connections/${id}/test`);
+      const answer = await c.get('call')<StartedRunView>('POST', `/connections/${id}/test`);
       if (!answer.ok) return back(c, ui(`/connections/${id}`), { error: `Test not started: ${describeError(answer)}` });
       return back(c, ui(`/connections/${id}?run=${encodeURIComponent(answer.body.workflowId)}`), { notice: 'Test started.' });
     })
     .post('/:id/secrets', async (c) => {
       const id = c.req.param('id');
       const form = await c.req.parseBody();
-      const k = await c.get('call')('GET', `/connections/${id}`);
-      const connector = (await connectors(c)).find((x) => x.slug === k.body.connector);
+      const k = await c.get('call')<ConnectionView>('GET', `/connections/${id}`);
+      const connector = k.ok ? (await connectors(c)).find((x) => x.slug === k.body.connector) : undefined;
       if (!connector) return back(c, ui(`/connections/${id}`), { error: describeError(k) });
       const answer = await c.get('call')('PATCH', `/connections/${id}`, { secrets: valuesFromForm(connector.secretsSchema as JsonSchema, form, 'secrets') });
       if (isMissingRoute(answer)) return back(c, ui(`/connections/${id}`), { error: 'This server has no PATCH /connections/{id}: credentials cannot be rotated here yet.' });

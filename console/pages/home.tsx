@@ -1,25 +1,24 @@
 import { Hono } from 'hono';
+import type { ApiPage, BindingView, ProjectView, StoryListView, StoryView } from '../api-types';
 import { describeError } from '../client';
 import { type ConsoleEnv, back, ui } from '../context';
 import { Page, WriteForm, when } from '../layout';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Projects with their bindings, a project's stories, creating a project, and signing out. */
 export function homeRoutes() {
   return new Hono<ConsoleEnv>()
     .get('/', async (c) => {
       const call = c.get('call');
-      const [projects, bindings] = await Promise.all([call('GET', '/projects'), call('GET', '/bindings')]);
-      const byProject = new Map<string, Json[]>();
-      for (const b of (bindings.body.items ?? []) as Json[]) byProject.set(b.projectId, [...(byProject.get(b.projectId) ?? []), b]);
+      const [projects, bindings] = await Promise.all([call<ApiPage<ProjectView>>('GET', '/projects'), call<ApiPage<BindingView>>('GET', '/bindings')]);
+      const byProject = new Map<string, BindingView[]>();
+      for (const b of bindings.ok ? bindings.body.items : []) byProject.set(b.projectId, [...(byProject.get(b.projectId) ?? []), b]);
       return c.html(
         <Page c={c} title="Projects" current={ui()}>
           <table>
             <caption class="sr-only">Hub projects and their bindings</caption>
             <thead><tr><th scope="col">Key</th><th scope="col">Name</th><th scope="col">Bindings</th></tr></thead>
             <tbody>
-              {((projects.body.items ?? []) as Json[]).map((p) => (
+              {(projects.ok ? projects.body.items : []).map((p) => (
                 <tr>
                   <td><a href={ui(`/projects/${p.id}`)}>{p.key}</a></td>
                   <td>{p.name}</td>
@@ -39,21 +38,23 @@ export function homeRoutes() {
     .get('/projects/:id', async (c) => {
       const call = c.get('call');
       const id = c.req.param('id');
-      const [project, stories, bindings] = await Promise.all([call('GET', `/projects/${id}`), call('GET', `/projects/${id}/stories?limit=200`), call('GET', `/bindings?projectId=${id}`)]);
+      const [project, stories, bindings] = await Promise.all([
+        call<ProjectView>('GET', `/projects/${id}`), call<StoryListView>('GET', `/projects/${id}/stories?limit=200`), call<ApiPage<BindingView>>('GET', `/bindings?projectId=${id}`),
+      ]);
       if (!project.ok) return c.html(<Page c={c} title="Project"><p class="error" role="alert">{describeError(project)}</p></Page>, 404);
       return c.html(
         <Page c={c} title={`${project.body.key}: ${project.body.name}`}>
           <h2>Bindings</h2>
-          <ul>{((bindings.body.items ?? []) as Json[]).map((b) => <li><a href={ui(`/bindings/${b.id}`)}>{b.connector}: {b.scope}</a> ({b.state})</li>)}</ul>
+          <ul>{(bindings.ok ? bindings.body.items : []).map((b) => <li><a href={ui(`/bindings/${b.id}`)}>{b.connector}: {b.scope}</a> ({b.state})</li>)}</ul>
           <p><a href={ui(`/bindings/new?project=${id}`)}>Bind to another remote…</a></p>
-          <h2>Stories ({stories.body.total ?? 0})</h2>
-          <StoryTable stories={(stories.body.items ?? []) as Json[]} />
+          <h2>Stories ({stories.ok ? stories.body.total : 0})</h2>
+          <StoryTable stories={stories.ok ? stories.body.items : []} />
         </Page>,
       );
     })
     .post('/projects', async (c) => {
       const form = await c.req.parseBody();
-      const answer = await c.get('call')('POST', '/projects', { key: String(form.key ?? '').trim(), name: String(form.name ?? '').trim() });
+      const answer = await c.get('call')<ProjectView>('POST', '/projects', { key: String(form.key ?? '').trim(), name: String(form.name ?? '').trim() });
       const to = typeof form.return === 'string' && form.return.startsWith('/ui') ? form.return : ui();
       if (!answer.ok) return back(c, to, { error: `Project not created: ${describeError(answer)}` });
       const sep = to.includes('?') ? '&' : '?';
@@ -80,7 +81,7 @@ export function ProjectForm(props: { c: Parameters<typeof WriteForm>[0]['c']; re
   );
 }
 
-export function StoryTable(props: { stories: Json[] }) {
+export function StoryTable(props: { stories: StoryView[] }) {
   return (
     <table>
       <thead><tr><th scope="col">Title</th><th scope="col">Status</th><th scope="col">Priority</th><th scope="col">Assignee</th><th scope="col">Updated</th></tr></thead>

@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
+import { type ApiPage, type HookRunView, type JobSummaryView, type JobView, type JsonObject, type JsonValue, type PluginView, type StartedJobView, isJsonObject } from '../api-types';
 import { type ApiAnswer, type ApiCall, describeError } from '../client';
 import { type ConsoleContext, type ConsoleEnv, back, ui } from '../context';
 import { Page, WriteForm, when } from '../layout';
 import { type JsonSchema, SchemaFields, humanize, valuesFromForm } from './schema-form';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type PluginAction = PluginView['actions'][number];
 
 /** How many of a hook's runs, and of an action's jobs, the page shows. */
 const RECENT = 5;
@@ -15,36 +16,40 @@ const jobUrl = (id: string) => ui(`/plugins/jobs/${encodeURIComponent(id)}`);
  * An action's params as JSON Schema. GET /plugins names the action's path; /openapi.json carries its
  * request body, the same schema the API validates with, so the form cannot drift from it.
  */
-function paramsSchema(spec: Json, path: string): JsonSchema {
-  const schema = spec.paths?.[path]?.post?.requestBody?.content?.['application/json']?.schema as Json | undefined;
-  const ref = typeof schema?.$ref === 'string' ? /^#\/components\/schemas\/(.+)$/.exec(schema.$ref)?.[1] : undefined;
-  return ((ref ? spec.components?.schemas?.[decodeURIComponent(ref)] : schema) ?? { type: 'object', properties: {} }) as JsonSchema;
+function paramsSchema(spec: JsonObject, path: string): JsonSchema {
+  const schema = dig(spec, 'paths', path, 'post', 'requestBody', 'content', 'application/json', 'schema');
+  const ref = isJsonObject(schema) && typeof schema.$ref === 'string' ? /^#\/components\/schemas\/(.+)$/.exec(schema.$ref)?.[1] : undefined;
+  const found = ref ? dig(spec, 'components', 'schemas', decodeURIComponent(ref)) : schema;
+  return (isJsonObject(found) ? found : { type: 'object', properties: {} }) as JsonSchema;
 }
 
+/** The value at `keys` down nested JSON objects, or undefined where one is missing. */
+const dig = (value: JsonValue, ...keys: string[]) => keys.reduce<JsonValue | undefined>((v, k) => (isJsonObject(v) ? v[k] : undefined), value);
+
 async function loadPlugins(call: ApiCall) {
-  const [plugins, spec] = await Promise.all([call('GET', '/plugins'), call('GET', '/openapi.json')]);
-  return { plugins: plugins.ok ? ((plugins.body.items ?? []) as Json[]) : null, answer: plugins, spec: spec.ok ? (spec.body as Json) : {} };
+  const [plugins, spec] = await Promise.all([call<ApiPage<PluginView>>('GET', '/plugins'), call('GET', '/openapi.json')]);
+  return { plugins: plugins.ok ? plugins.body.items : null, answer: plugins, spec: spec.ok && isJsonObject(spec.body) ? spec.body : {} };
 }
 
 /** Each hook's latest runs, and each plugin's latest jobs, asked for together. */
-async function recentActivity(call: ApiCall, plugins: Json[]) {
+async function recentActivity(call: ApiCall, plugins: PluginView[]) {
   const q = (params: Record<string, string>) => new URLSearchParams({ ...params, limit: String(RECENT) }).toString();
-  const hookRuns = new Map<string, Json[]>();
-  const jobs = new Map<string, Json[]>();
+  const hookRuns = new Map<string, HookRunView[]>();
+  const jobs = new Map<string, JobSummaryView[]>();
   await Promise.all(plugins.flatMap((p) => [
-    ...(p.hooks as Json[]).map(async (h) => {
-      const answer = await call('GET', `/hooks/runs?${q({ plugin: p.name, hook: h.name })}`);
-      hookRuns.set(`${p.name}/${h.name}`, answer.ok ? (answer.body.items as Json[]) : []);
+    ...p.hooks.map(async (h) => {
+      const answer = await call<ApiPage<HookRunView>>('GET', `/hooks/runs?${q({ plugin: p.name, hook: h.name })}`);
+      hookRuns.set(`${p.name}/${h.name}`, answer.ok ? answer.body.items : []);
     }),
-    ...((p.actions as Json[]).length ? [(async () => {
-      const answer = await call('GET', `/jobs?${q({ plugin: p.name })}`);
-      jobs.set(p.name, answer.ok ? (answer.body.items as Json[]) : []);
+    ...(p.actions.length ? [(async () => {
+      const answer = await call<ApiPage<JobSummaryView>>('GET', `/jobs?${q({ plugin: p.name })}`);
+      jobs.set(p.name, answer.ok ? answer.body.items : []);
     })()] : []),
   ]));
   return { hookRuns, jobs };
 }
 
-function ActionForm(props: { c: ConsoleContext; plugin: Json; action: Json; schema: JsonSchema; index: string }) {
+function ActionForm(props: { c: ConsoleContext; plugin: PluginView; action: PluginAction; schema: JsonSchema; index: string }) {
   const { plugin, action } = props;
   const hasParams = Object.keys(props.schema.properties ?? {}).length > 0 || Boolean(props.schema.anyOf);
   return (
@@ -58,7 +63,7 @@ function ActionForm(props: { c: ConsoleContext; plugin: Json; action: Json; sche
   );
 }
 
-function PluginSection(props: { c: ConsoleContext; plugin: Json; index: number; spec: Json; hookRuns: Map<string, Json[]>; jobs: Json[] }) {
+function PluginSection(props: { c: ConsoleContext; plugin: PluginView; index: number; spec: JsonObject; hookRuns: Map<string, HookRunView[]>; jobs: JobSummaryView[] }) {
   const { plugin: p } = props;
   const headingId = `plugin-${props.index}`;
   return (
@@ -67,13 +72,13 @@ function PluginSection(props: { c: ConsoleContext; plugin: Json; index: number; 
       <dl class="facts">
         <dt>Loaded from</dt><dd>{p.builtin ? 'built in' : p.source}</dd>
         <dt>Plugin API</dt><dd>{String(p.apiVersion)}</dd>
-        <dt>Connectors</dt><dd>{(p.connectors as string[]).length ? (p.connectors as string[]).join(', ') : '—'}</dd>
-        <dt>Sinks</dt><dd>{(p.sinks as string[]).length ? (p.sinks as string[]).join(', ') : '—'}</dd>
+        <dt>Connectors</dt><dd>{p.connectors.length ? p.connectors.join(', ') : '—'}</dd>
+        <dt>Sinks</dt><dd>{p.sinks.length ? p.sinks.join(', ') : '—'}</dd>
       </dl>
-      <h3>Actions ({(p.actions as Json[]).length})</h3>
-      {(p.actions as Json[]).length === 0 ? <p class="hint">None.</p> : (
+      <h3>Actions ({p.actions.length})</h3>
+      {p.actions.length === 0 ? <p class="hint">None.</p> : (
         <div class="cards">
-          {(p.actions as Json[]).map((a, j) => <ActionForm c={props.c} plugin={p} action={a} schema={paramsSchema(props.spec, a.path)} index={`${props.index}-${j}`} />)}
+          {p.actions.map((a, j) => <ActionForm c={props.c} plugin={p} action={a} schema={paramsSchema(props.spec, a.path)} index={`${props.index}-${j}`} />)}
         </div>
       )}
       {props.jobs.length > 0 && (
@@ -82,12 +87,12 @@ function PluginSection(props: { c: ConsoleContext; plugin: Json; index: number; 
           <tbody>{props.jobs.map((j) => <tr><td><a href={jobUrl(j.id)}>{String(j.id).slice(0, 8)}</a></td><td>{j.action}</td><td>{j.status}</td><td>{when(j.createdAt)}</td></tr>)}</tbody>
         </table>
       )}
-      <h3>Hooks ({(p.hooks as Json[]).length})</h3>
-      {(p.hooks as Json[]).length === 0 ? <p class="hint">None.</p> : (
+      <h3>Hooks ({p.hooks.length})</h3>
+      {p.hooks.length === 0 ? <p class="hint">None.</p> : (
         <table aria-label={`Hooks of ${p.name} and their recent runs`}>
           <thead><tr><th scope="col">Hook</th><th scope="col">Runs on</th><th scope="col">Recent runs</th></tr></thead>
           <tbody>
-            {(p.hooks as Json[]).map((h) => {
+            {p.hooks.map((h) => {
               const runs = props.hookRuns.get(`${p.name}/${h.name}`) ?? [];
               return (
                 <tr class="hook" data-hook={h.name}>
@@ -108,13 +113,14 @@ function PluginSection(props: { c: ConsoleContext; plugin: Json; index: number; 
 }
 
 /** A job's live status (GET /jobs/{id}): re-fetched every second by htmx until it ends. */
-function JobStatus(props: { answer: ApiAnswer; id: string }) {
+function JobStatus(props: { answer: ApiAnswer<JobView>; id: string }) {
   const { answer } = props;
   if (!answer.ok) return <p class="error" role="alert" id="job-status">{describeError(answer)}</p>;
   const job = answer.body;
   const live = job.status === 'queued' || job.status === 'running';
-  const entries = ((job.entries ?? []) as Json[]).slice(-20);
-  const result = job.result as unknown;
+  const entries = job.entries.slice(-20);
+  // The action's return value: JSON the API declares no schema for.
+  const result = job.result as JsonValue | undefined;
   return (
     <div id="job-status" class="card" role="status" aria-live="polite" data-status={job.status}
       {...(live ? { 'hx-get': `${jobUrl(props.id)}?fragment=1`, 'hx-trigger': 'every 1s', 'hx-swap': 'outerHTML' } : {})}>
@@ -124,7 +130,7 @@ function JobStatus(props: { answer: ApiAnswer; id: string }) {
       {result !== null && result !== undefined && (
         <dl class="facts" id="job-result">
           {typeof result === 'object'
-            ? Object.entries(result as Json).map(([k, v]) => <><dt>{humanize(k)}</dt><dd>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd></>)
+            ? Object.entries(result).map(([k, v]) => <><dt>{humanize(k)}</dt><dd>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd></>)
             : <><dt>Result</dt><dd>{String(result)}</dd></>}
         </dl>
       )}
@@ -154,16 +160,16 @@ export function pluginRoutes() {
       const action = c.req.param('action');
       const call = c.get('call');
       const { plugins, spec } = await loadPlugins(call);
-      const declared = plugins?.find((p) => p.name === plugin)?.actions?.find((a: Json) => a.name === action) as Json | undefined;
+      const declared = plugins?.find((p) => p.name === plugin)?.actions.find((a) => a.name === action);
       if (!declared) return back(c, ui('/plugins'), { error: `No action ${action} in plugin ${plugin}.` });
       const form = await c.req.parseBody();
-      const started = await call('POST', declared.path, valuesFromForm(paramsSchema(spec, declared.path), form, 'params'));
+      const started = await call<StartedJobView>('POST', declared.path, valuesFromForm(paramsSchema(spec, declared.path), form, 'params'));
       if (!started.ok) return back(c, ui('/plugins'), { error: `${action} not started: ${describeError(started)}` });
       return back(c, jobUrl(started.body.jobId), { notice: `${action} started.` });
     })
     .get('/jobs/:id', async (c) => {
       const id = c.req.param('id');
-      const job = await c.get('call')('GET', `/jobs/${encodeURIComponent(id)}`);
+      const job = await c.get('call')<JobView>('GET', `/jobs/${encodeURIComponent(id)}`);
       const status = <JobStatus answer={job} id={id} />;
       if (c.req.query('fragment') === '1') return c.html(status);
       const title = job.ok ? `Job: ${job.body.plugin} ${job.body.action}` : 'Job';

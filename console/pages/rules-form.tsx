@@ -1,8 +1,11 @@
+import { type JsonObject, type JsonValue, type RemoteMetadataView, isJsonObject } from '../api-types';
 import { type ApiCall, describeError, isMissingRoute } from '../client';
 import type { ConsoleContext } from '../context';
 import { WriteForm } from '../layout';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** One field rule as GET /bindings/{id}/rules answers it (its rule sets have no schema in the API: `rules` and `effective` are plain JSON). */
+type FieldRuleJson = JsonObject;
+type MapPair = { hub: string; remote: string };
 
 const KINDS = ['two_way', 'one_way', 'default', 'to_remote'] as const;
 const POLICIES = ['remote_wins', 'hub_wins', 'newest_wins'] as const;
@@ -14,15 +17,14 @@ export type RemoteChoices = Partial<Record<'status' | 'priority' | 'assignee' | 
 
 /** GET /connections/{id}/metadata?scope=… as drop-down choices, or why there are none. */
 export async function remoteChoices(call: ApiCall, connectionId: string, scope: string): Promise<{ choices: RemoteChoices; unavailable?: string }> {
-  const answer = await call('GET', `/connections/${connectionId}/metadata?scope=${encodeURIComponent(scope)}`);
+  const answer = await call<RemoteMetadataView>('GET', `/connections/${connectionId}/metadata?scope=${encodeURIComponent(scope)}`);
   if (!answer.ok) {
     const why = isMissingRoute(answer) ? 'this server cannot list the remote\'s values'
       : answer.status === 501 ? 'this connector cannot list the remote\'s values' : `the remote's values could not be listed (${describeError(answer)})`;
     return { choices: {}, unavailable: why };
   }
   const m = answer.body;
-  const names = (list: unknown, label: (v: Json) => string = (v) => v.name) =>
-    Array.isArray(list) ? (list as Json[]).filter((v) => typeof v?.name === 'string').map((v) => ({ value: v.name as string, label: label(v) })) : [];
+  const names = <T extends { name: string }>(list: T[], label: (v: T) => string = (v) => v.name) => list.map((v) => ({ value: v.name, label: label(v) }));
   return {
     choices: {
       status: names(m.statuses, (v) => `${v.name} (${v.closed ? 'closed' : 'open'})`),
@@ -32,6 +34,15 @@ export async function remoteChoices(call: ApiCall, connectionId: string, scope: 
     },
   };
 }
+
+/** The field rules of a rule set (the `effective` of GET /bindings/{id}/rules): its `fields` that are objects. */
+export function fieldRules(rules: unknown): FieldRuleJson[] {
+  const fields = isJsonObject(rules) ? rules.fields : undefined;
+  return Array.isArray(fields) ? fields.filter(isJsonObject) : [];
+}
+
+const mapPairs = (map: JsonValue | undefined): MapPair[] =>
+  Array.isArray(map) ? map.filter((p): p is MapPair => isJsonObject(p) && typeof p.hub === 'string' && typeof p.remote === 'string') : [];
 
 const mappable = (hub: string): hub is keyof RemoteChoices => hub === 'status' || hub === 'priority' || hub === 'assignee' || hub === 'labels';
 
@@ -51,7 +62,7 @@ function RemoteValue(props: { id: string; name: string; value: string; choices: 
  * The field table: each rule's remote field, kind and policy, and for status, priority, assignee and
  * labels a value map whose remote side is a drop-down of the remote's real values.
  */
-export function RulesForm(props: { c: ConsoleContext; action: string; fields: Json[]; choices: RemoteChoices; unavailable?: string | undefined; submitLabel: string; next?: string }) {
+export function RulesForm(props: { c: ConsoleContext; action: string; fields: FieldRuleJson[]; choices: RemoteChoices; unavailable?: string | undefined; submitLabel: string; next?: string }) {
   return (
     <WriteForm c={props.c} action={props.action} label={props.submitLabel}>
       {props.next && <input type="hidden" name="next" value={props.next} />}
@@ -62,9 +73,9 @@ export function RulesForm(props: { c: ConsoleContext; action: string; fields: Js
         <tbody>
           {props.fields.map((rule, i) => {
             const hub = String(rule.hub);
-            const map = (rule.map ?? []) as { hub: string; remote: string }[];
+            const map = mapPairs(rule.map);
             const rows = mappable(hub) ? [...map, ...Array.from({ length: SPARE_ROWS }, () => ({ hub: '', remote: '' }))] : [];
-            const extra = Object.fromEntries(Object.entries(rule).filter(([k]) => k === 'default' || k === 'fallback'));
+            const extra = Object.fromEntries(Object.entries(rule).filter(([k]) => k === 'default' || k === 'fallback' || k === 'prefix'));
             return (
               <tr>
                 <td><input type="checkbox" name={`f.${i}.on`} checked aria-label={`Sync ${hub}`} /></td>
@@ -107,16 +118,16 @@ export function RulesForm(props: { c: ConsoleContext; action: string; fields: Js
 }
 
 /** The field rules the form describes; map rows with either side empty are left out. */
-export function fieldsFromForm(form: Record<string, unknown>): Json[] {
+export function fieldsFromForm(form: Record<string, unknown>): FieldRuleJson[] {
   const text = (key: string) => (typeof form[key] === 'string' ? (form[key] as string).trim() : '');
-  const fields: Json[] = [];
+  const fields: FieldRuleJson[] = [];
   for (let i = 0; typeof form[`f.${i}.hub`] === 'string'; i++) {
     if (!form[`f.${i}.on`]) continue;
     const kind = text(`f.${i}.kind`);
-    const rule: Json = { hub: text(`f.${i}.hub`), remote: text(`f.${i}.remote`), kind };
+    const rule: FieldRuleJson = { hub: text(`f.${i}.hub`), remote: text(`f.${i}.remote`), kind };
     const policy = text(`f.${i}.policy`);
     if (policy && kind === 'two_way') rule.policy = policy;
-    const map: { hub: string; remote: string }[] = [];
+    const map: MapPair[] = [];
     for (let j = 0; typeof form[`f.${i}.map.${j}.hub`] === 'string'; j++) {
       const hub = text(`f.${i}.map.${j}.hub`);
       const remote = text(`f.${i}.map.${j}.remote`);
@@ -126,9 +137,14 @@ export function fieldsFromForm(form: Record<string, unknown>): Json[] {
     const extra = text(`f.${i}.extra`);
     if (extra) {
       try {
-        const { default: dflt, fallback } = JSON.parse(extra) as Json;
-        if (dflt !== undefined && kind === 'default') rule.default = dflt;
-        if (fallback !== undefined) rule.fallback = fallback;
+        const parsed = JSON.parse(extra) as JsonValue;
+        if (isJsonObject(parsed)) {
+          const { default: dflt, fallback, prefix } = parsed;
+          if (dflt !== undefined && kind === 'default') rule.default = dflt;
+          if (fallback !== undefined) rule.fallback = fallback;
+          // A scoped-label rule keeps its prefix while its remote is still labels.
+          if (typeof prefix === 'string' && rule.remote === 'labels') rule.prefix = prefix;
+        }
       } catch { /* a tampered hidden field: dropped */ }
     }
     fields.push(rule);

@@ -1,13 +1,15 @@
 import { Hono } from 'hono';
+import {
+  type ApiPage, type BindingStatusView, type BindingView, type ConnectionView, type PreviewView, type ProjectView, type RulesView, type ScopeGroupsView, type StartedRunView,
+  type StoryListView, type StoryView, isJsonObject,
+} from '../api-types';
 import { describeError } from '../client';
 import { type ConsoleContext, type ConsoleEnv, type ConsoleOptions, back, ui } from '../context';
 import { Page, WriteForm } from '../layout';
 import { ProjectForm } from './home';
 import { RunStatus } from './run';
-import { RulesForm, fieldsFromForm, remoteChoices } from './rules-form';
+import { RulesForm, fieldRules, fieldsFromForm, remoteChoices } from './rules-form';
 import { PreviewResult } from './preview';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const STEPS = ['Connection', 'Scope', 'Rules', 'Preview', 'Sync'];
 
@@ -32,7 +34,7 @@ export function wizardRoutes(opts: Pick<ConsoleOptions, 'temporalUiUrl'> = {}) {
       const call = c.get('call');
       const projectId = c.req.query('project');
       const connectionId = c.req.query('connection');
-      const [projects, connections] = await Promise.all([call('GET', '/projects'), call('GET', '/connections')]);
+      const [projects, connections] = await Promise.all([call<ApiPage<ProjectView>>('GET', '/projects'), call<ApiPage<ConnectionView>>('GET', '/connections')]);
       if (!projectId || !connectionId || c.req.query('step') === '1') {
         return c.html(
           <Page c={c} title="Bind a project" current={ui('/bindings/new')}>
@@ -42,12 +44,12 @@ export function wizardRoutes(opts: Pick<ConsoleOptions, 'temporalUiUrl'> = {}) {
               <label for="wizard-project">Hub project</label>
               <select id="wizard-project" name="project" required class="wide">
                 <option value="">Choose…</option>
-                {((projects.body.items ?? []) as Json[]).map((p) => <option value={p.id} selected={p.id === projectId}>{p.key}: {p.name}</option>)}
+                {(projects.ok ? projects.body.items : []).map((p) => <option value={p.id} selected={p.id === projectId}>{p.key}: {p.name}</option>)}
               </select>
               <label for="wizard-connection">Connection</label>
               <select id="wizard-connection" name="connection" required class="wide">
                 <option value="">Choose…</option>
-                {((connections.body.items ?? []) as Json[]).map((k) => <option value={k.id} selected={k.id === connectionId}>{k.name} ({k.connector})</option>)}
+                {(connections.ok ? connections.body.items : []).map((k) => <option value={k.id} selected={k.id === connectionId}>{k.name} ({k.connector})</option>)}
               </select>
               <p class="hint">No connection yet? <a href={ui('/connections')}>Create one</a>.</p>
               <p><button type="submit">Next: pick a scope</button></p>
@@ -57,11 +59,11 @@ export function wizardRoutes(opts: Pick<ConsoleOptions, 'temporalUiUrl'> = {}) {
           </Page>,
         );
       }
-      const [scopes, connection] = await Promise.all([call('GET', `/connections/${connectionId}/scopes`), call('GET', `/connections/${connectionId}`)]);
+      const [scopes, connection] = await Promise.all([call<ScopeGroupsView>('GET', `/connections/${connectionId}/scopes`), call<ConnectionView>('GET', `/connections/${connectionId}`)]);
       return c.html(
         <Page c={c} title="Bind a project" current={ui('/bindings/new')}>
           <Steps current={2} />
-          <p>Through <strong>{connection.body.name ?? connectionId}</strong>. <a href={ui(`/bindings/new?step=1&project=${projectId}&connection=${connectionId}`)}>Change</a></p>
+          <p>Through <strong>{connection.ok ? connection.body.name : connectionId}</strong>. <a href={ui(`/bindings/new?step=1&project=${projectId}&connection=${connectionId}`)}>Change</a></p>
           {!scopes.ok ? <p class="error" role="alert">The remote's scopes could not be listed: {describeError(scopes)}</p> : (
             <WriteForm c={c} action={ui('/bindings/new')} label="Next: create the binding and set its rules">
               <input type="hidden" name="projectId" value={projectId} />
@@ -70,8 +72,8 @@ export function wizardRoutes(opts: Pick<ConsoleOptions, 'temporalUiUrl'> = {}) {
               <p class="hint" id="wizard-scope-hint">Listed live from the remote.</p>
               <select id="wizard-scope" name="scope" required class="wide" aria-describedby="wizard-scope-hint">
                 <option value="">Choose…</option>
-                {((scopes.body.items ?? []) as Json[]).map((g) => (
-                  <optgroup label={g.group}>{(g.scopes as Json[]).map((s) => <option value={s.id}>{s.name} ({s.id})</option>)}</optgroup>
+                {scopes.body.items.map((g) => (
+                  <optgroup label={g.group}>{g.scopes.map((s) => <option value={s.id}>{s.name} ({s.id})</option>)}</optgroup>
                 ))}
               </select>
               <label for="wizard-import">New remote items</label>
@@ -94,7 +96,7 @@ export function wizardRoutes(opts: Pick<ConsoleOptions, 'temporalUiUrl'> = {}) {
         projectId: String(form.projectId ?? ''), connectionId: String(form.connectionId ?? ''), scope: String(form.scope ?? ''),
         importPolicy: form.importPolicy === 'review' ? 'review' : 'auto', pullIntervalSeconds: Number(form.pullIntervalSeconds ?? 300),
       };
-      const created = await call('POST', '/bindings', body);
+      const created = await call<BindingView>('POST', '/bindings', body);
       if (!created.ok) return back(c, ui(`/bindings/new?step=2&project=${body.projectId}&connection=${body.connectionId}`), { error: `Binding not created: ${describeError(created)}` });
       // Paused until step 5, so no scheduled pull runs under rules still being set.
       const paused = await call('POST', `/bindings/${created.body.id}/pause`);
@@ -105,7 +107,7 @@ export function wizardRoutes(opts: Pick<ConsoleOptions, 'temporalUiUrl'> = {}) {
       const id = c.req.param('id');
       const step = Number(c.req.query('step') ?? 3);
       const call = c.get('call');
-      const binding = await call('GET', `/bindings/${id}`);
+      const binding = await call<BindingStatusView>('GET', `/bindings/${id}`);
       if (!binding.ok) return c.html(<Page c={c} title="Bind a project"><p class="error" role="alert">{describeError(binding)}</p></Page>, 404);
       const b = binding.body;
       const title = `Bind a project: ${b.connector} ${b.scope}`;
@@ -133,9 +135,9 @@ export function wizardRoutes(opts: Pick<ConsoleOptions, 'temporalUiUrl'> = {}) {
       const id = c.req.param('id');
       const form = await c.req.parseBody();
       const call = c.get('call');
-      const current = await call('GET', `/bindings/${id}/rules`);
+      const current = await call<RulesView>('GET', `/bindings/${id}/rules`);
       // The other sections (messages, files…) stay as stored; only the field table is replaced.
-      const rules = { ...((current.body?.rules ?? {}) as Json), fields: fieldsFromForm(form) };
+      const rules = { ...(current.ok && isJsonObject(current.body.rules) ? current.body.rules : {}), fields: fieldsFromForm(form) };
       const stored = await call('PUT', `/bindings/${id}/rules`, rules);
       const next = typeof form.next === 'string' && form.next.startsWith('/ui/') ? form.next : ui(`/bindings/${id}`);
       if (!stored.ok) return back(c, next.includes('step=4') ? setupUrl(id, 3) : ui(`/bindings/${id}/rules`), { error: `Rules not saved: ${describeError(stored)}` });
@@ -144,12 +146,12 @@ export function wizardRoutes(opts: Pick<ConsoleOptions, 'temporalUiUrl'> = {}) {
     .post('/:id/preview', async (c) => {
       const id = c.req.param('id');
       const form = await c.req.parseBody();
-      const binding = await c.get('call')('GET', `/bindings/${id}`);
+      const binding = await c.get('call')<BindingStatusView>('GET', `/bindings/${id}`);
       const storyId = String(form.storyId ?? '');
-      const preview = await c.get('call')('POST', `/bindings/${id}/rules/preview`, { storyId });
+      const preview = await c.get('call')<PreviewView>('POST', `/bindings/${id}/rules/preview`, { storyId });
       const wizard = form.wizard === '1';
       return c.html(
-        <Page c={c} title={`Preview: ${binding.body.connector} ${binding.body.scope}`} current={wizard ? ui('/bindings/new') : undefined}>
+        <Page c={c} title={binding.ok ? `Preview: ${binding.body.connector} ${binding.body.scope}` : 'Preview'} current={wizard ? ui('/bindings/new') : undefined}>
           {wizard && <Steps current={4} />}
           {preview.ok ? <PreviewResult preview={preview.body} /> : <p class="error" role="alert">{describeError(preview)}</p>}
           <p class="row">
@@ -162,22 +164,22 @@ export function wizardRoutes(opts: Pick<ConsoleOptions, 'temporalUiUrl'> = {}) {
     .post('/:id/start', async (c) => {
       const id = c.req.param('id');
       const call = c.get('call');
-      const b = await call('GET', `/bindings/${id}`);
+      const b = await call<BindingStatusView>('GET', `/bindings/${id}`);
       if (b.ok && b.body.state === 'paused') {
         const resumed = await call('POST', `/bindings/${id}/resume`);
         if (!resumed.ok) return back(c, setupUrl(id, 5), { error: `Not resumed: ${describeError(resumed)}` });
       }
-      const started = await call('POST', `/bindings/${id}/initial-sync`);
+      const started = await call<StartedRunView>('POST', `/bindings/${id}/initial-sync`);
       if (!started.ok) return back(c, setupUrl(id, 5), { error: `Initial sync not started: ${describeError(started)}` });
       return back(c, setupUrl(id, 5, `&run=${encodeURIComponent(started.body.workflowId)}`), { notice: 'Initial sync started.' });
     });
 }
 
-export async function rulesStep(c: ConsoleContext, b: Json, next = setupUrl(b.id, 4)) {
+export async function rulesStep(c: ConsoleContext, b: BindingView, next = setupUrl(b.id, 4)) {
   const call = c.get('call');
-  const rules = await call('GET', `/bindings/${b.id}/rules`);
+  const rules = await call<RulesView>('GET', `/bindings/${b.id}/rules`);
   const { choices, unavailable } = await remoteChoices(call, b.connectionId, b.scope);
-  const fields = (rules.body?.effective?.fields ?? []) as Json[];
+  const fields = rules.ok ? fieldRules(rules.body.effective) : [];
   return (
     <>
       <p>The connector's defaults are filled in. Untick a field to leave it unsynced; a value map's remote side lists the remote's own values.</p>
@@ -186,9 +188,9 @@ export async function rulesStep(c: ConsoleContext, b: Json, next = setupUrl(b.id
   );
 }
 
-async function previewStep(c: ConsoleContext, b: Json) {
-  const stories = await c.get('call')('GET', `/projects/${b.projectId}/stories?limit=200`);
-  const items = (stories.body.items ?? []) as Json[];
+async function previewStep(c: ConsoleContext, b: BindingView) {
+  const stories = await c.get('call')<StoryListView>('GET', `/projects/${b.projectId}/stories?limit=200`);
+  const items = stories.ok ? stories.body.items : [];
   return (
     <>
       <p>Try the rules on one story without writing anything. A story the remote does not have yet shows the item a push would create from it; once the binding has linked a story, the preview also shows what a pull would take from the remote (as last synced).</p>
@@ -198,7 +200,7 @@ async function previewStep(c: ConsoleContext, b: Json) {
   );
 }
 
-export function PreviewForm(props: { c: ConsoleContext; bindingId: string; stories: Json[]; wizard?: boolean }) {
+export function PreviewForm(props: { c: ConsoleContext; bindingId: string; stories: StoryView[]; wizard?: boolean }) {
   return (
     <WriteForm c={props.c} action={ui(`/bindings/${props.bindingId}/preview`)} label="Preview" secondary>
       {props.wizard && <input type="hidden" name="wizard" value="1" />}
