@@ -4,7 +4,7 @@ import { takeWriteSeq } from '../db/links';
 import { sameJson } from '../rules';
 import type { Db } from '../db/client';
 import type { PullPorts } from './ports';
-import { applyRemotePage, type ApplyOptions, type PageCounts, type PageResult } from './pull';
+import { addCounts, applyRemotePage, zeroCounts, type ApplyOptions, type PageCounts, type PageResult } from './pull';
 import { fetchPlan, pullRelated, type FetchPlan } from './pull-related';
 
 export interface PullPagesInput {
@@ -49,16 +49,6 @@ interface Progress {
 const PAGES_IN_FLIGHT = 3;
 /** Rounds of reading stale items again (a push writing the same item each time) before leaving them to a later pull. */
 const STALE_REREADS = 3;
-
-export const zeroCounts = (): PageCounts => ({ created: 0, updated: 0, unchanged: 0, failed: 0, inboxed: 0 });
-
-export const addCounts = (a: PageCounts, b: PageCounts): PageCounts => ({
-  created: a.created + b.created,
-  updated: a.updated + b.updated,
-  unchanged: a.unchanged + b.unchanged,
-  failed: a.failed + b.failed,
-  inboxed: a.inboxed + b.inboxed,
-});
 
 /** The progress after one more page. */
 function advance(progress: Progress, page: PullPage, counts: PageCounts, comments: number): Progress {
