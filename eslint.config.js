@@ -22,7 +22,7 @@ export default tseslint.config(
 );
 
 /**
- * An example plugin is a third-party package in miniature: it imports trackbridge only by its public
+ * An example plugin (and a connector package under packages/) is a third-party package in miniature: it imports trackbridge only by its public
  * entries (`@trackbridge/sdk`, `@trackbridge/testing`), never by a path climbing out of its own folder.
  */
 function exampleRules() {
@@ -31,6 +31,9 @@ function exampleRules() {
   return [
     { files: ['examples/*/*.ts'], rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./', message }, onlyPublic] }] } },
     { files: ['examples/*/*/**/*.ts'], rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./){2,}', message }, onlyPublic] }] } },
+    // The connector packages are plugins too: only their own folder and the two public packages.
+    { files: ['packages/connector-*/*/*.ts'], rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./){2,}', message }, onlyPublic] }] } },
+    { files: ['packages/connector-*/*/*/**/*.ts'], rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./){3,}', message }, onlyPublic] }] } },
   ];
 }
 

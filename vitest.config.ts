@@ -13,7 +13,7 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['test/**/*.test.ts', 'examples/**/test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'examples/**/test/**/*.test.ts', 'packages/connector-*/test/**/*.test.ts'],
     globalSetup: ['test/setup/global.ts'],
     setupFiles: ['test/setup/leaks.ts'],
     testTimeout: 60_000,

@@ -31,7 +31,11 @@ export function connect<Config, Secrets, Session, Options>(definition: Connector
     service: definition.http.service,
     headers: { 'user-agent': 'trackbridge', ...definition.http.headers, [definition.http.auth.header]: credential },
     ...(definition.http.describeError ? { describeError: definition.http.describeError } : {}),
-    ...withBackoff({ ...httpOptions, retry: { ...httpOptions.retry, ...options.retry } }, definition.http.rateLimitBackoff),
+    ...withBackoff({
+      ...httpOptions,
+      retry: { ...httpOptions.retry, ...options.retry },
+      pacing: { ...httpOptions.pacing, ...(definition.http.rateLimitHeaders ? { rateLimitHeaders: definition.http.rateLimitHeaders } : {}) },
+    }, definition.http.rateLimitBackoff),
   });
   const ctx: ConnectorContext<Config, Secrets, Options> = {
     config, secrets, logger: options.logger, http,

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { RateLimitHeaders } from './http/pacer';
 import type { HttpClient } from './http/client';
 import type { Logger } from './logger';
 
@@ -304,6 +305,12 @@ export interface HttpDeclaration<Secrets> {
   describeError?(body: unknown): string | undefined;
   /** A rate-limited answer that says not how long is retried after base·2^n ms with full jitter, at most max (Jira). */
   rateLimitBackoff?: { baseMs: number; maxMs: number };
+  /**
+   * The headers in which the remote reports its request budgets, when they are not `x-ratelimit-*`:
+   * requests are spread over what is left of each window instead of spending it and being refused.
+   * GitLab: `[{ remaining: 'ratelimit-remaining', reset: 'ratelimit-reset' }]`.
+   */
+  rateLimitHeaders?: readonly RateLimitHeaders[];
 }
 
 /**

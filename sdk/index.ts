@@ -5,7 +5,7 @@
  * the plugin API it was built against (`apiVersion: PLUGIN_API_VERSION`); a trackbridge that speaks
  * another refuses it at boot with a message naming it.
  */
-export const SDK_VERSION = '1.3.0';
+export const SDK_VERSION = '1.4.0';
 
 // The zod the platform validates with: use it for config, secrets and action params.
 export { z } from 'zod';
@@ -41,8 +41,8 @@ export type { Egress } from '../connectors/http/refusal';
 // The shared HTTP helpers: classification, pacing, paginators and the incremental cursor.
 export { classifyNetworkError, classifyResponse, isRateLimited, parseRetryAfter } from '../connectors/http/classify';
 export type { FailedResponse } from '../connectors/http/classify';
-export { Pacer, defaultPacing } from '../connectors/http/pacer';
-export type { PacingPolicy } from '../connectors/http/pacer';
+export { Pacer, defaultPacing, xRateLimitHeaders } from '../connectors/http/pacer';
+export type { PacingPolicy, RateLimitHeaders } from '../connectors/http/pacer';
 export { followLinks, paginateOffset, parseLinkHeader } from '../connectors/http/paginate';
 export type { LinkPage, OffsetOptions, OffsetPage } from '../connectors/http/paginate';
 export { isoSeconds, pullIncremental } from '../connectors/http/incremental';

@@ -4,12 +4,37 @@
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type CheckName, checkInfo, checks } from './checks';
+import type { ConnectorClient, ConnectorDefinition, Logger, UserPair } from '@trackbridge/sdk';
+import { connect as connectDefinition } from '../connectors/connect';
 import { type ConformanceEnv, type ConformanceOptions, startConformanceEnv } from './env';
+
+const ignore = () => undefined;
+const silentLogger: Logger = { debug: ignore, info: ignore, warn: ignore, error: ignore };
 
 export { checks, checkInfo, type Check, type CheckName, type CheckNeed } from './checks';
 export { ConformanceFailure } from './assert';
 export { startConformanceEnv, type ConformanceEnv, type ConformanceOptions, type ConformanceRemote, type ConnectorTraits } from './env';
 export { startFaultProxy, type FaultProxy, type FaultRule, type ProxiedRequest } from './proxy';
+
+/**
+ * A client for `definition`, connected as the platform connects one (config and secrets parsed by its
+ * schemas, the HTTP client built from its `http` declaration, binding options parsed by its
+ * `bindingOptions`), for a plugin's own tests beside the kit. `binding` gives the client a binding
+ * context: its user map, the fields its rules use, and its raw options.
+ */
+export function connectForTest(
+  definition: ConnectorDefinition,
+  options: { config: unknown; secrets: unknown; binding?: { id?: string; users?: UserPair[]; fields?: string[]; options?: unknown }; fetch?: typeof fetch },
+): ConnectorClient {
+  const { binding } = options;
+  return connectDefinition(definition, {
+    config: options.config,
+    secrets: options.secrets,
+    logger: silentLogger,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(binding ? { binding: { id: binding.id ?? 'test-binding', users: binding.users ?? [], fields: binding.fields ?? [], options: binding.options ?? {} } } : {}),
+  });
+}
 
 /** Why a check cannot run for this connector, or null when it can. */
 export function skipReason(options: Pick<ConformanceOptions, 'definition' | 'traits'>, name: CheckName): string | null {

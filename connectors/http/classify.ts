@@ -51,12 +51,12 @@ export function parseRetryAfter(headers: Headers, now: number): number | undefin
 }
 
 /**
- * x-ratelimit-reset as epoch milliseconds on the remote's clock. GitHub sends epoch seconds; a value
- * too large for seconds was sent in milliseconds (some proxies and GitHub-compatible servers do);
- * Jira Cloud sends an ISO 8601 instant.
+ * x-ratelimit-reset (or the reset header a connector names) as epoch milliseconds on the remote's
+ * clock. GitHub sends epoch seconds; a value too large for seconds was sent in milliseconds (some
+ * proxies and GitHub-compatible servers do); Jira Cloud sends an ISO 8601 instant.
  */
-export function parseResetEpoch(headers: Headers): number | undefined {
-  const reset = headers.get('x-ratelimit-reset')?.trim();
+export function parseResetEpoch(headers: Headers, header = 'x-ratelimit-reset'): number | undefined {
+  const reset = headers.get(header)?.trim();
   if (!reset) return undefined;
   if (!/^\d+$/.test(reset)) {
     const at = /^\d{4}-\d\d-\d\dT/.test(reset) ? Date.parse(reset) : Number.NaN;

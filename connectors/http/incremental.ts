@@ -32,6 +32,8 @@ const listingCursor = z.object({
   /** With `fetchFrom`: the item offset of the next page in its query, and the [id, updated_at] it must start with. */
   offset: z.number().int().nonnegative().default(0),
   boundary: z.tuple([z.string(), z.string()]).nullable().default(null),
+  /** With `fetchAfter`: the remote's own cursor of the next page in its query (null: the query's first page). */
+  after: z.string().nullable().default(null),
 });
 const watermarkCursor = z.object({
   v: z.literal(1),
@@ -46,18 +48,29 @@ export type WatermarkCursor = z.infer<typeof watermarkCursor>;
 
 export type SourcePage<Raw> =
   | { notModified: true }
-  | { notModified: false; items: Raw[]; hasNext: boolean; etag: string | null; total?: number | undefined };
+  | {
+    notModified: false; items: Raw[]; hasNext: boolean; etag: string | null; total?: number | undefined;
+    /** With `fetchAfter`: the remote's cursor of the page after this one (GitLab's keyset link, a GraphQL `pageInfo.endCursor`). */
+    endCursor?: string | null | undefined;
+  };
 
 /** What a connector tells the incremental pull about its listing. */
 export interface IncrementalSource<Raw> {
-  /** Page `page` (0-based) of the items updated at or after `since`, oldest update first. */
-  fetchPage(q: { since: string | null; page: number; ifNoneMatch: string | null }): Promise<SourcePage<Raw>>;
+  /** Page `page` (0-based) of the items updated at or after `since`, oldest update first. One of `fetchPage`, `fetchFrom` and `fetchAfter` is needed. */
+  fetchPage?(q: { since: string | null; page: number; ifNoneMatch: string | null }): Promise<SourcePage<Raw>>;
   /**
    * Items `offset` onwards of the same listing, one page of them: for a remote that can start a page
    * at any item (Redmine's `offset`). When set, the listing uses it instead of `fetchPage` and reads
    * its query to the end, each page starting with the item that ended the one before (see `nextPosition`).
    */
   fetchFrom?(q: { since: string | null; offset: number; ifNoneMatch: string | null }): Promise<SourcePage<Raw>>;
+  /**
+   * The page after the remote's cursor `after` (null: the first page) of the items updated at or after
+   * `since`, oldest first: for remotes that page by cursor, not by number (GitLab's keyset pagination,
+   * GraphQL connections). When set, the listing uses it instead of `fetchPage`; each page returns its
+   * `endCursor`, and the listing restarts `since` as it goes, exactly as with page numbers.
+   */
+  fetchAfter?(q: { since: string | null; after: string | null; ifNoneMatch: string | null }): Promise<SourcePage<Raw>>;
   id(raw: Raw): string;
   updatedAt(raw: Raw): string;
   /** Items to yield; may drop some (GitHub's pull requests). */
@@ -91,10 +104,12 @@ const later = (a: string | null, b: string): string => (a === null || Date.parse
  * id and same updated_at. An item moved or removed before it shifts it, and the listing then restarts
  * from the safe point, the boundary's updated_at minus a second.
  */
-function nextPosition<Raw>(source: IncrementalSource<Raw>, cursor: ListingCursor, raws: Raw[]): Pick<ListingCursor, 'since' | 'page' | 'offset' | 'boundary'> {
+function nextPosition<Raw>(
+  source: IncrementalSource<Raw>, cursor: ListingCursor, raws: Raw[], endCursor: string | null,
+): Pick<ListingCursor, 'since' | 'page' | 'offset' | 'boundary' | 'after'> {
   const first = raws[0];
   const last = raws.at(-1);
-  const step = { since: cursor.since, page: cursor.page + 1, offset: cursor.offset, boundary: null };
+  const step = { since: cursor.since, page: cursor.page + 1, offset: cursor.offset, boundary: null, after: endCursor };
   if (!first || !last) return step;
   if (source.fetchFrom) {
     return { ...step, offset: cursor.offset + raws.length - 1, boundary: [source.id(last), source.updatedAt(last)] };
@@ -104,7 +119,7 @@ function nextPosition<Raw>(source: IncrementalSource<Raw>, cursor: ListingCursor
   // same page forever (a bulk edit puts hundreds of items in the same few seconds).
   const leavesOutFirst = Date.parse(source.updatedAt(first)) < restart - (source.sinceSlackMs ?? 0);
   const moves = cursor.since === null || Date.parse(cursor.since) < restart;
-  if (leavesOutFirst && moves) return { ...step, since: isoSeconds(restart), page: 0 };
+  if (leavesOutFirst && moves) return { ...step, since: isoSeconds(restart), page: 0, after: null };
   return step;
 }
 
@@ -121,7 +136,7 @@ function boundaryHolds<Raw>(source: IncrementalSource<Raw>, [id, updatedAt]: [st
 function restartAtBoundary(cursor: ListingCursor, boundary: [string, string]): ListingCursor {
   const restart = Date.parse(boundary[1]) - 1000;
   const since = cursor.since !== null && Date.parse(cursor.since) >= restart ? cursor.since : isoSeconds(restart);
-  return { ...cursor, since, page: 0, offset: 0, boundary: null };
+  return { ...cursor, since, page: 0, offset: 0, boundary: null, after: null };
 }
 
 /**
@@ -149,14 +164,19 @@ function readCursor(raw: Json | null, onInvalid: (cursor: Json) => void): { curs
   const start = parsed?.success ? parsed.data : undefined;
   if (start?.phase === 'listing') return { cursor: start, etag: null };
   const since = start?.since ?? null;
-  const cursor: ListingCursor = { v: 1, phase: 'listing', from: since, since, page: 0, maxSeen: null, total: null, repeats: [], stalled: 0, offset: 0, boundary: null };
+  const cursor: ListingCursor = { v: 1, phase: 'listing', from: since, since, page: 0, maxSeen: null, total: null, repeats: [], stalled: 0, offset: 0, boundary: null, after: null };
   return { cursor, etag: start?.etag ?? null };
 }
 
-/** The page the cursor points at, by offset when the remote can start a page at any item. */
-function fetchListingPage<Raw>(source: IncrementalSource<Raw>, cursor: Pick<ListingCursor, 'since' | 'page' | 'offset'>, ifNoneMatch: string | null): Promise<SourcePage<Raw>> {
+/** The page the cursor points at: by offset or by the remote's cursor when the remote reads that way, else by number. */
+function fetchListingPage<Raw>(
+  source: IncrementalSource<Raw>, cursor: Pick<ListingCursor, 'since' | 'page' | 'offset' | 'after'>, ifNoneMatch: string | null,
+): Promise<SourcePage<Raw>> {
   const { since } = cursor;
-  return source.fetchFrom ? source.fetchFrom({ since, offset: cursor.offset, ifNoneMatch }) : source.fetchPage({ since, page: cursor.page, ifNoneMatch });
+  if (source.fetchFrom) return source.fetchFrom({ since, offset: cursor.offset, ifNoneMatch });
+  if (source.fetchAfter) return source.fetchAfter({ since, after: cursor.after, ifNoneMatch });
+  if (source.fetchPage) return source.fetchPage({ since, page: cursor.page, ifNoneMatch });
+  throw new Error(`${source.label ?? 'listing'}: an incremental source needs fetchPage, fetchFrom or fetchAfter`);
 }
 
 /** An incremental, resumable pull: each page says where to resume, the last one carries the watermark. */
@@ -195,7 +215,7 @@ export async function* pullIncremental<Raw>(source: IncrementalSource<Raw>, raw:
       // A remote that keeps announcing more pages of items already seen would make this loop forever.
       const stalled = progressed(source, cursorSince, fresh) ? 0 : cursor.stalled + 1;
       if (stalled >= MAX_PAGES_WITHOUT_PROGRESS) throw noProgress(source.label ?? 'listing', stalled);
-      const next = nextPosition(source, cursor, page.items);
+      const next = nextPosition(source, cursor, page.items, page.endCursor ?? null);
       // Stepping to the next page of one query, the pages read so far are remembered too: a remote that
       // shows them again is repeating itself, and a resumed listing must still recognise them. Read by
       // offset, the next page shows the boundary again, and a restart what its safe point covers.
@@ -235,7 +255,7 @@ async function nextWatermark<Raw>(
   if (lastQuery && lastQuery.since === since) return { v: 1, phase: 'watermark', since, etag: lastQuery.etag };
   if (!run.remoteSendsEtags) return { v: 1, phase: 'watermark', since, etag: null };
 
-  const probe = await fetchListingPage(source, { since, page: 0, offset: 0 }, null);
+  const probe = await fetchListingPage(source, { since, page: 0, offset: 0, after: null }, null);
   if (probe.notModified) return { v: 1, phase: 'watermark', since, etag: null };
   const allSeen = probe.items.every((item) => seen.get(source.id(item)) === source.updatedAt(item));
   return { v: 1, phase: 'watermark', since, etag: !probe.hasNext && allSeen ? probe.etag : null };

@@ -25,6 +25,38 @@ describe('Pacer', () => {
     expect(pacer.reserve('search')).toBe(0);
   });
 
+  it('reads a budget from the headers a connector names (GitLab\'s ratelimit-*), and ignores x-ratelimit-* then', () => {
+    const pacer = new Pacer({ maxRequestsPerSecond: 1000, lowRemaining: 50, rateLimitHeaders: [{ remaining: 'ratelimit-remaining', reset: 'ratelimit-reset' }] }, () => NOW);
+    pacer.observe('core', new Headers({ date: DATE, 'ratelimit-remaining': '10', 'ratelimit-reset': String(NOW / 1000 + 100) }));
+    expect(pacer.reserve('core')).toBeCloseTo(10_000);
+    const plain = new Pacer({ maxRequestsPerSecond: 1000, lowRemaining: 50, rateLimitHeaders: [{ remaining: 'ratelimit-remaining', reset: 'ratelimit-reset' }] }, () => NOW);
+    plain.observe('core', new Headers({ date: DATE, 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(NOW / 1000 + 100) }));
+    expect(plain.reserve('core')).toBe(0);
+  });
+
+  it('paces a budget counted in points by what the last request cost (Linear\'s complexity), beside its request budget', () => {
+    const linear = [
+      { remaining: 'x-ratelimit-requests-remaining', reset: 'x-ratelimit-requests-reset' },
+      { remaining: 'x-ratelimit-complexity-remaining', reset: 'x-ratelimit-complexity-reset', cost: 'x-complexity' },
+    ];
+    const pacer = new Pacer({ maxRequestsPerSecond: 1000, lowRemaining: 50, rateLimitHeaders: linear }, () => NOW);
+    // 1,400 requests left (plenty), but 10,000 points at 500 a query is 20 queries for the next 100 s.
+    pacer.observe('core', new Headers({
+      date: DATE,
+      'x-ratelimit-requests-remaining': '1400', 'x-ratelimit-requests-reset': String(NOW + 3_600_000),
+      'x-ratelimit-complexity-remaining': '10000', 'x-ratelimit-complexity-reset': String(NOW + 100_000), 'x-complexity': '500',
+    }));
+    expect(pacer.reserve('core')).toBeCloseTo(5_000);
+    expect(pacer.reserve('core')).toBeCloseTo(5_000 + 100_000 / 19);
+    // A query that spent the points waits for the window.
+    pacer.observe('core', new Headers({
+      date: DATE,
+      'x-ratelimit-requests-remaining': '1398', 'x-ratelimit-requests-reset': String(NOW + 3_600_000),
+      'x-ratelimit-complexity-remaining': '300', 'x-ratelimit-complexity-reset': String(NOW + 100_000), 'x-complexity': '500',
+    }));
+    expect(pacer.reserve('core')).toBeCloseTo(100_000);
+  });
+
   it('makes the client fail fast when the budget is spent for longer than it may sleep', async () => {
     const { http, calls } = client([
       { status: 200, body: 1, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(NOW / 1000 + 600) } },
