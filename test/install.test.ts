@@ -21,6 +21,8 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 /** The plugin the scaffold writes for this test, and the names it derives (cli/plugin-init.ts). */
 const SLUG = 'acme-tracker';
 const PLUGIN = `trackbridge-plugin-${SLUG}`;
+/** A connector package from this repository's workspace, installed as a third party's would be (issue 26). */
+const GITLAB = '@trackbridge/connector-gitlab';
 
 /** What the scaffold's `src/server.ts` exports (`startAcmeTracker`), as far as this test uses it. */
 interface Tracker {
@@ -74,7 +76,7 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
   const image = join(work, 'image');
   const builtDist = join(work, 'build-stage-dist');
   const hookLog = join(work, 'push-log.ndjson');
-  const packed: { root: string; sdk: string; testing: string; plugin: string } = { root: '', sdk: '', testing: '', plugin: '' };
+  const packed: { root: string; sdk: string; testing: string; plugin: string; gitlab: string } = { root: '', sdk: '', testing: '', plugin: '', gitlab: '' };
   let installLog = '';
   let runtimeStage: RuntimeStage;
   const timings: Record<string, number> = {};
@@ -97,6 +99,8 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
       packed.root = await timed('pack trackbridge (prepack: npm run build)', () => npmPack(repoRoot, tarballs));
       packed.sdk = await npmPack(join(repoRoot, 'packages/sdk'), tarballs);
       packed.testing = await npmPack(join(repoRoot, 'packages/testing'), tarballs);
+      // Its prepack compiles it (tsc) against the SDK just built into packages/sdk/dist.
+      packed.gitlab = await npmPack(join(repoRoot, 'packages/connector-gitlab'), tarballs);
       // The scaffold, run by the CLI just compiled (bin/trackbridge.js runs dist/cli.js when it exists).
       await sh(process.execPath, [join(repoRoot, 'bin/trackbridge.js'), 'plugin', 'init', SLUG, '--dir', pluginDir], { cwd: work });
       // The Dockerfile's build stage runs the same scripts/build.ts into its dist/.
@@ -112,10 +116,10 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
       // compiles it (prepack: tsc) against the packed SDK.
       await sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefer-offline', packed.sdk, packed.testing], { cwd: pluginDir });
       packed.plugin = await npmPack(pluginDir, tarballs);
-      // An empty folder, the four tarballs, nothing else. `--loglevel http` lists every registry request.
+      // An empty folder, the five tarballs, nothing else. `--loglevel http` lists every registry request.
       mkdirSync(host);
       writeFileSync(join(host, 'package.json'), `${JSON.stringify({ name: 'tb-install-host', version: '1.0.0', private: true }, null, 2)}\n`);
-      const { stderr } = await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel', 'http', packed.root, packed.sdk, packed.testing, packed.plugin], { cwd: host });
+      const { stderr } = await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel', 'http', packed.root, packed.sdk, packed.testing, packed.plugin, packed.gitlab], { cwd: host });
       installLog = stderr;
     });
     const layout = timed('runtime stage: the Dockerfile in a folder', async () => {
@@ -149,6 +153,7 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
       fromTarball('@trackbridge/sdk', packed.sdk);
       fromTarball('@trackbridge/testing', packed.testing);
       fromTarball(PLUGIN, packed.plugin);
+      fromTarball(GITLAB, packed.gitlab);
       // npm logs each registry request at `http`, cached or not: zod's shows the log is there; none is ours.
       const requests = installLog.split('\n').filter((line) => /\bhttp fetch \w+ \d+ /.test(line));
       expect(requests.some((line) => /\/zod\b/.test(line)), `npm's http log names zod:\n${installLog.slice(0, 2000)}`).toBe(true);
@@ -185,6 +190,7 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
     let node: number;
     let devServer: number | undefined;
     let connectionId: string;
+    let adminToken: string;
     const hookLines = (): Json[] => (existsSync(hookLog) ? readFileSync(hookLog, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Json) : []);
 
     beforeAll(async () => {
@@ -201,7 +207,7 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
         env: {
           ...baseEnv(), PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, LOG_FORMAT: 'json',
           TEMPORAL_DEV_PORT: String(temporalPort), TEMPORAL_UI_PORT: String(uiPort), TEMPORAL_CLI: inject('temporalCli'),
-          TRACKBRIDGE_PLUGINS: PLUGIN, OUTBOX_POLL_MS: '500', ACME_TRACKER_HOOK_LOG: hookLog,
+          TRACKBRIDGE_PLUGINS: `${PLUGIN},${GITLAB}`, OUTBOX_POLL_MS: '500', ACME_TRACKER_HOOK_LOG: hookLog,
         },
       });
       await timed('npx trackbridge start: up', () => server.waitFor(/trackbridge is up/, 150_000));
@@ -212,6 +218,7 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
       devServer = descendants(node).find((p) => p.cmdline.includes('start-dev'))?.pid;
       // Not a terminal: the first start left its admin token in DATA_DIR (.data in the working folder).
       const token = readFileSync(join(host, '.data/admin-token'), 'utf8').trim();
+      adminToken = token;
       apiUrl = `http://127.0.0.1:${port}`;
       hub = hubClient(apiUrl, token);
     }, 240_000);
@@ -250,6 +257,50 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
       expect(plugin).toMatchObject({ name: PLUGIN, version: '0.1.0', apiVersion: 1, source: PLUGIN, builtin: false, connectors: [SLUG] });
       expect(plugin?.actions).toEqual([expect.objectContaining({ name: 'stats', path: `/plugins/${PLUGIN}/actions/stats` })]);
       expect(plugin?.hooks).toEqual([{ name: 'push-log', on: 'push.succeeded' }]);
+    });
+
+    it('lists the GitLab connector package in GET /plugins and GET /connectors, and offers its form in the console', async () => {
+      const { items } = await hub.call('GET', '/plugins');
+      expect((items as Json[]).find((p) => p.name === GITLAB)).toMatchObject({ name: GITLAB, version: '0.1.0', source: GITLAB, builtin: false, connectors: ['gitlab'] });
+      const connectors = (await hub.call('GET', '/connectors')).items as Json[];
+      const gitlab = connectors.find((c) => c.slug === 'gitlab');
+      expect(gitlab).toMatchObject({ name: 'GitLab Issues', capabilities: expect.objectContaining({ writer: true, comments: true }) });
+      expect(Object.keys(gitlab?.configSchema.properties)).toEqual(expect.arrayContaining(['baseUrl', 'overlapSeconds', 'pageSize']));
+      expect(gitlab?.secretsSchema.required).toEqual(['token']);
+      // The console's connector picker, signed in with the admin token as a browser would be.
+      const signIn = await fetch(`${apiUrl}/ui/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: adminToken }).toString() });
+      const cookie = /tb_session=[^;]+/.exec(signIn.headers.get('set-cookie') ?? '')?.[0];
+      expect(cookie, 'a console session').toBeDefined();
+      const picker = await (await fetch(`${apiUrl}/ui/connections`, { headers: { cookie: cookie! } })).text();
+      expect(picker).toContain('GitLab Issues');
+      const form = await (await fetch(`${apiUrl}/ui/connections?connector=gitlab`, { headers: { cookie: cookie! } })).text();
+      expect(form).toMatch(/name="config\.baseUrl"/);
+      expect(form).toMatch(/<input[^>]*name="secrets\.token"[^>]*type="password"|<input[^>]*type="password"[^>]*name="secrets\.token"/);
+    });
+
+    it('syncs a project both ways through the installed GitLab connector package', async () => {
+      const { startGitLabDouble } = await import('../packages/connector-gitlab/test/support/gitlab-double');
+      const gl = await startGitLabDouble();
+      try {
+        const path = gl.createProject('acme/installed');
+        gl.seed(path, 2);
+        const connection = await hub.call('POST', '/connections', { connector: 'gitlab', name: 'gitlab', config: { baseUrl: gl.url, overlapSeconds: 1 }, secrets: { token: gl.token } });
+        const project = await hub.call('POST', '/projects', { key: 'GLAB', name: 'GitLab' });
+        const binding = await hub.call('POST', '/bindings', { projectId: project.id, connectionId: connection.id, scope: path, pullIntervalSeconds: 3600 });
+        const { workflowId } = await hub.call('POST', `/bindings/${binding.id}/initial-sync`);
+        const run = await eventually(async () => {
+          const r = await hub.call('GET', `/runs/${encodeURIComponent(workflowId as string)}`);
+          return r.status === 'running' ? undefined : r;
+        }, 60_000, 200);
+        expect(run.status).toBe('completed');
+        expect(((await hub.call('GET', `/projects/${project.id}/stories`)).items as Json[]).map((s) => s.title).sort()).toEqual(['Seeded issue 1', 'Seeded issue 2']);
+        await hub.call('POST', `/projects/${project.id}/stories`, { title: 'Born on the hub', description: 'Hello, GitLab', labels: ['priority::high'] });
+        const created = await eventually(async () => gl.issues(path).find((i) => i.title === 'Born on the hub'), 60_000, 200);
+        expect(created.labels).toEqual(['priority::high']);
+        expect(gl.violations).toEqual([]);
+      } finally {
+        await gl.close();
+      }
     });
 
     it('syncs a project both ways through the plugin’s connector, and the plugin’s hook fires on the pushes', async () => {

@@ -38,7 +38,7 @@ export function gitLabSession(ctx: Ctx) {
 
   /**
    * One page of the project's issues updated at or after `since`, oldest update first. Keyset
-   * pagination (GitLab 18.4 and later for issues) follows the `cursor` of the Link header; an instance
+   * pagination (recent GitLab versions offer it for issues) follows the `cursor` of the Link header; an instance
    * that answers 405 to it is read by page number.
    */
   async function issuesPage(scope: string, q: { since: string | null; after: string | null; ifNoneMatch: string | null }): Promise<SourcePage<GitLabIssue>> {
