@@ -68,5 +68,6 @@ export function pullPorts(deps: ActivityDeps, bound: BoundClient): PullPorts {
     logger: deps.logger,
     now: () => deps.now?.() ?? new Date(),
     deletionSweepMinutes: deps.deletionSweepMinutes ?? DEFAULT_SWEEP_MINUTES,
+    markerForm: deps.getConnector(bound.connector).markerForm,
   };
 }

@@ -31,6 +31,7 @@ export function connect<Config, Secrets, Session, Options>(definition: Connector
     service: definition.http.service,
     headers: { 'user-agent': 'trackbridge', ...definition.http.headers, [definition.http.auth.header]: credential },
     ...(definition.http.describeError ? { describeError: definition.http.describeError } : {}),
+    ...(definition.http.classifyError ? { classifyError: definition.http.classifyError } : {}),
     ...withBackoff({
       ...httpOptions,
       retry: { ...httpOptions.retry, ...options.retry },

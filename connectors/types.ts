@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { RateLimitHeaders } from './http/pacer';
-import type { HttpClient } from './http/client';
+import type { ErrorClassifier, HttpClient } from './http/client';
 import type { Logger } from './logger';
 
 export type { LogFn, Logger } from './logger';
@@ -311,6 +311,13 @@ export interface HttpDeclaration<Secrets> {
    * GitLab: `[{ remaining: 'ratelimit-remaining', reset: 'ratelimit-reset' }]`.
    */
   rateLimitHeaders?: readonly RateLimitHeaders[];
+  /**
+   * What a failed answer means when its status does not say it: a GraphQL API answers its rate limit
+   * and a rejected key with 400 and a code in the body. Return `{ kind: 'rate-limited' }` (with
+   * `retryAfterMs` when the answer says when), `auth`, `transient`, `permanent` or `conflict`, or
+   * undefined to let the status decide.
+   */
+  classifyError?: ErrorClassifier;
 }
 
 /**
@@ -346,6 +353,13 @@ export interface ConnectorDefinition<Config = unknown, Secrets = unknown, Sessio
   http: HttpDeclaration<Secrets>;
   /** Webhooks the remote sends (optional: without them, the signed poke and the pull timer serve). */
   webhooks?: WebhookDeclaration;
+  /**
+   * The form in which this connector's items report a create marker (`RemoteItem.marker`), when it is
+   * not the marker itself: a remote that takes a client-chosen id keeps the marker as that id (Linear's
+   * issue id, a UUID made from the marker). A pull then adopts an unlinked item whose `marker` equals
+   * `markerForm(marker)` of a pending create.
+   */
+  markerForm?(marker: string): string;
   /** What the capabilities share (usually the typed API client); created once per connection use. */
   session(ctx: ConnectorContext<Config, Secrets, Options>): Session;
   reader(session: Session, ctx: ConnectorContext<Config, Secrets, Options>): Reader;

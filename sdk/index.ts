@@ -47,7 +47,7 @@ export { followLinks, paginateOffset, parseLinkHeader } from '../connectors/http
 export type { LinkPage, OffsetOptions, OffsetPage } from '../connectors/http/paginate';
 export { isoSeconds, pullIncremental } from '../connectors/http/incremental';
 export type { IncrementalSource, ListingCursor, SourcePage, WatermarkCursor } from '../connectors/http/incremental';
-export type { HttpClient, HttpMethod, HttpRequest, HttpResponse, QueryValue } from '../connectors/http/client';
+export type { ErrorClassifier, HttpClient, HttpMethod, HttpRequest, HttpResponse, QueryValue } from '../connectors/http/client';
 
 // The hub's open/closed as a remote's own states, both ways.
 export { isGenericStatus, stateMap } from '../connectors/states';

@@ -42,4 +42,6 @@ export interface PullPorts extends BindingPorts {
   now: () => Date;
   /** Minutes between id-only deletion sweeps after pulls. */
   deletionSweepMinutes: number;
+  /** How the connector's items report a create marker, when not as the marker itself (ConnectorDefinition.markerForm). */
+  markerForm?: ((marker: string) => string) | undefined;
 }

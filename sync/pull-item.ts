@@ -32,7 +32,7 @@ export async function pullItem(ports: PullPorts, remoteId: string): Promise<Pull
     const item = await ports.call(() => client.getItem(binding.scope, remoteId));
     if (read === 1) await markWebhookRead(db, binding.id);
     if (!item) return { ...(await deletedRemotely(ports, remoteId)), skipped: 'no such item in the scope' };
-    const applied = await applyRemotePage(db, binding, [item], { full: false, listedAt: new Date(), rules, settled: plan.settled, fetchedAtSeq });
+    const applied = await applyRemotePage(db, binding, [item], { full: false, listedAt: new Date(), rules, settled: plan.settled, fetchedAtSeq, markerForm: ports.markerForm });
     for (const e of applied.errors) ports.logger.warn({ bindingId: binding.id, remoteId: e.remoteId, error: e.error }, 'remote item failed to apply');
     const [link] = await linksByRemoteIds(db, binding.id, [remoteId]);
     // A push wrote the item while it was read: the read may predate that write, so read it again.

@@ -87,7 +87,7 @@ export async function pullPages(ports: PullPorts, input: PullPagesInput): Promis
     // Pages commit without waiting for the disk, and the call makes them durable before it returns
     // (flushCommittedPages): a crash before that loses pages whole with their checkpoints, and the retry
     // resumes from the checkpoint the database kept. A page's commit spent 1.6-2.6 ms in the WAL flush.
-    applyOpts: { full: input.full, listedAt: new Date(input.listedAt), rules: ports.rules, settled: plan.settled, explainRunId: input.runId, asyncCommit: true },
+    applyOpts: { full: input.full, listedAt: new Date(input.listedAt), rules: ports.rules, settled: plan.settled, explainRunId: input.runId, asyncCommit: true, markerForm: ports.markerForm },
     progress: saved && sameJson(saved.from, input.cursor)
       ? saved
       : { from: input.cursor, cursor: input.cursor, pages: 0, items: 0, counts: zeroCounts(), comments: 0 },

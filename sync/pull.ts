@@ -58,6 +58,8 @@ export interface ApplyOptions {
    * and acts on them commits a write of its own first, which flushes them too.
    */
   asyncCommit?: boolean;
+  /** How the connector's items report a create marker, when not as the marker itself (ConnectorDefinition.markerForm). */
+  markerForm?: ((marker: string) => string) | undefined;
 }
 
 export interface PageCounts { created: number; updated: number; unchanged: number; failed: number; inboxed: number }
@@ -171,7 +173,7 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
   const found = await linksOfPage(db, binding.id, ids);
   const links = found.filter((l) => l.remoteId !== null);
   const byRemote = new Map(links.map((l) => [l.remoteId, l]));
-  const adoption = pendingCreates(found.filter((l) => l.remoteId === null));
+  const adoption = pendingCreates(found.filter((l) => l.remoteId === null), opts.markerForm);
   const storyRows = await getStories(db, links.map((l) => l.storyId));
   const page: PageApply = {
     db, binding, opts, rules, result, warnings: [], pulled: [],
@@ -212,9 +214,9 @@ async function applyItems(db: Db, binding: SyncBinding, items: RemoteItem[], opt
 /** The binding's pending creates, found by the marker the connector reports or, failing that, by its text in the item. */
 interface PendingCreates { find(item: RemoteItem): ExternalLink | undefined }
 
-function pendingCreates(pending: ExternalLink[]): PendingCreates | undefined {
+function pendingCreates(pending: ExternalLink[], markerForm?: (marker: string) => string): PendingCreates | undefined {
   if (!pending.length) return undefined;
-  const byMarker = new Map(pending.map((link) => [link.marker, link]));
+  const byMarker = new Map(pending.map((link) => [markerForm ? markerForm(link.marker) : link.marker, link]));
   // A connector that reports no `marker` may still keep the SDK's text marker somewhere in the item: built once a page.
   const inText = pending.map((link) => ({ link, needle: JSON.stringify(markerComment(link.marker)).slice(1, -1) }));
   return { find: (item) => (item.marker !== undefined ? byMarker.get(item.marker) : markedInRaw(item, inText)) };

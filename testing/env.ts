@@ -28,6 +28,12 @@ export interface ConnectorTraits {
   overlapSeconds: number;
   /** Default: the definition's `conditionalRequests`. */
   conditionalRequests?: boolean;
+  /**
+   * How the kit tells a write request (to cut one mid-create): by default a POST, PUT or PATCH. A
+   * GraphQL API sends reads as POSTs too: give the body its writes carry, e.g. `{ methods: ['POST'],
+   * requestBody: /"query":"mutation\b/ }`.
+   */
+  writes?: { methods?: readonly string[]; requestBody?: RegExp };
 }
 
 export interface ConformanceOptions {
@@ -45,7 +51,7 @@ export interface ConformanceOptions {
 /** A running kit: the proxy, and fresh clients pointed at it. */
 export interface ConformanceEnv {
   readonly options: ConformanceOptions;
-  readonly traits: Required<ConnectorTraits>;
+  readonly traits: Required<Omit<ConnectorTraits, 'writes'>> & Pick<ConnectorTraits, 'writes'>;
   readonly proxy: FaultProxy;
   /** A new client through the proxy, as a new activity (or a restarted worker) would get. */
   client(): ConnectorClient;

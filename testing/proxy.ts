@@ -34,6 +34,8 @@ export interface FaultRule {
   times?: number;
   /** Which requests: these methods only (default all). */
   methods?: readonly string[];
+  /** Which requests: those whose body matches (a GraphQL mutation, where reads and writes are all POSTs). */
+  requestBody?: RegExp;
 }
 
 export interface FaultProxy {
@@ -67,8 +69,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const log: ProxiedRequest[] = [];
   let faults: Array<FaultRule & { left: number }> = [];
 
-  function takeFault(method: string): FaultRule | undefined {
-    const rule = faults.find((f) => f.left > 0 && (!f.methods || f.methods.includes(method)));
+  function takeFault(method: string, body: Buffer): FaultRule | undefined {
+    const rule = faults.find((f) => f.left > 0 && (!f.methods || f.methods.includes(method)) && (!f.requestBody || f.requestBody.test(body.toString('utf8'))));
     if (rule) rule.left -= 1;
     faults = faults.filter((f) => f.left > 0);
     return rule;
@@ -82,7 +84,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     };
     log.push(entry);
     const body = await drain(req);
-    const fault = takeFault(method);
+    const fault = takeFault(method, body);
     if (fault && (fault.mode ?? 'answer') === 'answer') {
       entry.injected = true;
       entry.status = fault.status ?? 503;

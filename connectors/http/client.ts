@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { PermanentError, type RemoteError } from '../errors';
+import { AuthError, ConflictError, PermanentError, RateLimitedError, TransientError, type RemoteError } from '../errors';
 import { classifyNetworkError, classifyResponse, isRateLimited, parseRetryAfter, redact } from './classify';
 import { rateLimitWaitSeconds, rateLimitWaits, remoteRequests } from '../../lib/metrics';
 import { budgetExhausted, defaultPacing, type PacingPolicy, pacerFor } from './pacer';
@@ -92,11 +92,23 @@ export interface HttpClientOptions {
   hooks?: HttpHooks;
   /** Pulls the remote's error text out of an error body, for messages. */
   describeError?(body: unknown): string | undefined;
+  /** What a failed answer means when its status does not say (see HttpDeclaration.classifyError). */
+  classifyError?: ErrorClassifier;
   logger?: Pick<Logger, 'debug' | 'warn'>;
   sleep?(ms: number): Promise<void>;
   now?(): number;
   random?(): number;
 }
+
+/**
+ * Reads what a failed answer means where its status does not say it: a GraphQL API answers its rate
+ * limit and a bad key with 400 and a code in the body (Linear: `RATELIMITED`, `AUTHENTICATION_ERROR`).
+ * Undefined leaves the status to decide.
+ */
+export type ErrorClassifier = (failure: { status: number; headers: Headers; body: unknown }) =>
+  | { kind: 'rate-limited'; retryAfterMs?: number | undefined }
+  | { kind: 'auth' | 'transient' | 'permanent' | 'conflict' }
+  | undefined;
 
 export interface HttpClient {
   readonly baseUrl: string;
@@ -111,6 +123,15 @@ export interface HttpClient {
 const IDEMPOTENT = new Set<HttpMethod>(['GET', 'PUT', 'PATCH', 'DELETE']);
 const RETRIED_STATUSES = new Set([500, 502, 503, 504]);
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** A body as JSON when it is JSON, else its text. */
+const parseJsonOr = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+};
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -214,6 +235,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const data = parseBody<T>(bodyText, label);
       return { response: { ...meta, notModified: false, data: shape ? readShape(shape, data, label, res.status) : data } };
     }
+    const declared = options.classifyError?.({ status: res.status, headers: res.headers, body: parseJsonOr(bodyText) });
+    if (declared) return declaredFailure(declared, res, bodyText, label);
     const failure = classifyResponse(
       { status: res.status, headers: res.headers, bodyText, label, remoteMessage: describe(bodyText), service: options.service },
       now(),
@@ -268,6 +291,22 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       options.logger?.debug({ status: failure.status, attempt }, `${label}: retrying in ${Math.round(inlineWait)} ms`);
       await sleep(inlineWait);
     }
+  }
+
+  /** A failure as the connector's classifier read it. */
+  function declaredFailure<T>(declared: NonNullable<ReturnType<ErrorClassifier>>, res: Response, bodyText: string, label: string): Outcome<T> {
+    const remote = describe(bodyText);
+    const message = `${label} → ${res.status}${remote ? `: ${remote}` : ''}`;
+    if (declared.kind === 'rate-limited') {
+      const retryAfterMs = declared.retryAfterMs ?? parseRetryAfter(res.headers, now()) ?? retry.defaultRateLimitWaitMs;
+      const failure = new RateLimitedError(options.service, `${message} (rate limited, retry in ${Math.ceil(retryAfterMs / 1000)} s)`, res.status, retryAfterMs);
+      return { failure, rateLimited: true, retryable: false, announced: declared.retryAfterMs !== undefined };
+    }
+    const failure = declared.kind === 'auth' ? new AuthError(message, res.status)
+      : declared.kind === 'conflict' ? new ConflictError(message, res.status)
+        : declared.kind === 'transient' ? new TransientError(message, res.status, parseRetryAfter(res.headers, now()))
+          : new PermanentError(message, res.status);
+    return { failure, rateLimited: false, retryable: declared.kind === 'transient' };
   }
 
   function describe(bodyText: string): string | undefined {

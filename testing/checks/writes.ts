@@ -24,7 +24,8 @@ export async function markerAdoption(env: ConformanceEnv): Promise<void> {
   const title = `Crashed create ${marker}`;
   const from = env.proxy.mark();
   // The first write request the remote accepts is acted on, then the connection is cut.
-  env.proxy.inject({ mode: 'cut-after-forward', methods: ['POST', 'PUT', 'PATCH'] });
+  const writes = env.traits.writes;
+  env.proxy.inject({ mode: 'cut-after-forward', methods: writes?.methods ?? ['POST', 'PUT', 'PATCH'], ...(writes?.requestBody ? { requestBody: writes.requestBody } : {}) });
   let crashed: { error: unknown } | undefined;
   // A busy remote may refuse the create (a 500): the fault then waits for the next try, as the platform's retry would.
   for (let attempt = 1; attempt <= 3 && !env.proxy.since(from).some((r) => r.injected); attempt++) {
@@ -44,7 +45,8 @@ export async function markerAdoption(env: ConformanceEnv): Promise<void> {
   const listed = (await allPages(check, env.client().pull(scope, null), 50)).flatMap((p) => p.items).filter((i) => i.fields.title === title);
   expectThat(check, listed.length === 1, `the remote holds ${listed.length} items from one crashed create`);
   // A pull adopts the item only if it can tell it is the crashed create's: by RemoteItem.marker, or the SDK's text marker in raw.
-  const recognised = (item: RemoteItem) => item.marker === marker || JSON.stringify(item.raw).includes(`<!-- trackbridge:${marker} -->`);
+  const stored = env.options.definition.markerForm?.(marker) ?? marker;
+  const recognised = (item: RemoteItem) => item.marker === stored || JSON.stringify(item.raw).includes(`<!-- trackbridge:${marker} -->`);
   expectThat(check, recognised(listed[0]!), 'a listed item does not carry its create marker: report it as RemoteItem.marker (or keep the SDK text marker in raw), or a pull imports a crashed create as a second story');
   expectThat(check, recognised(found), 'the item findByMarker returned does not report its marker (RemoteItem.marker)');
 }
