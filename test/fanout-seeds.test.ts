@@ -5,6 +5,8 @@ import { defaultFieldRules } from '../rules';
 import { installPlugin } from '../plugins/registry';
 import gitlabPlugin from '../packages/connector-gitlab/src/index';
 import { startGitLabDouble, type GitLabDouble } from '../packages/connector-gitlab/test/support/gitlab-double';
+import linearPlugin from '../packages/connector-linear/src/index';
+import { startLinearDouble, type LinearDouble } from '../packages/connector-linear/test/support/linear-double';
 import { startGitHubDouble, type GitHubDouble } from './support/github-double';
 import { startJiraDouble, type JiraDouble } from './support/jira-double';
 import { eventually } from './support/harness';
@@ -13,11 +15,12 @@ import { pushSettled } from './support/settle';
 import { seededRandom } from './support/seeded-random';
 
 type Json = Record<string, unknown>;
-type Side = 'github' | 'gitlab' | 'jira';
-const SIDES: readonly Side[] = ['github', 'gitlab', 'jira'];
+type Side = 'github' | 'gitlab' | 'linear' | 'jira';
+const SIDES: readonly Side[] = ['github', 'gitlab', 'linear', 'jira'];
 const REPO = 'octo/seeds';
 const GITLAB_PROJECT = 'acme/seeds';
 const GITLAB_ENTRY = fileURLToPath(new URL('../packages/connector-gitlab/src/index.ts', import.meta.url));
+const LINEAR_ENTRY = fileURLToPath(new URL('../packages/connector-linear/src/index.ts', import.meta.url));
 /** How late the Jira double's search shows a write; a pull of Jira waits it out first. */
 const JIRA_LAG_MS = 1500;
 const jiraCaughtUp = () => new Promise((resolve) => setTimeout(resolve, JIRA_LAG_MS + 100));
@@ -68,25 +71,29 @@ const markdownOf = (blocks: Block[]) => blocks.map((b) => b.md).join('\n\n');
 const adfOf = (blocks: Block[]): AdfNode => ({ type: 'doc', version: 1, content: blocks.map((b) => b.adf) }) as AdfNode;
 
 /**
- * Issue 26.4: one project bound to GitHub, GitLab (the plugin package) and Jira at once. On each of 5
- * seeds a hub story lands on all three, then an edit made on each side in the seed's order (its title,
- * and a description of the seed's blocks in that tracker's own markup) reaches the other two exactly
- * once, in theirs, and two quiet pull cycles on all three write nothing.
+ * Issue 26.4: one project bound to four trackers at once, GitHub, GitLab and Linear (the two plugin
+ * packages) and Jira. On each of 5 seeds a hub story lands on all four, then an edit made on each side
+ * in the seed's order (its title, and a description of the seed's blocks in that tracker's own markup:
+ * markdown, or ADF for Jira) reaches the other three exactly once, in theirs, and two quiet pull cycles
+ * on all four write nothing.
  */
-describe('fan-out across GitHub, GitLab and Jira on 5 seeds', { timeout: 600_000 }, () => {
+describe('fan-out across GitHub, GitLab, Linear and Jira on 5 seeds', { timeout: 600_000 }, () => {
   let stack: Stack;
   let gh: GitHubDouble;
   let gl: GitLabDouble;
+  let lin: LinearDouble;
   let jira: JiraDouble;
   const b = {} as Record<Side, { binding: Json }>;
 
   const writes = {
     github: () => gh.requests().filter((r) => r.method !== 'GET').length,
     gitlab: () => gl.log.filter((l) => !l.startsWith('GET ')).length,
+    // Every GraphQL request is a POST: a write is a mutation that succeeded.
+    linear: () => lin.log.filter((l) => /^\s*mutation\b/.test(l.query) && l.status === 200).length,
     // Jira's JQL search is a POST too; it reads.
     jira: () => jira.requests().filter((r) => r.method !== 'GET' && !/\/search/.test(r.path) && r.status < 300).length,
   };
-  const snapshot = () => ({ github: writes.github(), gitlab: writes.gitlab(), jira: writes.jira() });
+  const snapshot = () => ({ github: writes.github(), gitlab: writes.gitlab(), linear: writes.linear(), jira: writes.jira() });
   const bindingId = (side: Side) => b[side].binding.id as string;
   const settled = async (storyId: string) => {
     for (const side of SIDES) await pushSettled(stack, bindingId(side), storyId, 60_000);
@@ -99,10 +106,13 @@ describe('fan-out across GitHub, GitLab and Jira on 5 seeds', { timeout: 600_000
 
   beforeAll(async () => {
     installPlugin(gitlabPlugin, GITLAB_ENTRY);
+    installPlugin(linearPlugin, LINEAR_ENTRY);
     gh = await startGitHubDouble();
     gh.createRepo(REPO);
     gl = await startGitLabDouble();
     gl.createProject(GITLAB_PROJECT);
+    lin = await startLinearDouble();
+    lin.createTeam('SEED');
     jira = await startJiraDouble({ deployment: 'cloud', searchLagMs: JIRA_LAG_MS });
     // The sync user is a Jira admin here, so its writes may skip notifications (notifyUsers=false) the first time.
     jira.setAdmin(true);
@@ -123,34 +133,37 @@ describe('fan-out across GitHub, GitLab and Jira on 5 seeds', { timeout: 600_000
     const common = (slug: string) => ({ fields: defaultFieldRules(slug).filter((r) => ['title', 'description', 'status'].includes(r.hub)) });
     b.github = await bindTo('github', { baseUrl: gh.url, maxRequestsPerSecond: 100 }, { token: gh.token }, REPO, common('github'));
     b.gitlab = await bindTo('gitlab', { baseUrl: gl.url, maxRequestsPerSecond: 100, overlapSeconds: 1 }, { token: gl.token }, GITLAB_PROJECT, common('gitlab'));
+    b.linear = await bindTo('linear', { baseUrl: lin.url, maxRequestsPerSecond: 100, overlapSeconds: 1 }, { apiKey: lin.apiKey }, 'SEED', common('linear'));
     b.jira = await bindTo('jira', { baseUrl: jira.url, deployment: 'cloud', overlapSeconds: 5 }, jira.secrets, 'SEEDS', common('jira'));
   }, 240_000);
   afterAll(async () => {
     await stack?.stop();
     await gh?.close();
     await gl?.close();
+    await lin?.close();
     await jira?.close();
   });
 
   for (const seed of [1, 2, 3, 4, 5]) {
-    it(`seed ${seed}: each side's edit reaches the other two once, in their own markup, and two quiet cycles write nothing`, async () => {
+    it(`seed ${seed}: each side's edit reaches the other three once, in their own markup, and two quiet cycles write nothing`, async () => {
       const random = seededRandom(seed);
       const story = await stack.post(`/projects/${b.github.binding.projectId as string}/stories`, { title: `Seed ${seed}`, description: markdownOf(description(random, 'the hub')) });
       const storyId = story.id as string;
       const ids = await eventually(async () => {
         const view = await stack.get(`/stories/${storyId}`);
         const by = new Map((view.links as Json[]).filter((l) => l.remoteId).map((l) => [l.bindingId as string, l.remoteId as string]));
-        return by.size === 3 ? { github: by.get(bindingId('github'))!, gitlab: by.get(bindingId('gitlab'))!, jira: by.get(bindingId('jira'))! } : undefined;
+        return by.size === 4 ? { github: by.get(bindingId('github'))!, gitlab: by.get(bindingId('gitlab'))!, linear: by.get(bindingId('linear'))!, jira: by.get(bindingId('jira'))! } : undefined;
       }, 60_000);
       await settled(storyId);
       const remote = () => ({
         github: normalize((gh.getIssue(REPO, Number(ids.github))?.body ?? '').replace(MARKER, '')),
         gitlab: normalize((gl.issue(GITLAB_PROJECT, ids.gitlab)?.description ?? '').replace(MARKER, '')),
+        linear: normalize(lin.issue(ids.linear)?.description ?? ''),
         jira: fromAdf(jira.issue(ids.jira)?.description as AdfNode),
       });
-      const titles = () => ({ github: gh.getIssue(REPO, Number(ids.github))?.title, gitlab: gl.issue(GITLAB_PROJECT, ids.gitlab)?.title, jira: jira.issue(ids.jira)?.summary });
+      const titles = () => ({ github: gh.getIssue(REPO, Number(ids.github))?.title, gitlab: gl.issue(GITLAB_PROJECT, ids.gitlab)?.title, linear: lin.issue(ids.linear)?.title, jira: jira.issue(ids.jira)?.summary });
       const landed = normalize((await stack.get(`/stories/${storyId}`)).description as string);
-      expect(remote()).toEqual({ github: landed, gitlab: landed, jira: landed });
+      expect(remote()).toEqual({ github: landed, gitlab: landed, linear: landed, jira: landed });
 
       // The seed decides the order of the sides.
       const order = [...SIDES].sort(() => random() - 0.5);
@@ -164,6 +177,8 @@ describe('fan-out across GitHub, GitLab and Jira on 5 seeds', { timeout: 600_000
         } else if (side === 'gitlab') {
           const marker = /<!-- trackbridge:[^>]*-->/.exec(gl.issue(GITLAB_PROJECT, ids.gitlab)!.description ?? '')?.[0] ?? '';
           gl.edit(GITLAB_PROJECT, ids.gitlab, { title, description: `${markdownOf(blocks)}\n\n${marker}` });
+        } else if (side === 'linear') {
+          lin.edit(ids.linear, { title, description: markdownOf(blocks) });
         } else {
           // Another Jira user saves it through the REST API, as the editor does.
           const secrets = jira.secrets as { email: string; apiToken: string };
@@ -181,8 +196,8 @@ describe('fan-out across GitHub, GitLab and Jira on 5 seeds', { timeout: 600_000
         await settled(storyId);
         const view = await stack.get(`/stories/${storyId}`);
         expect({ side, title: view.title, description: normalize(view.description as string) }).toEqual({ side, title, description: expected });
-        expect({ side, ...remote() }).toEqual({ side, github: expected, gitlab: expected, jira: expected });
-        expect({ side, ...titles() }).toEqual({ side, github: title, gitlab: title, jira: title });
+        expect({ side, ...remote() }).toEqual({ side, github: expected, gitlab: expected, linear: expected, jira: expected });
+        expect({ side, ...titles() }).toEqual({ side, github: title, gitlab: title, linear: title, jira: title });
         const crossed = snapshot();
         for (const target of SIDES) {
           // The origin's own edit is its only write there (no echo); each other side got exactly one write.
@@ -199,6 +214,7 @@ describe('fan-out across GitHub, GitLab and Jira on 5 seeds', { timeout: 600_000
       expect(snapshot()).toEqual(quiet);
       expect((await stack.get(`/stories/${storyId}`)).version).toBe(version);
       expect(gl.violations).toEqual([]);
+      expect(lin.violations).toEqual([]);
     });
   }
 });
