@@ -23,6 +23,7 @@ const SLUG = 'acme-tracker';
 const PLUGIN = `trackbridge-plugin-${SLUG}`;
 /** A connector package from this repository's workspace, installed as a third party's would be (issue 26). */
 const GITLAB = '@trackbridge/connector-gitlab';
+const LINEAR = '@trackbridge/connector-linear';
 
 /** What the scaffold's `src/server.ts` exports (`startAcmeTracker`), as far as this test uses it. */
 interface Tracker {
@@ -76,7 +77,7 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
   const image = join(work, 'image');
   const builtDist = join(work, 'build-stage-dist');
   const hookLog = join(work, 'push-log.ndjson');
-  const packed: { root: string; sdk: string; testing: string; plugin: string; gitlab: string } = { root: '', sdk: '', testing: '', plugin: '', gitlab: '' };
+  const packed: { root: string; sdk: string; testing: string; plugin: string; gitlab: string; linear: string } = { root: '', sdk: '', testing: '', plugin: '', gitlab: '', linear: '' };
   let installLog = '';
   let runtimeStage: RuntimeStage;
   const timings: Record<string, number> = {};
@@ -101,6 +102,7 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
       packed.testing = await npmPack(join(repoRoot, 'packages/testing'), tarballs);
       // Its prepack compiles it (tsc) against the SDK just built into packages/sdk/dist.
       packed.gitlab = await npmPack(join(repoRoot, 'packages/connector-gitlab'), tarballs);
+      packed.linear = await npmPack(join(repoRoot, 'packages/connector-linear'), tarballs);
       // The scaffold, run by the CLI just compiled (bin/trackbridge.js runs dist/cli.js when it exists).
       await sh(process.execPath, [join(repoRoot, 'bin/trackbridge.js'), 'plugin', 'init', SLUG, '--dir', pluginDir], { cwd: work });
       // The Dockerfile's build stage runs the same scripts/build.ts into its dist/.
@@ -116,11 +118,15 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
       // compiles it (prepack: tsc) against the packed SDK.
       await sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefer-offline', packed.sdk, packed.testing], { cwd: pluginDir });
       packed.plugin = await npmPack(pluginDir, tarballs);
-      // An empty folder, the five tarballs, nothing else. `--loglevel http` lists every registry request.
+      // An empty folder, the six tarballs, nothing else. `--loglevel http` lists every registry request.
       mkdirSync(host);
       writeFileSync(join(host, 'package.json'), `${JSON.stringify({ name: 'tb-install-host', version: '1.0.0', private: true }, null, 2)}\n`);
-      const { stderr } = await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel', 'http', packed.root, packed.sdk, packed.testing, packed.plugin, packed.gitlab], { cwd: host });
-      installLog = stderr;
+      const { stderr } = await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel', 'http', packed.root, packed.sdk, packed.testing, packed.plugin], { cwd: host });
+      // Then the connector packages, added to that install as a user adds plugins. (In one command with the
+      // SDK's tarball, npm resolves a dependent whose name sorts before `@trackbridge/sdk` before it places
+      // the SDK, and asks the registry for it first.)
+      const connectors = await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel', 'http', packed.gitlab, packed.linear], { cwd: host });
+      installLog = `${stderr}\n${connectors.stderr}`;
     });
     const layout = timed('runtime stage: the Dockerfile in a folder', async () => {
       runtimeStage = await buildRuntimeStage(image, { build: builtDist }, work);
@@ -154,6 +160,7 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
       fromTarball('@trackbridge/testing', packed.testing);
       fromTarball(PLUGIN, packed.plugin);
       fromTarball(GITLAB, packed.gitlab);
+      fromTarball(LINEAR, packed.linear);
       // npm logs each registry request at `http`, cached or not: zod's shows the log is there; none is ours.
       const requests = installLog.split('\n').filter((line) => /\bhttp fetch \w+ \d+ /.test(line));
       expect(requests.some((line) => /\/zod\b/.test(line)), `npm's http log names zod:\n${installLog.slice(0, 2000)}`).toBe(true);
@@ -207,7 +214,7 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
         env: {
           ...baseEnv(), PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, LOG_FORMAT: 'json',
           TEMPORAL_DEV_PORT: String(temporalPort), TEMPORAL_UI_PORT: String(uiPort), TEMPORAL_CLI: inject('temporalCli'),
-          TRACKBRIDGE_PLUGINS: `${PLUGIN},${GITLAB}`, OUTBOX_POLL_MS: '500', ACME_TRACKER_HOOK_LOG: hookLog,
+          TRACKBRIDGE_PLUGINS: `${PLUGIN},${GITLAB},${LINEAR}`, OUTBOX_POLL_MS: '500', ACME_TRACKER_HOOK_LOG: hookLog,
         },
       });
       await timed('npx trackbridge start: up', () => server.waitFor(/trackbridge is up/, 150_000));
@@ -259,23 +266,30 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
       expect(plugin?.hooks).toEqual([{ name: 'push-log', on: 'push.succeeded' }]);
     });
 
-    it('lists the GitLab connector package in GET /plugins and GET /connectors, and offers its form in the console', async () => {
+    it('lists the GitLab and Linear connector packages in GET /plugins and GET /connectors, and offers their forms in the console', async () => {
       const { items } = await hub.call('GET', '/plugins');
       expect((items as Json[]).find((p) => p.name === GITLAB)).toMatchObject({ name: GITLAB, version: '0.1.0', source: GITLAB, builtin: false, connectors: ['gitlab'] });
+      expect((items as Json[]).find((p) => p.name === LINEAR)).toMatchObject({ name: LINEAR, version: '0.1.0', source: LINEAR, builtin: false, connectors: ['linear'] });
       const connectors = (await hub.call('GET', '/connectors')).items as Json[];
       const gitlab = connectors.find((c) => c.slug === 'gitlab');
-      expect(gitlab).toMatchObject({ name: 'GitLab Issues', capabilities: expect.objectContaining({ writer: true, comments: true }) });
+      expect(gitlab).toMatchObject({ name: 'GitLab Issues', capabilities: expect.objectContaining({ pull: true, write: true, comments: true }) });
       expect(Object.keys(gitlab?.configSchema.properties)).toEqual(expect.arrayContaining(['baseUrl', 'overlapSeconds', 'pageSize']));
       expect(gitlab?.secretsSchema.required).toEqual(['token']);
+      const linear = connectors.find((c) => c.slug === 'linear');
+      expect(linear).toMatchObject({ name: 'Linear', capabilities: expect.objectContaining({ pull: true, write: true, comments: true }) });
+      expect(linear?.secretsSchema.required).toEqual(['apiKey']);
       // The console's connector picker, signed in with the admin token as a browser would be.
       const signIn = await fetch(`${apiUrl}/ui/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: adminToken }).toString() });
       const cookie = /tb_session=[^;]+/.exec(signIn.headers.get('set-cookie') ?? '')?.[0];
       expect(cookie, 'a console session').toBeDefined();
       const picker = await (await fetch(`${apiUrl}/ui/connections`, { headers: { cookie: cookie! } })).text();
       expect(picker).toContain('GitLab Issues');
+      expect(picker).toContain('Linear (linear)');
       const form = await (await fetch(`${apiUrl}/ui/connections?connector=gitlab`, { headers: { cookie: cookie! } })).text();
       expect(form).toMatch(/name="config\.baseUrl"/);
       expect(form).toMatch(/<input[^>]*name="secrets\.token"[^>]*type="password"|<input[^>]*type="password"[^>]*name="secrets\.token"/);
+      const linearForm = await (await fetch(`${apiUrl}/ui/connections?connector=linear`, { headers: { cookie: cookie! } })).text();
+      expect(linearForm).toMatch(/<input[^>]*name="secrets\.apiKey"[^>]*type="password"/);
     });
 
     it('syncs a project both ways through the installed GitLab connector package', async () => {

@@ -133,6 +133,23 @@ const parseJsonOr = (text: string): unknown => {
   }
 };
 
+/** A failed answer as the connector's classifier read it (HttpDeclaration.classifyError). */
+function declaredFailure(
+  declared: NonNullable<ReturnType<ErrorClassifier>>, res: { status: number; headers: Headers; message: string }, service: string, now: number, defaultWaitMs: number,
+): { failure: RemoteError; rateLimited: boolean; retryable: boolean; announced?: boolean } {
+  const { status, headers, message } = res;
+  if (declared.kind === 'rate-limited') {
+    const retryAfterMs = declared.retryAfterMs ?? parseRetryAfter(headers, now) ?? defaultWaitMs;
+    const failure = new RateLimitedError(service, `${message} (rate limited, retry in ${Math.ceil(retryAfterMs / 1000)} s)`, status, retryAfterMs);
+    return { failure, rateLimited: true, retryable: false, announced: declared.retryAfterMs !== undefined };
+  }
+  const failure = declared.kind === 'auth' ? new AuthError(message, status)
+    : declared.kind === 'conflict' ? new ConflictError(message, status)
+      : declared.kind === 'transient' ? new TransientError(message, status, parseRetryAfter(headers, now))
+        : new PermanentError(message, status);
+  return { failure, rateLimited: false, retryable: declared.kind === 'transient' };
+}
+
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** An HTTP client for one connection: JSON in and out, classified errors, rate limits and pacing handled. */
@@ -236,7 +253,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       return { response: { ...meta, notModified: false, data: shape ? readShape(shape, data, label, res.status) : data } };
     }
     const declared = options.classifyError?.({ status: res.status, headers: res.headers, body: parseJsonOr(bodyText) });
-    if (declared) return declaredFailure(declared, res, bodyText, label);
+    if (declared) {
+      const remote = describe(bodyText);
+      return declaredFailure(declared, { status: res.status, headers: res.headers, message: `${label} → ${res.status}${remote ? `: ${remote}` : ''}` }, options.service, now(), retry.defaultRateLimitWaitMs);
+    }
     const failure = classifyResponse(
       { status: res.status, headers: res.headers, bodyText, label, remoteMessage: describe(bodyText), service: options.service },
       now(),
@@ -291,22 +311,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       options.logger?.debug({ status: failure.status, attempt }, `${label}: retrying in ${Math.round(inlineWait)} ms`);
       await sleep(inlineWait);
     }
-  }
-
-  /** A failure as the connector's classifier read it. */
-  function declaredFailure<T>(declared: NonNullable<ReturnType<ErrorClassifier>>, res: Response, bodyText: string, label: string): Outcome<T> {
-    const remote = describe(bodyText);
-    const message = `${label} → ${res.status}${remote ? `: ${remote}` : ''}`;
-    if (declared.kind === 'rate-limited') {
-      const retryAfterMs = declared.retryAfterMs ?? parseRetryAfter(res.headers, now()) ?? retry.defaultRateLimitWaitMs;
-      const failure = new RateLimitedError(options.service, `${message} (rate limited, retry in ${Math.ceil(retryAfterMs / 1000)} s)`, res.status, retryAfterMs);
-      return { failure, rateLimited: true, retryable: false, announced: declared.retryAfterMs !== undefined };
-    }
-    const failure = declared.kind === 'auth' ? new AuthError(message, res.status)
-      : declared.kind === 'conflict' ? new ConflictError(message, res.status)
-        : declared.kind === 'transient' ? new TransientError(message, res.status, parseRetryAfter(res.headers, now()))
-          : new PermanentError(message, res.status);
-    return { failure, rateLimited: false, retryable: declared.kind === 'transient' };
   }
 
   function describe(bodyText: string): string | undefined {
