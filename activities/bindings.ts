@@ -7,7 +7,7 @@ import { notFound, toFailure } from './failures';
 import { connectRow } from './remote';
 import { bindingContext, effectiveRules, type EffectiveRules } from '../rules';
 import { reportRemoteWait } from './remote-wait';
-import type { PullPorts } from '../sync/ports';
+import type { BindingPorts, PullPorts } from '../sync/ports';
 
 export interface BoundClient {
   binding: Binding;
@@ -56,15 +56,15 @@ export async function remoteCall<T>(deps: ActivityDeps, bindingId: string, fn: (
 /** Minutes between id-only deletion sweeps after pulls when the worker was not told (DELETION_SWEEP_MINUTES). */
 const DEFAULT_SWEEP_MINUTES = 60;
 
+/** What the pull and the push both work with: the hub, the opened binding and its client, and `call` for remote calls. */
+export function bindingPorts(deps: ActivityDeps, bound: BoundClient, call: BindingPorts['call']): BindingPorts {
+  return { db: deps.db, binding: bound.binding, connector: bound.connector, rules: bound.rules, client: bound.client, call };
+}
+
 /** The pull engine's narrow view of the activity's dependencies (sync/ports.ts). */
 export function pullPorts(deps: ActivityDeps, bound: BoundClient): PullPorts {
   return {
-    db: deps.db,
-    binding: bound.binding,
-    connector: bound.connector,
-    rules: bound.rules,
-    client: bound.client,
-    call: (fn) => remoteCall(deps, bound.binding.id, fn),
+    ...bindingPorts(deps, bound, (fn) => remoteCall(deps, bound.binding.id, fn)),
     logger: deps.logger,
     now: () => deps.now?.() ?? new Date(),
     deletionSweepMinutes: deps.deletionSweepMinutes ?? DEFAULT_SWEEP_MINUTES,

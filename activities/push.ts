@@ -12,7 +12,7 @@ import { writeStory, type PushOutcome } from '../sync/push';
 import { routeEvent } from '../workflows/route';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
-import { openBinding, remoteCall, type BoundClient } from './bindings';
+import { bindingPorts, openBinding, remoteCall, type BoundClient } from './bindings';
 
 export type { PushOutcome } from '../sync/push';
 
@@ -114,12 +114,7 @@ export function createPushActivities(deps: ActivityDeps) {
 /** The engine's narrow view of the activity's dependencies. */
 function pushPorts(deps: ActivityDeps, bound: BoundClient): PushPorts {
   return {
-    db: deps.db,
-    binding: bound.binding,
-    connector: bound.connector,
-    rules: bound.rules,
-    client: bound.client,
-    call: (fn) => remoteCall(deps, bound.binding.id, fn, { throwPermanent: true }),
+    ...bindingPorts(deps, bound, (fn) => remoteCall(deps, bound.binding.id, fn, { throwPermanent: true })),
     fileUrl: (attachmentId) =>
       signedFileUrl(deps.publicUrl ?? 'http://localhost:3000', deps.secretBox, attachmentId, { ttlSeconds: deps.fileLinkTtlSeconds, now: deps.now?.() }),
     hooks: deps.hooks,

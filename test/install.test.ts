@@ -198,6 +198,14 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
     let devServer: number | undefined;
     let connectionId: string;
     let adminToken: string;
+    /** Starts a binding's initial sync and waits for its run to end, as its progress page would. */
+    const initialSync = async (bindingId: string): Promise<Json> => {
+      const { workflowId } = await hub.call('POST', `/bindings/${bindingId}/initial-sync`);
+      return eventually(async () => {
+        const r = await hub.call('GET', `/runs/${encodeURIComponent(workflowId as string)}`);
+        return r.status === 'running' ? undefined : r;
+      }, 60_000, 200);
+    };
     const hookLines = (): Json[] => (existsSync(hookLog) ? readFileSync(hookLog, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Json) : []);
 
     beforeAll(async () => {
@@ -301,12 +309,7 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
         const connection = await hub.call('POST', '/connections', { connector: 'gitlab', name: 'gitlab', config: { baseUrl: gl.url, overlapSeconds: 1 }, secrets: { token: gl.token } });
         const project = await hub.call('POST', '/projects', { key: 'GLAB', name: 'GitLab' });
         const binding = await hub.call('POST', '/bindings', { projectId: project.id, connectionId: connection.id, scope: path, pullIntervalSeconds: 3600 });
-        const { workflowId } = await hub.call('POST', `/bindings/${binding.id}/initial-sync`);
-        const run = await eventually(async () => {
-          const r = await hub.call('GET', `/runs/${encodeURIComponent(workflowId as string)}`);
-          return r.status === 'running' ? undefined : r;
-        }, 60_000, 200);
-        expect(run.status).toBe('completed');
+        expect((await initialSync(binding.id as string)).status).toBe('completed');
         expect(((await hub.call('GET', `/projects/${project.id}/stories`)).items as Json[]).map((s) => s.title).sort()).toEqual(['Seeded issue 1', 'Seeded issue 2']);
         await hub.call('POST', `/projects/${project.id}/stories`, { title: 'Born on the hub', description: 'Hello, GitLab', labels: ['priority::high'] });
         const created = await eventually(async () => gl.issues(path).find((i) => i.title === 'Born on the hub'), 60_000, 200);
@@ -325,12 +328,7 @@ describe('trackbridge as users install it', { timeout: 180_000 }, () => {
 
       // The initial sync pulls the seeded items. Its run ends after the last story lands; a pull asked
       // for before then is refused (409), so wait for it as its progress page would.
-      const { workflowId } = await hub.call('POST', `/bindings/${binding.id}/initial-sync`);
-      const run = await eventually(async () => {
-        const r = await hub.call('GET', `/runs/${encodeURIComponent(workflowId as string)}`);
-        return r.status === 'running' ? undefined : r;
-      }, 60_000, 200);
-      expect(run.status).toBe('completed');
+      expect((await initialSync(binding.id as string)).status).toBe('completed');
       const pulled = (await hub.call('GET', `/projects/${project.id}/stories`)).items as Json[];
       expect(pulled).toHaveLength(3);
       expect(pulled.map((s) => s.title).sort()).toEqual(tracker.items('demo').map((i) => i.title).sort());
