@@ -115,18 +115,24 @@ export function linearSession(ctx: Ctx) {
     return { notModified: false, items: issues.nodes, hasNext: issues.pageInfo.hasNextPage, etag: null, endCursor: issues.pageInfo.endCursor };
   }
 
-  async function comments(id: string): Promise<LinearComment[]> {
-    const out: LinearComment[] = [];
+  /** Every node of a connection, page by page through its cursor (at most 100 pages). */
+  async function everyPage<T>(read: (after: string | null) => Promise<{ nodes: T[]; pageInfo: z.output<typeof pageInfo> }>): Promise<T[]> {
+    const out: T[] = [];
     let after: string | null = null;
     for (let page = 0; page < 100; page++) {
-      const shape = z.looseObject({ issue: z.looseObject({ comments: z.looseObject({ nodes: z.array(commentShape), pageInfo }) }) });
-      const data: z.output<typeof shape> = await gql('TbComments', q.COMMENTS, { id, after }, shape);
-      out.push(...data.issue.comments.nodes);
-      if (!data.issue.comments.pageInfo.hasNextPage) break;
-      after = data.issue.comments.pageInfo.endCursor;
+      const { nodes, pageInfo: info } = await read(after);
+      out.push(...nodes);
+      if (!info.hasNextPage) break;
+      after = info.endCursor;
     }
     return out;
   }
+
+  const commentsPage = z.looseObject({ issue: z.looseObject({ comments: z.looseObject({ nodes: z.array(commentShape), pageInfo }) }) });
+  const comments = (id: string): Promise<LinearComment[]> =>
+    everyPage(async (after) => (await gql('TbComments', q.COMMENTS, { id, after }, commentsPage)).issue.comments);
+
+  const teamsPage = z.looseObject({ teams: z.looseObject({ nodes: z.array(z.looseObject({ id: z.string(), key: z.string(), name: z.string() })), pageInfo }) });
 
   const payload = z.looseObject({ success: z.boolean(), issue: issueShape.nullable() });
   const commentPayload = z.looseObject({ success: z.boolean(), comment: commentShape });
@@ -140,18 +146,7 @@ export function linearSession(ctx: Ctx) {
     issuesPage,
     comments,
     viewer: async () => (await gql('TbViewer', q.VIEWER, {}, z.looseObject({ viewer: z.looseObject({ id: z.string(), displayName: z.string(), name: z.string() }) }))).viewer,
-    async teams() {
-      const out: Array<{ id: string; key: string; name: string }> = [];
-      let after: string | null = null;
-      for (let page = 0; page < 100; page++) {
-        const shape = z.looseObject({ teams: z.looseObject({ nodes: z.array(z.looseObject({ id: z.string(), key: z.string(), name: z.string() })), pageInfo }) });
-        const data: z.output<typeof shape> = await gql('TbTeams', q.TEAMS, { after }, shape);
-        out.push(...data.teams.nodes);
-        if (!data.teams.pageInfo.hasNextPage) break;
-        after = data.teams.pageInfo.endCursor;
-      }
-      return out;
-    },
+    teams: () => everyPage(async (after) => (await gql('TbTeams', q.TEAMS, { after }, teamsPage)).teams),
     async createIssue(input: Record<string, unknown>): Promise<LinearIssue | null> {
       return (await gql('TbCreateIssue', q.CREATE_ISSUE, { input }, z.looseObject({ issueCreate: payload }), { mutation: true })).issueCreate.issue;
     },
