@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { CliError, printLine } from './output';
 
 /** The `@trackbridge/sdk` (and `@trackbridge/testing`) range a new plugin depends on: the SDK this trackbridge ships with. */
-export const SDK_RANGE = '^1.4.0';
+export const SDK_RANGE = '^1.5.0';
 
 /** What a scaffolded file's `{{placeholders}}` become, derived from the plugin's name. */
 export interface PluginNames {

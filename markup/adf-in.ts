@@ -12,7 +12,7 @@ import { tagsAsHtml } from './textile-in';
  */
 export function fromAdf(doc: AdfDoc | AdfNode, options: MarkupOptions = {}): string {
   const tree: Root = { type: 'root', children: blocks(doc.content ?? []) as RootContent[] };
-  mentionsByMap(tree, mentions(options));
+  mentionsByMap(tree, mentions(options?.users));
   nestedQuotesFromText(tree);
   spreadByContent(tree);
   readTaskBoxes(tree);

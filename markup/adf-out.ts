@@ -14,7 +14,7 @@ import { inlineReferences } from './references';
 export function toAdf(md: string, options: MarkupOptions = {}): AdfDoc {
   const tree = inlineReferences(parseGfm(md));
   nestedQuotesAsText(tree);
-  const ids: Ids = { next: 1, known: mentions(options) };
+  const ids: Ids = { next: 1, known: mentions(options?.users) };
   return { type: 'doc', version: 1, content: tree.children.flatMap((n) => block(n, ids, 'doc')) };
 }
 

@@ -21,7 +21,7 @@ export function fromTextile(source: string, options: MarkupOptions = {}): string
   adaptForMdast(hast);
   const tree = settleLists(toMdast(hast) as Root);
   tagsAsHtml(tree);
-  mentionsToHub(tree, mentions(options));
+  mentionsToHub(tree, mentions(options?.users));
   return stringifyGfm(tree);
 }
 

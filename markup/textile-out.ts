@@ -12,7 +12,7 @@ import { preservesCode } from './textile-offtags';
  */
 export function toTextile(md: string, options: MarkupOptions = {}): string {
   const tree = inlineReferences(parseGfm(md));
-  const w: Writer = { known: mentions(options) };
+  const w: Writer = { known: mentions(options?.users) };
   // Code keeps its newlines as CODE_NEWLINE until the end, so that quote and list prefixes skip its lines.
   return blocks(tree.children, w).replaceAll(CODE_NEWLINE, '\n');
 }

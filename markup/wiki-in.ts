@@ -9,7 +9,7 @@ import { tagsAsHtml } from './textile-in';
  * reading side of toJiraWiki. Macros it does not know ({panel}, {color} …) keep their text.
  */
 export function fromJiraWiki(wiki: string, options: MarkupOptions = {}): string {
-  const reader: Reader = { known: mentions(options) };
+  const reader: Reader = { known: mentions(options?.users) };
   const tree: Root = { type: 'root', children: parseBlocks(wiki.replace(/\r\n?/g, '\n').split('\n'), reader) };
   nestedQuotesFromText(tree);
   // Jira shows a tag as typed: read it as inline HTML so `<tag>` does not come back as `\<tag>`.
@@ -207,7 +207,7 @@ const OTHER_PHRASE = new Set(['+', '^', '~']);
 const isWordChar = (c: string | undefined): boolean => c !== undefined && /[\p{L}\p{N}]/u.test(c);
 
 /** Inline wiki: escapes, `{{mono}}`, links, mentions, images and the phrase marks, plain or in braces (`{*}`). */
-export function parseInline(src: string, reader: Reader = { known: mentions({}) }): PhrasingContent[] {
+export function parseInline(src: string, reader: Reader = { known: mentions(undefined) }): PhrasingContent[] {
   const out: PhrasingContent[] = [];
   let text = '';
   const push = (node: PhrasingContent) => {

@@ -12,7 +12,7 @@ import { inlineReferences } from './references';
 export function toJiraWiki(md: string, options: MarkupOptions = {}): string {
   const tree = inlineReferences(parseGfm(md));
   nestedQuotesAsText(tree);
-  return blocks(tree.children, { known: mentions(options) });
+  return blocks(tree.children, { known: mentions(options?.users) });
 }
 
 interface Writer { known: Mentions; inLink?: boolean }

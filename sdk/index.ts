@@ -5,7 +5,7 @@
  * the plugin API it was built against (`apiVersion: PLUGIN_API_VERSION`); a trackbridge that speaks
  * another refuses it at boot with a message naming it.
  */
-export const SDK_VERSION = '1.4.0';
+export const SDK_VERSION = '1.5.0';
 
 // The zod the platform validates with: use it for config, secrets and action params.
 export { z } from 'zod';
@@ -52,6 +52,11 @@ export type { ErrorClassifier, HttpClient, HttpMethod, HttpRequest, HttpResponse
 // The hub's open/closed as a remote's own states, both ways.
 export { isGenericStatus, stateMap } from '../connectors/states';
 export type { HubState, StateMap, StateMapOptions } from '../connectors/states';
+
+// The hub's `@name` mentions and the binding's user map (`ctx.binding.users`), looked up both ways: for a
+// connector that writes a mention in its remote's own form and reads it back (docs/plugins.md, Mentions).
+export { mentions, splitMentions } from '../markup/mentions';
+export type { MentionPart, Mentions, UserMap } from '../markup/mentions';
 
 // The I1 marker a connector places in created items so a retried create finds them.
 export { appendMarker, hasMarker, markerComment, markerIn, stripMarker } from '../connectors/marker';

@@ -25,6 +25,11 @@ const LINEAR_ENTRY = fileURLToPath(new URL('../packages/connector-linear/src/ind
 const JIRA_LAG_MS = 1500;
 const jiraCaughtUp = () => new Promise((resolve) => setTimeout(resolve, JIRA_LAG_MS + 100));
 const MARKER = /\n*<!-- trackbridge:[^>]*-->\s*$/;
+/** Alice, mentioned in every description: her hub name (her GitHub and GitLab login), her Jira account id and her Linear profile. */
+const ALICE = { hub: 'alice', jira: '5b10a2844c20165700ede21g', linear: '[Alice Liddell](https://linear.app/acme/profiles/alice)' };
+/** Hub markdown as Linear keeps it: a mention is a link to the person's profile. */
+const linearForm = (md: string) => md.replaceAll(`@${ALICE.hub}`, ALICE.linear);
+const jiraUsers = [{ hub: ALICE.hub, remote: ALICE.jira }];
 
 /** One block of formatted text, as markdown (GitHub, GitLab, the hub) and as ADF (Jira). */
 interface Block { md: string; adf: AdfNode }
@@ -57,6 +62,9 @@ function description(random: () => number, who: string): Block[] {
     },
   ];
   const heading: Block = { md: `### From ${who}`, adf: { type: 'heading', attrs: { level: 3 }, content: [text(`From ${who}`)] } as AdfNode };
+  // A mention in every description: `@alice` on the hub, GitHub and GitLab, a link to her profile on Linear, a mention node on Jira.
+  const w = word();
+  const mention: Block = { md: `Ping @alice about ${w}`, adf: para(text('Ping '), { type: 'mention', attrs: { id: ALICE.jira, text: '@Alice Example' } } as AdfNode, text(` about ${w}`)) };
   // Two lists in a row would be one list in markdown (CommonMark joins them): a list is never followed by a list.
   const picked: number[] = [];
   while (picked.length < 3) {
@@ -65,7 +73,7 @@ function description(random: () => number, who: string): Block[] {
     if (isList(k) && isList(picked.at(-1))) continue;
     picked.push(k);
   }
-  return [heading, ...picked.map((k) => kinds[k]!())];
+  return [heading, mention, ...picked.map((k) => kinds[k]!())];
 }
 const markdownOf = (blocks: Block[]) => blocks.map((b) => b.md).join('\n\n');
 const adfOf = (blocks: Block[]): AdfNode => ({ type: 'doc', version: 1, content: blocks.map((b) => b.adf) }) as AdfNode;
@@ -74,8 +82,9 @@ const adfOf = (blocks: Block[]): AdfNode => ({ type: 'doc', version: 1, content:
  * Issue 26.4: one project bound to four trackers at once, GitHub, GitLab and Linear (the two plugin
  * packages) and Jira. On each of 5 seeds a hub story lands on all four, then an edit made on each side
  * in the seed's order (its title, and a description of the seed's blocks in that tracker's own markup:
- * markdown, or ADF for Jira) reaches the other three exactly once, in theirs, and two quiet pull cycles
- * on all four write nothing.
+ * markdown, or ADF for Jira; a mention of Alice as `@alice`, a link to her Linear profile or a Jira
+ * mention node) reaches the other three exactly once, in theirs, and two quiet pull cycles on all four
+ * write nothing.
  */
 describe('fan-out across GitHub, GitLab, Linear and Jira on 5 seeds', { timeout: 600_000 }, () => {
   let stack: Stack;
@@ -130,7 +139,11 @@ describe('fan-out across GitHub, GitLab, Linear and Jira on 5 seeds', { timeout:
       return { binding };
     };
     // Status, title and description travel everywhere; the rest is each tracker's own.
-    const common = (slug: string) => ({ fields: defaultFieldRules(slug).filter((r) => ['title', 'description', 'status'].includes(r.hub)) });
+    // Mentions go through each binding's user map; GitHub and GitLab use the hub's names as they are.
+    const common = (slug: string) => ({
+      fields: defaultFieldRules(slug).filter((r) => ['title', 'description', 'status'].includes(r.hub)),
+      ...(slug === 'jira' ? { users: jiraUsers } : slug === 'linear' ? { users: [{ hub: ALICE.hub, remote: 'alice' }] } : {}),
+    });
     b.github = await bindTo('github', { baseUrl: gh.url, maxRequestsPerSecond: 100 }, { token: gh.token }, REPO, common('github'));
     b.gitlab = await bindTo('gitlab', { baseUrl: gl.url, maxRequestsPerSecond: 100, overlapSeconds: 1 }, { token: gl.token }, GITLAB_PROJECT, common('gitlab'));
     b.linear = await bindTo('linear', { baseUrl: lin.url, maxRequestsPerSecond: 100, overlapSeconds: 1 }, { apiKey: lin.apiKey }, 'SEED', common('linear'));
@@ -159,11 +172,14 @@ describe('fan-out across GitHub, GitLab, Linear and Jira on 5 seeds', { timeout:
         github: normalize((gh.getIssue(REPO, Number(ids.github))?.body ?? '').replace(MARKER, '')),
         gitlab: normalize((gl.issue(GITLAB_PROJECT, ids.gitlab)?.description ?? '').replace(MARKER, '')),
         linear: normalize(lin.issue(ids.linear)?.description ?? ''),
-        jira: fromAdf(jira.issue(ids.jira)?.description as AdfNode),
+        jira: fromAdf(jira.issue(ids.jira)?.description as AdfNode, { users: jiraUsers }),
       });
+      /** What each tracker holds for one hub text: Linear keeps mentions as profile links. */
+      const each = (md: string) => ({ github: md, gitlab: md, linear: normalize(linearForm(md)), jira: md });
       const titles = () => ({ github: gh.getIssue(REPO, Number(ids.github))?.title, gitlab: gl.issue(GITLAB_PROJECT, ids.gitlab)?.title, linear: lin.issue(ids.linear)?.title, jira: jira.issue(ids.jira)?.summary });
       const landed = normalize((await stack.get(`/stories/${storyId}`)).description as string);
-      expect(remote()).toEqual({ github: landed, gitlab: landed, linear: landed, jira: landed });
+      expect(landed).toContain('@alice');
+      expect(remote()).toEqual(each(landed));
 
       // The seed decides the order of the sides.
       const order = [...SIDES].sort(() => random() - 0.5);
@@ -178,7 +194,7 @@ describe('fan-out across GitHub, GitLab, Linear and Jira on 5 seeds', { timeout:
           const marker = /<!-- trackbridge:[^>]*-->/.exec(gl.issue(GITLAB_PROJECT, ids.gitlab)!.description ?? '')?.[0] ?? '';
           gl.edit(GITLAB_PROJECT, ids.gitlab, { title, description: `${markdownOf(blocks)}\n\n${marker}` });
         } else if (side === 'linear') {
-          lin.edit(ids.linear, { title, description: markdownOf(blocks) });
+          lin.edit(ids.linear, { title, description: linearForm(markdownOf(blocks)) });
         } else {
           // Another Jira user saves it through the REST API, as the editor does.
           const secrets = jira.secrets as { email: string; apiToken: string };
@@ -190,13 +206,13 @@ describe('fan-out across GitHub, GitLab, Linear and Jira on 5 seeds', { timeout:
           expect(res.status).toBeLessThan(300);
           await jiraCaughtUp();
         }
-        const expected = side === 'jira' ? fromAdf(adfOf(blocks)) : normalize(markdownOf(blocks));
+        const expected = side === 'jira' ? fromAdf(adfOf(blocks), { users: jiraUsers }) : normalize(markdownOf(blocks));
         const afterEdit = snapshot();
         await stack.pullNow(bindingId(side), 60_000);
         await settled(storyId);
         const view = await stack.get(`/stories/${storyId}`);
         expect({ side, title: view.title, description: normalize(view.description as string) }).toEqual({ side, title, description: expected });
-        expect({ side, ...remote() }).toEqual({ side, github: expected, gitlab: expected, linear: expected, jira: expected });
+        expect({ side, ...remote() }).toEqual({ side, ...each(expected) });
         expect({ side, ...titles() }).toEqual({ side, github: title, gitlab: title, linear: title, jira: title });
         const crossed = snapshot();
         for (const target of SIDES) {

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { AuthError, type ConnectorContext, PermanentError, RateLimitedError, type SourcePage, TransientError, z } from '@trackbridge/sdk';
 import type { LinearConfig, LinearSecrets } from './config.js';
+import { type MentionText, type Person, mentionText } from './mentions.js';
 import * as q from './queries.js';
 
 export type Ctx = ConnectorContext<LinearConfig, LinearSecrets>;
@@ -134,6 +135,17 @@ export function linearSession(ctx: Ctx) {
 
   const teamsPage = z.looseObject({ teams: z.looseObject({ nodes: z.array(z.looseObject({ id: z.string(), key: z.string(), name: z.string() })), pageInfo }) });
 
+  const usersPage = z.looseObject({ users: z.looseObject({ nodes: z.array(z.looseObject({ id: z.string(), displayName: z.string(), name: z.string(), url: z.string() })), pageInfo }) });
+  let people: Promise<Person[]> | undefined;
+  /** The workspace's users (disabled ones too: old mentions name them), asked once per session and only when a mention needs them. */
+  const everyone = (): Promise<Person[]> => {
+    people ??= everyPage(async (after) => (await gql('TbUsers', q.USERS, { after }, usersPage)).users);
+    people.catch(() => (people = undefined));
+    return people;
+  };
+  /** Mentions in descriptions and comments, through the binding's user map. */
+  const text: MentionText = mentionText(ctx.binding?.users ?? [], everyone);
+
   const payload = z.looseObject({ success: z.boolean(), issue: issueShape.nullable() });
   const commentPayload = z.looseObject({ success: z.boolean(), comment: commentShape });
 
@@ -141,6 +153,7 @@ export function linearSession(ctx: Ctx) {
     http,
     ctx,
     gql,
+    text,
     team,
     getIssue,
     issuesPage,

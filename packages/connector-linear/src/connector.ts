@@ -1,12 +1,19 @@
-/** The Linear connector: built only on `@trackbridge/sdk`, as any third-party connector is. */
+/** The Linear connector: built on `@trackbridge/sdk` and nothing of the core, as any third-party connector is. */
 import {
-  type CommentWriter, type ItemFields, type Reader, type Writer,
+  type CommentWriter, type ItemFields, type Reader, type RemoteComment, type RemoteItem, type Writer,
   ConflictError, PermanentError, defineConnector, isRemoteError, pullIncremental,
 } from '@trackbridge/sdk';
-import { type Ctx, type LinearIssue, type LinearSession, issueIdFor, linearSession } from './api.js';
+import { type Ctx, type LinearComment, type LinearIssue, type LinearSession, issueIdFor, linearSession } from './api.js';
 import { configSchema, secretsSchema } from './config.js';
 import { CYCLE, ESTIMATE, PRIORITIES, toInput, toRemoteComment, toRemoteItem } from './mapping.js';
 import { linearWebhooks } from './webhooks.js';
+
+/** An issue and a comment as the hub reads them: their mentions through the binding's user map. */
+const readIssue = async (api: LinearSession, issue: LinearIssue): Promise<RemoteItem> => toRemoteItem(issue, await api.text.toHub(issue.description ?? ''));
+const readComment = async (api: LinearSession, comment: LinearComment): Promise<RemoteComment> => toRemoteComment(comment, await api.text.toHub(comment.body));
+/** Hub fields as Linear is sent them: the description's mentions as Linear writes them. */
+const writeFields = async <T extends Partial<ItemFields>>(api: LinearSession, fields: T): Promise<T> =>
+  (fields.description === undefined ? fields : { ...fields, description: await api.text.toLinear(fields.description) });
 
 /** The issue, when it is in the binding's team (a Linear id names an issue across the workspace). */
 const inTeam = (scope: string, issue: LinearIssue | null) => (issue && issue.team.key === scope ? issue : null);
@@ -33,7 +40,7 @@ function reader(api: LinearSession, ctx: Ctx): Reader {
         fetchAfter: ({ since, after }) => api.issuesPage(scope, { since, after }),
         id: (issue) => issue.id,
         updatedAt: (issue) => issue.updatedAt,
-        toItems: (issues) => issues.map(toRemoteItem),
+        toItems: (issues) => Promise.all(issues.map((issue) => readIssue(api, issue))),
         overlapMs: ctx.config.overlapSeconds * 1000,
         onInvalidCursor: (bad) => ctx.logger.warn({ scope, cursor: bad }, 'Linear: unreadable pull cursor, starting a full listing'),
         label: `Linear issues of team ${scope}`,
@@ -42,12 +49,12 @@ function reader(api: LinearSession, ctx: Ctx): Reader {
 
     async getItem(scope, remoteId) {
       const issue = inTeam(scope, await api.getIssue(remoteId));
-      return issue ? toRemoteItem(issue) : null;
+      return issue ? readIssue(api, issue) : null;
     },
 
     async listComments(_scope, remoteId, since) {
       const from = since ? Date.parse(since) : -Infinity;
-      return (await api.comments(remoteId)).filter((c) => Date.parse(c.updatedAt) >= from).map(toRemoteComment);
+      return Promise.all((await api.comments(remoteId)).filter((c) => Date.parse(c.updatedAt) >= from).map((c) => readComment(api, c)));
     },
 
     async metadata(scope) {
@@ -73,7 +80,7 @@ function writer(api: LinearSession): Writer {
     async createItem(scope, { fields, marker }) {
       const team = await api.team(scope);
       const warnings: string[] = [];
-      const set: Partial<ItemFields> = { ...fields, customFields: Object.fromEntries(Object.entries(fields.customFields).filter(([, v]) => v !== null)) };
+      const set: Partial<ItemFields> = await writeFields(api, { ...fields, customFields: Object.fromEntries(Object.entries(fields.customFields).filter(([, v]) => v !== null)) });
       const id = issueIdFor(marker);
       let created: LinearIssue | null;
       try {
@@ -84,13 +91,13 @@ function writer(api: LinearSession): Writer {
         created = await api.getIssue(id);
       }
       if (!created) throw new PermanentError(`Linear: the created issue ${id} cannot be read back`);
-      return { ...toRemoteItem(created), ...(warnings.length ? { warnings } : {}) };
+      return { ...(await readIssue(api, created)), ...(warnings.length ? { warnings } : {}) };
     },
 
     /** The marker is the issue's id: one read by id, no search. */
     async findByMarker(scope, marker) {
       const issue = inTeam(scope, await api.getIssue(issueIdFor(marker)));
-      return issue ? toRemoteItem(issue) : null;
+      return issue ? readIssue(api, issue) : null;
     },
 
     async updateItem(scope, remoteId, changes, version) {
@@ -101,10 +108,10 @@ function writer(api: LinearSession): Writer {
         throw new ConflictError(`Linear issue ${current.identifier} changed at ${current.updatedAt}, expected ${version}`);
       }
       const warnings: string[] = [];
-      const input = toInput(await api.team(scope), changes, warnings, current);
+      const input = toInput(await api.team(scope), await writeFields(api, changes), warnings, current);
       const updated = Object.keys(input).length ? await api.updateIssue(remoteId, input) : current;
       if (!updated) throw new PermanentError(`Linear: the updated issue ${remoteId} cannot be read back`);
-      return { ...toRemoteItem(updated), ...(warnings.length ? { warnings } : {}) };
+      return { ...(await readIssue(api, updated)), ...(warnings.length ? { warnings } : {}) };
     },
 
     // Linear keeps history, but not in a form this connector reads yet: nothing to report.
@@ -120,8 +127,8 @@ function writer(api: LinearSession): Writer {
 
 function comments(api: LinearSession): CommentWriter {
   return {
-    addComment: async (_scope, remoteId, body) => toRemoteComment(await api.createComment(remoteId, body)),
-    updateComment: async (_scope, _remoteId, commentId, body) => toRemoteComment(await api.updateComment(commentId, body)),
+    addComment: async (_scope, remoteId, body) => readComment(api, await api.createComment(remoteId, await api.text.toLinear(body))),
+    updateComment: async (_scope, _remoteId, commentId, body) => readComment(api, await api.updateComment(commentId, await api.text.toLinear(body))),
   };
 }
 

@@ -9,7 +9,8 @@ export const CYCLE = 'Cycle';
 /** Workflow state types on the closed side. */
 const CLOSED_TYPES = new Set(['completed', 'canceled']);
 
-export function toRemoteItem(issue: LinearIssue): RemoteItem {
+/** An issue as the hub reads it; `description` is the issue's, its mentions already read (see mentions.ts). */
+export function toRemoteItem(issue: LinearIssue, description: string): RemoteItem {
   return {
     remoteId: issue.id,
     key: issue.identifier,
@@ -18,7 +19,7 @@ export function toRemoteItem(issue: LinearIssue): RemoteItem {
     updatedAt: issue.updatedAt,
     fields: {
       title: issue.title,
-      description: (issue.description ?? '').replace(/\r\n/g, '\n'),
+      description: description.replace(/\r\n/g, '\n'),
       status: issue.state.name,
       closed: CLOSED_TYPES.has(issue.state.type),
       priority: issue.priority > 0 ? PRIORITIES[issue.priority] ?? null : null,
@@ -36,8 +37,9 @@ export function toRemoteItem(issue: LinearIssue): RemoteItem {
   };
 }
 
-export const toRemoteComment = (c: LinearComment): RemoteComment => ({
-  remoteId: c.id, author: c.user?.displayName ?? 'Linear', body: c.body, createdAt: c.createdAt, updatedAt: c.updatedAt,
+/** A comment as the hub reads it; `body` is the comment's, its mentions already read. */
+export const toRemoteComment = (c: LinearComment, body: string): RemoteComment => ({
+  remoteId: c.id, author: c.user?.displayName ?? 'Linear', body, createdAt: c.createdAt, updatedAt: c.updatedAt,
 });
 
 /**

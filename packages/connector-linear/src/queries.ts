@@ -18,6 +18,10 @@ fragment TbComment on Comment {
 
 export const VIEWER = `query TbViewer { viewer { id displayName name } }`;
 
+export const USERS = `query TbUsers($after: String) {
+  users(first: 250, after: $after, includeDisabled: true) { nodes { id displayName name url } pageInfo { hasNextPage endCursor } }
+}`;
+
 export const TEAMS = `query TbTeams($after: String) {
   teams(first: 100, after: $after) { nodes { id key name } pageInfo { hasNextPage endCursor } }
 }`;

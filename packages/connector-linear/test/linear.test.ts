@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ConnectorClient, capability, isAuthError, isRateLimitedError } from '@trackbridge/sdk';
+import { type ConnectorClient, type UserPair, capability, isAuthError, isRateLimitedError } from '@trackbridge/sdk';
 import { connectForTest } from '@trackbridge/testing';
 import { issueIdFor } from '../src/api.js';
 import { linear } from '../src/connector.js';
@@ -18,9 +18,10 @@ afterEach(async () => {
   await double.close();
 });
 
-const connect = (opts: { apiKey?: string; pageSize?: number } = {}): ConnectorClient => connectForTest(linear, {
+const connect = (opts: { apiKey?: string; pageSize?: number; users?: UserPair[] } = {}): ConnectorClient => connectForTest(linear, {
   config: { baseUrl: double.url, pageSize: opts.pageSize ?? 50, maxInlineWaitSeconds: 0 },
   secrets: { apiKey: opts.apiKey ?? double.apiKey },
+  ...(opts.users ? { binding: { users: opts.users } } : {}),
 });
 
 describe('Linear connector', () => {
@@ -127,5 +128,67 @@ describe('Linear connector', () => {
     expect(double.violations).toHaveLength(2);
     expect(double.violations[1]).toContain('Field "state" is not defined by type "IssueCreateInput"');
     double.violations.length = 0;
+  });
+
+  describe("mentions, in Linear's own form, through the binding's user map", () => {
+    // The hub calls Alice `alice-hub`; Linear's display name for her is `alice`. Bob is not in the map.
+    const users: UserPair[] = [{ hub: 'alice-hub', remote: 'alice' }];
+    const profile = (name: string) => `https://linear.app/acme/profiles/${name}`;
+    const fields = (description: string) => ({ title: 'Mentions', description, status: 'Todo', closed: false, priority: null, assignee: null, labels: [], customFields: {} });
+    const sent = (operation: string) => (double.log.filter((l) => l.operation === operation).at(-1)!.variables as { input: Record<string, string> }).input;
+
+    it('writes @name as the profile URL Linear turns into a mention, and reads the mention Linear keeps back as @name', async () => {
+      const client = connect({ users });
+      const writer = capability(client, 'writer', 'linear');
+      const description = "Ask @alice-hub first, then @alice-hub's team.\n\nNot `@alice-hub` in code, not \\@alice-hub, not [@alice-hub](https://example.com); @bob stays.";
+      const created = await writer.createItem(team, { marker: 'tb-m-1', fields: fields(description) });
+
+      // Over the wire: the profile URL (in <…> where a letter follows, so the URL ends there), never the hub name.
+      expect(sent('TbCreateIssue').description).toBe(
+        `Ask ${profile('alice')} first, then <${profile('alice')}>'s team.\n\nNot \`@alice-hub\` in code, not \\@alice-hub, not [@alice-hub](https://example.com); @bob stays.`,
+      );
+      // In Linear: two mentions of Alice, kept as links to her profile with her name.
+      expect(double.issue(created.remoteId)!.description).toBe(
+        `Ask [Alice Liddell](${profile('alice')}) first, then [Alice Liddell](${profile('alice')})'s team.\n\nNot \`@alice-hub\` in code, not \\@alice-hub, not [@alice-hub](https://example.com); @bob stays.`,
+      );
+      // Read back, it is the hub's text again: a pull after the push finds nothing changed.
+      expect(created.fields.description).toBe(description);
+      expect((await client.getItem(team, created.remoteId))!.fields.description).toBe(description);
+
+      const comments = capability(client, 'comments', 'linear');
+      const comment = await comments.addComment(team, created.remoteId, 'Over to you, @alice-hub.');
+      expect(sent('TbCreateComment').body).toBe(`Over to you, ${profile('alice')}.`);
+      expect(double.comments(created.remoteId)[0]!.body).toBe(`Over to you, [Alice Liddell](${profile('alice')}).`);
+      expect(comment.body).toBe('Over to you, @alice-hub.');
+      await comments.updateComment(team, created.remoteId, comment.remoteId, '@alice-hub: done?');
+      expect(sent('TbUpdateComment').body).toBe(`${profile('alice')}: done?`);
+    });
+
+    it('reads a mention a Linear user wrote, as a profile link, an autolink or a bare URL, as @name; people outside the map stay as Linear wrote them', async () => {
+      const [id] = double.seed(team, 1) as [string];
+      double.edit(id, { description: `Owner: [Alice Liddell](${profile('alice')})\n\n> reviewed by <${profile('alice')}> and [Bob Marley](${profile('bob')})` });
+      double.comment(id, `Thanks ${profile('alice')}. Code: \`${profile('alice')}\``);
+      const client = connect({ users });
+      expect((await client.getItem(team, id))!.fields.description).toBe(`Owner: @alice-hub\n\n> reviewed by @alice-hub and [Bob Marley](${profile('bob')})`);
+      expect((await client.listComments(team, id)).map((c) => c.body)).toEqual([`Thanks @alice-hub. Code: \`${profile('alice')}\``]);
+      // Without a user map, nothing is rewritten and Linear's users are never asked for.
+      const plain = connect();
+      expect((await plain.getItem(team, id))!.fields.description).toContain(`[Alice Liddell](${profile('alice')})`);
+      const before = double.log.filter((l) => l.operation === 'TbUsers').length;
+      await capability(plain, 'writer', 'linear').createItem(team, { marker: 'tb-m-2', fields: fields('Ask @alice') });
+      expect(sent('TbCreateIssue').description).toBe('Ask @alice');
+      expect(double.log.filter((l) => l.operation === 'TbUsers').length).toBe(before);
+    });
+
+    it('asks for the workspace users once per session, and only when a text may hold a mention', async () => {
+      const client = connect({ users });
+      const writer = capability(client, 'writer', 'linear');
+      const users$ = () => double.log.filter((l) => l.operation === 'TbUsers').length;
+      const item = await writer.createItem(team, { marker: 'tb-m-3', fields: fields('No mention here') });
+      expect(users$()).toBe(0);
+      await writer.updateItem(team, item.remoteId, { description: 'For @alice-hub' }, item.version);
+      await writer.updateItem(team, item.remoteId, { description: 'For @alice-hub again' });
+      expect(users$()).toBe(1);
+    });
   });
 });

@@ -17,6 +17,14 @@
  * `X-RateLimit-Requests-*`, `X-RateLimit-Complexity-*` and `X-Complexity` on every answer, and a
  * RATELIMITED error when spent; webhooks signed in `Linear-Signature` (hex HMAC-SHA256 of the body)
  * with a `webhookTimestamp`.
+ *
+ * Mentions: Linear has no `@name` in Markdown (it stays text). A link to a user's profile URL in a
+ * description or comment sent through the API becomes a mention (Linear's answer on linear/linear#351:
+ * "You can create mentions by linking to the item"), and a body read back carries each mention as a
+ * link to the profile with the user's name as its text, `[Alice Liddell](https://linear.app/acme/profiles/alice)`,
+ * as API users report reading them. So the double stores what it was sent with every profile URL of a
+ * user it knows (bare, `<…>` or a link) rewritten to that form: a connector that reads back only what it
+ * wrote fails here.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -76,6 +84,7 @@ export interface LinearDouble {
 
 const STATES: Array<[string, StateType]> = [['Backlog', 'backlog'], ['Todo', 'unstarted'], ['In Progress', 'started'], ['Done', 'completed'], ['Canceled', 'canceled']];
 const PRIORITY_LABELS = ['No priority', 'Urgent', 'High', 'Medium', 'Low'];
+const PROFILE_URL = 'https://linear.app/acme/profiles/';
 const gqlError = (message: string, code: string) => new GraphQLError(message, { extensions: { code, userPresentableMessage: message } });
 
 export async function startLinearDouble(options: LinearDoubleOptions = {}): Promise<LinearDouble> {
@@ -109,6 +118,18 @@ export async function startLinearDouble(options: LinearDoubleOptions = {}): Prom
     return team;
   };
   const userById = (id: string | null) => Object.values(users).find((u) => u.id === id) ?? null;
+  /** A body as Linear keeps it: each link (bare, `<…>` or `[…](…)`) to a known user's profile becomes a mention, read back as `[Name](profile)`. */
+  const stored = (body: string): string => {
+    const escaped = PROFILE_URL.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    const profile = new RegExp(`\\[[^\\]\\n]*\\]\\((${escaped}[^\\s)]+)\\)|<(${escaped}[^\\s>]+)>|(${escaped}[^\\s<>()\\[\\]]+)`, 'g');
+    return body.replace(profile, (all, linked?: string, angled?: string, bare?: string) => {
+      // A bare URL ends before trailing punctuation, as GFM's autolinks do.
+      const url = linked ?? angled ?? bare!.replace(/[.,:;!?*_~]+$/, '');
+      const name = decodeURIComponent(url.slice(PROFILE_URL.length)).replace(/\/$/, '');
+      const user = Object.values(users).find((u) => u.displayName.toLowerCase() === name.toLowerCase());
+      return user ? `[${user.name}](${PROFILE_URL}${user.displayName})${bare ? bare.slice(url.length) : ''}` : all;
+    });
+  };
   /** A connection over `list` as Linear pages it: `first` (default 50, at most 250), `after` a cursor. */
   const connection = <T extends { id: string }>(list: T[], args: { first?: number | null; after?: string | null }) => {
     const first = args.first ?? 50;
@@ -122,7 +143,7 @@ export async function startLinearDouble(options: LinearDoubleOptions = {}): Prom
       pageInfo: { hasNextPage: start + first < list.length, hasPreviousPage: start > 0, startCursor: nodes[0] ? cursor(nodes[0]) : null, endCursor: nodes.at(-1) ? cursor(nodes.at(-1)!) : null },
     };
   };
-  const userView = (u: User) => ({ ...u, active: true, admin: false, guest: false, url: `https://linear.app/acme/profiles/${u.displayName}`, avatarUrl: null, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' });
+  const userView = (u: User) => ({ ...u, active: true, admin: false, guest: false, url: `${PROFILE_URL}${u.displayName}`, avatarUrl: null, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' });
   const stateView = (s: State) => ({ ...s, color: '#bec2c8', description: null, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', archivedAt: null, team: () => teamView(teams.find((t) => t.id === s.teamId)!) });
   const labelView = (l: Label) => ({ ...l, color: '#95a2b3', description: null, isGroup: false, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' });
   const cycleView = (c: Cycle) => ({ ...c, startsAt: '2026-01-01T00:00:00.000Z', endsAt: '2026-01-15T00:00:00.000Z', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' });
@@ -178,7 +199,7 @@ export async function startLinearDouble(options: LinearDoubleOptions = {}): Prom
       if (typeof input.title !== 'string' || !input.title.trim()) throw gqlError('Argument Validation Error: title should not be empty', 'INVALID_INPUT');
       i.title = input.title;
     }
-    if (input.description !== undefined) i.description = input.description as string | null;
+    if (input.description !== undefined) i.description = typeof input.description === 'string' ? stored(input.description) : null;
     if (input.priority !== undefined) {
       if (!Number.isInteger(input.priority) || (input.priority as number) < 0 || (input.priority as number) > 4) throw gqlError('Argument Validation Error: priority must not be greater than 4', 'INVALID_INPUT');
       i.priority = input.priority as number;
@@ -254,7 +275,7 @@ export async function startLinearDouble(options: LinearDoubleOptions = {}): Prom
       const issue = liveIssue(String(input.issueId));
       if (typeof input.body !== 'string' || !input.body.trim()) throw gqlError('Argument Validation Error: body should not be empty', 'INVALID_INPUT');
       const at = stamp();
-      const comment: LinearComment = { id: randomUUID(), issueId: issue.id, body: input.body, userId: users.bot.id, createdAt: at, updatedAt: at };
+      const comment: LinearComment = { id: randomUUID(), issueId: issue.id, body: stored(input.body), userId: users.bot.id, createdAt: at, updatedAt: at };
       comments.push(comment);
       issue.updatedAt = at;
       fire('Comment', 'create', { id: comment.id, issueId: issue.id });
@@ -264,7 +285,7 @@ export async function startLinearDouble(options: LinearDoubleOptions = {}): Prom
       const comment = comments.find((c) => c.id === id);
       if (!comment) throw gqlError('Entity not found: Comment', 'INVALID_INPUT');
       if (comment.userId !== users.bot.id) throw gqlError('You can only edit your own comments', 'FORBIDDEN');
-      if (typeof input.body === 'string') comment.body = input.body;
+      if (typeof input.body === 'string') comment.body = stored(input.body);
       comment.updatedAt = stamp();
       fire('Comment', 'update', { id: comment.id, issueId: comment.issueId });
       return { success: true, lastSyncId: 1, comment: commentView(comment) };
