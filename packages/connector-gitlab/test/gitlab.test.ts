@@ -57,6 +57,24 @@ describe('GitLab connector', () => {
     expect(double.log.some((l) => /[?&]page=2/.test(l))).toBe(true);
   });
 
+  it('works with a self-managed instance under a relative URL root: every request, keyset pages included, stays under it', async () => {
+    await double.close();
+    await start({ relativeRoot: '/gitlab' });
+    expect(double.url).toMatch(/\/gitlab$/);
+    double.seed(project, 15);
+    const client = connect({ pageSize: 10, baseUrl: `${double.url}/` });
+    expect((await client.testConnection()).ok).toBe(true);
+    const pages = await pull(client, null);
+    expect(pages.flatMap((p) => p.items.map((i) => i.remoteId))).toHaveLength(15);
+    const created = await capability(client, 'writer', 'gitlab').createItem(project, {
+      marker: 'tb-root-1', fields: { title: 'Under a root', description: 'x', status: 'open', closed: false, priority: null, assignee: null, labels: [], customFields: {} },
+    });
+    await capability(client, 'comments', 'gitlab').addComment(project, created.remoteId, 'Noted');
+    // The second keyset page followed the Link header GitLab gave, which names the root too.
+    expect(double.log.filter((l) => l.includes('cursor='))).not.toHaveLength(0);
+    expect(double.log.filter((l) => !l.startsWith('GET /gitlab/api/v4/') && !/^(POST|PUT) \/gitlab\/api\/v4\//.test(l))).toEqual([]);
+  });
+
   it('maps state, labels, assignee, milestone and weight both ways, and keeps the create marker hidden', async () => {
     double.milestone(project, 'v2.0');
     const writer = capability(connect(), 'writer', 'gitlab');

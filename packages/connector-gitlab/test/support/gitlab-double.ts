@@ -43,6 +43,11 @@ export interface GitLabDoubleOptions {
   rateLimit?: number;
   /** Premium features (weight, exclusive scoped labels); Free answers issues without `weight`. */
   premium?: boolean;
+  /**
+   * A self-managed instance installed under a relative URL root (`/gitlab`): the API is served only
+   * under it (`/gitlab/api/v4/…`), its `Link` headers name it, and `url` includes it.
+   */
+  relativeRoot?: string;
 }
 
 export interface GitLabDouble {
@@ -79,6 +84,7 @@ class HttpError extends Error {
 const badRequest = (error: string) => new HttpError(400, { error });
 
 export async function startGitLabDouble(options: GitLabDoubleOptions = {}): Promise<GitLabDouble> {
+  const root = (options.relativeRoot ?? '').replace(/\/+$/, '');
   const contract: GitLabContract = await loadGitLabContract();
   const premium = options.premium ?? true;
   const keyset = options.keyset ?? true;
@@ -413,11 +419,11 @@ export async function startGitLabDouble(options: GitLabDoubleOptions = {}): Prom
       response.end(json);
     };
     try {
-      if (!url.pathname.startsWith('/api/v4/')) throw new HttpError(404, { error: '404 Not Found' });
+      if (!url.pathname.startsWith(`${root}/api/v4/`)) throw new HttpError(404, { error: '404 Not Found' });
       const auth = request.headers['private-token'] ?? /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
       const who = typeof auth === 'string' ? tokens.get(auth) : undefined;
       if (!who) throw new HttpError(401, { message: '401 Unauthorized' });
-      const path = url.pathname.slice('/api/v4'.length);
+      const path = url.pathname.slice(`${root}/api/v4`.length);
       const matched = routes.map(([m, route, re, h]) => ({ m, route, h, match: re.exec(path) })).filter((r) => r.match);
       const found = matched.find((r) => r.m === method);
       if (!found) throw new HttpError(matched.length ? 405 : 404, { error: matched.length ? '405 Method Not Allowed' : '404 Not Found' });
@@ -450,7 +456,7 @@ export async function startGitLabDouble(options: GitLabDoubleOptions = {}): Prom
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${root}`;
   let projectCount = 0;
 
   const double: GitLabDouble = {
