@@ -281,7 +281,7 @@ function pushWith(rules: EffectiveRules, input: PushInput): PushDecision {
     patch,
     warnings,
     reasons,
-    writeAhead: { ...(snapshot ?? { fields: remote.fields }), pending: { ...snapshot?.pending, ...patch } },
+    writeAhead: writeAheadOf(rules, snapshot, remote.fields, patch),
     hubSet,
     nextSnapshot: (written, hubApplied) => {
       const next = snapshotOf(rules, { fields: afterWrite(rules, remote.fields, patch, written.fields), raw: remote.raw });
@@ -289,6 +289,25 @@ function pushWith(rules: EffectiveRules, input: PushInput): PushDecision {
       return { ...next, fields: withKept(next.fields, hubApplied ? kept : new Map([...kept, ...pulled]), snapshot), ...stillFilled(snapshot, hubAfter) };
     },
   };
+}
+
+/**
+ * The snapshot to store before writing `patch`. A value an earlier interrupted push was writing that
+ * the remote now shows (it landed) becomes the synced value first: this push's pending values replace
+ * the old ones, and a landed value they hid would read as someone else's edit if this push dies too.
+ */
+function writeAheadOf(rules: EffectiveRules, snapshot: RuleSnapshot | null, remote: ItemFields, patch: Partial<ItemFields>): RuleSnapshot {
+  if (!snapshot) return { fields: remote, pending: { ...patch } };
+  const { pending } = snapshot;
+  if (!pending) return { ...snapshot, pending: { ...patch } };
+  const fields = { ...snapshot.fields, customFields: { ...snapshot.fields.customFields } };
+  const sent = { ...snapshot.fields, ...pending };
+  for (const rule of rules.fields) {
+    if (!isConnectorField(rule.remote) || !writes(pending, rule.remote)) continue;
+    const [ours, theirs] = [readFields(sent, rule.remote), readFields(remote, rule.remote)];
+    if (ours !== undefined && theirs !== undefined && sameValue(ours, theirs, rule.remote)) writeFields(fields, rule.remote, theirs, fields.customFields);
+  }
+  return { ...snapshot, fields, pending: { ...pending, ...patch } };
 }
 
 /** Whether a patch writes the connector field `ref`. */

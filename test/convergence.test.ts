@@ -6,8 +6,9 @@ import { commentProblems, createModel, disagreements, type SyncModel } from './s
 
 /**
  * Convergence over the pure decision core: random schedules of hub edits, remote edits, remote
- * creates, comments, pulls, pushes and pushes that crash mid-way, over a project bound to a
- * GitHub-like and a Redmine-like remote with random per-field policies. Once quiet, the hub and both
+ * creates, comments, pulls, pushes, pushes that crash after their remote write and pushes that die
+ * after their write-ahead, over a project bound to a GitHub-like and a Redmine-like remote with random
+ * per-field policies. Once quiet, the hub and both
  * remotes agree on every two-way field, nothing is duplicated, a field edited on one side only keeps
  * that edit, and two more sync cycles write nothing.
  *
@@ -43,7 +44,7 @@ type Step =
   | { op: 'editHub' | 'editA' | 'editB'; story: number; set: Partial<ItemFields> }
   | { op: 'commentHub' | 'commentA' | 'commentB'; story: number }
   | { op: 'createHub' | 'createA' | 'createB' }
-  | { op: 'pullA' | 'pullB' | 'pushA' | 'pushB' | 'crashA' | 'crashB' };
+  | { op: 'pullA' | 'pullB' | 'pushA' | 'pushB' | 'crashA' | 'crashB' | 'dieA' | 'dieB' };
 
 const remoteSide = fc.constantFrom<'A' | 'B'>('A', 'B');
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -51,7 +52,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: remoteSide.chain((r) => fc.record({ story: fc.nat(5), set: field(r) }).map((s) => ({ op: `edit${r}` as const, ...s }))) },
   { weight: 1, arbitrary: fc.constantFrom('commentHub', 'commentA', 'commentB').chain((op) => fc.nat(5).map((story) => ({ op, story }) as Step)) },
   { weight: 1, arbitrary: fc.constantFrom<Step>({ op: 'createHub' }, { op: 'createA' }, { op: 'createB' }) },
-  { weight: 5, arbitrary: fc.constantFrom<Step>({ op: 'pullA' }, { op: 'pullB' }, { op: 'pushA' }, { op: 'pushB' }, { op: 'crashA' }, { op: 'crashB' }) },
+  { weight: 5, arbitrary: fc.constantFrom<Step>({ op: 'pullA' }, { op: 'pullB' }, { op: 'pushA' }, { op: 'pushB' }, { op: 'crashA' }, { op: 'crashB' }, { op: 'dieA' }, { op: 'dieB' }) },
 );
 
 interface Edit { side: 'hub' | 'A' | 'B'; value: unknown }
@@ -82,8 +83,10 @@ function run(model: SyncModel, steps: Step[], edits: Map<string, Edit[]>) {
       case 'pullB': model.pull('B'); break;
       case 'pushA': model.push('A'); break;
       case 'pushB': model.push('B'); break;
-      case 'crashA': model.push('A', true); break;
-      case 'crashB': model.push('B', true); break;
+      case 'crashA': model.push('A', 'after-write'); break;
+      case 'crashB': model.push('B', 'after-write'); break;
+      case 'dieA': model.push('A', 'before-write'); break;
+      case 'dieB': model.push('B', 'before-write'); break;
     }
   }
 }

@@ -53,6 +53,22 @@ describe('two_way conflict matrix (C1)', () => {
     });
   }
 
+  it("two pushes interrupted in a row: the value the first one landed stays ours after the second one's write-ahead, so a pull does not take it back over a later hub edit", () => {
+    const rules = rulesWith({ fields: [{ hub: 'title', remote: 'title', kind: 'two_way', policy: 'newest_wins' }] });
+    const snapshot = { fields: { ...base } };
+    // Push A writes the hub's v5; its write lands at minute 6, and the worker dies before it records the snapshot.
+    const a = decidePush(rules, { hub: hubOf({ title: 'v5' }), remote: remoteOf({}), snapshot, hubUpdatedAt: at(1) });
+    expect(a.patch).toEqual({ title: 'v5' });
+    const landed = remoteOf({ title: 'v5' }, at(6));
+    // Meanwhile (minute 4) the hub became v6. Push B reads v5, recognises it as A's, and dies after its write-ahead, before writing.
+    const hub = hubOf({ title: 'v6' });
+    const b = decidePush(rules, { hub, remote: landed, snapshot: a.writeAhead, hubUpdatedAt: at(4) });
+    expect(b.patch).toEqual({ title: 'v6' });
+    // The remote still holds A's v5, which no one else wrote: no remote edit, nothing for the hub to take.
+    expect(decidePull(rules, { hub, remote: landed, snapshot: b.writeAhead, hubUpdatedAt: at(4) }).set).toEqual({});
+    expect(decidePush(rules, { hub, remote: landed, snapshot: b.writeAhead, hubUpdatedAt: at(4) }).patch).toEqual({ title: 'v6' });
+  });
+
   it('a field changed on one side only is never lost when another field conflicts', () => {
     const rules = rulesWith({ fields: [{ hub: 'title', remote: 'title', kind: 'two_way' }, { hub: 'description', remote: 'description', kind: 'two_way', policy: 'hub_wins' }] });
     const snapshot = { fields: { ...base, description: 'd0' } };

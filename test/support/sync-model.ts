@@ -2,7 +2,8 @@
  * An in-memory model of the sync engine around the pure rules core: a hub, two remotes (one with
  * GitHub's open/closed statuses, one with Redmine's named statuses), links with snapshots, an
  * incremental pull with an overlapping watermark, event-driven pushes that read the remote fresh,
- * and pushes that crash between the remote write and the snapshot write. The convergence property
+ * pushes that crash between the remote write and the snapshot write, and pushes that die after their
+ * write-ahead, before the remote write. The convergence property
  * suite drives it with random schedules; the decisions are the product's own (rules/).
  */
 import type { ItemFields } from '../../connectors/types';
@@ -11,6 +12,8 @@ import { translate } from '../../rules/maps';
 import { readFields, readHub } from '../../rules/values';
 
 export type RemoteKind = 'github' | 'redmine';
+/** Where a push dies, if it does: after its remote write, or after its write-ahead and before the write. */
+export type Crash = false | 'after-write' | 'before-write';
 export type Side = 'hub' | 'A' | 'B';
 
 interface Comment { id: string; body: string; origin: Side }
@@ -116,8 +119,11 @@ export function createModel(rulesA: EffectiveRules, rulesB: EffectiveRules) {
     b.watermark = Math.max(b.watermark, ...listed.map((i) => i.updatedAt));
   }
 
-  /** One push of one story; `crash` dies after the remote write, before the snapshot and link writes. */
-  function pushStory(b: Binding, storyId: string, crash = false) {
+  /**
+   * One push of one story. `crash: 'after-write'` dies after the remote write, before the snapshot and
+   * link writes; `'before-write'` dies after the write-ahead, before the remote write.
+   */
+  function pushStory(b: Binding, storyId: string, crash: Crash = false) {
     const story = hub.get(storyId)!;
     let link = b.links.get(storyId);
     if (!link) {
@@ -125,6 +131,7 @@ export function createModel(rulesA: EffectiveRules, rulesB: EffectiveRules) {
       const adopted = [...b.items.values()].find((i) => i.marker === marker);
       const created = decideCreate(b.rules, view(story));
       const fields = applyPatch(b.kind, EMPTY, created.fields);
+      if (crash === 'before-write') return;
       const item = adopted ?? { id: `${b.name}${++ids}`, fields, sent: created.fields, updatedAt: tick(), comments: [], marker };
       if (!adopted) { b.items.set(item.id, item); writes++; }
       if (crash) return;
@@ -138,6 +145,7 @@ export function createModel(rulesA: EffectiveRules, rulesB: EffectiveRules) {
       d.warnings.forEach((w) => b.warnings.add(w));
       if (Object.keys(d.patch).length) {
         link.snapshot = d.writeAhead;
+        if (crash === 'before-write') return;
         item.fields = applyPatch(b.kind, item.fields, d.patch);
         item.updatedAt = tick();
         writes++;
@@ -158,7 +166,7 @@ export function createModel(rulesA: EffectiveRules, rulesB: EffectiveRules) {
     b.pending.delete(storyId);
   }
 
-  const push = (b: Binding, crash = false) => {
+  const push = (b: Binding, crash: Crash = false) => {
     for (const storyId of [...b.pending]) pushStory(b, storyId, crash);
   };
 
@@ -202,7 +210,7 @@ export function createModel(rulesA: EffectiveRules, rulesB: EffectiveRules) {
       b.items.set(item.id, item);
     },
     pull: (name: 'A' | 'B') => pull(byName(name)),
-    push: (name: 'A' | 'B', crash = false) => push(byName(name), crash),
+    push: (name: 'A' | 'B', crash: Crash = false) => push(byName(name), crash),
     /** One sync cycle: pull and push both bindings. */
     cycle() {
       for (const b of bindings) pull(b);
