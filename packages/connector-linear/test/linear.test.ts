@@ -160,7 +160,7 @@ describe('Linear connector', () => {
       expect(sent('TbCreateComment').body).toBe(`Over to you, ${profile('alice')}.`);
       expect(double.comments(created.remoteId)[0]!.body).toBe(`Over to you, [Alice Liddell](${profile('alice')}).`);
       expect(comment.body).toBe('Over to you, @alice-hub.');
-      await comments.updateComment(team, created.remoteId, comment.remoteId, '@alice-hub: done?');
+      await comments.updateComment!(team, created.remoteId, comment.remoteId, '@alice-hub: done?');
       expect(sent('TbUpdateComment').body).toBe(`${profile('alice')}: done?`);
     });
 
