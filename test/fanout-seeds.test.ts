@@ -25,10 +25,12 @@ const LINEAR_ENTRY = fileURLToPath(new URL('../packages/connector-linear/src/ind
 const JIRA_LAG_MS = 1500;
 const jiraCaughtUp = () => new Promise((resolve) => setTimeout(resolve, JIRA_LAG_MS + 100));
 const MARKER = /\n*<!-- trackbridge:[^>]*-->\s*$/;
-/** Alice, mentioned in every description: her hub name (her GitHub and GitLab login), her Jira account id and her Linear profile. */
-const ALICE = { hub: 'alice', jira: '5b10a2844c20165700ede21g', linear: '[Alice Liddell](https://linear.app/acme/profiles/alice)' };
+/** Alice, mentioned in every description: her hub name (her GitHub login), her GitLab username, her Jira account id and her Linear profile. */
+const ALICE = { hub: 'alice', gitlab: 'alice.gl', jira: '5b10a2844c20165700ede21g', linear: '[Alice Liddell](https://linear.app/acme/profiles/alice)' };
 /** Hub markdown as Linear keeps it: a mention is a link to the person's profile. */
 const linearForm = (md: string) => md.replaceAll(`@${ALICE.hub}`, ALICE.linear);
+/** Hub markdown as GitLab keeps it: a mention names the GitLab username. */
+const gitlabForm = (md: string) => md.replaceAll(`@${ALICE.hub}`, `@${ALICE.gitlab}`);
 const jiraUsers = [{ hub: ALICE.hub, remote: ALICE.jira }];
 
 /** One block of formatted text, as markdown (GitHub, GitLab, the hub) and as ADF (Jira). */
@@ -62,7 +64,7 @@ function description(random: () => number, who: string): Block[] {
     },
   ];
   const heading: Block = { md: `### From ${who}`, adf: { type: 'heading', attrs: { level: 3 }, content: [text(`From ${who}`)] } as AdfNode };
-  // A mention in every description: `@alice` on the hub, GitHub and GitLab, a link to her profile on Linear, a mention node on Jira.
+  // A mention in every description: `@alice` on the hub and GitHub, `@alice.gl` on GitLab, a link to her profile on Linear, a mention node on Jira.
   const w = word();
   const mention: Block = { md: `Ping @alice about ${w}`, adf: para(text('Ping '), { type: 'mention', attrs: { id: ALICE.jira, text: '@Alice Example' } } as AdfNode, text(` about ${w}`)) };
   // Two lists in a row would be one list in markdown (CommonMark joins them): a list is never followed by a list.
@@ -82,8 +84,8 @@ const adfOf = (blocks: Block[]): AdfNode => ({ type: 'doc', version: 1, content:
  * Issue 26.4: one project bound to four trackers at once, GitHub, GitLab and Linear (the two plugin
  * packages) and Jira. On each of 5 seeds a hub story lands on all four, then an edit made on each side
  * in the seed's order (its title, and a description of the seed's blocks in that tracker's own markup:
- * markdown, or ADF for Jira; a mention of Alice as `@alice`, a link to her Linear profile or a Jira
- * mention node) reaches the other three exactly once, in theirs, and two quiet pull cycles on all four
+ * markdown, or ADF for Jira; a mention of Alice as `@alice`, her GitLab username, a link to her Linear
+ * profile or a Jira mention node) reaches the other three exactly once, in theirs, and two quiet pull cycles on all four
  * write nothing.
  */
 describe('fan-out across GitHub, GitLab, Linear and Jira on 5 seeds', { timeout: 600_000 }, () => {
@@ -139,10 +141,13 @@ describe('fan-out across GitHub, GitLab, Linear and Jira on 5 seeds', { timeout:
       return { binding };
     };
     // Status, title and description travel everywhere; the rest is each tracker's own.
-    // Mentions go through each binding's user map; GitHub and GitLab use the hub's names as they are.
+    // Mentions go through each binding's user map; GitHub uses the hub's names as they are.
+    const users: Record<string, Array<{ hub: string; remote: string }>> = {
+      gitlab: [{ hub: ALICE.hub, remote: ALICE.gitlab }], linear: [{ hub: ALICE.hub, remote: 'alice' }], jira: jiraUsers,
+    };
     const common = (slug: string) => ({
       fields: defaultFieldRules(slug).filter((r) => ['title', 'description', 'status'].includes(r.hub)),
-      ...(slug === 'jira' ? { users: jiraUsers } : slug === 'linear' ? { users: [{ hub: ALICE.hub, remote: 'alice' }] } : {}),
+      ...(users[slug] ? { users: users[slug] } : {}),
     });
     b.github = await bindTo('github', { baseUrl: gh.url, maxRequestsPerSecond: 100 }, { token: gh.token }, REPO, common('github'));
     b.gitlab = await bindTo('gitlab', { baseUrl: gl.url, maxRequestsPerSecond: 100, overlapSeconds: 1 }, { token: gl.token }, GITLAB_PROJECT, common('gitlab'));
@@ -175,7 +180,7 @@ describe('fan-out across GitHub, GitLab, Linear and Jira on 5 seeds', { timeout:
         jira: fromAdf(jira.issue(ids.jira)?.description as AdfNode, { users: jiraUsers }),
       });
       /** What each tracker holds for one hub text: Linear keeps mentions as profile links. */
-      const each = (md: string) => ({ github: md, gitlab: md, linear: normalize(linearForm(md)), jira: md });
+      const each = (md: string) => ({ github: md, gitlab: gitlabForm(md), linear: normalize(linearForm(md)), jira: md });
       const titles = () => ({ github: gh.getIssue(REPO, Number(ids.github))?.title, gitlab: gl.issue(GITLAB_PROJECT, ids.gitlab)?.title, linear: lin.issue(ids.linear)?.title, jira: jira.issue(ids.jira)?.summary });
       const landed = normalize((await stack.get(`/stories/${storyId}`)).description as string);
       expect(landed).toContain('@alice');
@@ -192,7 +197,7 @@ describe('fan-out across GitHub, GitLab, Linear and Jira on 5 seeds', { timeout:
           gh.editIssue(REPO, Number(ids.github), { title, body: `${markdownOf(blocks)}\n\n${marker}` });
         } else if (side === 'gitlab') {
           const marker = /<!-- trackbridge:[^>]*-->/.exec(gl.issue(GITLAB_PROJECT, ids.gitlab)!.description ?? '')?.[0] ?? '';
-          gl.edit(GITLAB_PROJECT, ids.gitlab, { title, description: `${markdownOf(blocks)}\n\n${marker}` });
+          gl.edit(GITLAB_PROJECT, ids.gitlab, { title, description: `${gitlabForm(markdownOf(blocks))}\n\n${marker}` });
         } else if (side === 'linear') {
           lin.edit(ids.linear, { title, description: linearForm(markdownOf(blocks)) });
         } else {

@@ -1,6 +1,7 @@
 /** GitLab's REST v4, as the capabilities use it: one typed session per connection use. */
 import { type ConnectorContext, type HttpClient, type SourcePage, followLinks, isRemoteError, parseLinkHeader, z } from '@trackbridge/sdk';
 import type { GitLabConfig, GitLabOptions, GitLabSecrets } from './config.js';
+import { mentionText } from './mentions.js';
 import {
   type GitLabIssue, type GitLabNote, type GitLabProject, type GitLabUser,
   issueShape, labelShape, memberShape, milestoneShape, noteShape, projectShape, userShape,
@@ -99,6 +100,8 @@ export function gitLabSession(ctx: Ctx) {
   return {
     http,
     ctx,
+    /** Mentions in descriptions and notes, through the binding's user map. */
+    text: mentionText(ctx.binding?.users ?? []),
     getIssue,
     issuesPage,
     notes,

@@ -1,4 +1,4 @@
-/** The GitLab Issues connector: built only on `@trackbridge/sdk`, as any third-party connector is. */
+/** The GitLab Issues connector: built on `@trackbridge/sdk` and nothing of the core, as any third-party connector is. */
 import {
   type CommentWriter, type ItemFields, type Reader, type ScopeGroup, type Writer,
   ConflictError, PermanentError, appendMarker, defineConnector, hasMarker, isRemoteError, pullIncremental,
@@ -10,7 +10,7 @@ import type { GitLabIssue } from './shapes.js';
 import { gitLabWebhooks } from './webhooks.js';
 
 function reader(api: GitLabSession, ctx: Ctx): Reader {
-  const item = (scope: string, issue: GitLabIssue) => toRemoteItem(issue, scope);
+  const item = (scope: string, issue: GitLabIssue) => toRemoteItem(issue, scope, api.text);
   return {
     async testConnection() {
       try {
@@ -56,7 +56,7 @@ function reader(api: GitLabSession, ctx: Ctx): Reader {
       const from = since ? Date.parse(since) : -Infinity;
       return (await api.notes(scope, remoteId))
         .filter((n) => !n.system && (internal || !n.internal) && Date.parse(n.updated_at) >= from)
-        .map(toRemoteComment);
+        .map((note) => toRemoteComment(note, api.text));
     },
 
     async metadata(scope) {
@@ -101,20 +101,20 @@ function writer(api: GitLabSession): Writer {
       const warnings: string[] = [];
       const created = await api.createIssue(scope, {
         title: fields.title,
-        description: appendMarker(fields.description, marker),
+        description: appendMarker(api.text.toGitLab(fields.description), marker),
         ...(fields.labels.length ? { labels: [...fields.labels] } : {}),
         ...(await idFields(api, scope, { assignee: fields.assignee, customFields: setOnly(fields.customFields) }, warnings)),
       });
       // Issues are born open: closing is a second call.
       const issue = fields.closed ? await api.updateIssue(scope, String(created.iid), { state_event: 'close' }) : created;
-      return { ...toRemoteItem(issue, scope), ...(warnings.length ? { warnings } : {}) };
+      return { ...toRemoteItem(issue, scope, api.text), ...(warnings.length ? { warnings } : {}) };
     },
 
     /** The marker is an HTML comment in the description, found by GitLab's description search, then checked exactly. */
     async findByMarker(scope, marker) {
       const found = await api.searchIssues(scope, `trackbridge:${marker}`);
       const issue = found.find((i) => hasMarker(i.description, marker));
-      return issue ? toRemoteItem(issue, scope) : null;
+      return issue ? toRemoteItem(issue, scope, api.text) : null;
     },
 
     async updateItem(scope, remoteId, changes, version) {
@@ -125,9 +125,9 @@ function writer(api: GitLabSession): Writer {
         throw new ConflictError(`GitLab issue ${scope}#${remoteId} changed at ${current.updated_at}, expected ${version}`);
       }
       const warnings: string[] = [];
-      const body = { ...toIssueWrite(changes, current), ...(await idFields(api, scope, changes, warnings)) };
+      const body = { ...toIssueWrite(changes, api.text, current), ...(await idFields(api, scope, changes, warnings)) };
       const updated = Object.keys(body).length ? await api.updateIssue(scope, remoteId, body) : current;
-      return { ...toRemoteItem(updated, scope), ...(warnings.length ? { warnings } : {}) };
+      return { ...toRemoteItem(updated, scope, api.text), ...(warnings.length ? { warnings } : {}) };
     },
 
     // GitLab keeps an issue's history as system notes, not as field edits: nothing to report.
@@ -154,10 +154,10 @@ const setOnly = (custom: Record<string, string | null>) => Object.fromEntries(Ob
 function comments(api: GitLabSession): CommentWriter {
   return {
     async addComment(scope, remoteId, body) {
-      return toRemoteComment(await api.addNote(scope, remoteId, body));
+      return toRemoteComment(await api.addNote(scope, remoteId, api.text.toGitLab(body)), api.text);
     },
     async updateComment(scope, remoteId, commentId, body) {
-      return toRemoteComment(await api.editNote(scope, remoteId, commentId, body));
+      return toRemoteComment(await api.editNote(scope, remoteId, commentId, api.text.toGitLab(body)), api.text);
     },
   };
 }

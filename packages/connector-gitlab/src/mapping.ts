@@ -1,5 +1,6 @@
 /** GitLab issues and notes ↔ the hub's fields. */
 import { type ItemFields, type Json, type RemoteComment, type RemoteItem, PermanentError, appendMarker, markerIn, stateMap, stripMarker } from '@trackbridge/sdk';
+import type { MentionText } from './mentions.js';
 import type { GitLabIssue, GitLabNote } from './shapes.js';
 
 /** GitLab's two issue states, as the hub's open and closed; a write closes or reopens with a `state_event`. */
@@ -9,7 +10,7 @@ export const states = stateMap({ open: 'opened', closed: 'closed', service: 'Git
 export const MILESTONE = 'Milestone';
 export const WEIGHT = 'Weight';
 
-export function toRemoteItem(issue: GitLabIssue, scope: string): RemoteItem {
+export function toRemoteItem(issue: GitLabIssue, scope: string, text: MentionText): RemoteItem {
   const marker = markerIn(issue.description);
   return {
     remoteId: String(issue.iid),
@@ -19,7 +20,7 @@ export function toRemoteItem(issue: GitLabIssue, scope: string): RemoteItem {
     updatedAt: issue.updated_at,
     fields: {
       title: issue.title,
-      description: stripMarker((issue.description ?? '').replace(/\r\n/g, '\n')),
+      description: text.toHub(stripMarker((issue.description ?? '').replace(/\r\n/g, '\n'))),
       ...states.toHub(issue.state),
       priority: null,
       assignee: issue.assignees[0]?.username ?? null,
@@ -36,8 +37,8 @@ export function toRemoteItem(issue: GitLabIssue, scope: string): RemoteItem {
   };
 }
 
-export const toRemoteComment = (note: GitLabNote): RemoteComment => ({
-  remoteId: String(note.id), author: note.author.username, body: note.body, createdAt: note.created_at, updatedAt: note.updated_at,
+export const toRemoteComment = (note: GitLabNote, text: MentionText): RemoteComment => ({
+  remoteId: String(note.id), author: note.author.username, body: text.toHub(note.body), createdAt: note.created_at, updatedAt: note.updated_at,
 });
 
 /** A weight as GitLab takes it: a whole number from 0, or null to clear it. */
@@ -56,13 +57,14 @@ export interface IssueWrite {
   labels?: string[];
 }
 
-export function toIssueWrite(changes: Partial<ItemFields>, current?: GitLabIssue): IssueWrite {
+export function toIssueWrite(changes: Partial<ItemFields>, text: MentionText, current?: GitLabIssue): IssueWrite {
   const body: IssueWrite = {};
   if (changes.title !== undefined) body.title = changes.title;
   if (changes.description !== undefined) {
     // The create marker stays where it was: the engine adopts by it until the link is stored.
     const marker = markerIn(current?.description);
-    body.description = marker === undefined ? changes.description : appendMarker(changes.description, marker);
+    const description = text.toGitLab(changes.description);
+    body.description = marker === undefined ? description : appendMarker(description, marker);
   }
   const state = states.toRemote(changes, current?.state);
   if (state !== undefined && state !== current?.state) body.state_event = state === 'closed' ? 'close' : 'reopen';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ConnectorClient, type Json, type PullPage, capability, isAuthError, isConflictError } from '@trackbridge/sdk';
+import { type ConnectorClient, type Json, type PullPage, type UserPair, capability, isAuthError, isConflictError } from '@trackbridge/sdk';
 import { connectForTest } from '@trackbridge/testing';
 import { gitlab } from '../src/connector.js';
 import { type GitLabDouble, type GitLabDoubleOptions, startGitLabDouble } from './support/gitlab-double.js';
@@ -17,10 +17,10 @@ afterEach(async () => {
   await double.close();
 });
 
-const connect = (opts: { token?: string; pageSize?: number; internalNotes?: boolean; baseUrl?: string } = {}): ConnectorClient => connectForTest(gitlab, {
+const connect = (opts: { token?: string; pageSize?: number; internalNotes?: boolean; baseUrl?: string; users?: UserPair[] } = {}): ConnectorClient => connectForTest(gitlab, {
   config: { baseUrl: opts.baseUrl ?? double.url, pageSize: opts.pageSize ?? 100 },
   secrets: { token: opts.token ?? double.token },
-  binding: { options: opts.internalNotes === undefined ? {} : { internalNotes: opts.internalNotes } },
+  binding: { options: opts.internalNotes === undefined ? {} : { internalNotes: opts.internalNotes }, ...(opts.users ? { users: opts.users } : {}) },
 });
 
 async function pull(client: ConnectorClient, cursor: Json | null): Promise<PullPage[]> {
@@ -133,6 +133,33 @@ describe('GitLab connector', () => {
     expect(double.issue(project, iid)?.state).toBe('closed');
     await capability(connect({ token: double.ownerToken }), 'writer', 'gitlab').deleteItem!(project, iid);
     expect(double.issue(project, iid)).toBeUndefined();
+  });
+
+  it("renames mentions through the binding's user map both ways, in descriptions and notes, and leaves code, links and the marker alone", async () => {
+    // The hub's alice is alice.smith on GitLab; bob is not in the map.
+    const client = connect({ users: [{ hub: 'alice', remote: 'alice.smith' }] });
+    const writer = capability(client, 'writer', 'gitlab');
+    const description = 'Ask @alice, then @bob.\n\nNot `@alice` in code, not [@alice](https://example.com).';
+    const created = await writer.createItem(project, {
+      marker: 'tb-mention-1', fields: { title: 'Mentions', description, status: 'open', closed: false, priority: null, assignee: null, labels: [], customFields: {} },
+    });
+    const stored = double.issue(project, created.remoteId)!.description!;
+    expect(stored.startsWith('Ask @alice.smith, then @bob.\n\nNot `@alice` in code, not [@alice](https://example.com).')).toBe(true);
+    expect(stored).toContain('<!-- trackbridge:tb-mention-1');
+    expect(created.fields.description).toBe(description);
+
+    await writer.updateItem(project, created.remoteId, { description: 'Over to @alice.' }, created.version);
+    expect(double.issue(project, created.remoteId)!.description!.startsWith('Over to @alice.smith.')).toBe(true);
+
+    const comments = capability(client, 'comments', 'gitlab');
+    const note = await comments.addComment(project, created.remoteId, 'Thanks @alice');
+    expect(note.body).toBe('Thanks @alice');
+    expect(double.notes(project, created.remoteId).at(-1)!.body).toBe('Thanks @alice.smith');
+    // A GitLab user's note mentioning alice.smith reads as the hub's @alice.
+    double.note(project, created.remoteId, '@alice.smith can you check? cc @carol');
+    expect((await client.listComments(project, created.remoteId)).map((c) => c.body)).toContain('@alice can you check? cc @carol');
+    // Without a user map, names pass as they are.
+    expect((await connect().listComments(project, created.remoteId)).map((c) => c.body)).toContain('@alice.smith can you check? cc @carol');
   });
 
   it('raises a conflict when the issue changed since the version the push read', async () => {
