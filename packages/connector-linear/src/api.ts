@@ -31,6 +31,21 @@ export const commentShape = z.looseObject({
 });
 export type LinearComment = z.output<typeof commentShape>;
 const pageInfo = z.looseObject({ hasNextPage: z.boolean(), endCursor: z.string().nullable() });
+const named = z.looseObject({ name: z.string() });
+export const historyShape = z.looseObject({
+  createdAt: z.string(),
+  actor: z.looseObject({ id: z.string() }).nullable().optional(),
+  fromTitle: z.string().nullable().optional(), toTitle: z.string().nullable().optional(),
+  toState: z.looseObject({ name: z.string(), type: z.string() }).nullable().optional(),
+  fromPriority: z.number().nullable().optional(), toPriority: z.number().nullable().optional(),
+  fromAssigneeId: z.string().nullable().optional(), toAssigneeId: z.string().nullable().optional(),
+  toAssignee: z.looseObject({ displayName: z.string() }).nullable().optional(),
+  addedLabels: z.array(named).nullable().optional(), removedLabels: z.array(named).nullable().optional(),
+  fromEstimate: z.number().nullable().optional(), toEstimate: z.number().nullable().optional(),
+  fromCycleId: z.string().nullable().optional(), toCycleId: z.string().nullable().optional(),
+  toCycle: z.looseObject({ number: z.number() }).nullable().optional(),
+});
+export type LinearHistory = z.output<typeof historyShape>;
 const teamShape = z.looseObject({
   id: z.string(), key: z.string(), name: z.string(),
   states: z.looseObject({ nodes: z.array(z.looseObject({ id: z.string(), name: z.string(), type: z.string(), position: z.number() })) }),
@@ -133,6 +148,18 @@ export function linearSession(ctx: Ctx) {
   const comments = (id: string): Promise<LinearComment[]> =>
     everyPage(async (after) => (await gql('TbComments', q.COMMENTS, { id, after }, commentsPage)).issue.comments);
 
+  const historyPage = z.looseObject({ issue: z.looseObject({ history: z.looseObject({ nodes: z.array(historyShape), pageInfo }) }) });
+  /** An issue's history entries (Linear keeps one per change, with the actor and the fields' from and to). */
+  const history = (id: string): Promise<LinearHistory[]> =>
+    everyPage(async (after) => (await gql('TbHistory', q.HISTORY, { id, after }, historyPage)).issue.history);
+  let me: Promise<string> | undefined;
+  /** The API key's own user id, asked once per session. */
+  const viewerId = (): Promise<string> => {
+    me ??= gql('TbViewer', q.VIEWER, {}, z.looseObject({ viewer: z.looseObject({ id: z.string() }) })).then((d) => d.viewer.id);
+    me.catch(() => (me = undefined));
+    return me;
+  };
+
   const teamsPage = z.looseObject({ teams: z.looseObject({ nodes: z.array(z.looseObject({ id: z.string(), key: z.string(), name: z.string() })), pageInfo }) });
 
   const usersPage = z.looseObject({ users: z.looseObject({ nodes: z.array(z.looseObject({ id: z.string(), displayName: z.string(), name: z.string(), url: z.string() })), pageInfo }) });
@@ -158,6 +185,8 @@ export function linearSession(ctx: Ctx) {
     getIssue,
     issuesPage,
     comments,
+    history,
+    viewerId,
     viewer: async () => (await gql('TbViewer', q.VIEWER, {}, z.looseObject({ viewer: z.looseObject({ id: z.string(), displayName: z.string(), name: z.string() }) }))).viewer,
     teams: () => everyPage(async (after) => (await gql('TbTeams', q.TEAMS, { after }, teamsPage)).teams),
     async createIssue(input: Record<string, unknown>): Promise<LinearIssue | null> {

@@ -5,6 +5,7 @@ import {
 } from '@trackbridge/sdk';
 import { type Ctx, type LinearComment, type LinearIssue, type LinearSession, issueIdFor, linearSession } from './api.js';
 import { configSchema, secretsSchema } from './config.js';
+import { linearEditsSince } from './history.js';
 import { CYCLE, ESTIMATE, PRIORITIES, toInput, toRemoteComment, toRemoteItem } from './mapping.js';
 import { linearWebhooks } from './webhooks.js';
 
@@ -114,8 +115,7 @@ function writer(api: LinearSession): Writer {
       return { ...(await readIssue(api, updated)), ...(warnings.length ? { warnings } : {}) };
     },
 
-    // Linear keeps history, but not in a form this connector reads yet: nothing to report.
-    editsSince: () => Promise.resolve({}),
+    editsSince: (_scope, remoteId, read, wrote) => linearEditsSince(api, remoteId, read, wrote),
 
     /** Moves the issue to the trash (Linear deletes it for good after 30 days). */
     async deleteItem(scope, remoteId) {

@@ -7,7 +7,7 @@ export const PRIORITIES = ['No priority', 'Urgent', 'High', 'Medium', 'Low'] as 
 export const ESTIMATE = 'Estimate';
 export const CYCLE = 'Cycle';
 /** Workflow state types on the closed side. */
-const CLOSED_TYPES = new Set(['completed', 'canceled']);
+export const CLOSED_TYPES = new Set(['completed', 'canceled']);
 
 /** An issue as the hub reads it; `description` is the issue's, its mentions already read (see mentions.ts). */
 export function toRemoteItem(issue: LinearIssue, description: string): RemoteItem {

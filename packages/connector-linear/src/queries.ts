@@ -22,6 +22,20 @@ export const USERS = `query TbUsers($after: String) {
   users(first: 250, after: $after, includeDisabled: true) { nodes { id displayName name url } pageInfo { hasNextPage endCursor } }
 }`;
 
+export const HISTORY = `query TbHistory($id: String!, $after: String) {
+  issue(id: $id) {
+    history(first: 100, after: $after) {
+      nodes {
+        createdAt actor { id }
+        fromTitle toTitle toState { name type } fromPriority toPriority
+        fromAssigneeId toAssigneeId toAssignee { displayName } addedLabels { name } removedLabels { name }
+        fromEstimate toEstimate fromCycleId toCycleId toCycle { number }
+      }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}`;
+
 export const TEAMS = `query TbTeams($after: String) {
   teams(first: 100, after: $after) { nodes { id key name } pageInfo { hasNextPage endCursor } }
 }`;

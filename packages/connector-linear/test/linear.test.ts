@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 const connect = (opts: { apiKey?: string; pageSize?: number; users?: UserPair[] } = {}): ConnectorClient => connectForTest(linear, {
-  config: { baseUrl: double.url, pageSize: opts.pageSize ?? 50, maxInlineWaitSeconds: 0 },
+  config: { baseUrl: double.url, pageSize: opts.pageSize ?? 50, maxInlineWaitSeconds: 0, maxRequestsPerSecond: 100 },
   secrets: { apiKey: opts.apiKey ?? double.apiKey },
   ...(opts.users ? { binding: { users: opts.users } } : {}),
 });
@@ -75,6 +75,26 @@ describe('Linear connector', () => {
       'Linear team ENG has no label "nope": it was left out',
       'Linear team ENG has no cycle "99": the cycle was not set',
     ]);
+  });
+
+  it("reports what another user changed between our read and our write, from the issue's history (C1)", async () => {
+    const client = connect();
+    const writer = capability(client, 'writer', 'linear');
+    const created = await writer.createItem(team, {
+      marker: 'tb-h-1', fields: { title: 'T0', description: 'd', status: 'Todo', closed: false, priority: 'Low', assignee: null, labels: [], customFields: {} },
+    });
+    const read = (await client.getItem(team, created.remoteId))!;
+    // Bob retitles it and makes it urgent after our read; our write then lands over both (no version: the gap the check cannot close).
+    double.edit(created.remoteId, { title: 'Bob title', priority: 1 });
+    await writer.updateItem(team, created.remoteId, { title: 'Our title', priority: 'High' });
+    expect(await writer.editsSince(team, created.remoteId, read, { title: 'Our title', priority: 'High' })).toEqual({ title: 'Bob title', priority: 'Urgent' });
+    // Only the fields we wrote are asked about; an edit after our write is for the next pull, not this race.
+    expect(await writer.editsSince(team, created.remoteId, read, { labels: [] })).toEqual({});
+    double.edit(created.remoteId, { state: 'Done' });
+    expect(await writer.editsSince(team, created.remoteId, read, { title: 'Our title', status: 'Todo', closed: false })).toEqual({ title: 'Bob title' });
+    // No one else's edit since a later read: nothing to report.
+    const later = (await client.getItem(team, created.remoteId))!;
+    expect(await writer.editsSince(team, created.remoteId, later, { title: 'Our title' })).toEqual({});
   });
 
   it('lists every issue of the team once through cursor pages, and reads comments', async () => {

@@ -15,8 +15,9 @@
  * `KEY-n`; cursor connections (`first`, `after`, `pageInfo`) ordered by `updatedAt` (newest first,
  * as Linear orders), `updatedAt` filters; comments; the request and complexity budgets in
  * `X-RateLimit-Requests-*`, `X-RateLimit-Complexity-*` and `X-Complexity` on every answer, and a
- * RATELIMITED error when spent; webhooks signed in `Linear-Signature` (hex HMAC-SHA256 of the body)
- * with a `webhookTimestamp`.
+ * RATELIMITED error when spent; an issue's `history`, an entry per edit with its actor and each changed
+ * field's from and to (a description edit only as `updatedDescription`); webhooks signed in
+ * `Linear-Signature` (hex HMAC-SHA256 of the body) with a `webhookTimestamp`.
  *
  * Mentions: Linear has no `@name` in Markdown (it stays text). A link to a user's profile URL in a
  * description or comment sent through the API becomes a mention (Linear's answer on linear/linear#351:
@@ -51,6 +52,13 @@ export interface LinearIssue {
   stateId: string; assigneeId: string | null; labelIds: string[]; cycleId: string | null; createdAt: string; updatedAt: string; trashed: boolean;
 }
 export interface LinearComment { id: string; issueId: string; body: string; userId: string; createdAt: string; updatedAt: string }
+/** One entry of an issue's history: who changed what, from and to (Linear's `IssueHistory`). */
+interface HistoryEntry {
+  id: string; issueId: string; actorId: string; createdAt: string;
+  fromTitle?: string; toTitle?: string; fromStateId?: string; toStateId?: string; fromPriority?: number; toPriority?: number;
+  fromAssigneeId?: string | null; toAssigneeId?: string | null; addedLabelIds?: string[]; removedLabelIds?: string[];
+  fromEstimate?: number | null; toEstimate?: number | null; fromCycleId?: string | null; toCycleId?: string | null; updatedDescription?: boolean;
+}
 
 export interface LinearDoubleOptions {
   /** Requests an hour (Linear's API key default is 1,500). */
@@ -103,6 +111,7 @@ export async function startLinearDouble(options: LinearDoubleOptions = {}): Prom
   const cycles: Cycle[] = [];
   const issues: LinearIssue[] = [];
   const comments: LinearComment[] = [];
+  const history: HistoryEntry[] = [];
   let lastStamp = 0;
   const stamp = () => {
     lastStamp = Math.max(Date.now(), lastStamp + 1);
@@ -165,6 +174,7 @@ export async function startLinearDouble(options: LinearDoubleOptions = {}): Prom
       assignee: i.assigneeId ? userView(userById(i.assigneeId)!) : null, cycle: i.cycleId ? cycleView(cycles.find((c) => c.id === i.cycleId)!) : null,
       labels: (args: { first?: number; after?: string }) => connection(labels.filter((l) => i.labelIds.includes(l.id)).map(labelView), args),
       comments: (args: { first?: number; after?: string }) => connection(comments.filter((c) => c.issueId === i.id).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map(commentView), args),
+      history: (args: { first?: number; after?: string }) => connection(history.filter((h) => h.issueId === i.id).sort((a, b) => b.createdAt.localeCompare(a.createdAt)).map(historyView), args),
     };
   };
 
@@ -194,6 +204,34 @@ export async function startLinearDouble(options: LinearDoubleOptions = {}): Prom
     i.updatedAt = stamp();
     fire('Issue', 'update', { id: i.id, teamId: i.teamId });
   };
+  /** The history entry an edit leaves: the fields it changed, from and to, and who changed them. */
+  const record = (before: LinearIssue, after: LinearIssue, actorId: string) => {
+    const entry: HistoryEntry = { id: randomUUID(), issueId: after.id, actorId, createdAt: after.updatedAt };
+    if (before.title !== after.title) Object.assign(entry, { fromTitle: before.title, toTitle: after.title });
+    if (before.stateId !== after.stateId) Object.assign(entry, { fromStateId: before.stateId, toStateId: after.stateId });
+    if (before.priority !== after.priority) Object.assign(entry, { fromPriority: before.priority, toPriority: after.priority });
+    if (before.assigneeId !== after.assigneeId) Object.assign(entry, { fromAssigneeId: before.assigneeId, toAssigneeId: after.assigneeId });
+    const added = after.labelIds.filter((l) => !before.labelIds.includes(l));
+    const removed = before.labelIds.filter((l) => !after.labelIds.includes(l));
+    if (added.length || removed.length) Object.assign(entry, { addedLabelIds: added, removedLabelIds: removed });
+    if (before.estimate !== after.estimate) Object.assign(entry, { fromEstimate: before.estimate, toEstimate: after.estimate });
+    if (before.cycleId !== after.cycleId) Object.assign(entry, { fromCycleId: before.cycleId, toCycleId: after.cycleId });
+    if (before.description !== after.description) entry.updatedDescription = true;
+    history.push(entry);
+  };
+  const historyView = (h: HistoryEntry) => ({
+    id: h.id, createdAt: h.createdAt, updatedAt: h.createdAt, actorId: h.actorId, actor: userView(userById(h.actorId)!),
+    fromTitle: h.fromTitle ?? null, toTitle: h.toTitle ?? null, fromStateId: h.fromStateId ?? null, toStateId: h.toStateId ?? null,
+    fromState: h.fromStateId ? stateView(states.find((st) => st.id === h.fromStateId)!) : null, toState: h.toStateId ? stateView(states.find((st) => st.id === h.toStateId)!) : null,
+    fromPriority: h.fromPriority ?? null, toPriority: h.toPriority ?? null,
+    fromAssigneeId: h.fromAssigneeId ?? null, toAssigneeId: h.toAssigneeId ?? null, toAssignee: h.toAssigneeId ? userView(userById(h.toAssigneeId)!) : null,
+    addedLabelIds: h.addedLabelIds ?? null, removedLabelIds: h.removedLabelIds ?? null,
+    addedLabels: h.addedLabelIds ? labels.filter((l) => h.addedLabelIds!.includes(l.id)).map(labelView) : null,
+    removedLabels: h.removedLabelIds ? labels.filter((l) => h.removedLabelIds!.includes(l.id)).map(labelView) : null,
+    fromEstimate: h.fromEstimate ?? null, toEstimate: h.toEstimate ?? null, fromCycleId: h.fromCycleId ?? null, toCycleId: h.toCycleId ?? null,
+    toCycle: h.toCycleId ? cycleView(cycles.find((c) => c.id === h.toCycleId)!) : null, updatedDescription: h.updatedDescription ?? null,
+    issue: () => issueView(issues.find((i) => i.id === h.issueId)!),
+  });
   const applyInput = (i: LinearIssue, input: Record<string, unknown>) => {
     if (input.title !== undefined) {
       if (typeof input.title !== 'string' || !input.title.trim()) throw gqlError('Argument Validation Error: title should not be empty', 'INVALID_INPUT');
@@ -261,8 +299,10 @@ export async function startLinearDouble(options: LinearDoubleOptions = {}): Prom
     },
     issueUpdate: ({ id, input }: { id: string; input: Record<string, unknown> }) => {
       const issue = liveIssue(id);
+      const before = { ...issue, labelIds: [...issue.labelIds] };
       applyInput(issue, input);
       touch(issue);
+      record(before, issue, users.bot.id);
       return { success: true, lastSyncId: 1, issue: issueView(issue) };
     },
     issueDelete: ({ id }: { id: string }) => {
@@ -410,11 +450,13 @@ export async function startLinearDouble(options: LinearDoubleOptions = {}): Prom
     },
     edit(id, patch) {
       const issue = liveIssue(id);
+      const before = { ...issue, labelIds: [...issue.labelIds] };
       if (patch.title !== undefined) issue.title = patch.title;
       if (patch.description !== undefined) issue.description = patch.description;
       if (patch.priority !== undefined) issue.priority = patch.priority;
       if (patch.state !== undefined) issue.stateId = states.find((s) => s.teamId === issue.teamId && s.name === patch.state)!.id;
       touch(issue);
+      record(before, issue, users.bob.id);
     },
     comment(id, body) {
       const issue = liveIssue(id);
