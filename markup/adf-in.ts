@@ -2,7 +2,8 @@ import type { BlockContent, ListItem, Nodes, PhrasingContent, Root, RootContent,
 import type { AdfDoc, AdfMark, AdfNode } from './adf-types';
 import { nestedQuotesFromText, readTaskBoxes, spreadByContent } from './blocks';
 import { stringifyGfm } from './gfm';
-import { mentions, type MarkupOptions, type Mentions } from './options';
+import { mentions, type Mentions } from './mentions';
+import type { MarkupOptions } from './options';
 import { tagsAsHtml } from './textile-in';
 
 /**
@@ -12,7 +13,7 @@ import { tagsAsHtml } from './textile-in';
  */
 export function fromAdf(doc: AdfDoc | AdfNode, options: MarkupOptions = {}): string {
   const tree: Root = { type: 'root', children: blocks(doc.content ?? []) as RootContent[] };
-  mentionsByMap(tree, mentions(options?.users));
+  mentionsByMap(tree, mentions(options.users));
   nestedQuotesFromText(tree);
   spreadByContent(tree);
   readTaskBoxes(tree);

@@ -2,7 +2,8 @@ import type { BlockContent, Code, DefinitionContent, List, ListItem, PhrasingCon
 import type { AdfDoc, AdfMark, AdfNode } from './adf-types';
 import { nestedQuotesAsText } from './blocks';
 import { parseGfm } from './gfm';
-import { mentions, splitMentions, type MarkupOptions, type Mentions } from './options';
+import { mentions, splitMentions, type Mentions } from './mentions';
+import type { MarkupOptions } from './options';
 import { inlineReferences } from './references';
 
 /**
@@ -14,7 +15,7 @@ import { inlineReferences } from './references';
 export function toAdf(md: string, options: MarkupOptions = {}): AdfDoc {
   const tree = inlineReferences(parseGfm(md));
   nestedQuotesAsText(tree);
-  const ids: Ids = { next: 1, known: mentions(options?.users) };
+  const ids: Ids = { next: 1, known: mentions(options.users) };
   return { type: 'doc', version: 1, content: tree.children.flatMap((n) => block(n, ids, 'doc')) };
 }
 

@@ -1,6 +1,7 @@
 /** Markup conversions between the hub's form (GitHub-flavoured CommonMark) and each tracker's. */
 export { normalize, parseGfm, stringifyGfm } from './gfm';
-export type { MarkupOptions, UserMap } from './options';
+export type { MarkupOptions } from './options';
+export type { UserMap } from './mentions';
 export { toTextile } from './textile-out';
 export { fromTextile } from './textile-in';
 export { REDMINE_TEXT_FORMATS, fromRedmine, fromRedmineMarkdown, toRedmine, toRedmineMarkdown, type RedmineTextFormat } from './redmine';

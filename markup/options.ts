@@ -1,8 +1,6 @@
 import type { Nodes } from 'mdast';
 import type { Mentions, UserMap } from './mentions';
 
-export { mentions, splitMentions, type MentionPart, type Mentions, type UserMap } from './mentions';
-
 /** Options every converter takes. */
 export interface MarkupOptions {
   /** Mentions are written, and read back, only for the people in this map. */

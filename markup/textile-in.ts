@@ -5,7 +5,8 @@ import type { Html, Nodes, Paragraph, Parents, PhrasingContent, Root } from 'mda
 import textile from 'textile-js';
 import { BLANK, settleLists } from './blocks';
 import { stringifyGfm } from './gfm';
-import { mentions, mentionsToHub, type MarkupOptions } from './options';
+import { mentions } from './mentions';
+import { mentionsToHub, type MarkupOptions } from './options';
 import { offtagRegions, type OfftagRegion } from './textile-offtags';
 
 /**
@@ -21,7 +22,7 @@ export function fromTextile(source: string, options: MarkupOptions = {}): string
   adaptForMdast(hast);
   const tree = settleLists(toMdast(hast) as Root);
   tagsAsHtml(tree);
-  mentionsToHub(tree, mentions(options?.users));
+  mentionsToHub(tree, mentions(options.users));
   return stringifyGfm(tree);
 }
 

@@ -1,7 +1,8 @@
 import type { AlignType, Blockquote, List, Nodes, PhrasingContent, RootContent, Table } from 'mdast';
 import { itemBlankLines } from './blocks';
 import { parseGfm } from './gfm';
-import { mentions, splitMentions, type MarkupOptions, type Mentions } from './options';
+import { mentions, splitMentions, type Mentions } from './mentions';
+import type { MarkupOptions } from './options';
 import { inlineReferences } from './references';
 import { preservesCode } from './textile-offtags';
 
@@ -12,7 +13,7 @@ import { preservesCode } from './textile-offtags';
  */
 export function toTextile(md: string, options: MarkupOptions = {}): string {
   const tree = inlineReferences(parseGfm(md));
-  const w: Writer = { known: mentions(options?.users) };
+  const w: Writer = { known: mentions(options.users) };
   // Code keeps its newlines as CODE_NEWLINE until the end, so that quote and list prefixes skip its lines.
   return blocks(tree.children, w).replaceAll(CODE_NEWLINE, '\n');
 }

@@ -1,7 +1,8 @@
 import type { BlockContent, List, ListItem, PhrasingContent, Root, TableRow } from 'mdast';
 import { blankParagraph, nestedQuotesFromText, settleLists } from './blocks';
 import { stringifyGfm } from './gfm';
-import { mentions, type MarkupOptions, type Mentions } from './options';
+import { mentions, type Mentions } from './mentions';
+import type { MarkupOptions } from './options';
 import { tagsAsHtml } from './textile-in';
 
 /**
@@ -9,7 +10,7 @@ import { tagsAsHtml } from './textile-in';
  * reading side of toJiraWiki. Macros it does not know ({panel}, {color} …) keep their text.
  */
 export function fromJiraWiki(wiki: string, options: MarkupOptions = {}): string {
-  const reader: Reader = { known: mentions(options?.users) };
+  const reader: Reader = { known: mentions(options.users) };
   const tree: Root = { type: 'root', children: parseBlocks(wiki.replace(/\r\n?/g, '\n').split('\n'), reader) };
   nestedQuotesFromText(tree);
   // Jira shows a tag as typed: read it as inline HTML so `<tag>` does not come back as `\<tag>`.

@@ -1,7 +1,8 @@
 import type { List, Nodes, PhrasingContent, RootContent, Table } from 'mdast';
 import { itemBlankLines, nestedQuotesAsText } from './blocks';
 import { parseGfm } from './gfm';
-import { mentions, splitMentions, type MarkupOptions, type Mentions } from './options';
+import { mentions, splitMentions, type Mentions } from './mentions';
+import type { MarkupOptions } from './options';
 import { inlineReferences } from './references';
 
 /**
@@ -12,7 +13,7 @@ import { inlineReferences } from './references';
 export function toJiraWiki(md: string, options: MarkupOptions = {}): string {
   const tree = inlineReferences(parseGfm(md));
   nestedQuotesAsText(tree);
-  return blocks(tree.children, { known: mentions(options?.users) });
+  return blocks(tree.children, { known: mentions(options.users) });
 }
 
 interface Writer { known: Mentions; inLink?: boolean }

@@ -87,6 +87,18 @@ export function issueIdFor(marker: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** A value asked for once per session; an ask that failed is made again the next time. */
+function once<T>(ask: () => Promise<T>): () => Promise<T> {
+  let asked: Promise<T> | undefined;
+  return () => {
+    if (!asked) {
+      asked = ask();
+      asked.catch(() => (asked = undefined));
+    }
+    return asked;
+  };
+}
+
 export function linearSession(ctx: Ctx) {
   const { http } = ctx;
 
@@ -152,24 +164,14 @@ export function linearSession(ctx: Ctx) {
   /** An issue's history entries (Linear keeps one per change, with the actor and the fields' from and to). */
   const history = (id: string): Promise<LinearHistory[]> =>
     everyPage(async (after) => (await gql('TbHistory', q.HISTORY, { id, after }, historyPage)).issue.history);
-  let me: Promise<string> | undefined;
-  /** The API key's own user id, asked once per session. */
-  const viewerId = (): Promise<string> => {
-    me ??= gql('TbViewer', q.VIEWER, {}, z.looseObject({ viewer: z.looseObject({ id: z.string() }) })).then((d) => d.viewer.id);
-    me.catch(() => (me = undefined));
-    return me;
-  };
+  /** The API key's own user, asked once per session. */
+  const viewer = once(async () => (await gql('TbViewer', q.VIEWER, {}, z.looseObject({ viewer: z.looseObject({ id: z.string(), displayName: z.string(), name: z.string() }) }))).viewer);
 
   const teamsPage = z.looseObject({ teams: z.looseObject({ nodes: z.array(z.looseObject({ id: z.string(), key: z.string(), name: z.string() })), pageInfo }) });
 
   const usersPage = z.looseObject({ users: z.looseObject({ nodes: z.array(z.looseObject({ id: z.string(), displayName: z.string(), name: z.string(), url: z.string() })), pageInfo }) });
-  let people: Promise<Person[]> | undefined;
   /** The workspace's users (disabled ones too: old mentions name them), asked once per session and only when a mention needs them. */
-  const everyone = (): Promise<Person[]> => {
-    people ??= everyPage(async (after) => (await gql('TbUsers', q.USERS, { after }, usersPage)).users);
-    people.catch(() => (people = undefined));
-    return people;
-  };
+  const everyone = once((): Promise<Person[]> => everyPage(async (after) => (await gql('TbUsers', q.USERS, { after }, usersPage)).users));
   /** Mentions in descriptions and comments, through the binding's user map. */
   const text: MentionText = mentionText(ctx.binding?.users ?? [], everyone);
 
@@ -186,8 +188,7 @@ export function linearSession(ctx: Ctx) {
     issuesPage,
     comments,
     history,
-    viewerId,
-    viewer: async () => (await gql('TbViewer', q.VIEWER, {}, z.looseObject({ viewer: z.looseObject({ id: z.string(), displayName: z.string(), name: z.string() }) }))).viewer,
+    viewer,
     teams: () => everyPage(async (after) => (await gql('TbTeams', q.TEAMS, { after }, teamsPage)).teams),
     async createIssue(input: Record<string, unknown>): Promise<LinearIssue | null> {
       return (await gql('TbCreateIssue', q.CREATE_ISSUE, { input }, z.looseObject({ issueCreate: payload }), { mutation: true })).issueCreate.issue;

@@ -7,6 +7,7 @@
 import type { ItemFields, RemoteItem } from '@trackbridge/sdk';
 import type { LinearHistory, LinearSession } from './api.js';
 import { CLOSED_TYPES, CYCLE, ESTIMATE, PRIORITIES } from './mapping.js';
+
 const some = <T>(list: T[] | null | undefined): list is T[] => Array.isArray(list) && list.length > 0;
 const set = (value: unknown) => value !== null && value !== undefined;
 
@@ -47,7 +48,7 @@ const CHANGES: Array<{ wrote: (w: Partial<ItemFields>) => boolean; changed: (e: 
 export async function linearEditsSince(api: LinearSession, remoteId: string, read: RemoteItem, wrote: Partial<ItemFields>): Promise<Partial<ItemFields>> {
   const asked = CHANGES.filter((c) => c.wrote(wrote));
   if (!asked.length) return {};
-  const [entries, me] = await Promise.all([api.history(remoteId), api.viewerId()]);
+  const [entries, { id: me }] = await Promise.all([api.history(remoteId), api.viewer()]);
   const from = Date.parse(read.updatedAt);
   const touching = entries.filter((e) => Date.parse(e.createdAt) >= from).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   // Before our own last entry; one after it is an edit the issue now holds, for the next pull to see.

@@ -93,6 +93,9 @@ export interface LinearDouble {
 const STATES: Array<[string, StateType]> = [['Backlog', 'backlog'], ['Todo', 'unstarted'], ['In Progress', 'started'], ['Done', 'completed'], ['Canceled', 'canceled']];
 const PRIORITY_LABELS = ['No priority', 'Urgent', 'High', 'Medium', 'Low'];
 const PROFILE_URL = 'https://linear.app/acme/profiles/';
+const PROFILE_ESCAPED = PROFILE_URL.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** A profile URL as a link `[…](url)`, an autolink `<url>` or bare. */
+const PROFILE_LINK = new RegExp(`\\[[^\\]\\n]*\\]\\((${PROFILE_ESCAPED}[^\\s)]+)\\)|<(${PROFILE_ESCAPED}[^\\s>]+)>|(${PROFILE_ESCAPED}[^\\s<>()\\[\\]]+)`, 'g');
 const gqlError = (message: string, code: string) => new GraphQLError(message, { extensions: { code, userPresentableMessage: message } });
 
 export async function startLinearDouble(options: LinearDoubleOptions = {}): Promise<LinearDouble> {
@@ -128,17 +131,14 @@ export async function startLinearDouble(options: LinearDoubleOptions = {}): Prom
   };
   const userById = (id: string | null) => Object.values(users).find((u) => u.id === id) ?? null;
   /** A body as Linear keeps it: each link (bare, `<…>` or `[…](…)`) to a known user's profile becomes a mention, read back as `[Name](profile)`. */
-  const stored = (body: string): string => {
-    const escaped = PROFILE_URL.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    const profile = new RegExp(`\\[[^\\]\\n]*\\]\\((${escaped}[^\\s)]+)\\)|<(${escaped}[^\\s>]+)>|(${escaped}[^\\s<>()\\[\\]]+)`, 'g');
-    return body.replace(profile, (all, linked?: string, angled?: string, bare?: string) => {
+  const stored = (body: string): string =>
+    body.replace(PROFILE_LINK, (all, linked?: string, angled?: string, bare?: string) => {
       // A bare URL ends before trailing punctuation, as GFM's autolinks do.
       const url = linked ?? angled ?? bare!.replace(/[.,:;!?*_~]+$/, '');
       const name = decodeURIComponent(url.slice(PROFILE_URL.length)).replace(/\/$/, '');
       const user = Object.values(users).find((u) => u.displayName.toLowerCase() === name.toLowerCase());
       return user ? `[${user.name}](${PROFILE_URL}${user.displayName})${bare ? bare.slice(url.length) : ''}` : all;
     });
-  };
   /** A connection over `list` as Linear pages it: `first` (default 50, at most 250), `after` a cursor. */
   const connection = <T extends { id: string }>(list: T[], args: { first?: number | null; after?: string | null }) => {
     const first = args.first ?? 50;
